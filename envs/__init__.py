@@ -1,0 +1,57 @@
+"""Games as Numba state machines, and a registry to make them by name.
+
+>>> import envs
+>>> env = envs.make("cartpole")
+>>> env.obs_size, env.num_actions, env.max_steps
+(4, 2, 500)
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from envs.core import BatchEnv, Env
+from envs.spec import EnvSpec
+
+_GAMES = {
+    "cartpole": "envs.cartpole",
+    "flappy": "envs.flappy",
+    "snake": "envs.snake",
+    "pong": "envs.pong",
+    "racer": "envs.racer",
+}
+
+
+def names() -> list[str]:
+    """Names of the registered games."""
+    return list(_GAMES)
+
+
+def register(name: str, module_path: str) -> None:
+    """Register a game module (with ``SPEC``, ``default_params``, ``reset``, ``observe``, ``step``)."""
+    _GAMES[name] = module_path
+
+
+def make(name: str, *, max_steps: int | None = None, **params):
+    """Make a game by name, with parameters overriding its defaults.
+
+    ``"gym:<id>"`` wraps any Gymnasium environment with a discrete or box
+    action space (see :mod:`envs.gym_adapter`).
+
+    Raises
+    ------
+    ValueError
+        Unknown game (the message lists the known ones) or bad parameter.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"game name must be a string, got {name!r}")
+    if name.startswith("gym:"):
+        from envs.gym_adapter import GymEnv
+        return GymEnv(name[4:], max_steps=max_steps, **params)
+    if name not in _GAMES:
+        raise ValueError(f"unknown game {name!r}; known: {', '.join(_GAMES)} (or gym:<Gymnasium id>)")
+    module = importlib.import_module(_GAMES[name])
+    return Env(module, module.default_params(**params), max_steps=max_steps, options=params)
+
+
+__all__ = ["make", "names", "register", "Env", "BatchEnv", "EnvSpec"]

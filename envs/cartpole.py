@@ -1,0 +1,114 @@
+"""CartPole-v1, identical to Gymnasium's ``CartPoleEnv``.
+
+Description
+    A pole is hinged to a cart that moves along a frictionless track. The
+    agent pushes the cart left or right to keep the pole upright (Barto,
+    Sutton and Anderson, 1983). Constants, Euler integration, thresholds and
+    the 500-step truncation are Gymnasium's CartPole-v1; a parity test replays
+    random action sequences through both and compares states.
+
+Observation (raw, as in Gymnasium; not normalised)
+    =====  =====================  ======  =====
+    index  name                   min     max
+    =====  =====================  ======  =====
+    0      cart position          -4.8    4.8
+    1      cart velocity          -inf    inf
+    2      pole angle (rad)       -0.419  0.419
+    3      pole angular velocity  -inf    inf
+    =====  =====================  ======  =====
+
+Actions
+    Discrete(2): 0 pushes the cart left, 1 pushes it right, with ``force_mag``.
+
+Reward
+    +1 for every step taken, the terminating step included.
+
+Start state
+    Every state variable uniform in [-0.05, 0.05].
+
+Episode end
+    Terminated when the pole angle leaves +-12 degrees or the cart position
+    leaves +-2.4; truncated after 500 steps.
+
+Solved
+    Mean return of at least 475 over 100 fresh episodes (Gymnasium's
+    ``reward_threshold`` for CartPole-v1).
+
+Parameters
+    ``gravity`` 9.8, ``masscart`` 1.0, ``masspole`` 0.1, ``length`` 0.5 (half
+    the pole), ``force_mag`` 10.0, ``tau`` 0.02 s, ``theta_threshold``
+    12 degrees in radians, ``x_threshold`` 2.4.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from envs import rng as _rng
+from envs.spec import EnvSpec, build_params
+
+X, X_DOT, THETA, THETA_DOT = 0, 1, 2, 3
+STATE_SIZE = 4
+
+PARAM_NAMES = ("gravity", "masscart", "masspole", "length", "force_mag", "tau",
+               "theta_threshold", "x_threshold")
+PARAM_DEFAULTS = (9.8, 1.0, 0.1, 0.5, 10.0, 0.02, 12 * 2 * math.pi / 360, 2.4)
+GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD = range(8)
+
+SPEC = EnvSpec(
+    name="cartpole",
+    obs_size=4,
+    num_actions=2,
+    action_size=None,
+    max_steps=500,
+    dt=0.02,
+    solved_at=475.0,
+    solved_over=100,
+    state_size=STATE_SIZE,
+    obs_low=(-4.8, -math.inf, -0.419, -math.inf),
+    obs_high=(4.8, math.inf, 0.419, math.inf),
+    obs_names=("cart position", "cart velocity", "pole angle", "pole angular velocity"),
+)
+
+
+def default_params(**overrides) -> np.ndarray:
+    """Parameters as a float64 array; keyword arguments override the defaults by name."""
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+
+
+@njit(cache=True)
+def reset(state, params, rng):
+    """Write a start state into ``state``: each variable uniform in [-0.05, 0.05]."""
+    for i in range(4):
+        state[i] = _rng.uniform(rng, -0.05, 0.05)
+
+
+@njit(cache=True)
+def observe(state, params, obs):
+    """Write the observation (the raw state) into ``obs``."""
+    for i in range(4):
+        obs[i] = state[i]
+
+
+@njit(cache=True)
+def step(state, params, action, rng):
+    """Advance one Euler step with action ``action[0]`` (0 left, 1 right). Returns (reward, terminated)."""
+    total_mass = params[MASSPOLE] + params[MASSCART]
+    polemass_length = params[MASSPOLE] * params[LENGTH]
+    tau = params[TAU]
+    force = params[FORCE_MAG] if action[0] == 1.0 else -params[FORCE_MAG]
+    x, x_dot, theta, theta_dot = state[X], state[X_DOT], state[THETA], state[THETA_DOT]
+    costheta = math.cos(theta)
+    sintheta = math.sin(theta)
+    temp = (force + polemass_length * theta_dot * theta_dot * sintheta) / total_mass
+    thetaacc = (params[GRAVITY] * sintheta - costheta * temp) / (
+        params[LENGTH] * (4.0 / 3.0 - params[MASSPOLE] * costheta * costheta / total_mass))
+    xacc = temp - polemass_length * thetaacc * costheta / total_mass
+    state[X] = x + tau * x_dot
+    state[X_DOT] = x_dot + tau * xacc
+    state[THETA] = theta + tau * theta_dot
+    state[THETA_DOT] = theta_dot + tau * thetaacc
+    terminated = (state[X] < -params[X_THRESHOLD] or state[X] > params[X_THRESHOLD]
+                  or state[THETA] < -params[THETA_THRESHOLD] or state[THETA] > params[THETA_THRESHOLD])
+    return 1.0, terminated

@@ -1,0 +1,342 @@
+"""Multilayer perceptrons whose weights are flat float32 genomes.
+
+A genome is one row of a ``(P, G)`` float32 array. Layer by layer, and within
+a layer neuron by neuron, it holds each neuron's incoming weights followed by
+its bias::
+
+    [w(0,0) ... w(0,n_in-1) b(0)] [w(1,0) ... b(1)] ... next layer ...
+
+so a neuron's genes are contiguous: the ``neurons`` crossover exchanges them
+as a unit and the forward pass reads them in order. :class:`Layout` says
+which gene is which.
+
+The forward pass is a Numba kernel over the whole population, one observation
+row per genome, computed in float32 with the sums in a fixed order (results do
+not depend on the number of threads).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "step")
+INITS = ("normal", "glorot", "he")
+LINEAR, TANH, SIGMOID, RELU, STEP = range(5)
+
+# Rational approximation of tanh on [-7.9053, 7.9053] (odd degree-13 numerator,
+# even degree-6 denominator), the float32 scheme used by Eigen; within a few
+# ulp of libm's tanhf and free of calls, so loops over it vectorise.
+_TANH_CLAMP = np.float32(7.90531110763549805)
+_A1 = np.float32(4.89352455891786e-03)
+_A3 = np.float32(6.37261928875436e-04)
+_A5 = np.float32(1.48572235717979e-05)
+_A7 = np.float32(5.12229709037114e-08)
+_A9 = np.float32(-8.60467152213735e-11)
+_A11 = np.float32(2.00018790482477e-13)
+_A13 = np.float32(-2.76076847742355e-16)
+_B0 = np.float32(4.89352518554385e-03)
+_B2 = np.float32(2.26843463243900e-03)
+_B4 = np.float32(1.18534705686654e-04)
+_B6 = np.float32(1.19825839466702e-06)
+_ZERO = np.float32(0.0)
+_ONE = np.float32(1.0)
+
+
+@njit(cache=True, inline="always")
+def fast_tanh(x):
+    """float32 tanh by a clamped rational approximation (branch-free, vectorisable)."""
+    x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
+    x2 = x * x
+    p = x2 * _A13 + _A11
+    p = x2 * p + _A9
+    p = x2 * p + _A7
+    p = x2 * p + _A5
+    p = x2 * p + _A3
+    p = x2 * p + _A1
+    p = x * p
+    q = x2 * _B6 + _B4
+    q = x2 * q + _B2
+    q = x2 * q + _B0
+    return p / q
+
+
+@njit(cache=True, inline="always")
+def _activate(buf, n, kind):
+    if kind == TANH:
+        for j in range(n):
+            buf[j] = fast_tanh(buf[j])
+    elif kind == SIGMOID:
+        # sigmoid(x) = (1 + tanh(x / 2)) / 2
+        for j in range(n):
+            buf[j] = np.float32(0.5) * (_ONE + fast_tanh(np.float32(0.5) * buf[j]))
+    elif kind == RELU:
+        for j in range(n):
+            buf[j] = max(buf[j], _ZERO)
+    elif kind == STEP:
+        for j in range(n):
+            buf[j] = _ONE if buf[j] > _ZERO else _ZERO
+
+
+@njit(cache=True)
+def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
+    """Forward pass of one genome on one input ``x``; writes the outputs into ``out``.
+
+    ``sizes`` (L+1,) int64 layer widths, ``acts`` (L,) int64 activation codes,
+    ``buf_a``/``buf_b`` float32 scratch of at least ``max(sizes)``.
+    """
+    n_in = sizes[0]
+    for i in range(n_in):
+        buf_a[i] = x[i]
+    src = buf_a
+    dst = buf_b
+    g = 0
+    for layer in range(sizes.shape[0] - 1):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        for j in range(n_out):
+            s = _ZERO
+            for i in range(n_in):
+                s += genome[g + i] * src[i]
+            dst[j] = s + genome[g + n_in]
+            g += n_in + 1
+        _activate(dst, n_out, acts[layer])
+        src, dst = dst, src
+    for j in range(sizes[-1]):
+        out[j] = src[j]
+
+
+@njit(cache=True, parallel=True)
+def _forward(genomes, obs, sizes, acts, out):
+    P = genomes.shape[0]
+    width = sizes.max()
+    chunk = 64
+    n_chunks = (P + chunk - 1) // chunk
+    for c in prange(n_chunks):
+        buf_a = np.empty(width, np.float32)
+        buf_b = np.empty(width, np.float32)
+        for p in range(c * chunk, min(P, (c + 1) * chunk)):
+            forward_one(genomes[p], obs[p], sizes, acts, buf_a, buf_b, out[p])
+
+
+@njit(cache=True)
+def act_one(out, discrete, action):
+    """Turn network outputs into a game action, written into the float64 ``action``.
+
+    Discrete: ``action[0]`` = index of the largest output (the first on ties).
+    Continuous: ``action[i]`` = tanh(``out[i]``), in [-1, 1].
+    """
+    if discrete:
+        best = 0
+        for j in range(1, out.shape[0]):
+            if out[j] > out[best]:
+                best = j
+        action[0] = best
+    else:
+        for j in range(out.shape[0]):
+            action[j] = fast_tanh(out[j])
+
+
+@njit(cache=True)
+def _act_rows(outputs, discrete, actions):
+    for p in range(outputs.shape[0]):
+        act_one(outputs[p], discrete, actions[p])
+
+
+@dataclass(frozen=True)
+class LayerSlice:
+    """Where one layer lives in the genome."""
+
+    offset: int
+    n_in: int
+    n_out: int
+    activation: str
+
+    @property
+    def size(self) -> int:
+        return self.n_out * (self.n_in + 1)
+
+
+class Layout:
+    """Which gene of a flat genome is which weight or bias.
+
+    Attributes
+    ----------
+    sizes : tuple of int
+        Layer widths, input first.
+    layers : tuple of LayerSlice
+        Offset, fan-in, fan-out and activation of every layer.
+    num_params : int
+        Genome length ``G``.
+    units : ndarray of shape (G,), int64
+        For every gene, the index of the neuron whose incoming weight or bias
+        it is (neurons numbered from the first hidden layer on).
+    num_units : int
+        Number of neurons with incoming weights (hidden plus output).
+    """
+
+    def __init__(self, sizes, activations):
+        self.sizes = tuple(int(s) for s in sizes)
+        layers, offset = [], 0
+        for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], activations):
+            layers.append(LayerSlice(offset, n_in, n_out, act))
+            offset += n_out * (n_in + 1)
+        self.layers = tuple(layers)
+        self.num_params = offset
+        self.num_units = sum(self.sizes[1:])
+        self.units = np.repeat(np.arange(self.num_units, dtype=np.int64),
+                               np.concatenate([[l.n_in + 1] * l.n_out for l in layers]).astype(np.int64))
+
+    def weights(self, genome: np.ndarray, layer: int) -> np.ndarray:
+        """Weight matrix of ``layer`` as a view of shape (n_out, n_in)."""
+        l = self.layers[layer]
+        block = genome[l.offset:l.offset + l.size].reshape(l.n_out, l.n_in + 1)
+        return block[:, :l.n_in]
+
+    def biases(self, genome: np.ndarray, layer: int) -> np.ndarray:
+        """Bias vector of ``layer`` as a view of shape (n_out,)."""
+        l = self.layers[layer]
+        return genome[l.offset:l.offset + l.size].reshape(l.n_out, l.n_in + 1)[:, l.n_in]
+
+    def to_dict(self) -> dict:
+        return {"sizes": list(self.sizes), "activations": [l.activation for l in self.layers]}
+
+
+class MLP:
+    """A fully connected feed-forward network evaluated for a whole population.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, input first, e.g. ``[4, 16, 2]``.
+    hidden : str
+        Activation of every hidden layer: ``"tanh"``, ``"sigmoid"``, ``"relu"``,
+        ``"step"`` (1 if x > 0 else 0) or ``"linear"``.
+    output : str
+        Activation of the output layer.
+    activations : sequence of str, optional
+        One activation per layer; overrides ``hidden`` and ``output``.
+    init : str
+        Weight initialisation for :meth:`init`: ``"normal"`` (N(0, 1)),
+        ``"glorot"`` (N(0, 2 / (fan_in + fan_out)), Glorot and Bengio 2010) or
+        ``"he"`` (N(0, 2 / fan_in), He et al. 2015). Biases start at zero,
+        except with ``"normal"``, which draws them N(0, 1) too.
+
+    Examples
+    --------
+    >>> net = MLP([4, 16, 2])
+    >>> net.num_params
+    114
+    """
+
+    def __init__(self, sizes, hidden: str = "tanh", output: str = "linear", *,
+                 activations=None, init: str = "glorot"):
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"MLP sizes must be at least two positive widths, got {sizes}")
+        if activations is None:
+            activations = [hidden] * (len(sizes) - 2) + [output]
+        activations = list(activations)
+        if len(activations) != len(sizes) - 1:
+            raise ValueError(f"MLP needs {len(sizes) - 1} activations, got {len(activations)}")
+        for a in activations:
+            if a not in ACTIVATIONS:
+                raise ValueError(f"unknown activation {a!r}; known: {', '.join(ACTIVATIONS)}")
+        if init not in INITS:
+            raise ValueError(f"unknown init {init!r}; known: {', '.join(INITS)}")
+        self.init_scheme = init
+        self.layout = Layout(sizes, activations)
+        self.sizes_array = np.array(sizes, dtype=np.int64)
+        self.acts_array = np.array([ACTIVATIONS.index(a) for a in activations], dtype=np.int64)
+
+    @property
+    def sizes(self) -> tuple:
+        return self.layout.sizes
+
+    @property
+    def activations(self) -> tuple:
+        return tuple(l.activation for l in self.layout.layers)
+
+    @property
+    def num_params(self) -> int:
+        """Genome length ``G``."""
+        return self.layout.num_params
+
+    @property
+    def num_inputs(self) -> int:
+        return self.layout.sizes[0]
+
+    @property
+    def num_outputs(self) -> int:
+        return self.layout.sizes[-1]
+
+    def __repr__(self) -> str:
+        return f"MLP({list(self.sizes)}, activations={list(self.activations)}, init={self.init_scheme!r})"
+
+    def to_dict(self) -> dict:
+        return {**self.layout.to_dict(), "init": self.init_scheme}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "MLP":
+        return cls(d["sizes"], activations=d["activations"], init=d.get("init", "glorot"))
+
+    def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Draw ``n`` random genomes with the network's init scheme.
+
+        Returns
+        -------
+        ndarray of shape (n, G), float32
+        """
+        if n < 0:
+            raise ValueError(f"number of genomes must be >= 0, got {n}")
+        genomes = np.zeros((n, self.num_params), dtype=np.float64)
+        for l in self.layout.layers:
+            block = genomes[:, l.offset:l.offset + l.size].reshape(n, l.n_out, l.n_in + 1)
+            if self.init_scheme == "normal":
+                block[...] = rng.normal(0.0, 1.0, block.shape)
+            else:
+                var = 2.0 / (l.n_in + l.n_out) if self.init_scheme == "glorot" else 2.0 / l.n_in
+                block[:, :, :l.n_in] = rng.normal(0.0, math.sqrt(var), (n, l.n_out, l.n_in))
+        return genomes.astype(np.float32)
+
+    def forward(self, genomes: np.ndarray, obs: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Outputs of every genome on its own observation row.
+
+        Parameters
+        ----------
+        genomes : ndarray of shape (P, G)
+        obs : ndarray of shape (P, num_inputs)
+        out : ndarray of shape (P, num_outputs), float32, optional
+
+        Returns
+        -------
+        ndarray of shape (P, num_outputs), float32
+        """
+        genomes = np.ascontiguousarray(genomes, dtype=np.float32)
+        obs = np.ascontiguousarray(obs, dtype=np.float32)
+        if genomes.ndim != 2 or genomes.shape[1] != self.num_params:
+            raise ValueError(f"genomes must have shape (P, {self.num_params}), got {genomes.shape}")
+        if obs.shape != (genomes.shape[0], self.num_inputs):
+            raise ValueError(f"obs must have shape ({genomes.shape[0]}, {self.num_inputs}), got {obs.shape}")
+        if out is None:
+            out = np.empty((genomes.shape[0], self.num_outputs), dtype=np.float32)
+        _forward(genomes, obs, self.sizes_array, self.acts_array, out)
+        return out
+
+    def act(self, genomes: np.ndarray, obs: np.ndarray, num_actions: int | None) -> np.ndarray:
+        """Actions for a game, exactly as the fused evaluation takes them.
+
+        Returns the argmax index of the outputs, shape (P,) int64, when
+        ``num_actions`` is set; otherwise tanh of the outputs, shape
+        (P, num_outputs) float64.
+        """
+        out = self.forward(genomes, obs)
+        actions = np.empty(out.shape, dtype=np.float64)
+        _act_rows(out, num_actions is not None, actions)
+        if num_actions is not None:
+            return actions[:, 0].astype(np.int64)
+        return actions
