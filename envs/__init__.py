@@ -36,7 +36,7 @@ def make(name: str, *, max_steps: int | None = None, **params):
     """Make a game by name, with parameters overriding its defaults.
 
     ``"gym:<id>"`` wraps any Gymnasium environment with a discrete or box
-    action space (see :mod:`envs.gym_adapter`).
+    action space (see :mod:`envs.gym_wrappers`).
 
     Raises
     ------
@@ -46,12 +46,22 @@ def make(name: str, *, max_steps: int | None = None, **params):
     if not isinstance(name, str):
         raise ValueError(f"game name must be a string, got {name!r}")
     if name.startswith("gym:"):
-        from envs.gym_adapter import GymEnv
+        from envs.gym_wrappers import GymEnv
         return GymEnv(name[4:], max_steps=max_steps, **params)
     if name not in _GAMES:
         raise ValueError(f"unknown game {name!r}; known: {', '.join(_GAMES)} (or gym:<Gymnasium id>)")
     module = importlib.import_module(_GAMES[name])
     return Env(module, module.default_params(**params), max_steps=max_steps, options=params)
 
+
+def _register_with_gymnasium() -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("gymnasium") is not None:
+        from envs.gym_wrappers import register_all
+        register_all()
+
+
+_register_with_gymnasium()
 
 __all__ = ["make", "names", "register", "Env", "BatchEnv", "EnvSpec"]

@@ -1,0 +1,212 @@
+"""Flappy Bird: flap through the gaps of pipes that scroll towards the bird.
+
+Description
+    The world is 1.0 tall with y pointing up: the floor is y = 0 and the
+    ceiling y = 1. The screen shows x in [0, ``width``]. The bird stays at
+    x = ``bird_x``; it is a square of half-size ``bird_radius`` centred at
+    (``bird_x``, y). Gravity pulls it down at ``gravity`` per second squared
+    and its fall speed is capped at ``max_fall``; a flap sets its vertical
+    speed to ``flap_speed`` (upwards), whatever it was. The integration is
+    semi-implicit Euler with step ``dt``.
+
+    Pipes are columns of width ``pipe_width`` that move left at
+    ``pipe_speed``. Each has a gap of height ``gap_height`` centred at a
+    height drawn uniformly from [``gap_min``, ``gap_max``]. Consecutive pipes
+    are ``pipe_spacing`` apart (centre to centre). The first pipe starts just
+    beyond the right edge of the screen, at x = ``width`` + ``pipe_width`` / 2.
+
+    The state keeps four pipe slots, ordered left to right. When the leftmost
+    pipe has left the screen (its right edge below x = 0) the slots shift and
+    a new pipe is placed ``pipe_spacing`` beyond the last one, its gap centre
+    drawn from the generator. Pipes move the same whatever the bird does, so
+    the n-th pipe of an episode has the same gap for every agent given the
+    same key. Four slots hold every pipe on screen as long as
+    3 * ``pipe_spacing`` >= ``width`` + ``pipe_width``.
+
+Observation (all within [-1, 1])
+    =====  ========================================================  ====  ===
+    index  name                                                      min   max
+    =====  ========================================================  ====  ===
+    0      bird height: 2 y - 1                                      -1    1
+    1      vertical speed / max_fall                                 -1    1
+    2      next pipe's x - bird_x, divided by pipe_spacing           -1    1
+    3      next pipe's gap top - y, times 2                          -1    1
+    4      next pipe's gap bottom - y, times 2                       -1    1
+    =====  ========================================================  ====  ===
+
+    The next pipe is the first one whose right edge is not yet behind the
+    bird's left edge. Every entry is clipped to [-1, 1] (entries 2-4 clip
+    only far from the gap, e.g. entry 2 before the first pipe comes near).
+
+Actions
+    Discrete(2): 0 does nothing, 1 flaps.
+
+Reward
+    +1 for each pipe passed (its right edge goes behind the bird's left
+    edge), plus ``alive_reward`` (default 0) for every step. With the
+    default the return is the score, the number of pipes passed; a simple GA
+    learns without a survival reward, so none is given.
+
+Start state
+    The bird at height uniform in [0.45, 0.55] (one draw from the generator),
+    at rest; then the gap centres of the first four pipes are drawn in order.
+    Step counter and score 0.
+
+Episode end
+    Terminated when the bird touches the floor or the ceiling or overlaps a
+    pipe outside its gap; truncated after 2000 steps (about 67 s), in which a
+    bird that never crashes passes 41 pipes with the default parameters (the
+    first after 73 steps, then one every 47).
+
+Solved
+    Mean return of at least 20 (pipes) over 100 fresh episodes. A hand-coded
+    controller that flaps whenever it is below the next gap's centre and
+    falling passes every pipe until the truncation, a return of 41 (tests);
+    never flapping hits the floor after about 20 steps and scores 0, and so
+    does flapping at every step (the ceiling).
+
+Parameters
+    ``gravity`` 2.4 /s^2, ``flap_speed`` 0.7 /s, ``max_fall`` 1.0 /s,
+    ``bird_x`` 0.3, ``bird_radius`` 0.03, ``pipe_speed`` 0.35 /s,
+    ``pipe_spacing`` 0.55, ``pipe_width`` 0.12, ``gap_height`` 0.3,
+    ``gap_min`` 0.3, ``gap_max`` 0.7, ``width`` 1.0, ``alive_reward`` 0.0,
+    ``dt`` 1/30 s. A harder variant: ``gap_height`` 0.25 (the simple
+    heuristic above then fails, as a flap's rise overshoots the gap; a GA
+    still learns it).
+"""
+
+import numpy as np
+from numba import njit
+
+from envs import rng as _rng
+from envs.spec import EnvSpec, build_params
+
+NUM_PIPES = 4
+Y, VY, STEPS, SCORE = 0, 1, 2, 3
+PIPE_X = 4  # state[PIPE_X + 2 * i]: centre x of pipe slot i (left to right)
+PIPE_GAP = 5  # state[PIPE_GAP + 2 * i]: gap centre height of pipe slot i
+STATE_SIZE = 4 + 2 * NUM_PIPES
+
+PARAM_NAMES = ("gravity", "flap_speed", "max_fall", "bird_x", "bird_radius", "pipe_speed",
+               "pipe_spacing", "pipe_width", "gap_height", "gap_min", "gap_max", "width",
+               "alive_reward", "dt")
+PARAM_DEFAULTS = (2.4, 0.7, 1.0, 0.3, 0.03, 0.35, 0.55, 0.12, 0.3, 0.3, 0.7, 1.0, 0.0, 1.0 / 30.0)
+(GRAVITY, FLAP_SPEED, MAX_FALL, BIRD_X, BIRD_RADIUS, PIPE_SPEED, PIPE_SPACING, PIPE_WIDTH,
+ GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT) = range(14)
+
+SPEC = EnvSpec(
+    name="flappy",
+    obs_size=5,
+    num_actions=2,
+    action_size=None,
+    max_steps=2000,
+    dt=1.0 / 30.0,
+    solved_at=20.0,
+    solved_over=100,
+    state_size=STATE_SIZE,
+    obs_low=(-1.0,) * 5,
+    obs_high=(1.0,) * 5,
+    obs_names=("bird height", "vertical speed", "distance to next pipe",
+               "next gap top relative to bird", "next gap bottom relative to bird"),
+)
+
+
+def default_params(**overrides) -> np.ndarray:
+    """Parameters as a float64 array; keyword arguments override the defaults by name."""
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+
+
+@njit(cache=True)
+def _clip(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True)
+def _draw_gap(params, rng):
+    """Gap centre of a new pipe: one draw, uniform in [gap_min, gap_max]."""
+    return _rng.uniform(rng, params[GAP_MIN], params[GAP_MAX])
+
+
+@njit(cache=True)
+def next_pipe(state, params):
+    """Slot index of the first pipe whose right edge is not behind the bird's left edge."""
+    left = params[BIRD_X] - params[BIRD_RADIUS]
+    for i in range(NUM_PIPES):
+        if state[PIPE_X + 2 * i] + 0.5 * params[PIPE_WIDTH] >= left:
+            return i
+    return NUM_PIPES - 1  # unreachable while 4 slots span more than the bird's distance to x = 0
+
+
+@njit(cache=True)
+def reset(state, params, rng):
+    """Write a start state: the bird height, then the gaps of the first four pipes, drawn in order."""
+    state[Y] = _rng.uniform(rng, 0.45, 0.55)
+    state[VY] = 0.0
+    state[STEPS] = 0.0
+    state[SCORE] = 0.0
+    x0 = params[WIDTH] + 0.5 * params[PIPE_WIDTH]
+    for i in range(NUM_PIPES):
+        state[PIPE_X + 2 * i] = x0 + i * params[PIPE_SPACING]
+        state[PIPE_GAP + 2 * i] = _draw_gap(params, rng)
+
+
+@njit(cache=True)
+def observe(state, params, obs):
+    """Write the normalised observation (see the module docstring) into ``obs``."""
+    y = state[Y]
+    i = next_pipe(state, params)
+    gap = state[PIPE_GAP + 2 * i]
+    half = 0.5 * params[GAP_HEIGHT]
+    obs[0] = _clip(2.0 * y - 1.0, -1.0, 1.0)
+    obs[1] = _clip(state[VY] / params[MAX_FALL], -1.0, 1.0)
+    obs[2] = _clip((state[PIPE_X + 2 * i] - params[BIRD_X]) / params[PIPE_SPACING], -1.0, 1.0)
+    obs[3] = _clip(2.0 * (gap + half - y), -1.0, 1.0)
+    obs[4] = _clip(2.0 * (gap - half - y), -1.0, 1.0)
+
+
+@njit(cache=True)
+def step(state, params, action, rng):
+    """Advance one ``dt``; ``action[0]`` is 0 (nothing) or 1 (flap).
+
+    Returns (reward, terminated): +1 per pipe passed this step plus
+    ``alive_reward``; terminated when the bird hits the floor, the ceiling or
+    a pipe.
+    """
+    dt = params[DT]
+    r = params[BIRD_RADIUS]
+    half_w = 0.5 * params[PIPE_WIDTH]
+    half_gap = 0.5 * params[GAP_HEIGHT]
+    bx = params[BIRD_X]
+
+    vy = max(state[VY] - params[GRAVITY] * dt, -params[MAX_FALL])
+    if action[0] == 1.0:
+        vy = params[FLAP_SPEED]
+    state[VY] = vy
+    state[Y] += vy * dt
+    y = state[Y]
+
+    reward = params[ALIVE_REWARD]
+    move = params[PIPE_SPEED] * dt
+    crashed = y - r <= 0.0 or y + r >= 1.0
+    for i in range(NUM_PIPES):
+        x_old = state[PIPE_X + 2 * i]
+        x = x_old - move
+        state[PIPE_X + 2 * i] = x
+        if x_old + half_w >= bx - r > x + half_w:
+            reward += 1.0
+            state[SCORE] += 1.0
+        if abs(x - bx) < half_w + r:  # bird overlaps the pipe's column: it must be inside the gap
+            gap = state[PIPE_GAP + 2 * i]
+            if y + r > gap + half_gap or y - r < gap - half_gap:
+                crashed = True
+
+    if state[PIPE_X] + half_w < 0.0:  # leftmost pipe has left the screen: shift, spawn a new one
+        for i in range(NUM_PIPES - 1):
+            state[PIPE_X + 2 * i] = state[PIPE_X + 2 * i + 2]
+            state[PIPE_GAP + 2 * i] = state[PIPE_GAP + 2 * i + 2]
+        last = PIPE_X + 2 * (NUM_PIPES - 1)
+        state[last] = state[last - 2] + params[PIPE_SPACING]
+        state[last + 1] = _draw_gap(params, rng)
+
+    state[STEPS] += 1.0
+    return reward, crashed

@@ -1,0 +1,216 @@
+"""Pong against a built-in opponent whose paddle tracks the ball at limited speed.
+
+Description
+    The court is the square [-1, 1] x [-1, 1] with y pointing up. The agent
+    moves the left paddle, whose face is the vertical line x = -``paddle_x``;
+    the opponent's paddle faces it at x = +``paddle_x``. The ball (a disc of
+    radius ``ball_radius``) bounces off the top and bottom walls. When it
+    reaches a paddle face within the paddle's reach it is sent back at an
+    angle set by where it struck: ``offset = (ball y - paddle y) /
+    (paddle_half + ball_radius)`` in [-1, 1] gives the outgoing direction
+    ``offset * max_bounce_angle`` from the horizontal, so a hit near the
+    paddle's edge sends the ball away steeply and a central hit sends it flat.
+    Each paddle hit multiplies the ball's speed by ``speedup``, up to
+    ``max_ball_speed``. A ball that passes a paddle and leaves the court
+    through that side (x beyond +-1) scores a point for the other side.
+
+    The opponent moves its paddle towards the ball's y at all times, at most
+    ``opp_speed`` per second. It cannot follow a ball whose vertical speed
+    exceeds that, which steep returns from the paddle's edge exploit.
+
+Observation (all within [-1, 1])
+    =====  ==========================================  ====  ===
+    index  name                                        min   max
+    =====  ==========================================  ====  ===
+    0      ball x                                      -1    1
+    1      ball y                                      -1    1
+    2      ball vx / max_ball_speed                    -1    1
+    3      ball vy / max_ball_speed                    -1    1
+    4      own (left) paddle y                         -1    1
+    5      opponent (right) paddle y                   -1    1
+    6      (ball y - own paddle y) / 2                 -1    1
+    =====  ==========================================  ====  ===
+
+Actions
+    Discrete(3): 0 moves the paddle up (+y), 1 keeps it still, 2 moves it
+    down, at ``paddle_speed`` per second. Paddles stay inside the court.
+
+Reward
+    +1 when the agent scores, -1 when the opponent scores, 0 otherwise: the
+    return is points scored minus points conceded.
+
+Start state
+    Both paddles centred, score 0-0, ball served from the centre.
+    Every serve, the first and the one after each point, sends the ball from
+    (0, 0) at ``ball_speed`` towards a random side at a random angle uniform
+    in +-``serve_angle``. Each serve takes exactly two draws from the
+    generator, so the n-th serve of an episode is the same for every agent
+    given the same key.
+
+Episode end
+    Terminated when either side reaches ``points`` points; truncated after
+    3000 steps (50 s at 60 steps per second).
+
+Solved
+    Mean return of at least 3 over 100 fresh episodes (e.g. winning 5-2 on
+    average). A hand-coded controller that predicts where the ball meets its
+    paddle and strikes it near the edge wins every test episode 5-0 (return
+    5); keeping still averages about -4.4, random networks about -4.8, and
+    tracking the ball's y with the paddle's centre (flat returns) about 0.
+
+Parameters
+    ``paddle_x`` 0.95 (distance of each paddle face from the centre line),
+    ``paddle_half`` 0.2 (half the paddle height), ``ball_radius`` 0.02,
+    ``paddle_speed`` 2.0 /s, ``opp_speed`` 1.0 /s, ``ball_speed`` 1.5 /s
+    (serve speed), ``speedup`` 1.05, ``max_ball_speed`` 3.0 /s,
+    ``max_bounce_angle`` 60 degrees in radians, ``serve_angle`` 30 degrees in
+    radians, ``points`` 5, ``dt`` 1/60 s.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from envs import rng as _rng
+from envs.spec import EnvSpec, build_params
+
+BALL_X, BALL_Y, BALL_VX, BALL_VY, PADDLE_Y, OPP_Y, SCORE, OPP_SCORE, SPEED = range(9)
+STATE_SIZE = 9
+
+PARAM_NAMES = ("paddle_x", "paddle_half", "ball_radius", "paddle_speed", "opp_speed",
+               "ball_speed", "speedup", "max_ball_speed", "max_bounce_angle", "serve_angle",
+               "points", "dt")
+PARAM_DEFAULTS = (0.95, 0.2, 0.02, 2.0, 1.0, 1.5, 1.05, 3.0, math.radians(60.0),
+                  math.radians(30.0), 5.0, 1.0 / 60.0)
+(PADDLE_X, PADDLE_HALF, BALL_RADIUS, PADDLE_SPEED, OPP_SPEED, BALL_SPEED, SPEEDUP,
+ MAX_BALL_SPEED, MAX_BOUNCE_ANGLE, SERVE_ANGLE, POINTS, DT) = range(12)
+
+SPEC = EnvSpec(
+    name="pong",
+    obs_size=7,
+    num_actions=3,
+    action_size=None,
+    max_steps=3000,
+    dt=1.0 / 60.0,
+    solved_at=3.0,
+    solved_over=100,
+    state_size=STATE_SIZE,
+    obs_low=(-1.0,) * 7,
+    obs_high=(1.0,) * 7,
+    obs_names=("ball x", "ball y", "ball vx", "ball vy", "paddle y", "opponent paddle y",
+               "ball y relative to paddle"),
+)
+
+
+def default_params(**overrides) -> np.ndarray:
+    """Parameters as a float64 array; keyword arguments override the defaults by name."""
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+
+
+@njit(cache=True)
+def _serve(state, params, rng):
+    """Put the ball at the centre, moving at ``ball_speed`` to a random side and angle (two draws)."""
+    side = 1.0 if _rng.randint(rng, 2) == 1 else -1.0
+    angle = _rng.uniform(rng, -params[SERVE_ANGLE], params[SERVE_ANGLE])
+    speed = params[BALL_SPEED]
+    state[BALL_X] = 0.0
+    state[BALL_Y] = 0.0
+    state[BALL_VX] = side * speed * math.cos(angle)
+    state[BALL_VY] = speed * math.sin(angle)
+    state[SPEED] = speed
+
+
+@njit(cache=True)
+def _clip(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
+
+
+@njit(cache=True)
+def reset(state, params, rng):
+    """Write a start state into ``state``: paddles centred, 0-0, first serve drawn from ``rng``."""
+    state[PADDLE_Y] = 0.0
+    state[OPP_Y] = 0.0
+    state[SCORE] = 0.0
+    state[OPP_SCORE] = 0.0
+    _serve(state, params, rng)
+
+
+@njit(cache=True)
+def observe(state, params, obs):
+    """Write the normalised observation (see the module docstring) into ``obs``."""
+    vmax = params[MAX_BALL_SPEED]
+    obs[0] = _clip(state[BALL_X], -1.0, 1.0)
+    obs[1] = _clip(state[BALL_Y], -1.0, 1.0)
+    obs[2] = _clip(state[BALL_VX] / vmax, -1.0, 1.0)
+    obs[3] = _clip(state[BALL_VY] / vmax, -1.0, 1.0)
+    obs[4] = _clip(state[PADDLE_Y], -1.0, 1.0)
+    obs[5] = _clip(state[OPP_Y], -1.0, 1.0)
+    obs[6] = _clip(0.5 * (state[BALL_Y] - state[PADDLE_Y]), -1.0, 1.0)
+
+
+@njit(cache=True)
+def _paddle_hit(state, params, paddle_y, direction, x0, y0):
+    """Return the ball from a paddle if it crossed the face this step; True on a hit.
+
+    ``direction`` is +1 for the left paddle (ball sent right), -1 for the right
+    one. ``(x0, y0)`` is the ball's position before the move.
+    """
+    face = -direction * (params[PADDLE_X] - params[BALL_RADIUS])  # ball centre at contact
+    x1 = state[BALL_X]
+    if direction * state[BALL_VX] >= 0.0 or direction * (x0 - face) < 0.0 or direction * (x1 - face) > 0.0:
+        return False
+    t = (x0 - face) / (x0 - x1) if x0 != x1 else 0.0
+    y = y0 + t * (state[BALL_Y] - y0)  # ball y when it reaches the face (no wall bounce assumed)
+    reach = params[PADDLE_HALF] + params[BALL_RADIUS]
+    offset = (y - paddle_y) / reach
+    if offset < -1.0 or offset > 1.0:
+        return False
+    speed = min(state[SPEED] * params[SPEEDUP], params[MAX_BALL_SPEED])
+    angle = offset * params[MAX_BOUNCE_ANGLE]
+    state[SPEED] = speed
+    state[BALL_VX] = direction * speed * math.cos(angle)
+    state[BALL_VY] = speed * math.sin(angle)
+    state[BALL_X] = face
+    state[BALL_Y] = y
+    return True
+
+
+@njit(cache=True)
+def step(state, params, action, rng):
+    """Move both paddles and the ball by one ``dt``; ``action[0]`` is 0 up, 1 stay, 2 down.
+
+    Returns (reward, terminated): +1 when the agent scores, -1 when it
+    concedes; terminated once a side has ``points`` points.
+    """
+    dt = params[DT]
+    ylim = 1.0 - params[PADDLE_HALF]
+    move = 1.0 if action[0] == 0.0 else (-1.0 if action[0] == 2.0 else 0.0)
+    state[PADDLE_Y] = _clip(state[PADDLE_Y] + move * params[PADDLE_SPEED] * dt, -ylim, ylim)
+    opp_max = params[OPP_SPEED] * dt
+    state[OPP_Y] = _clip(state[OPP_Y] + _clip(state[BALL_Y] - state[OPP_Y], -opp_max, opp_max), -ylim, ylim)
+
+    x0, y0 = state[BALL_X], state[BALL_Y]
+    state[BALL_X] = x0 + state[BALL_VX] * dt
+    state[BALL_Y] = y0 + state[BALL_VY] * dt
+    wall = 1.0 - params[BALL_RADIUS]
+    if state[BALL_Y] > wall:
+        state[BALL_Y] = 2.0 * wall - state[BALL_Y]
+        state[BALL_VY] = -state[BALL_VY]
+    elif state[BALL_Y] < -wall:
+        state[BALL_Y] = -2.0 * wall - state[BALL_Y]
+        state[BALL_VY] = -state[BALL_VY]
+    if not _paddle_hit(state, params, state[PADDLE_Y], 1.0, x0, y0):
+        _paddle_hit(state, params, state[OPP_Y], -1.0, x0, y0)
+
+    reward = 0.0
+    if state[BALL_X] < -1.0:
+        reward = -1.0
+        state[OPP_SCORE] += 1.0
+    elif state[BALL_X] > 1.0:
+        reward = 1.0
+        state[SCORE] += 1.0
+    if reward != 0.0:
+        _serve(state, params, rng)
+    terminated = state[SCORE] >= params[POINTS] or state[OPP_SCORE] >= params[POINTS]
+    return reward, terminated

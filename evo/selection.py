@@ -1,0 +1,436 @@
+"""Parent selection: pick ``n`` indices into a population from its fitness.
+
+Every function has the signature ``f(fitness, n, rng, *, settings) -> idx``:
+
+- ``fitness``: array-like of shape (P,), **maximised**. NaN counts as the
+  worst fitness (below ``-inf``); ties are treated symmetrically, never by
+  position in the population.
+- ``n``: number of indices to return (``n > P`` is fine: selection is with
+  replacement; ``n == 0`` returns an empty array).
+- ``rng``: a :class:`numpy.random.Generator`, the only source of randomness.
+- returns ``ndarray of shape (n,)``, dtype int64, a new array; the input is
+  never modified.
+
+Operators
+---------
+- :func:`tournament`  -- k-way tournaments with replacement (Miller & Goldberg 1995).
+- :func:`truncation`  -- uniform among the best fraction (Muehlenbein & Schlierkamp-Voosen 1993).
+- :func:`roulette`    -- fitness-proportionate (Holland 1975; Goldberg 1989).
+- :func:`sus`         -- stochastic universal sampling (Baker 1987).
+- :func:`rank`        -- linear ranking (Baker 1985).
+- :func:`random`      -- uniform, ignores fitness (a baseline).
+
+Use :func:`get` to look an operator up by name (e.g. from a TOML config).
+
+References
+----------
+- J. H. Holland, *Adaptation in Natural and Artificial Systems*, 1975.
+- J. E. Baker, "Adaptive selection methods for genetic algorithms", Proc. ICGA
+  1985, pp. 101-111.
+- J. E. Baker, "Reducing bias and inefficiency in the selection algorithm",
+  Proc. ICGA 1987, pp. 14-21.
+- D. E. Goldberg, *Genetic Algorithms in Search, Optimization and Machine
+  Learning*, 1989.
+- H. Muehlenbein and D. Schlierkamp-Voosen, "Predictive models for the
+  breeder genetic algorithm", Evolutionary Computation 1(1), 1993.
+- B. L. Miller and D. E. Goldberg, "Genetic algorithms, tournament selection,
+  and the effects of noise", Complex Systems 9, 1995.
+- T. Blickle and L. Thiele, "A comparison of selection schemes used in
+  evolutionary algorithms", Evolutionary Computation 4(4), 1996.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "NAMES",
+    "get",
+    "random",
+    "rank",
+    "roulette",
+    "sus",
+    "tournament",
+    "truncation",
+]
+
+
+# --------------------------------------------------------------------------
+# validation and shared helpers
+# --------------------------------------------------------------------------
+
+
+def _check_rng(rng: object) -> None:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy.random.Generator (numpy.random.default_rng(seed)), "
+            f"got {type(rng).__name__}"
+        )
+
+
+def _prepare(fitness: ArrayLike, n: int, rng: object) -> tuple[NDArray[np.float64], int]:
+    """Validate the common arguments; return fitness as float64 (P,) and n as int."""
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise ValueError(f"n must be an integer, got {n!r}") from None
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    f = np.asarray(fitness)
+    if f.ndim != 1:
+        raise ValueError(f"fitness must have shape (P,), got shape {f.shape}")
+    if f.dtype.kind not in "biuf":
+        raise ValueError(f"fitness must be real numbers, got dtype {f.dtype}")
+    f = f.astype(np.float64, copy=False)
+    if n > 0 and f.size == 0:
+        raise ValueError("cannot select from an empty population (fitness has length 0)")
+    _check_rng(rng)
+    return f, n
+
+
+def _dense_key(f: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Integer key with the same order as ``f``, NaN lowest, equal values equal.
+
+    NaN -> 0; otherwise 1 + the index of the value among the sorted distinct
+    non-NaN values. Comparing keys is comparing fitness with NaN as the worst.
+    """
+    nan = np.isnan(f)
+    key = np.zeros(f.shape, dtype=np.int64)
+    good = f[~nan]
+    key[~nan] = np.searchsorted(np.unique(good), good) + 1
+    return key
+
+
+def _average_ranks(f: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Ranks 0 (worst) .. P-1 (best); tied individuals share the mean of their ranks.
+
+    NaN individuals rank below everything else (and tie among themselves).
+    """
+    _, inverse, counts = np.unique(_dense_key(f), return_inverse=True, return_counts=True)
+    first = np.cumsum(counts) - counts
+    return (first + (counts - 1) / 2.0)[inverse]
+
+
+def _roulette_weights(f: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Non-negative selection weights for :func:`roulette` and :func:`sus`, max 1.
+
+    ``w_i = f_i - min(0, min_j f_j)`` over the finite fitness values (so
+    non-negative fitness is used as is and negative fitness is shifted up
+    until the worst individual weighs 0). NaN and ``-inf`` weigh 0. Fallbacks
+    that keep the distribution defined: if any fitness is ``+inf``, those
+    individuals share the weight equally; if all finite weights are 0 (e.g.
+    all equal), the finite individuals share it equally; if none is finite,
+    the ``-inf`` ones, else all (all NaN), share it equally.
+    """
+    pos_inf = f == np.inf
+    if pos_inf.any():
+        return pos_inf.astype(np.float64)
+    finite = np.isfinite(f)
+    if not finite.any():
+        neg_inf = f == -np.inf
+        return (neg_inf if neg_inf.any() else np.ones(f.shape, bool)).astype(np.float64)
+    shift = min(0.0, float(f[finite].min()))
+    # halve before subtracting so that f - shift cannot overflow to inf
+    w = np.where(finite, 0.5 * np.where(finite, f, 0.0) - 0.5 * shift, 0.0)
+    top = w.max()
+    if not top > 0.0:
+        return finite.astype(np.float64)
+    return w / top
+
+
+def _rank_weights(f: NDArray[np.float64], pressure: float) -> NDArray[np.float64]:
+    """Baker's linear-ranking expected counts ``2 - s + 2 (s - 1) r_i / (P - 1)``.
+
+    ``r_i`` is the (tie-averaged) rank, 0 for the worst. The values sum to P;
+    divided by P they are the selection probabilities. P = 1 gives [1].
+    """
+    p = f.size
+    if p == 1:
+        return np.ones(1)
+    r = _average_ranks(f)
+    return 2.0 - pressure + 2.0 * (pressure - 1.0) * r / (p - 1)
+
+
+def _pick(weights: NDArray[np.float64], fractions: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Map fractions in [0, 1) of the wheel to indices.
+
+    With ``cdf = cumsum(weights)``, the point ``u = fraction * cdf[-1]``
+    lands on the first i with ``cdf[i] > u``, so zero-weight individuals are
+    never picked.
+    """
+    cdf = np.cumsum(weights)
+    idx = np.searchsorted(cdf, fractions * cdf[-1], side="right").astype(np.int64)
+    # rounding can put a point at (or past) the total: give it to the last
+    # individual with a positive weight
+    last = np.flatnonzero(weights > 0.0)[-1]
+    return np.minimum(idx, last)
+
+
+def _sus(weights: NDArray[np.float64], n: int, offset: float) -> NDArray[np.int64]:
+    """Baker's SUS with pointers ``(offset + k) * total / n``, k = 0..n-1, offset in [0, 1).
+
+    Returns indices in increasing order (the caller shuffles).
+    """
+    return _pick(weights, (offset + np.arange(n, dtype=np.float64)) / n)
+
+
+# --------------------------------------------------------------------------
+# operators
+# --------------------------------------------------------------------------
+
+
+def tournament(fitness: ArrayLike, n: int, rng: np.random.Generator, *, size: int = 3) -> NDArray[np.int64]:
+    """Tournament selection: each index is the best of ``size`` uniform draws.
+
+    For each of the ``n`` selections, ``size`` contestants are drawn
+    uniformly *with replacement* from the P individuals and the fittest wins
+    (Miller & Goldberg 1995). Because draws are with replacement, ``size`` may
+    exceed P (the pressure keeps rising). With distinct fitness values the
+    individual of rank r (0 = worst) wins with probability
+    ``((r + 1)**size - r**size) / P**size`` (Blickle & Thiele 1996).
+
+    Ties go to the contestant drawn first, so equally fit individuals are
+    equally likely to win (all-equal fitness gives uniform selection). NaN
+    loses to everything, including ``-inf``.
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P,)
+        Fitness to maximise; NaN is the worst.
+    n : int
+        Number of indices to return, >= 0.
+    rng : numpy.random.Generator
+        Source of randomness.
+    size : int, default 3
+        Contestants per tournament, >= 1. ``size=1`` is uniform selection.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Indices of the winners.
+    """
+    f, n = _prepare(fitness, n, rng)
+    try:
+        size = operator.index(size)
+    except TypeError:
+        raise ValueError(f"tournament size must be an integer, got {size!r}") from None
+    if size < 1:
+        raise ValueError(f"tournament size must be >= 1, got {size}")
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    key = _dense_key(f)
+    contestants = rng.integers(0, f.size, size=(n, size), dtype=np.int64)
+    winner = np.argmax(key[contestants], axis=1)  # first maximum: the earliest drawn
+    return contestants[np.arange(n), winner]
+
+
+def truncation(
+    fitness: ArrayLike, n: int, rng: np.random.Generator, *, fraction: float = 0.5
+) -> NDArray[np.int64]:
+    """Truncation selection: uniform among the best ``k = ceil(fraction * P)``.
+
+    The population is sorted by fitness (NaN last) and each of the ``n``
+    indices is drawn uniformly with replacement from the top ``k``
+    (Muehlenbein & Schlierkamp-Voosen 1993). ``k`` is computed with a
+    1e-12 relative tolerance, so ``fraction=0.3, P=10`` gives 3, not 4.
+    Individuals tied at the cut are admitted in random order, never by
+    position in the population.
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P,)
+        Fitness to maximise; NaN is the worst.
+    n : int
+        Number of indices to return, >= 0.
+    rng : numpy.random.Generator
+        Source of randomness.
+    fraction : float, default 0.5
+        Share of the population eligible, in (0, 1]. At least one individual
+        is always eligible.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Indices, all within the top ``k``.
+    """
+    f, n = _prepare(fitness, n, rng)
+    fraction = float(fraction)
+    if not 0.0 < fraction <= 1.0:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    p = f.size
+    k = min(p, max(1, math.ceil(fraction * p * (1.0 - 1e-12))))
+    perm = rng.permutation(p)
+    # stable sort of a random permutation: ties at the cut are broken at random
+    order = perm[np.argsort(-_dense_key(f)[perm], kind="stable")]
+    top = order[:k].astype(np.int64)
+    return top[rng.integers(0, k, size=n)]
+
+
+def roulette(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """Fitness-proportionate (roulette-wheel) selection.
+
+    Individual i is drawn, independently for each of the ``n`` selections,
+    with probability ``w_i / sum_j w_j`` where
+
+        ``w_i = f_i - min(0, min_j f_j)``.
+
+    Non-negative fitness is therefore used as is (Holland 1975); when any
+    fitness is negative, all are shifted up by the minimum so that the worst
+    individual weighs 0 ("windowing", Grefenstette 1986). NaN (and ``-inf``)
+    individuals weigh 0. Degenerate cases stay defined: if all weights are 0
+    (e.g. all-equal fitness) the selection is uniform over the finite
+    individuals; if all fitness is NaN it is uniform over everyone; ``+inf``
+    fitness takes all the weight, shared equally.
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P,)
+        Fitness to maximise; NaN is the worst.
+    n : int
+        Number of indices to return, >= 0.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Independently drawn indices.
+    """
+    f, n = _prepare(fitness, n, rng)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    w = _roulette_weights(f)
+    return _pick(w, rng.random(n))
+
+
+def sus(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """Stochastic universal sampling (Baker 1987) on the roulette weights.
+
+    One spin of a wheel with ``n`` equally spaced pointers: with weights
+    ``w`` as in :func:`roulette` (same shift, same NaN and degenerate-case
+    rules) and total ``W``, the pointers are ``(u + k) W / n`` for
+    ``k = 0 .. n-1`` with a single ``u ~ U[0, 1)``. Each individual is then
+    selected either ``floor(e_i)`` or ``ceil(e_i)`` times, where
+    ``e_i = n w_i / W`` is its expected count (zero bias, minimal spread).
+    The selected indices are returned in random order (a permutation of the
+    wheel order), so consecutive entries can be paired as parents.
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P,)
+        Fitness to maximise; NaN is the worst.
+    n : int
+        Number of indices to return, >= 0.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Indices, shuffled.
+    """
+    f, n = _prepare(fitness, n, rng)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    idx = _sus(_roulette_weights(f), n, float(rng.random()))
+    return rng.permutation(idx)
+
+
+def rank(
+    fitness: ArrayLike, n: int, rng: np.random.Generator, *, pressure: float = 1.5
+) -> NDArray[np.int64]:
+    """Linear ranking selection (Baker 1985).
+
+    Individuals are ranked ``r = 0`` (worst) to ``P - 1`` (best) and drawn
+    independently with probability ``e_r / P``, where the expected count is
+
+        ``e_r = 2 - s + 2 (s - 1) r / (P - 1)``,   ``s = pressure`` in [1, 2].
+
+    The best individual expects ``s`` copies per P draws, the worst
+    ``2 - s``; ``s = 1`` is uniform selection. Tied individuals (NaN counts
+    as tied with other NaN) share the average of their ranks, so equal
+    fitness means equal probability and the probabilities still sum to 1.
+    NaN ranks below every number. P = 1 always selects index 0.
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P,)
+        Fitness to maximise; NaN is the worst.
+    n : int
+        Number of indices to return, >= 0.
+    rng : numpy.random.Generator
+        Source of randomness.
+    pressure : float, default 1.5
+        Selection pressure ``s`` in [1, 2].
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Independently drawn indices.
+    """
+    f, n = _prepare(fitness, n, rng)
+    pressure = float(pressure)
+    if not 1.0 <= pressure <= 2.0:
+        raise ValueError(f"pressure must be in [1, 2], got {pressure}")
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    w = _rank_weights(f, pressure)
+    return _pick(w, rng.random(n))
+
+
+def random(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """Uniform selection with replacement; fitness only gives the population size P.
+
+    Each index is ``rng.integers(0, P)``: a no-pressure baseline (and the
+    distribution every other operator reduces to when all fitness is equal).
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P,)
+        Only its length is used.
+    n : int
+        Number of indices to return, >= 0.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Independently drawn indices.
+    """
+    f, n = _prepare(fitness, n, rng)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    return rng.integers(0, f.size, size=n, dtype=np.int64)
+
+
+NAMES: dict[str, Callable[..., NDArray[np.int64]]] = {
+    "tournament": tournament,
+    "truncation": truncation,
+    "roulette": roulette,
+    "sus": sus,
+    "rank": rank,
+    "random": random,
+}
+"""Selection operators by name (the names used in run configs)."""
+
+
+def get(name: str) -> Callable[..., NDArray[np.int64]]:
+    """Return the selection operator called ``name`` (a key of :data:`NAMES`).
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a known operator; the message lists the known names.
+    """
+    try:
+        return NAMES[name]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown selection {name!r}; known: {', '.join(NAMES)}") from None

@@ -1,0 +1,118 @@
+"""The contract every registered game keeps."""
+
+import numpy as np
+import pytest
+
+import envs
+from evo import MLP, rollout
+
+GAMES = envs.names()
+
+
+def random_actions(env, rng, n):
+    if env.num_actions is not None:
+        return rng.integers(0, env.num_actions, n)
+    return rng.uniform(-1, 1, (n, env.action_size))
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_spec_is_consistent(name, game_envs):
+    env = game_envs[name]
+    spec = env.spec
+    assert spec.name == name
+    assert len(spec.obs_low) == len(spec.obs_high) == len(spec.obs_names) == spec.obs_size
+    assert (spec.num_actions is None) != (spec.action_size is None)
+    assert env.num_outputs == (spec.num_actions or spec.action_size)
+    assert spec.max_steps >= 1 and spec.dt > 0 and spec.solved_over >= 1
+    assert np.isfinite(spec.solved_at)
+    assert all(lo < hi for lo, hi in zip(spec.obs_low, spec.obs_high))
+    assert env.module.__doc__ and "Observation" in env.module.__doc__
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_unknown_parameter_is_a_clear_error(name):
+    with pytest.raises(ValueError, match="unknown parameter 'warp_drive'"):
+        envs.make(name, warp_drive=1.0)
+
+
+def test_unknown_game_lists_the_known_ones():
+    with pytest.raises(ValueError, match="known: cartpole, flappy"):
+        envs.make("tetris")
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_random_play_stays_in_bounds(name, game_envs):
+    env = game_envs[name]
+    rng = np.random.default_rng(0)
+    n = 64
+    batch = env.batch(n, seed=3, episodes=np.arange(n))
+    obs = batch.reset()
+    low = np.array(env.spec.obs_low, dtype=np.float32)
+    high = np.array(env.spec.obs_high, dtype=np.float32)
+    for _ in range(min(env.max_steps, 400)):
+        assert obs.dtype == np.float32 and obs.shape == (n, env.obs_size)
+        assert not np.isnan(obs).any()
+        assert np.all(obs >= low) and np.all(obs <= high), f"{name}: observation out of its documented bounds"
+        obs, reward, done = batch.step(random_actions(env, rng, n))
+        assert np.isfinite(reward).all()
+        if done.all():
+            break
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_same_key_same_trajectory_other_key_other(name, game_envs):
+    env = game_envs[name]
+    runs = []
+    for seed in (11, 11, 12):
+        rng = np.random.default_rng(5)  # same actions each time
+        batch = env.batch(8, seed=seed, episodes=np.arange(8))
+        batch.reset()
+        traj = [batch.states.copy()]
+        for _ in range(60):
+            batch.step(random_actions(env, rng, 8))
+            traj.append(batch.states.copy())
+        runs.append(np.array(traj))
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_done_at_max_steps_and_frozen_after(name, game_envs):
+    env = envs.make(name, max_steps=7, **game_envs[name].options)
+    rng = np.random.default_rng(1)
+    batch = env.batch(16, seed=0, episodes=np.arange(16))
+    batch.reset()
+    for _ in range(7):
+        batch.step(random_actions(env, rng, 16))
+    assert batch.done.all() and batch.steps.max() == 7 and (batch.steps >= 1).all()
+    frozen = batch.states.copy()
+    returns = batch.returns.copy()
+    _, reward, _ = batch.step(random_actions(env, rng, 16))
+    np.testing.assert_array_equal(batch.states, frozen)
+    np.testing.assert_array_equal(batch.returns, returns)
+    assert not reward.any()
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_fused_returns_equal_stepwise_returns(name, game_envs):
+    env = game_envs[name]
+    net = MLP([env.obs_size, 8, env.num_outputs])
+    rng = np.random.default_rng(2)
+    genomes = net.init(rng, 24)
+    fused = rollout(env, net, genomes, episodes=2, seed=9)
+    for e in range(2):
+        batch = env.batch(24, seed=9, episodes=np.full(24, e))
+        obs = batch.reset()
+        while not batch.done.all():
+            obs, _, _ = batch.step(net.act(genomes, obs, env.num_actions))
+        np.testing.assert_array_equal(batch.returns, fused.returns[:, e])
+        np.testing.assert_array_equal(batch.steps, fused.steps[:, e])
+
+
+def test_batch_rejects_bad_actions(game_envs):
+    batch = game_envs["cartpole"].batch(4)
+    batch.reset()
+    with pytest.raises(ValueError, match="shape"):
+        batch.step(np.zeros(3, int))
+    with pytest.raises(ValueError, match="integers"):
+        batch.step(np.array([0, 1, 2, 0]))

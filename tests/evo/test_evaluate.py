@@ -1,0 +1,81 @@
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import envs
+from evo import MLP, evaluate, rollout
+
+SCRIPT = """
+import hashlib, sys
+import numpy as np
+import envs
+from evo import MLP, rollout
+out = []
+for name in envs.names():
+    env = envs.make(name)
+    net = MLP([env.obs_size, 16, env.num_outputs])
+    genomes = net.init(np.random.default_rng(0), 300)
+    r = rollout(env, net, genomes, episodes=3, seed=4)
+    out.append(hashlib.sha256(r.returns.tobytes() + r.steps.tobytes()).hexdigest())
+print(" ".join(out))
+"""
+
+
+def run_with_threads(n):
+    env = {**os.environ, "NUMBA_NUM_THREADS": str(n)}
+    res = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.split()
+
+
+def test_bit_identical_with_one_and_many_threads(game_envs):
+    one = run_with_threads(1)
+    many = run_with_threads(4)
+    assert len(one) == len(envs.names())
+    assert one == many
+
+
+def test_common_random_numbers_and_seeds(game_envs):
+    env = game_envs["cartpole"]
+    net = MLP([4, 8, 2])
+    g = net.init(np.random.default_rng(1), 1)
+    same = np.repeat(g, 5, axis=0)
+    r = rollout(env, net, same, episodes=4, seed=3)
+    # identical genomes meet identical episodes
+    assert (r.returns == r.returns[0]).all()
+    again = rollout(env, net, same, episodes=4, seed=3)
+    np.testing.assert_array_equal(r.returns, again.returns)
+
+
+def test_fitness_is_mean_return_and_steps_are_counted(game_envs):
+    env = game_envs["cartpole"]
+    net = MLP([4, 8, 2])
+    genomes = net.init(np.random.default_rng(2), 50)
+    r = rollout(env, net, genomes, episodes=3, seed=0)
+    assert r.returns.shape == (50, 3) and r.steps.shape == (50, 3)
+    np.testing.assert_array_equal(evaluate(env, net, genomes, episodes=3, seed=0), r.returns.mean(axis=1))
+    # cartpole pays 1 per step
+    np.testing.assert_array_equal(r.returns, r.steps)
+    assert r.total_steps == r.steps.sum() and (r.steps <= env.max_steps).all()
+
+
+def test_a_good_controller_scores_the_maximum(game_envs):
+    # a linear policy push-right-when-the-pole-falls-right balances CartPole
+    env = game_envs["cartpole"]
+    net = MLP([4, 2], output="linear")
+    g = np.zeros((1, net.num_params), np.float32)
+    net.layout.weights(g[0], 0)[1] = [0.1, 0.5, 10.0, 1.0]
+    r = rollout(env, net, g, episodes=5, seed=0)
+    assert (r.returns == 500).all()
+
+
+def test_mismatched_network_is_a_clear_error(game_envs):
+    env = game_envs["cartpole"]
+    with pytest.raises(ValueError, match="needs 4 inputs and 2 outputs"):
+        evaluate(env, MLP([5, 2]), np.zeros((3, 12), np.float32))
+    with pytest.raises(ValueError, match="episodes"):
+        evaluate(env, MLP([4, 2]), np.zeros((3, 10), np.float32), episodes=0)
