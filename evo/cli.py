@@ -188,6 +188,7 @@ def cmd_run(args) -> int:
             print(config.to_toml(), end="")
             return 0
         from evo.run import Evolution
+        set_threads(args.threads if args.threads is not None else config.threads)
         out = args.out or f"runs/{config.env.replace(':', '-').replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
         rundir = RunDir(out)
         rundir.create(config)
@@ -233,7 +234,7 @@ def cmd_run(args) -> int:
               f"neuroevo run --resume {rundir.path}", file=sys.stderr)
         return 130
     verdict = "solved" if run.solved else "not solved"
-    print(f"{config.env}: {verdict} after {run.generation} generation{"s" if run.generation != 1 else ""}, champion {run.champion_score:.4g} "
+    print(f"{config.env}: {verdict} after {run.generation} generation{'s' if run.generation != 1 else ''}, champion {run.champion_score:.4g} "
           f"(target {run.target:.4g}), {wall:.1f} s; files in {rundir.path}")
     return 0
 

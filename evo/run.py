@@ -17,6 +17,7 @@ import io
 import json
 import os
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -223,8 +224,17 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def save_npz(path: Path, arrays: dict) -> None:
+    """Write arrays as an ``.npz`` that ``np.load`` reads, atomically and byte-reproducibly.
+
+    ``np.savez`` stamps each member with the current time; here every member
+    carries a fixed timestamp, so the same arrays always give the same bytes.
+    """
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, value in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
     atomic_write(path, buf.getvalue())
 
 

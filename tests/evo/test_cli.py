@@ -1,0 +1,204 @@
+"""The neuroevo command line: files, resume, bad input."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from evo.cli import main
+
+# A run that never reaches its target, so it goes the full number of generations.
+LONG = ["cartpole", "--pop", "24", "--episodes", "1", "--hidden", "4", "--target", "1e9"]
+
+
+def cli(*args):
+    return [sys.executable, "-m", "evo.cli", *args]
+
+
+def test_run_writes_a_complete_run_directory(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", *LONG, "--generations", "4", "--out", str(out), "--quiet"]) == 0
+    summary = capsys.readouterr().out
+    assert "not solved after 4 generations" in summary and str(out) in summary
+    assert sorted(p.name for p in out.iterdir()) == ["champion.npz", "checkpoint.npz", "config.toml",
+                                                      "fitness.png", "log.csv", "timing.csv"]
+    with open(out / "log.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["generation"]) for r in rows] == [0, 1, 2, 3]
+    assert set(rows[0]) == {"generation", "best", "mean", "median", "std", "min", "validation", "env_steps"}
+    assert all(float(r["min"]) <= float(r["median"]) <= float(r["best"]) for r in rows)
+    with np.load(out / "champion.npz", allow_pickle=False) as z:
+        assert z["genome"].dtype == np.float32 and str(z["env"]) == "cartpole"
+    assert (out / "fitness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_solves_cartpole_with_defaults_and_eval_confirms(tmp_path, capsys):
+    out = tmp_path / "solved"
+    assert main(["run", "cartpole", "--out", str(out), "--quiet"]) == 0
+    assert "cartpole: solved" in capsys.readouterr().out
+    assert main(["eval", str(out), "--episodes", "100"]) == 0
+    line = capsys.readouterr().out
+    assert "over 100 episodes" in line and "solved_at 475" in line
+
+
+def test_print_config_feeds_back_in(tmp_path, capsys):
+    assert main(["run", "flappy", "--pop", "64", "--hidden", "6,5", "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert 'env = "flappy"' in text and "pop_size = 64" in text and "hidden = [" in text
+    path = tmp_path / "c.toml"
+    path.write_text(text)
+    assert main(["run", "--config", str(path), "--print-config"]) == 0
+    assert capsys.readouterr().out == text
+    # flags override the file
+    assert main(["run", "--config", str(path), "--seed", "9", "--print-config"]) == 0
+    assert "seed = 9" in capsys.readouterr().out
+
+
+def test_config_file_sets_operators(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text('env = "cartpole"\n[selection]\nname = "rank"\npressure = 1.8\n'
+                    '[mutation]\nname = "gaussian"\nrate = 0.2\n[mutation.sigma]\nkind = "linear"\n'
+                    'start = 0.3\nend = 0.05\ngenerations = 10\n')
+    assert main(["run", "--config", str(path), "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert 'name = "rank"' in text and "pressure = 1.8" in text and 'kind = "linear"' in text
+
+
+def test_envs_lists_every_game(capsys):
+    import envs
+    assert main(["envs"]) == 0
+    text = capsys.readouterr().out
+    for name in envs.names():
+        assert name in text
+
+
+def read(path):
+    return path.read_bytes()
+
+
+def wait_for_rows(log, n, proc, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if log.exists() and len(log.read_text().splitlines()) > n:
+            return
+        assert proc.poll() is None, "the run ended before it could be interrupted"
+        time.sleep(0.02)
+    raise AssertionError("the run made no progress")
+
+
+def test_sigkill_and_resume_give_the_same_files_byte_for_byte(tmp_path):
+    args = [*LONG, "--generations", "30", "--checkpoint-every", "4", "--quiet"]
+    straight = tmp_path / "straight"
+    subprocess.run(cli("run", *args, "--out", str(straight)), check=True, capture_output=True, timeout=300)
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen(cli("run", *args, "--out", str(killed)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    wait_for_rows(killed / "log.csv", 11, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert len((killed / "log.csv").read_text().splitlines()) < 31
+    res = subprocess.run(cli("run", "--resume", str(killed), "--quiet"), capture_output=True, text=True,
+                         timeout=300)
+    assert res.returncode == 0, res.stderr
+    for name in ("log.csv", "champion.npz", "checkpoint.npz", "config.toml"):
+        assert read(killed / name) == read(straight / name), name
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path):
+    args = [*LONG, "--generations", "40", "--checkpoint-every", "100", "--quiet"]
+    out = tmp_path / "r"
+    proc = subprocess.Popen(cli("run", *args, "--out", str(out)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_rows(out / "log.csv", 3, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "--resume" in err and "Traceback" not in err
+    stopped_at = len((out / "log.csv").read_text().splitlines()) - 1
+    res = subprocess.run(cli("run", "--resume", str(out), "--quiet"), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    rows = (out / "log.csv").read_text().splitlines()
+    assert len(rows) == 41 and stopped_at < 40
+
+
+def test_sweep_runs_every_seed_and_summarises(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    code = main(["sweep", "cartpole", "--seeds", "0-2", "--jobs", "2", "--generations", "5", "--out", str(out)])
+    assert code == 0
+    with open(out / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["seed"]) for r in rows] == [0, 1, 2]
+    assert all(r["solved"] in ("yes", "no") for r in rows)
+    assert all((out / f"seed-{s}" / "champion.npz").exists() for s in range(3))
+    assert "solved; summary in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "tetris"], "unknown game 'tetris'"),
+    (["run", "cartpole", "--pop", "0"], "pop_size must be a positive integer"),
+    (["run", "cartpole", "--pop", "-5"], "pop_size must be a positive integer"),
+    (["run", "cartpole", "--generations", "x"], "invalid int value"),
+    (["run", "cartpole", "--hidden", "16,a"], "comma-separated integers"),
+    (["run"], "name a game"),
+    (["eval", "/nonexistent/run"], "no champion at"),
+    (["run", "--resume", "/nonexistent/run"], "no checkpoint at"),
+    (["sweep", "cartpole", "--seeds", "x"], "expected seeds"),
+    (["run", "cartpole", "--threads", "999"], "exceeds"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("toml,message", [
+    ('env = "cartpole"\npop_size = [', "malformed TOML"),
+    ('env = "cartpole"\npopulation = 10\n', "unknown config key 'population'"),
+    ('env = "cartpole"\n[selection]\nname = "lottery"\n', "unknown selection 'lottery'"),
+    ('env = "cartpole"\n[mutation]\nname = "gaussian"\nsigmaa = 1\n', "no parameter 'sigmaa'"),
+    ('env = "cartpole"\n[env_params]\ngravity = "strong"\n', "must be a number"),
+    ('env = "cartpole"\nelite = 1000\n', "elite must be"),
+])
+def test_bad_config_file_is_one_line_and_exit_2(toml, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "c.toml"
+    path.write_text(toml)
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+    assert path.read_text() == toml and not (tmp_path / "runs").exists()
+
+
+def test_corrupted_checkpoint_and_other_game_are_refused_untouched(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", *LONG, "--generations", "2", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    before = {p.name: read(p) for p in out.iterdir()}
+    assert main(["run", "flappy", "--resume", str(out)]) == 2
+    assert "is a run of 'cartpole', not 'flappy'" in capsys.readouterr().err
+    ckpt = out / "checkpoint.npz"
+    ckpt.write_bytes(before["checkpoint.npz"][: len(before["checkpoint.npz"]) // 2])
+    assert main(["run", "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "corrupted checkpoint" in err and len(err.strip().splitlines()) == 1
+    (out / "champion.npz").write_bytes(b"not a zip")
+    assert main(["eval", str(out)]) == 2
+    assert "corrupted champion" in capsys.readouterr().err
+    after = {p.name: read(p) for p in out.iterdir()}
+    assert after["log.csv"] == before["log.csv"] and after["config.toml"] == before["config.toml"]
+    assert set(after) == set(before)
+
+
+def test_run_refuses_a_non_empty_output_directory(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main(["run", "cartpole", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
