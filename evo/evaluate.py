@@ -31,7 +31,7 @@ from evo.networks import forward_one as _forward_one, act_one as _act_one
 from $game import reset as _reset, observe as _observe, step as _step
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def rollout(genomes, sizes, acts, params, seed, episodes, max_steps, discrete,
             state_size, obs_size, action_size, returns, steps):
     n_pop = genomes.shape[0]
@@ -50,6 +50,7 @@ def rollout(genomes, sizes, acts, params, seed, episodes, max_steps, discrete,
         for job in range(c * chunk, min(n_jobs, (c + 1) * chunk)):
             p = job // episodes
             e = job % episodes
+            genome = genomes[p]
             rng[0] = _key(seed, 0, e)
             _reset(state, params, rng)
             total = 0.0
@@ -57,7 +58,7 @@ def rollout(genomes, sizes, acts, params, seed, episodes, max_steps, discrete,
             terminated = False
             while t < max_steps and not terminated:
                 _observe(state, params, obs)
-                _forward_one(genomes[p], obs, sizes, acts, buf_a, buf_b, out)
+                _forward_one(genome, obs, sizes, acts, buf_a, buf_b, out)
                 _act_one(out, discrete, action)
                 r, terminated = _step(state, params, action, rng)
                 total += r

@@ -47,7 +47,7 @@ _ZERO = np.float32(0.0)
 _ONE = np.float32(1.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def fast_tanh(x):
     """float32 tanh by a clamped rational approximation (branch-free, vectorisable)."""
     x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
@@ -65,7 +65,7 @@ def fast_tanh(x):
     return p / q
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, error_model="numpy", inline="always")
 def _activate(buf, n, kind):
     if kind == TANH:
         for j in range(n):
@@ -82,7 +82,7 @@ def _activate(buf, n, kind):
             buf[j] = _ONE if buf[j] > _ZERO else _ZERO
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
     """Forward pass of one genome on one input ``x``; writes the outputs into ``out``.
 
@@ -99,10 +99,23 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         for j in range(n_out):
-            s = _ZERO
-            for i in range(n_in):
-                s += genome[g + i] * src[i]
-            dst[j] = s + genome[g + n_in]
+            # four partial sums break the chain of dependent additions; the
+            # order is fixed, so the result does not depend on the thread
+            s0 = _ZERO
+            s1 = _ZERO
+            s2 = _ZERO
+            s3 = _ZERO
+            i = 0
+            while i + 4 <= n_in:
+                s0 += genome[g + i] * src[i]
+                s1 += genome[g + i + 1] * src[i + 1]
+                s2 += genome[g + i + 2] * src[i + 2]
+                s3 += genome[g + i + 3] * src[i + 3]
+                i += 4
+            while i < n_in:
+                s0 += genome[g + i] * src[i]
+                i += 1
+            dst[j] = ((s0 + s1) + (s2 + s3)) + genome[g + n_in]
             g += n_in + 1
         _activate(dst, n_out, acts[layer])
         src, dst = dst, src
@@ -110,7 +123,7 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
         out[j] = src[j]
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def _forward(genomes, obs, sizes, acts, out):
     P = genomes.shape[0]
     width = sizes.max()
@@ -123,7 +136,7 @@ def _forward(genomes, obs, sizes, acts, out):
             forward_one(genomes[p], obs[p], sizes, acts, buf_a, buf_b, out[p])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def act_one(out, discrete, action):
     """Turn network outputs into a game action, written into the float64 ``action``.
 
@@ -141,7 +154,7 @@ def act_one(out, discrete, action):
             action[j] = fast_tanh(out[j])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _act_rows(outputs, discrete, actions):
     for p in range(outputs.shape[0]):
         act_one(outputs[p], discrete, actions[p])
