@@ -336,7 +336,9 @@ def self_adaptive(
     s64 = s.astype(np.float64)
     if s.ndim == 1:
         if tau is not None:
-            raise ValueError("tau applies to per-gene sigmas of shape (n, G); use tau_prime for one sigma per individual")
+            raise ValueError(
+                "tau applies to per-gene sigmas of shape (n, G); use tau_prime for one sigma per individual"
+            )
         tp = 1.0 / math.sqrt(gg) if tau_prime is None else float(tau_prime)
         new = s64 * np.exp(tp * rng.standard_normal(n))
     else:

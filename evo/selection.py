@@ -29,6 +29,8 @@ References
   1985, pp. 101-111.
 - J. E. Baker, "Reducing bias and inefficiency in the selection algorithm",
   Proc. ICGA 1987, pp. 14-21.
+- J. J. Grefenstette, "Optimization of control parameters for genetic
+  algorithms", IEEE Trans. Systems, Man, and Cybernetics 16(1), 1986.
 - D. E. Goldberg, *Genetic Algorithms in Search, Optimization and Machine
   Learning*, 1989.
 - H. Muehlenbein and D. Schlierkamp-Voosen, "Predictive models for the
@@ -135,8 +137,11 @@ def _roulette_weights(f: NDArray[np.float64]) -> NDArray[np.float64]:
         neg_inf = f == -np.inf
         return (neg_inf if neg_inf.any() else np.ones(f.shape, bool)).astype(np.float64)
     shift = min(0.0, float(f[finite].min()))
-    # halve before subtracting so that f - shift cannot overflow to inf
-    w = np.where(finite, 0.5 * np.where(finite, f, 0.0) - 0.5 * shift, 0.0)
+    f_finite = np.where(finite, f, 0.0)
+    with np.errstate(over="ignore"):
+        w = np.where(finite, f_finite - shift, 0.0)
+    if not np.isfinite(w).all():  # f - shift overflowed: halve both first
+        w = np.where(finite, 0.5 * f_finite - 0.5 * shift, 0.0)
     top = w.max()
     if not top > 0.0:
         return finite.astype(np.float64)

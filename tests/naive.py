@@ -1,0 +1,175 @@
+"""Slow, obviously-correct reference implementations for the tests.
+
+Plain Python loops over scalars, written straight from the formulas in the
+operators' docstrings, with the random draws passed in. The fast operators
+in ``evo`` are compared against these.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# selection
+# --------------------------------------------------------------------------
+
+
+def _cmp(x: float, y: float) -> int:
+    """-1 if x is worse than y, 0 if tied, 1 if better; NaN is the worst and ties NaN."""
+    xn, yn = math.isnan(x), math.isnan(y)
+    if xn and yn:
+        return 0
+    if xn:
+        return -1
+    if yn:
+        return 1
+    return (x > y) - (x < y)
+
+
+def worse_and_tied(fitness) -> list[tuple[int, int]]:
+    """For each individual: (number strictly worse, number tied including itself)."""
+    f = [float(v) for v in fitness]
+    out = []
+    for x in f:
+        worse = sum(1 for y in f if _cmp(y, x) < 0)
+        tied = sum(1 for y in f if _cmp(y, x) == 0)
+        out.append((worse, tied))
+    return out
+
+
+def tournament_probabilities(fitness, size: int) -> np.ndarray:
+    """P(i wins) for size-k tournaments with replacement, ties split evenly.
+
+    The class of individuals tied with i wins when all k draws are from that
+    class or worse and not all from strictly worse: ((c + m)^k - c^k) / P^k.
+    """
+    p = len(fitness)
+    out = []
+    for worse, tied in worse_and_tied(fitness):
+        win_class = ((worse + tied) ** size - worse**size) / p**size
+        out.append(win_class / tied)
+    return np.array(out)
+
+
+def rank_probabilities(fitness, pressure: float) -> np.ndarray:
+    """Baker's linear ranking, rank = (#worse) + (#tied - 1) / 2, divided by P."""
+    p = len(fitness)
+    if p == 1:
+        return np.array([1.0])
+    out = []
+    for worse, tied in worse_and_tied(fitness):
+        r = worse + (tied - 1) / 2
+        out.append((2 - pressure + 2 * (pressure - 1) * r / (p - 1)) / p)
+    return np.array(out)
+
+
+def roulette_probabilities(fitness) -> np.ndarray:
+    """The documented roulette distribution, case by case."""
+    f = [float(v) for v in fitness]
+    p = len(f)
+    if any(v == math.inf for v in f):
+        w = [1.0 if v == math.inf else 0.0 for v in f]
+    elif not any(math.isfinite(v) for v in f):
+        if any(v == -math.inf for v in f):
+            w = [1.0 if v == -math.inf else 0.0 for v in f]
+        else:
+            w = [1.0] * p
+    else:
+        lowest = min(v for v in f if math.isfinite(v))
+        shift = min(0.0, lowest)
+        w = [v - shift if math.isfinite(v) else 0.0 for v in f]
+        if sum(w) == 0:
+            w = [1.0 if math.isfinite(v) else 0.0 for v in f]
+    total = sum(w)
+    return np.array([x / total for x in w])
+
+
+def sus(weights, n: int, offset: float) -> list[int]:
+    """Baker's SUS: walk the wheel once; pointer k sits at ((offset + k) / n) * total."""
+    w = [float(x) for x in weights]
+    total = 0.0
+    for x in w:
+        total += x
+    out: list[int] = []
+    cum = 0.0
+    k = 0
+    for i, x in enumerate(w):
+        cum += x
+        while k < n and ((offset + k) / n) * total < cum:
+            out.append(i)
+            k += 1
+    last = max(i for i, x in enumerate(w) if x > 0)
+    while len(out) < n:  # a pointer rounded onto the total
+        out.append(last)
+    return out
+
+
+# --------------------------------------------------------------------------
+# crossover
+# --------------------------------------------------------------------------
+
+
+def one_point(a, b, cuts) -> np.ndarray:
+    out = np.empty_like(a)
+    n, g = a.shape
+    for i in range(n):
+        for j in range(g):
+            out[i, j] = a[i, j] if j < cuts[i] else b[i, j]
+    return out
+
+
+def two_point(a, b, lo, hi) -> np.ndarray:
+    out = np.empty_like(a)
+    n, g = a.shape
+    for i in range(n):
+        for j in range(g):
+            out[i, j] = b[i, j] if lo[i] <= j < hi[i] else a[i, j]
+    return out
+
+
+def sbx(a, b, u, first, eta: float) -> np.ndarray:
+    """Deb & Agrawal's two children, gene by gene; keep child 1 where ``first``."""
+    out = np.empty(a.shape, dtype=np.float64)
+    n, g = a.shape
+    for i in range(n):
+        for j in range(g):
+            x, y, v = float(a[i, j]), float(b[i, j]), float(u[i, j])
+            if v <= 0.5:
+                beta = (2 * v) ** (1 / (eta + 1))
+            else:
+                beta = (1 / (2 * (1 - v))) ** (1 / (eta + 1))
+            c1 = 0.5 * ((1 + beta) * x + (1 - beta) * y)
+            c2 = 0.5 * ((1 - beta) * x + (1 + beta) * y)
+            out[i, j] = c1 if first[i, j] else c2
+    return out
+
+
+# --------------------------------------------------------------------------
+# mutation
+# --------------------------------------------------------------------------
+
+
+def polynomial(x, u, low, high, eta: float) -> np.ndarray:
+    """Deb's bounded polynomial mutation, element by element (NSGA-II's C code)."""
+    out = np.empty(len(x))
+    for k in range(len(x)):
+        xl, xu = float(low[k]), float(high[k])
+        y = min(max(float(x[k]), xl), xu)
+        d1 = (y - xl) / (xu - xl)
+        d2 = (xu - y) / (xu - xl)
+        r = float(u[k])
+        mut_pow = 1.0 / (eta + 1.0)
+        if r < 0.5:
+            xy = 1.0 - d1
+            val = 2.0 * r + (1.0 - 2.0 * r) * xy ** (eta + 1.0)
+            deltaq = val**mut_pow - 1.0
+        else:
+            xy = 1.0 - d2
+            val = 2.0 * (1.0 - r) + 2.0 * (r - 0.5) * xy ** (eta + 1.0)
+            deltaq = 1.0 - val**mut_pow
+        y = y + deltaq * (xu - xl)
+        out[k] = min(max(y, xl), xu)
+    return out
