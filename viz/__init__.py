@@ -1,0 +1,26 @@
+"""pygame viewer: the whole generation playing, the leader's network, the fitness curve.
+
+Only this package imports pygame. :mod:`viz.app` holds the ``watch``,
+``replay`` and ``record`` commands, :mod:`viz.renderers` one renderer per game
+(and :func:`viz.renderers.render_rgb` for Gymnasium's ``rgb_array`` mode),
+:mod:`viz.panels` the network diagram and the fitness chart, :mod:`viz.theme`
+the palette and text drawing.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+
+def has_display() -> bool:
+    """Whether a window can be opened (always assumed off Linux; on Linux an X11 or Wayland display)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def use_dummy_video_if_headless() -> None:
+    """Select SDL's dummy video driver when there is no display and none was chosen."""
+    if not has_display():
+        os.environ.setdefault("SDL_VIDEODRIVER", "dummy")

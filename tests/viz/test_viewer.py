@@ -1,0 +1,189 @@
+"""The watch viewer driven in-process under SDL's dummy video driver (set by tests/conftest.py)."""
+
+import numpy as np
+import pytest
+
+pygame = pytest.importorskip("pygame")
+
+import envs  # noqa: E402
+from evo.config import RunConfig, default_config  # noqa: E402
+from evo.run import Evolution, RunDir  # noqa: E402
+from viz.app import SPEEDS, Episode, Watch, open_window  # noqa: E402
+from viz.renderers import renderer_for  # noqa: E402
+
+SIZE = (800, 450)
+
+
+def small_run(game, **settings):
+    base = {"pop_size": 12, "episodes": 2, "hidden": [4], "target": 1e9, "validation_episodes": 5,
+            "generations": 100}
+    return Evolution(RunConfig.from_dict({**base, **settings}, base=default_config(game)))
+
+
+@pytest.fixture
+def screen():
+    return open_window(SIZE)
+
+
+def pixels(surface):
+    return pygame.surfarray.array3d(surface).copy()
+
+
+def key(k, unicode=""):
+    pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=k, unicode=unicode, mod=0))
+
+
+@pytest.mark.parametrize("game", envs.names())
+def test_every_game_plays_and_draws(game, screen, tmp_path, game_envs):
+    w = Watch(small_run(game), screen, RunDir(tmp_path), frame_time=1 / 60)
+    w.speed_i = 3  # 8x: several steps per frame
+    w.run(frames=3)
+    first = pixels(screen)
+    w.run(frames=12)
+    last = pixels(screen)
+    assert w.frames == 15 and w.sim_steps > 0
+    assert first.std() > 10 and last.std() > 10  # not blank
+    assert (first != last).any()  # something moved
+    path = tmp_path / "shot.png"
+    w.save_screenshot(path)
+    assert pygame.image.load(str(path)).get_size() == SIZE
+
+
+@pytest.mark.parametrize("game", envs.names())
+def test_what_is_drawn_is_what_is_scored(game, screen, game_envs):
+    """The visible episode's returns equal the fused evaluation's episode 0, and those scores breed."""
+    run = small_run(game)
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    ep = w.episode
+    while not ep.done:
+        w.sim_step()
+    np.testing.assert_array_equal(ep.batch.returns, w.scored.returns[:, 0])
+    np.testing.assert_array_equal(ep.batch.steps, w.scored.steps[:, 0])
+    fitness = w.scored.returns.mean(axis=1)
+    w.sim_step()  # everyone is done: the GA breeds
+    assert run.generation == 1 and w.episode is not ep
+    assert run.history[0]["best"] == fitness.max() and run.history[0]["mean"] == fitness.mean()
+
+
+def test_gymnasium_game_is_drawn_as_observation_lanes(screen):
+    pytest.importorskip("gymnasium")
+    run = small_run("gym:CartPole-v1", pop_size=6, episodes=1)
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    ep = w.episode
+    while not ep.done:
+        w.sim_step()
+    np.testing.assert_array_equal(ep.batch.returns, w.scored.returns[:, 0])  # GymEnv.rollout's episode 0
+    w.run(frames=3)
+    assert pixels(screen).std() > 10
+
+
+def test_keys_pause_step_speed_and_quit(screen, tmp_path):
+    w = Watch(small_run("cartpole"), screen, RunDir(tmp_path), frame_time=1 / 60)
+    key(pygame.K_SPACE)
+    w.run(frames=1)
+    assert w.paused
+    t = w.episode.t
+    w.run(frames=5)
+    assert w.episode.t == t  # paused: no steps
+    key(pygame.K_PERIOD, ".")
+    w.run(frames=1)
+    assert w.episode.t == t + 1  # single step
+    key(pygame.K_SPACE)
+    key(pygame.K_PLUS, "+")
+    key(pygame.K_EQUALS, "+")
+    w.run(frames=1)
+    assert not w.paused and w.speed == 4
+    key(pygame.K_MINUS, "-")
+    w.run(frames=1)
+    assert w.speed == 2
+    for _ in range(len(SPEEDS)):
+        key(pygame.K_PLUS, "+")
+    w.run(frames=1)
+    assert w.speed_label() == "max"
+    for k in (pygame.K_h, pygame.K_b, pygame.K_n):
+        key(k)
+    w.run(frames=1)
+    assert w.show_help and w.only_best and not w.show_net
+    key(pygame.K_s)
+    w.run(frames=1)
+    assert list(tmp_path.glob("screenshot-*.png"))
+    key(pygame.K_q)
+    w.run(frames=100)
+    assert w.quit and w.frames < 20
+
+
+def test_fast_forward_and_champion_replay(screen, tmp_path):
+    run = small_run("cartpole")
+    w = Watch(run, screen, RunDir(tmp_path), frame_time=1 / 60)
+    key(pygame.K_r)
+    w.run(frames=1)
+    assert w.replay is None  # no champion before the first generation
+    key(pygame.K_f)
+    w.run(frames=11)
+    assert run.generation == 10 and w.ff_left == 0 and w.episode is not None
+    key(pygame.K_r)
+    w.run(frames=2)
+    assert w.replay is not None and w.replay.n == 1
+    np.testing.assert_array_equal(w.replay.genomes[0], run.champion)
+    key(pygame.K_r)  # back to the population
+    w.run(frames=1)
+    assert w.replay is None
+
+
+def test_quitting_keeps_a_checkpoint(screen, tmp_path):
+    run = small_run("cartpole")
+    rundir = RunDir(tmp_path / "run")
+    rundir.create(run.config)
+    w = Watch(run, screen, rundir, frame_time=1 / 60)
+    w.speed_i = len(SPEEDS) - 1
+    while run.generation < 2:
+        w.run(frames=1)
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    w.run()
+    w.close()
+    resumed = rundir.load_checkpoint()
+    assert resumed.generation == run.generation and resumed.history == run.history
+    assert rundir.champion_path.is_file() and rundir.log_path.is_file()
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (640, 480), (500, 700), (1920, 400)])
+def test_any_window_size_is_laid_out(size, tmp_path):
+    pygame.display.init()
+    surface = pygame.Surface(size)
+    w = Watch(small_run("flappy"), surface, None, frame_time=1 / 60)
+    w.show_help = True
+    w.run(frames=3)
+    status, game, side = w.layout()
+    assert game.w > 100 and game.h > 100
+    assert side is None or (side.left >= game.right and side.right <= size[0])
+    assert pixels(surface).std() > 10
+
+
+def test_episode_leader_and_fading(game_envs):
+    env = game_envs["cartpole"]
+    run = small_run("cartpole", pop_size=30)
+    ep = Episode(env, run.net, run.ga.ask(), seed=0)
+    while not ep.done:
+        ep.step()
+        alive = ~ep.batch.done
+        if alive.any():
+            assert alive[ep.leader] and ep.batch.returns[ep.leader] == ep.batch.returns[alive].max()
+        fade = ep.fade()
+        assert (fade[alive] == 1).all() and (fade[~alive] < 1).all()
+    for _ in range(ep.fade_steps):
+        ep.t += 1
+    assert (ep.fade() == 0).all()
+
+
+@pytest.mark.parametrize("game", envs.names())
+def test_renderers_draw_one_agent_or_only_the_leader(game, game_envs):
+    env = game_envs[game]
+    batch = env.batch(5, seed=1)
+    batch.reset()
+    r = renderer_for(env)
+    surface = pygame.Surface((400, 300))
+    fade = np.array([1.0, 1.0, 0.5, 0.0, 1.0])
+    r.draw(surface, surface.get_rect(), batch.states, fade, leader=1)
+    assert pixels(surface).std() > 5
+    r.draw(surface, surface.get_rect(), batch.states, fade, leader=1, only_leader=True)
+    r.draw(surface, surface.get_rect(), batch.states, fade, leader=None)

@@ -1,0 +1,93 @@
+"""``neuroevo watch --frames``, ``replay``, ``record``, their errors, and pygame staying out of headless runs."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pygame = pytest.importorskip("pygame")
+from PIL import Image  # noqa: E402
+
+from evo.cli import main  # noqa: E402
+
+SMALL = ["--pop", "12", "--episodes", "1", "--hidden", "4", "--target", "1e9"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "cartpole"
+    assert main(["run", "cartpole", *SMALL, "--generations", "2", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_watch_frames_writes_a_screenshot_and_a_run_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    shot = tmp_path / "watch.png"
+    assert main(["watch", "cartpole", *SMALL, "--frames", "20", "--screenshot", str(shot)]) == 0
+    img = np.asarray(Image.open(shot))
+    assert img.shape[2] == 3 and img.std() > 10
+    (run,) = (tmp_path / "runs").iterdir()
+    assert (run / "checkpoint.npz").is_file() and (run / "config.toml").is_file()
+    assert "checkpoint in runs/" in capsys.readouterr().out
+
+
+def test_record_gif_and_png_frames(run_dir, tmp_path, capsys):
+    gif = tmp_path / "champion.gif"
+    assert main(["record", str(run_dir), "--out", str(gif), "--steps", "40"]) == 0
+    with Image.open(gif) as im:
+        assert im.n_frames > 1
+        assert np.asarray(im.convert("RGB")).std() > 10
+    frames = tmp_path / "frames"
+    assert main(["record", str(run_dir), "--out", str(frames), "--steps", "10", "--seed", "3"]) == 0
+    pngs = sorted(frames.glob("frame_*.png"))
+    assert len(pngs) > 1 and pngs[0].name == "frame_00000.png"
+
+
+def test_replay_plays_until_quit(run_dir):
+    pygame.display.init()
+    pygame.event.post(pygame.event.Event(pygame.QUIT))
+    assert main(["replay", str(run_dir)]) == 0
+
+
+def test_replay_viewer_plays_episodes(run_dir):
+    from evo.run import load_champion
+    from viz.app import Replay, open_window
+
+    env, net, genome, _ = load_champion(run_dir)
+    r = Replay(env, net, genome, open_window((640, 400)), seed=0, frame_time=1 / 60)
+    r.speed_i = 7  # max
+    r.run(frames=20)
+    assert r.episode.t > 0 or r.seed > 0
+    assert pygame.surfarray.array3d(r.surface).std() > 10
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["record", "{missing}", "--out", "{tmp}/a.gif"], "no champion"),
+    (["record", "{corrupt}", "--out", "{tmp}/a.gif"], "corrupted champion"),
+    (["record", "{run}", "--out", "{tmp}/a.png"], ".gif file or a directory"),
+    (["record", "{run}", "--out", "{tmp}/nope/a.gif"], "does not exist"),
+    (["replay", "{missing}"], "no champion"),
+    (["watch", "cartpole", "--frames", "0"], "--frames"),
+    (["watch", "cartpole", "--frames", "2", "--screenshot", "{tmp}/a.jpg"], ".png"),
+    (["watch", "nosuchgame", "--frames", "2"], "unknown game"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, message, run_dir, tmp_path, capsys):
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "champion.npz").write_bytes(b"not a zip file")
+    subs = {"missing": str(tmp_path / "missing"), "corrupt": str(corrupt), "run": str(run_dir), "tmp": str(tmp_path)}
+    assert main([a.format(**subs) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_headless_run_never_imports_pygame(tmp_path):
+    code = ("import sys; from evo.cli import main; "
+            f"main(['run', 'cartpole', '--generations', '2', '--out', {str(tmp_path / 'r')!r}, '--quiet']); "
+            "print('pygame' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k != "SDL_VIDEODRIVER"}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip().splitlines()[-1] == "False"

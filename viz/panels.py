@@ -1,0 +1,197 @@
+"""Side panels: the leader's network with live activations, and the fitness chart."""
+
+from __future__ import annotations
+
+import numpy as np
+import pygame
+
+from viz import theme as T
+
+_ACT = {
+    "linear": lambda z: z,
+    "tanh": np.tanh,
+    "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z)),
+    "relu": lambda z: np.maximum(z, 0.0),
+    "step": lambda z: (z > 0).astype(z.dtype),
+}
+
+
+def activations(layout, genome: np.ndarray, x: np.ndarray) -> list:
+    """Every layer's values for one input, the input first (a small numpy forward pass).
+
+    Parameters
+    ----------
+    layout : evo.networks.Layout
+    genome : ndarray of shape (G,)
+    x : ndarray of shape (n_inputs,)
+
+    Returns
+    -------
+    list of ndarray, one per layer (input, hidden..., output), float64
+    """
+    values = [np.asarray(x, dtype=np.float64)]
+    for k, layer in enumerate(layout.layers):
+        z = layout.weights(genome, k).astype(np.float64) @ values[-1] + layout.biases(genome, k)
+        with np.errstate(over="ignore"):
+            values.append(_ACT[layer.activation](z))
+    return values
+
+
+def _short(name: str, n: int = 18) -> str:
+    return name if len(name) <= n else name[:n - 1].rstrip() + "."
+
+
+class NetworkPanel:
+    """Draws a network: neurons coloured by activation, connections by sign, width by magnitude.
+
+    Connections are drawn once per genome and panel size into a cached
+    surface; each frame only the neurons are redrawn.
+    """
+
+    def __init__(self, input_names=(), output_names=()):
+        self.input_names = tuple(input_names)
+        self.output_names = tuple(output_names)
+        self._cache = None
+
+    def _positions(self, rect, sizes, small):
+        f = T.font(small)
+        names_l = [f.size(f"{_short(n)} +0.00")[0] for n in self.input_names[:sizes[0]]] or [0]
+        names_r = [f.size(n)[0] for n in self.output_names[:sizes[-1]]] or [f.size("out 0")[0]]
+        label_l = min(max(names_l) + 4, int(rect.w * 0.42))
+        label_r = min(max(names_r) + 4, rect.w // 5)
+        x0, x1 = rect.x + label_l + 14, rect.right - label_r - 14
+        cols = [x0 + (x1 - x0) * k / (len(sizes) - 1) for k in range(len(sizes))]
+        top, bottom = rect.y + 12, rect.bottom - 12
+        gap = (bottom - top) / max(sizes)
+        radius = max(3, min(11, int(gap * 0.36)))
+        pos = []
+        for x, n in zip(cols, sizes):
+            span = gap * (n - 1)
+            y0 = (top + bottom) / 2 - span / 2
+            pos.append([(x, y0 + gap * j) for j in range(n)])
+        return pos, radius
+
+    def _connections(self, rect, layout, genome, pos):
+        key = (rect.size, rect.topleft, genome.tobytes())
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        surf = pygame.Surface(rect.size)
+        surf.fill(T.PANEL)
+        weights = [np.asarray(layout.weights(genome, k), dtype=np.float64) for k in range(len(layout.layers))]
+        top = max(float(np.abs(w).max()) for w in weights) or 1.0
+        lines = []
+        for k, w in enumerate(weights):
+            for j, i in zip(*np.nonzero(np.abs(w) >= 0.08 * top)):
+                lines.append((abs(w[j, i]) / top, w[j, i] > 0, pos[k][i], pos[k + 1][j]))
+        lines.sort(key=lambda t: t[0])  # strong ones on top
+        ox, oy = rect.topleft
+        for mag, positive, a, b in lines:
+            colour = T.lerp(T.PANEL, T.POS if positive else T.NEG, 0.25 + 0.75 * mag)
+            pygame.draw.line(surf, colour, (a[0] - ox, a[1] - oy), (b[0] - ox, b[1] - oy), 1 + int(mag * 3.5))
+        self._cache = (key, surf)
+        return surf
+
+    def draw(self, surf, rect, layout, genome, x, chosen=None):
+        """Draw the network of ``genome`` (an ``evo.networks.Layout``) on input ``x``.
+
+        ``chosen`` is the index of the action taken (ringed), for discrete games.
+        """
+        surf.fill(T.PANEL, rect)
+        if rect.w < 120 or rect.h < 60:
+            return
+        sizes = layout.sizes
+        small = 15 if max(sizes) > 12 or rect.h < 260 else 17
+        pos, radius = self._positions(rect, sizes, small)
+        surf.blit(self._connections(rect, layout, genome, pos), rect)
+        values = activations(layout, genome, x)
+        last = len(values) - 1
+        scale_out = max(1.0, float(np.abs(values[-1]).max())) if layout.layers[-1].activation == "linear" else 1.0
+        for k, (layer_pos, v) in enumerate(zip(pos, values)):
+            vv = v / scale_out if k == last else np.clip(v, -1.0, 1.0)
+            for j, (px, py) in enumerate(layer_pos):
+                pygame.draw.circle(surf, T.signed(vv[j], T.BG), (px, py), radius)
+                pygame.draw.circle(surf, T.EDGE if not (k == last and chosen == j) else T.LEADER,
+                                   (px, py), radius, 1 if not (k == last and chosen == j) else 2)
+                if k == 0 and j < len(self.input_names) and radius >= 4:
+                    T.text(surf, f"{_short(self.input_names[j])} {v[j]:+.2f}", (px - radius - 6, py), small, T.DIM,
+                           "midright")
+                if k == last:
+                    name = self.output_names[j] if j < len(self.output_names) else f"out {j}"
+                    T.text(surf, name, (px + radius + 6, py), small, T.LEADER if chosen == j else T.DIM, "midleft")
+
+
+class FitnessChart:
+    """Best and mean fitness per generation, with the axes' ranges written on them."""
+
+    def __init__(self):
+        self._cache = None
+
+    def draw(self, surf, rect, history):
+        key = (rect.size, rect.topleft, len(history))
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._render(rect, history))
+        surf.blit(self._cache[1], rect)
+
+    def _render(self, rect, history):
+        img = pygame.Surface(rect.size)
+        img.fill(T.PANEL)
+        T.text(img, "fitness", (10, 8), 20, T.TEXT)
+        x = 82
+        for name, colour in (("best", T.LEADER), ("mean", T.MEAN)):
+            pygame.draw.line(img, colour, (x, 17), (x + 16, 17), 3)
+            x = T.text(img, name, (x + 21, 10), 18, T.DIM).right + 14
+        left, right, top, bottom = 48, rect.w - 12, 34, rect.h - 26
+        if right - left < 40 or bottom - top < 30:
+            return img
+        pygame.draw.rect(img, T.EDGE, (left, top, right - left, bottom - top), 1)
+        if not history:
+            T.text(img, "after the first generation", ((left + right) / 2, (top + bottom) / 2), 18, T.DIM, "center")
+            return img
+        best = np.array([r["best"] for r in history], dtype=float)
+        mean = np.array([r["mean"] for r in history], dtype=float)
+        finite = np.concatenate([best[np.isfinite(best)], mean[np.isfinite(mean)]])
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        pad = 0.05 * (hi - lo)
+        lo, hi = lo - pad, hi + pad
+        n = len(history)
+        for frac in (0.25, 0.5, 0.75):
+            y = bottom - frac * (bottom - top)
+            pygame.draw.line(img, T.GRID, (left + 1, y), (right - 2, y), 1)
+        T.text(img, _fmt(hi), (left - 5, top), 16, T.DIM, "topright")
+        T.text(img, _fmt(lo), (left - 5, bottom), 16, T.DIM, "bottomright")
+        T.text(img, "0", (left, bottom + 4), 16, T.DIM, "topleft")
+        T.text(img, f"generation {n - 1}", (right, bottom + 4), 16, T.DIM, "topright")
+
+        def pts(v):
+            xs = left + (right - left) * np.arange(n) / max(n - 1, 1)
+            ys = bottom - (bottom - top) * (np.nan_to_num(v, nan=lo) - lo) / (hi - lo)
+            return list(zip(xs.tolist(), ys.tolist()))
+
+        for v, colour in ((mean, T.MEAN), (best, T.LEADER)):
+            p = pts(v)
+            if n == 1:
+                pygame.draw.circle(img, colour, p[0], 3)
+            else:
+                pygame.draw.lines(img, colour, False, p, 2)
+        return img
+
+
+def _fmt(v: float) -> str:
+    if v == 0 or 0.01 <= abs(v) < 1e5:
+        return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+    return f"{v:.1e}"
+
+
+def fit_text(s: str, width: int, size: int) -> str:
+    """``s`` cut with an ellipsis to fit ``width`` pixels at font ``size``."""
+    f = T.font(size)
+    if f.size(s)[0] <= width:
+        return s
+    while s and f.size(s + "...")[0] > width:
+        s = s[:-1]
+    return s + "..."
+
+
+__all__ = ["NetworkPanel", "FitnessChart", "activations", "fit_text"]
