@@ -123,17 +123,25 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
         out[j] = src[j]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def _forward(genomes, obs, sizes, acts, out):
-    P = genomes.shape[0]
+@njit(cache=True, error_model="numpy")
+def _forward_range(genomes, obs, sizes, acts, out, start, stop):
     width = sizes.max()
+    buf_a = np.empty(width, np.float32)
+    buf_b = np.empty(width, np.float32)
+    for p in range(start, stop):
+        forward_one(genomes[p], obs[p], sizes, acts, buf_a, buf_b, out[p])
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def _forward_parallel(genomes, obs, sizes, acts, out):
+    P = genomes.shape[0]
     chunk = 64
-    n_chunks = (P + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        buf_a = np.empty(width, np.float32)
-        buf_b = np.empty(width, np.float32)
-        for p in range(c * chunk, min(P, (c + 1) * chunk)):
-            forward_one(genomes[p], obs[p], sizes, acts, buf_a, buf_b, out[p])
+    for c in prange((P + chunk - 1) // chunk):
+        _forward_range(genomes, obs, sizes, acts, out, c * chunk, min(P, (c + 1) * chunk))
+
+
+# Below this much work (genomes x genes) one thread beats waking the others.
+PARALLEL_MIN_WORK = 1 << 17
 
 
 @njit(cache=True, error_model="numpy")
@@ -337,7 +345,10 @@ class MLP:
             raise ValueError(f"obs must have shape ({genomes.shape[0]}, {self.num_inputs}), got {obs.shape}")
         if out is None:
             out = np.empty((genomes.shape[0], self.num_outputs), dtype=np.float32)
-        _forward(genomes, obs, self.sizes_array, self.acts_array, out)
+        if genomes.shape[0] * self.num_params < PARALLEL_MIN_WORK:
+            _forward_range(genomes, obs, self.sizes_array, self.acts_array, out, 0, genomes.shape[0])
+        else:
+            _forward_parallel(genomes, obs, self.sizes_array, self.acts_array, out)
         return out
 
     def act(self, genomes: np.ndarray, obs: np.ndarray, num_actions: int | None) -> np.ndarray:

@@ -130,3 +130,15 @@ def test_forward_checks_shapes():
         net.forward(np.zeros((3, 7), np.float32), np.zeros((3, 4), np.float32))
     with pytest.raises(ValueError, match="obs"):
         net.forward(np.zeros((3, 10), np.float32), np.zeros((2, 4), np.float32))
+
+
+def test_parallel_and_serial_paths_agree_bit_for_bit():
+    from evo.networks import PARALLEL_MIN_WORK
+    net = MLP([6, 12, 3])
+    P = PARALLEL_MIN_WORK // net.num_params + 100  # large enough for the parallel kernel
+    rng = np.random.default_rng(4)
+    genomes = net.init(rng, P)
+    obs = rng.normal(size=(P, 6)).astype(np.float32)
+    whole = net.forward(genomes, obs)
+    pieces = np.concatenate([net.forward(genomes[i:i + 50], obs[i:i + 50]) for i in range(0, P, 50)])
+    np.testing.assert_array_equal(whole, pieces)
