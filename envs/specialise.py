@@ -47,7 +47,7 @@ def cache_dir() -> Path:
     raise OSError("no writable directory for compiled kernels; set NEUROEVO_CACHE_DIR")
 
 
-def specialise(template: str, tag: str, game: ModuleType, depends: tuple = ()) -> ModuleType:
+def specialise(template: str, tag: str, game: ModuleType, depends: tuple = (), **constants) -> ModuleType:
     """Import ``template`` specialised for ``game``.
 
     Parameters
@@ -60,8 +60,11 @@ def specialise(template: str, tag: str, game: ModuleType, depends: tuple = ()) -
         A game module with ``reset``, ``observe`` and ``step`` kernels.
     depends : tuple of module
         Other modules whose kernels the template calls (their source is hashed).
+    **constants
+        Further ``$name`` substitutions, e.g. layer sizes that become
+        compile-time constants of the generated kernel.
     """
-    source = string.Template(template).substitute(game=game.__name__)
+    source = string.Template(template).substitute(game=game.__name__, **constants)
     h = hashlib.sha256(source.encode())
     h.update(numba.__version__.encode())
     for mod in (game, *depends):

@@ -95,7 +95,7 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
     src = buf_a
     dst = buf_b
     g = 0
-    for layer in range(sizes.shape[0] - 1):
+    for layer in range(len(sizes) - 1):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         for j in range(n_out):
@@ -119,7 +119,7 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
             g += n_in + 1
         _activate(dst, n_out, acts[layer])
         src, dst = dst, src
-    for j in range(sizes[-1]):
+    for j in range(sizes[len(sizes) - 1]):
         out[j] = src[j]
 
 
