@@ -31,9 +31,10 @@ def median_time(fn, repeats):
 def numpy_layers(net, genomes):
     """Per-layer contiguous weight and bias arrays, out of the timed region."""
     layers = []
-    for l in net.layout.layers:
-        block = genomes[:, l.offset:l.offset + l.size].reshape(len(genomes), l.n_out, l.n_in + 1)
-        layers.append((np.ascontiguousarray(block[:, :, :l.n_in]), np.ascontiguousarray(block[:, :, l.n_in])))
+    for k in range(len(net.layout.layers)):
+        w = np.stack([net.layout.weights(g, k) for g in genomes])
+        b = np.stack([net.layout.biases(g, k) for g in genomes])
+        layers.append((np.ascontiguousarray(w), np.ascontiguousarray(b)))
     return layers
 
 

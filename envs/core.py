@@ -72,7 +72,8 @@ class Env:
 
     def kernels(self) -> ModuleType:
         """The compiled batch kernels of this game (compiled or loaded from cache on first use)."""
-        return specialise(_BATCH_TEMPLATE, "batch", self.module, depends=(_rng,))
+        return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", depends=(self.module, _rng),
+                          game=self.module.__name__)
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""

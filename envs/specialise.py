@@ -1,4 +1,4 @@
-"""Per-game copies of a generic kernel, compiled once and cached on disk.
+"""Specialised copies of a generic kernel, compiled once and cached on disk.
 
 A loop over agents is written once, as source text that calls ``_reset``,
 ``_observe`` and ``_step``. For each game it is written to a small module in
@@ -26,7 +26,7 @@ from types import ModuleType
 
 import numba
 
-_loaded: dict[str, ModuleType] = {}
+_loaded: dict[tuple, ModuleType] = {}
 
 
 def cache_dir() -> Path:
@@ -47,32 +47,32 @@ def cache_dir() -> Path:
     raise OSError("no writable directory for compiled kernels; set NEUROEVO_CACHE_DIR")
 
 
-def specialise(template: str, tag: str, game: ModuleType, depends: tuple = (), **constants) -> ModuleType:
-    """Import ``template`` specialised for ``game``.
+def specialise(template: str, name: str, depends: tuple = (), **constants) -> ModuleType:
+    """Import ``template`` with its ``$name`` placeholders substituted.
 
     Parameters
     ----------
     template : str
-        Module source; ``$game`` is replaced by the game module's import path.
-    tag : str
-        Short name of the template, part of the generated module's name.
-    game : module
-        A game module with ``reset``, ``observe`` and ``step`` kernels.
+        Module source, e.g. with ``$game`` for a game module's import path.
+    name : str
+        Short name of the specialisation, part of the generated module's name
+        (e.g. ``"rollout_cartpole"``).
     depends : tuple of module
-        Other modules whose kernels the template calls (their source is hashed).
+        Modules whose kernels the template calls; their source is part of the
+        cache key.
     **constants
-        Further ``$name`` substitutions, e.g. layer sizes that become
-        compile-time constants of the generated kernel.
+        The substitutions, e.g. a game's module path, or layer sizes that
+        become compile-time constants of the generated kernel.
     """
-    source = string.Template(template).substitute(game=game.__name__, **constants)
+    memo = (template, name, tuple(sorted(constants.items())))
+    if memo in _loaded:
+        return _loaded[memo]
+    source = string.Template(template).substitute(**constants)
     h = hashlib.sha256(source.encode())
     h.update(numba.__version__.encode())
-    for mod in (game, *depends):
+    for mod in depends:
         h.update(Path(mod.__file__).read_bytes())
-    short = game.__name__.rsplit(".", 1)[-1]
-    name = f"neuroevo_{tag}_{short}_{h.hexdigest()[:16]}"
-    if name in _loaded:
-        return _loaded[name]
+    name = f"neuroevo_{name}_{h.hexdigest()[:16]}"
     path = cache_dir() / f"{name}.py"
     if not path.exists() or path.read_text() != source:
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -82,5 +82,5 @@ def specialise(template: str, tag: str, game: ModuleType, depends: tuple = (), *
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    _loaded[name] = module
+    _loaded[memo] = module
     return module

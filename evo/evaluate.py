@@ -112,9 +112,8 @@ def _check(env, net, genomes, episodes):
 
 def kernel(env, net):
     """The fused rollout compiled for ``env``'s game and ``net``'s shape (or loaded from cache)."""
-    return specialise(_ROLLOUT_TEMPLATE, "rollout", env.module, depends=(_rng, _networks),
-                      sizes=repr(tuple(net.sizes)), acts=repr(tuple(int(a) for a in net.acts_array)),
-                      width=str(max(net.sizes))).rollout
+    return specialise(_ROLLOUT_TEMPLATE, f"rollout_{env.name}", depends=(env.module, _rng, _networks),
+                      game=env.module.__name__, **_networks.shape_constants(net)).rollout
 
 
 def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, backend: str = "local",

@@ -18,12 +18,12 @@ def reference_forward(net, genome, x):
     g = 0
     h = np.asarray(x, dtype=np.float64)
     for n_in, n_out, act in zip(net.sizes[:-1], net.sizes[1:], net.activations):
+        # weights input by input (w(j, i) at g + i * n_out + j), then the biases
         new = np.empty(n_out)
         for j in range(n_out):
-            w = genome[g:g + n_in].astype(np.float64)
-            b = float(genome[g + n_in])
-            new[j] = sum(w[i] * h[i] for i in range(n_in)) + b
-            g += n_in + 1
+            new[j] = sum(float(genome[g + i * n_out + j]) * h[i] for i in range(n_in))
+            new[j] += float(genome[g + n_in * n_out + j])
+        g += n_in * n_out + n_out
         h = acts[act](new)
     assert g == len(genome)
     return h
@@ -59,12 +59,20 @@ def test_num_params_and_layout():
     assert net.num_params == 4 * 16 + 16 + 16 * 2 + 2 == 114
     lay = net.layout
     assert lay.num_units == 18 and lay.units.shape == (114,)
-    # every unit's genes are contiguous: fan-in weights plus one bias
+    # every unit owns its fan-in weights plus one bias
     counts = np.bincount(lay.units)
     np.testing.assert_array_equal(counts, [5] * 16 + [17] * 2)
     g = np.arange(114, dtype=np.float32)
     assert lay.weights(g, 0).shape == (16, 4) and lay.biases(g, 0).shape == (16,)
-    assert lay.biases(g, 0)[0] == 4 and lay.weights(g, 1)[0, 0] == 80 and lay.biases(g, 1)[-1] == 113
+    # layer 0: w(j, i) at i * 16 + j, biases at 64..79; layer 1 starts at 80
+    assert lay.weights(g, 0)[3, 2] == 2 * 16 + 3 and lay.biases(g, 0)[0] == 64
+    assert lay.weights(g, 1)[1, 0] == 81 and lay.biases(g, 1)[-1] == 113
+    # units agree with the views: the genes of neuron j are row j of W and bias j
+    for k, first in ((0, 0), (1, 16)):
+        for j in range(lay.sizes[k + 1]):
+            genes = np.flatnonzero(lay.units == first + j)
+            expected = np.concatenate([lay.weights(g, k)[j], [lay.biases(g, k)[j]]])
+            np.testing.assert_array_equal(np.sort(g[genes]), np.sort(expected))
 
 
 def test_weights_view_matches_forward():
