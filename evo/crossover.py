@@ -52,6 +52,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import NDArray
 
+from evo._validation import check_rng
+
 __all__ = [
     "NAMES",
     "arithmetic",
@@ -70,14 +72,6 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (numpy.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
-
-
 def _parents(a: NDArray, b: NDArray, rng: object, *, floating: bool = False) -> tuple[NDArray, NDArray]:
     """Validate the parents; return them as arrays (no copies)."""
     a = np.asarray(a)
@@ -90,7 +84,7 @@ def _parents(a: NDArray, b: NDArray, rng: object, *, floating: bool = False) -> 
         np.issubdtype(a.dtype, np.floating) and np.issubdtype(b.dtype, np.floating)
     ):
         raise ValueError(f"this crossover needs floating-point genomes, got {a.dtype} and {b.dtype}")
-    _check_rng(rng)
+    check_rng(rng)
     return a, b
 
 

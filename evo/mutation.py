@@ -52,6 +52,8 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from evo._validation import check_rng
+
 __all__ = [
     "NAMES",
     "Schedule",
@@ -72,21 +74,13 @@ __all__ = [
 # --------------------------------------------------------------------------
 
 
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (numpy.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
-
-
 def _genomes(genomes: NDArray, rng: object) -> NDArray:
     g = np.asarray(genomes)
     if g.ndim != 2:
         raise ValueError(f"genomes must have shape (n, G), got shape {g.shape}")
     if not np.issubdtype(g.dtype, np.floating):
         raise ValueError(f"genomes must be floating point, got dtype {g.dtype}")
-    _check_rng(rng)
+    check_rng(rng)
     return g
 
 

@@ -50,6 +50,8 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from evo._validation import check_rng
+
 __all__ = [
     "NAMES",
     "get",
@@ -65,14 +67,6 @@ __all__ = [
 # --------------------------------------------------------------------------
 # validation and shared helpers
 # --------------------------------------------------------------------------
-
-
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(
-            f"rng must be a numpy.random.Generator (numpy.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
 
 
 def _prepare(fitness: ArrayLike, n: int, rng: object) -> tuple[NDArray[np.float64], int]:
@@ -91,7 +85,7 @@ def _prepare(fitness: ArrayLike, n: int, rng: object) -> tuple[NDArray[np.float6
     f = f.astype(np.float64, copy=False)
     if n > 0 and f.size == 0:
         raise ValueError("cannot select from an empty population (fitness has length 0)")
-    _check_rng(rng)
+    check_rng(rng)
     return f, n
 
 
