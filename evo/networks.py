@@ -291,6 +291,7 @@ class MLP:
         self.layout = Layout(sizes, activations)
         self.sizes_array = np.array(sizes, dtype=np.int64)
         self.acts_array = np.array([ACTIVATIONS.index(a) for a in activations], dtype=np.int64)
+        self._kernel_module = None
 
     @property
     def sizes(self) -> tuple:
@@ -371,10 +372,12 @@ class MLP:
         return out
 
     def _kernels(self):
-        """The forward kernels compiled for this shape (or loaded from the cache)."""
-        from envs.specialise import specialise
-        return specialise(_FORWARD_TEMPLATE, "forward", depends=(sys.modules[__name__],),
-                          **shape_constants(self))
+        """The forward kernels compiled for this shape (or loaded from the cache), kept on the instance."""
+        if self._kernel_module is None:
+            from envs.specialise import specialise
+            self._kernel_module = specialise(_FORWARD_TEMPLATE, "forward", depends=(sys.modules[__name__],),
+                                             **shape_constants(self))
+        return self._kernel_module
 
     def act(self, genomes: np.ndarray, obs: np.ndarray, num_actions: int | None) -> np.ndarray:
         """Actions for a game, exactly as the fused evaluation takes them.
