@@ -44,6 +44,9 @@ USER_ENV = dict(os.environ)
 # Baselines a and b multiply tiny matrices, which gains nothing from BLAS threads; left on, OpenBLAS's
 # idle worker threads compete with Numba's for the 2 cores and slowed (c) 3-5x in the same process.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Idle OpenMP workers of our kernel would otherwise spin on the cores while the
+# baselines run in Python, slowing the baselines and inflating the ratios.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
 
@@ -304,7 +307,7 @@ def main():
     import gymnasium
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__} "
           f"({numba.get_num_threads()} threads), gymnasium {gymnasium.__version__}, "
-          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, {os.cpu_count()} cpus, "
+          f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}, {os.cpu_count()} cpus, "
           f"load average {os.getloadavg()[0]:.2f} at start")
     if "cartpole" in parts:
         bench_cartpole([int(s) for s in args.sizes.split(",")], args.subset, args.repeats)
