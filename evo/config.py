@@ -55,6 +55,10 @@ class RunConfig:
     """Write checkpoint.npz every this many generations (and at the end)."""
     threads: int = 0
     """Numba threads; 0 uses every core."""
+    backend: str = "local"
+    """Where each generation is evaluated: ``local`` (this process) or ``ray`` (Ray actors); same results."""
+    address: str = ""
+    """Ray cluster for ``backend = "ray"``: ``auto``, ``ray://host:port``, or empty to start a local Ray."""
 
     def validate(self) -> "RunConfig":
         """Check every value; raises ValueError with one line naming the problem."""
@@ -77,6 +81,10 @@ class RunConfig:
             raise ValueError(f"elite must be an integer in [0, pop_size), got {self.elite!r}")
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
             raise ValueError(f"threads must be a non-negative integer, got {self.threads!r}")
+        if self.backend not in ("local", "ray"):
+            raise ValueError(f"backend must be local or ray, got {self.backend!r}")
+        if not isinstance(self.address, str) or self.address != self.address.strip():
+            raise ValueError(f"address must be a Ray address such as auto or ray://host:10001, got {self.address!r}")
         if not isinstance(self.crossover_rate, (int, float)) or not 0 <= self.crossover_rate <= 1:
             raise ValueError(f"crossover_rate must be in [0, 1], got {self.crossover_rate!r}")
         if self.target is not None and (isinstance(self.target, bool) or not isinstance(self.target, (int, float))):

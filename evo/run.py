@@ -97,7 +97,8 @@ class Evolution:
         """
         genomes = self.ga.ask()
         if returns is None:
-            r = rollout(self.env, self.net, genomes, self.config.episodes, self.train_seed())
+            r = rollout(self.env, self.net, genomes, self.config.episodes, self.train_seed(),
+                        backend=self.config.backend, address=self.config.address or None)
             returns, steps = r.returns, r.steps
         fitness = returns.mean(axis=1)
         if np.isnan(fitness).all():
