@@ -405,6 +405,9 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"neuroevo: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as e:  # e.g. Ray workers that keep dying; the last checkpoint stays
+        print(f"neuroevo: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("neuroevo: interrupted", file=sys.stderr)
         return 130
