@@ -153,14 +153,16 @@ class FitnessChart:
         lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if hi - lo < 1e-9:
             lo, hi = lo - 0.5, hi + 0.5
-        pad = 0.05 * (hi - lo)
+        pad = 0.05 * (hi - lo)  # the lines keep off the frame; the labels give the data's range
+        top_value, bottom_value = hi, lo
         lo, hi = lo - pad, hi + pad
         n = len(history)
         for frac in (0.25, 0.5, 0.75):
             y = bottom - frac * (bottom - top)
             pygame.draw.line(img, T.GRID, (left + 1, y), (right - 2, y), 1)
-        T.text(img, _fmt(hi), (left - 5, top), 16, T.DIM, "topright")
-        T.text(img, _fmt(lo), (left - 5, bottom), 16, T.DIM, "bottomright")
+        y_pad = (bottom - top) * pad / (hi - lo)
+        T.text(img, _fmt(top_value), (left - 5, top + y_pad), 16, T.DIM, "midright")
+        T.text(img, _fmt(bottom_value), (left - 5, bottom - y_pad), 16, T.DIM, "midright")
         T.text(img, "0", (left, bottom + 4), 16, T.DIM, "topleft")
         T.text(img, f"generation {n - 1}", (right, bottom + 4), 16, T.DIM, "topright")
 
