@@ -136,12 +136,8 @@ def resolve_config(args):
     if not env.startswith("gym:") and env not in envs.names():
         raise UsageError(f"neuroevo: unknown game {env!r}; known: {', '.join(envs.names())}")
     flags = {k: getattr(args, k) for k in ("generations", "pop_size", "episodes", "seed", "hidden",
-                                            "target", "checkpoint_every") if getattr(args, k, None) is not None}
-    if getattr(args, "threads", None) is not None:
-        flags["threads"] = args.threads
-    for k in ("backend", "address"):
-        if getattr(args, k, None) is not None:
-            flags[k] = getattr(args, k)
+                                            "target", "checkpoint_every", "threads", "backend", "address")
+             if getattr(args, k, None) is not None}
     config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env))
     config.validate()
     # operator names and parameters, and game parameters, are checked by building them

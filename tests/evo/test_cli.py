@@ -148,6 +148,8 @@ def test_sweep_runs_every_seed_and_summarises(tmp_path, capsys):
     (["run", "--resume", "/nonexistent/run"], "no checkpoint at"),
     (["sweep", "cartpole", "--seeds", "x"], "expected seeds"),
     (["run", "cartpole", "--threads", "999"], "exceeds"),
+    (["run", "cartpole", "--backend", "gpu"], "invalid choice: 'gpu'"),
+    (["sweep", "cartpole", "--backend", "dask"], "invalid choice: 'dask'"),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

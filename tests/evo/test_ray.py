@@ -153,18 +153,6 @@ def test_cli_sweep_on_ray_matches_the_local_sweep(local_ray, tmp_path, capsys):
         assert (r / "log.csv").read_bytes() == (l_ / "log.csv").read_bytes()
 
 
-@pytest.mark.parametrize("args,message", [
-    (["run", "cartpole", "--backend", "gpu"], "invalid choice: 'gpu'"),
-    (["sweep", "cartpole", "--backend", "dask"], "invalid choice: 'dask'"),
-])
-def test_bad_backend_is_one_line_and_exit_2(args, message, capsys, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "runs").exists()
-
-
 def test_config_checks_backend_and_address():
     from evo.config import RunConfig
     with pytest.raises(ValueError, match="backend must be local or ray"):
