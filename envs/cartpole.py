@@ -54,6 +54,8 @@ STATE_SIZE = 4
 PARAM_NAMES = ("gravity", "masscart", "masspole", "length", "force_mag", "tau",
                "theta_threshold", "x_threshold")
 PARAM_DEFAULTS = (9.8, 1.0, 0.1, 0.5, 10.0, 0.02, 12 * 2 * math.pi / 360, 2.4)
+PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0), (0.005, 0.1),
+                (0.01, 1.5), (0.5, 10.0))  # (low, high) of each, inclusive
 GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD = range(8)
 
 SPEC = EnvSpec(
@@ -74,7 +76,7 @@ SPEC = EnvSpec(
 
 def default_params(**overrides) -> np.ndarray:
     """Parameters as a float64 array; keyword arguments override the defaults by name."""
-    return build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
 
 
 @njit(cache=True)

@@ -53,8 +53,10 @@ class Env:
         self.spec = module.SPEC
         self.params = params
         self.options = dict(options or {})
-        if max_steps is not None and int(max_steps) < 1:
-            raise ValueError(f"{self.spec.name}: max_steps must be >= 1, got {max_steps}")
+        if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
+                                      or not 1 <= max_steps <= self.spec.max_steps):
+            raise ValueError(f"{self.spec.name}: max_steps must be an integer in 1..{self.spec.max_steps}, "
+                             f"got {max_steps!r}")
         self.max_steps = int(max_steps) if max_steps is not None else self.spec.max_steps
 
     name = property(lambda self: self.spec.name)

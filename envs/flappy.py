@@ -91,6 +91,9 @@ PARAM_NAMES = ("gravity", "flap_speed", "max_fall", "bird_x", "bird_radius", "pi
                "pipe_spacing", "pipe_width", "gap_height", "gap_min", "gap_max", "width",
                "alive_reward", "dt")
 PARAM_DEFAULTS = (2.4, 0.7, 1.0, 0.3, 0.03, 0.35, 0.55, 0.12, 0.3, 0.3, 0.7, 1.0, 0.0, 1.0 / 30.0)
+PARAM_RANGES = ((0.1, 20.0), (0.05, 5.0), (0.1, 5.0), (0.05, 0.8), (0.005, 0.1), (0.05, 2.0),
+                (0.3, 2.0), (0.02, 0.3), (0.1, 0.9), (0.05, 0.95), (0.05, 0.95), (0.5, 3.0),
+                (0.0, 1.0), (0.005, 0.1))  # (low, high) of each, inclusive
 (GRAVITY, FLAP_SPEED, MAX_FALL, BIRD_X, BIRD_RADIUS, PIPE_SPEED, PIPE_SPACING, PIPE_WIDTH,
  GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT) = range(14)
 
@@ -113,7 +116,7 @@ SPEC = EnvSpec(
 
 def default_params(**overrides) -> np.ndarray:
     """Parameters as a float64 array; keyword arguments override the defaults by name."""
-    return build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
 
 
 @njit(cache=True)

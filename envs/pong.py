@@ -83,6 +83,9 @@ PARAM_NAMES = ("paddle_x", "paddle_half", "ball_radius", "paddle_speed", "opp_sp
                "points", "dt")
 PARAM_DEFAULTS = (0.95, 0.2, 0.02, 2.0, 1.0, 1.5, 1.05, 3.0, math.radians(60.0),
                   math.radians(30.0), 5.0, 1.0 / 60.0)
+PARAM_RANGES = ((0.5, 0.99), (0.02, 0.9), (0.005, 0.1), (0.1, 10.0), (0.0, 10.0),
+                (0.1, 5.0), (1.0, 1.5), (0.1, 10.0), (0.0, 1.5), (0.0, 1.2),
+                (1.0, 100.0), (0.002, 0.05))  # (low, high) of each, inclusive
 (PADDLE_X, PADDLE_HALF, BALL_RADIUS, PADDLE_SPEED, OPP_SPEED, BALL_SPEED, SPEEDUP,
  MAX_BALL_SPEED, MAX_BOUNCE_ANGLE, SERVE_ANGLE, POINTS, DT) = range(12)
 
@@ -105,7 +108,7 @@ SPEC = EnvSpec(
 
 def default_params(**overrides) -> np.ndarray:
     """Parameters as a float64 array; keyword arguments override the defaults by name."""
-    return build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
 
 
 @njit(cache=True)

@@ -116,6 +116,9 @@ _RAY_SIN = np.sin(RAY_ANGLES)
 PARAM_NAMES = ("dt", "half_width", "car_radius", "accel", "brake", "drag", "max_curvature",
                "grip", "ray_length", "stall_steps", "start_jitter", "heading_jitter")
 PARAM_DEFAULTS = (0.05, 6.0, 1.0, 8.0, 15.0, 0.01, 0.125, 12.0, 60.0, 100.0, 0.5, 0.05)
+PARAM_RANGES = ((0.005, 0.2), (1.0, 20.0), (0.1, 5.0), (0.5, 50.0), (0.5, 100.0), (0.001, 0.5),
+                (0.01, 1.0), (1.0, 50.0), (5.0, 500.0), (10.0, 10000.0),
+                (0.0, 5.0), (0.0, 0.5))  # (low, high) of each, inclusive
 (DT, HALF_WIDTH, CAR_RADIUS, ACCEL, BRAKE, DRAG, MAX_CURVATURE, GRIP, RAY_LENGTH,
  STALL_STEPS, START_JITTER, HEADING_JITTER) = range(12)
 TRACK_N = len(PARAM_NAMES)
@@ -235,12 +238,9 @@ def default_params(track: str = "oval", **overrides) -> np.ndarray:
     **overrides
         Scalar parameters by name, e.g. ``half_width=5.0``.
     """
-    scalars = build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
-    if not 0 <= scalars[CAR_RADIUS] < scalars[HALF_WIDTH]:
-        raise ValueError("racer: need 0 <= car_radius < half_width")
-    for name in ("dt", "accel", "drag", "ray_length"):
-        if scalars[PARAM_NAMES.index(name)] <= 0:
-            raise ValueError(f"racer: parameter {name!r} must be positive")
+    scalars = build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
+    if not scalars[CAR_RADIUS] < scalars[HALF_WIDTH]:
+        raise ValueError("racer: need car_radius < half_width")
     points = load_track(track)
     shortest = np.hypot(*(np.roll(points, -1, axis=0) - points).T).min()
     reach = math.sqrt(scalars[ACCEL] / scalars[DRAG]) * scalars[DT]

@@ -81,6 +81,7 @@ STATE_SIZE = GRID + MAX_SIZE * MAX_SIZE
 
 PARAM_NAMES = ("size", "starve")
 PARAM_DEFAULTS = (16.0, 256.0)
+PARAM_RANGES = ((8.0, 32.0), (1.0, 4096.0))  # (low, high) of each, inclusive
 SIZE, STARVE = range(2)
 
 # Headings 0 up, 1 right, 2 down, 3 left; turning right is +1 (mod 4).
@@ -115,7 +116,7 @@ def default_params(**overrides) -> np.ndarray:
     ValueError
         Unknown name, ``size`` not an integer in 8..32, or ``starve`` below 1.
     """
-    params = build_params(PARAM_NAMES, PARAM_DEFAULTS, overrides, SPEC.name)
+    params = build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
     size = params[SIZE]
     if size != int(size) or not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"snake: size must be an integer in {MIN_SIZE}..{MAX_SIZE}, got {size:g}")

@@ -68,22 +68,36 @@ class EnvSpec:
         return 1 if self.discrete else self.action_size
 
 
-def build_params(names: tuple, defaults: tuple, overrides: dict, game: str) -> np.ndarray:
-    """Pack named scalar parameters into a float64 array, rejecting unknown names.
+def build_params(names: tuple, defaults: tuple, ranges: tuple, overrides: dict, game: str) -> np.ndarray:
+    """Pack named scalar parameters into a float64 array, checking names and ranges.
+
+    Parameters
+    ----------
+    names, defaults : tuple
+        Every parameter's name and default value.
+    ranges : tuple of (float, float)
+        Every parameter's valid range, ``low <= value <= high``; the defaults
+        must lie inside.
+    overrides : dict
+        Values by name, replacing the defaults.
+    game : str
+        Name used in error messages.
 
     Raises
     ------
     ValueError
-        One line naming the unknown parameter and the known ones.
+        One line naming the unknown parameter and the known ones, or the
+        parameter that is not a number or lies outside its range.
     """
     values = dict(zip(names, defaults))
+    bounds = dict(zip(names, ranges))
     for k, v in overrides.items():
         if k not in values:
             raise ValueError(f"{game}: unknown parameter {k!r}; known: {', '.join(names)}")
-        try:
-            values[k] = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(f"{game}: parameter {k!r} must be a number, got {v!r}") from None
-        if not np.isfinite(values[k]):
-            raise ValueError(f"{game}: parameter {k!r} must be finite, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise ValueError(f"{game}: parameter {k!r} must be a number, got {v!r}")
+        low, high = bounds[k]
+        if not low <= float(v) <= high:  # NaN fails too
+            raise ValueError(f"{game}: parameter {k!r} must be in [{low:g}, {high:g}], got {v!r}")
+        values[k] = float(v)
     return np.array([values[n] for n in names], dtype=np.float64)

@@ -35,6 +35,29 @@ def test_unknown_parameter_is_a_clear_error(name):
         envs.make(name, warp_drive=1.0)
 
 
+@pytest.mark.parametrize("name", GAMES)
+def test_every_parameter_has_a_range_holding_its_default(name, game_envs):
+    module = game_envs[name].module
+    assert len(module.PARAM_RANGES) == len(module.PARAM_NAMES) == len(module.PARAM_DEFAULTS)
+    for pname, default, (low, high) in zip(module.PARAM_NAMES, module.PARAM_DEFAULTS, module.PARAM_RANGES):
+        assert low <= default <= high, pname
+
+
+@pytest.mark.parametrize("name", GAMES)
+def test_parameters_outside_their_range_are_refused(name, game_envs):
+    module = game_envs[name].module
+    for pname, (low, high) in zip(module.PARAM_NAMES, module.PARAM_RANGES):
+        for bad in (low - 1e-3 * (1 + abs(low)), high + 1e-3 * (1 + abs(high)), float("nan"), "3", True):
+            with pytest.raises(ValueError, match=f"parameter {pname!r}"):
+                envs.make(name, **{pname: bad})
+
+
+@pytest.mark.parametrize("bad", [0, -1, 501, 10**12, 2.5, True])
+def test_max_steps_is_capped_by_the_spec(bad):
+    with pytest.raises(ValueError, match=r"max_steps must be an integer in 1\.\.500"):
+        envs.make("cartpole", max_steps=bad)
+
+
 def test_unknown_game_lists_the_known_ones():
     with pytest.raises(ValueError, match="known: cartpole, flappy"):
         envs.make("tetris")
