@@ -79,21 +79,21 @@ def default_params(**overrides) -> np.ndarray:
     return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
 
 
-@njit(cache=True)
+@njit
 def reset(state, params, rng):
     """Write a start state into ``state``: each variable uniform in [-0.05, 0.05]."""
     for i in range(4):
         state[i] = _rng.uniform(rng, -0.05, 0.05)
 
 
-@njit(cache=True)
+@njit
 def observe(state, params, obs):
     """Write the observation (the raw state) into ``obs``."""
     for i in range(4):
         obs[i] = state[i]
 
 
-@njit(cache=True)
+@njit
 def step(state, params, action, rng):
     """Advance one Euler step with action ``action[0]`` (0 left, 1 right). Returns (reward, terminated)."""
     total_mass = params[MASSPOLE] + params[MASSCART]

@@ -6,7 +6,6 @@ from types import ModuleType
 
 import numpy as np
 
-from envs import rng as _rng
 from envs.specialise import specialise
 
 _BATCH_TEMPLATE = '''\
@@ -36,6 +35,26 @@ def batch_step(states, rngs, params, actions, max_steps, done, steps, obs, rewar
         if terminated or steps[i] >= max_steps:
             done[i] = True
         _observe(states[i], params, obs[i])
+
+
+@njit(cache=True)
+def key(seed, stream, index):
+    return _key(seed, stream, index)
+
+
+@njit(cache=True)
+def reset_one(state, params, rng):
+    _reset(state, params, rng)
+
+
+@njit(cache=True)
+def observe_one(state, params, obs):
+    _observe(state, params, obs)
+
+
+@njit(cache=True)
+def step_one(state, params, action, rng):
+    return _step(state, params, action, rng)
 '''
 
 
@@ -74,8 +93,7 @@ class Env:
 
     def kernels(self) -> ModuleType:
         """The compiled batch kernels of this game (compiled or loaded from cache on first use)."""
-        return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", depends=(self.module, _rng),
-                          game=self.module.__name__)
+        return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", game=self.module.__name__)
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""

@@ -119,18 +119,18 @@ def default_params(**overrides) -> np.ndarray:
     return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
 
 
-@njit(cache=True)
+@njit
 def _clip(v, lo, hi):
     return lo if v < lo else (hi if v > hi else v)
 
 
-@njit(cache=True)
+@njit
 def _draw_gap(params, rng):
     """Gap centre of a new pipe: one draw, uniform in [gap_min, gap_max]."""
     return _rng.uniform(rng, params[GAP_MIN], params[GAP_MAX])
 
 
-@njit(cache=True)
+@njit
 def next_pipe(state, params):
     """Slot index of the first pipe whose right edge is not behind the bird's left edge."""
     left = params[BIRD_X] - params[BIRD_RADIUS]
@@ -140,7 +140,7 @@ def next_pipe(state, params):
     return NUM_PIPES - 1  # unreachable while 4 slots span more than the bird's distance to x = 0
 
 
-@njit(cache=True)
+@njit
 def reset(state, params, rng):
     """Write a start state: the bird height, then the gaps of the first four pipes, drawn in order."""
     state[Y] = _rng.uniform(rng, 0.45, 0.55)
@@ -153,7 +153,7 @@ def reset(state, params, rng):
         state[PIPE_GAP + 2 * i] = _draw_gap(params, rng)
 
 
-@njit(cache=True)
+@njit
 def observe(state, params, obs):
     """Write the normalised observation (see the module docstring) into ``obs``."""
     y = state[Y]
@@ -167,7 +167,7 @@ def observe(state, params, obs):
     obs[4] = _clip(2.0 * (gap - half - y), -1.0, 1.0)
 
 
-@njit(cache=True)
+@njit
 def step(state, params, action, rng):
     """Advance one ``dt``; ``action[0]`` is 0 (nothing) or 1 (flap).
 

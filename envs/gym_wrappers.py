@@ -36,7 +36,6 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
     from gymnasium import spaces
 
     import envs
-    from envs import rng as _rng
 
     class NeuroevoEnv(gymnasium.Env):
         metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
@@ -58,15 +57,16 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
             self._action = np.zeros(spec.action_buffer_size, np.float64)
             self._t = 0
             self._renderer = None
+            self._k = self.game.kernels()  # compiled once, cached on disk
 
         def _observation(self):
-            self.game.module.observe(self._state, self.game.params, self._obs)
+            self._k.observe_one(self._state, self.game.params, self._obs)
             return self._obs.copy()
 
         def reset(self, *, seed=None, options=None):
             super().reset(seed=seed)
-            self._rng[0] = _rng.key(int(self.np_random.integers(0, 2**63)), 0, 0)
-            self.game.module.reset(self._state, self.game.params, self._rng)
+            self._rng[0] = self._k.key(np.uint64(self.np_random.integers(0, 2**63)), 0, 0)
+            self._k.reset_one(self._state, self.game.params, self._rng)
             self._t = 0
             return self._observation(), {}
 
@@ -75,7 +75,7 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
                 self._action[0] = int(action)
             else:
                 self._action[:] = np.clip(np.asarray(action, np.float64), -1.0, 1.0)
-            reward, terminated = self.game.module.step(self._state, self.game.params, self._action, self._rng)
+            reward, terminated = self._k.step_one(self._state, self.game.params, self._action, self._rng)
             self._t += 1
             truncated = bool(self._t >= self.game.max_steps and not terminated)
             return self._observation(), float(reward), bool(terminated), truncated, {}

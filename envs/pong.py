@@ -111,7 +111,7 @@ def default_params(**overrides) -> np.ndarray:
     return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
 
 
-@njit(cache=True)
+@njit
 def _serve(state, params, rng):
     """Put the ball at the centre, moving at ``ball_speed`` to a random side and angle (two draws)."""
     side = 1.0 if _rng.randint(rng, 2) == 1 else -1.0
@@ -124,12 +124,12 @@ def _serve(state, params, rng):
     state[SPEED] = speed
 
 
-@njit(cache=True)
+@njit
 def _clip(v, lo, hi):
     return lo if v < lo else (hi if v > hi else v)
 
 
-@njit(cache=True)
+@njit
 def reset(state, params, rng):
     """Write a start state into ``state``: paddles centred, 0-0, first serve drawn from ``rng``."""
     state[PADDLE_Y] = 0.0
@@ -139,7 +139,7 @@ def reset(state, params, rng):
     _serve(state, params, rng)
 
 
-@njit(cache=True)
+@njit
 def observe(state, params, obs):
     """Write the normalised observation (see the module docstring) into ``obs``."""
     vmax = params[MAX_BALL_SPEED]
@@ -152,7 +152,7 @@ def observe(state, params, obs):
     obs[6] = _clip(0.5 * (state[BALL_Y] - state[PADDLE_Y]), -1.0, 1.0)
 
 
-@njit(cache=True)
+@njit
 def _paddle_hit(state, params, paddle_y, direction, x0, y0):
     """Return the ball from a paddle if it crossed the face this step; True on a hit.
 
@@ -179,7 +179,7 @@ def _paddle_hit(state, params, paddle_y, direction, x0, y0):
     return True
 
 
-@njit(cache=True)
+@njit
 def step(state, params, action, rng):
     """Move both paddles and the ball by one ``dt``; ``action[0]`` is 0 up, 1 stay, 2 down.
 

@@ -258,7 +258,7 @@ def track_geometry(params: np.ndarray) -> tuple:
     return centre.copy(), walls[:n].copy(), walls[n:].copy()
 
 
-@njit(cache=True)
+@njit
 def _locate(params, x, y, k):
     """Nearest centre-line segment to (x, y) among ``k +- _WINDOW``: (segment, arc-length, squared distance)."""
     n = int(params[TRACK_N])
@@ -276,7 +276,7 @@ def _locate(params, x, y, k):
     return best_j, best_s, best_d2
 
 
-@njit(cache=True)
+@njit
 def _cast_rays(state, params):
     """Write the distance to the first wall along every ray into ``state[RAY0:]``."""
     n = int(params[TRACK_N])
@@ -312,7 +312,7 @@ def _cast_rays(state, params):
                 state[RAY0 + i] = t
 
 
-@njit(cache=True)
+@njit
 def reset(state, params, rng):
     """Write a start state into ``state``: at rest on the start line, slightly jittered."""
     o = CENTRE
@@ -336,7 +336,7 @@ def reset(state, params, rng):
     _cast_rays(state, params)
 
 
-@njit(cache=True)
+@njit
 def observe(state, params, obs):
     """Write the seven ray lengths and the speed, each scaled to [0, 1], into ``obs``."""
     inv = 1.0 / params[RAY_LENGTH]
@@ -345,7 +345,7 @@ def observe(state, params, obs):
     obs[NUM_RAYS] = min(max(state[SPEED] / math.sqrt(params[ACCEL] / params[DRAG]), 0.0), 1.0)
 
 
-@njit(cache=True)
+@njit
 def step(state, params, action, rng):
     """Advance one step with ``action = (steering, throttle)``. Returns (reward in laps, terminated)."""
     dt = params[DT]

@@ -22,14 +22,14 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@njit(cache=True)
+@njit
 def _mix(z):
     z = (z ^ (z >> _S30)) * _M1
     z = (z ^ (z >> _S27)) * _M2
     return z ^ (z >> _S31)
 
 
-@njit(cache=True)
+@njit
 def key(seed, stream, index):
     """Generator state for ``(seed, stream, index)``: a well-mixed ``uint64``.
 
@@ -41,21 +41,21 @@ def key(seed, stream, index):
     return _mix(z ^ (np.uint64(index) + _GOLDEN))
 
 
-@njit(cache=True)
+@njit
 def next_u64(rng):
     """Advance the generator ``rng`` (uint64 array of shape (1,)) and return 64 random bits."""
     rng[0] += _GOLDEN
     return _mix(rng[0])
 
 
-@njit(cache=True)
+@njit
 def uniform(rng, low=0.0, high=1.0):
     """A float64 uniform in ``[low, high)`` from the generator ``rng``."""
     u = np.float64(next_u64(rng) >> _S11) * _INV53
     return low + (high - low) * u
 
 
-@njit(cache=True)
+@njit
 def randint(rng, n):
     """An integer uniform in ``[0, n)`` (n > 0) from the generator ``rng``."""
     return min(int(uniform(rng) * n), n - 1)
@@ -66,7 +66,7 @@ def keys(seed, stream, indices):
     return _keys(np.uint64(seed), np.uint64(stream), np.asarray(indices, dtype=np.uint64))
 
 
-@njit(cache=True)
+@njit
 def _keys(seed, stream, indices):
     out = np.empty(indices.shape[0], dtype=np.uint64)
     for i in range(indices.shape[0]):

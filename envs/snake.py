@@ -140,7 +140,7 @@ def body(state: np.ndarray, params: np.ndarray) -> np.ndarray:
     return np.stack([cells % size, cells // size], axis=1)
 
 
-@njit(cache=True)
+@njit
 def _blocked(state, size, x, y, k):
     """Whether cell (x, y) is a wall or still body when the head arrives there in ``k`` steps."""
     if x < 0 or x >= size or y < 0 or y >= size:
@@ -148,7 +148,7 @@ def _blocked(state, size, x, y, k):
     return state[GRID + y * size + x] > state[STEPS] + k - state[LENGTH]
 
 
-@njit(cache=True)
+@njit
 def _free_run(state, size, heading):
     """Steps the head could go in direction ``heading`` before it is blocked."""
     x, y = int(state[HEAD_X]), int(state[HEAD_Y])
@@ -158,7 +158,7 @@ def _free_run(state, size, heading):
     return k
 
 
-@njit(cache=True)
+@njit
 def _place_food(state, size, rng):
     """Put the food on a uniformly drawn free cell; returns False if none is free.
 
@@ -183,7 +183,7 @@ def _place_food(state, size, rng):
     return False
 
 
-@njit(cache=True)
+@njit
 def reset(state, params, rng):
     """Write a start state: length 3 in the middle, random heading, food on a random free cell."""
     size = int(params[SIZE])
@@ -198,7 +198,7 @@ def reset(state, params, rng):
     _place_food(state, size, rng)
 
 
-@njit(cache=True)
+@njit
 def observe(state, params, obs):
     """Write the 10 observations of the module docstring's table into ``obs``."""
     size = int(params[SIZE])
@@ -218,7 +218,7 @@ def observe(state, params, obs):
     obs[6] = rightward * scale
 
 
-@njit(cache=True)
+@njit
 def step(state, params, action, rng):
     """Turn by ``action[0]`` (0 left, 1 straight, 2 right) and move one cell. Returns (reward, terminated)."""
     size = int(params[SIZE])

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from envs import rng as _rng
 from envs.specialise import specialise
 from evo import networks as _networks
 
@@ -112,8 +111,8 @@ def _check(env, net, genomes, episodes):
 
 def kernel(env, net):
     """The fused rollout compiled for ``env``'s game and ``net``'s shape (or loaded from cache)."""
-    return specialise(_ROLLOUT_TEMPLATE, f"rollout_{env.name}", depends=(env.module, _rng, _networks),
-                      game=env.module.__name__, **_networks.shape_constants(net)).rollout
+    return specialise(_ROLLOUT_TEMPLATE, f"rollout_{env.name}", game=env.module.__name__,
+                      **_networks.shape_constants(net)).rollout
 
 
 def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, backend: str = "local",

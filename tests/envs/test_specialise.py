@@ -1,0 +1,203 @@
+"""The kernel cache: only in its own private directory, keyed by every source a kernel reaches."""
+
+import os
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import envs
+from envs import specialise
+from evo import MLP, rollout
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# A rollout of a game given by module path; prints the mean return of 8 genomes.
+ROLLOUT = """
+import sys
+import numpy as np
+import envs
+from evo import MLP, rollout
+sys.path.insert(0, sys.argv[1])
+envs.register("probe", sys.argv[2])
+env = envs.make("probe")
+net = MLP([env.obs_size, 4, env.num_outputs])
+r = rollout(env, net, net.init(np.random.default_rng(0), 8), episodes=2, seed=1)
+print(r.returns.mean())
+"""
+NAMED = ROLLOUT.replace('envs.register("probe", sys.argv[2])\nenv = envs.make("probe")', 'env = envs.make(sys.argv[2])')
+
+GAME = '''
+"""A probe game: the reward comes from a helper module."""
+import numpy as np
+from numba import njit
+from envs.spec import EnvSpec, build_params
+import probe_helpers as _helpers
+
+SPEC = EnvSpec(name="probe", obs_size=1, num_actions=2, action_size=None, max_steps=5, dt=0.1,
+               solved_at=1.0, solved_over=1, state_size=1, obs_low=(0.0,), obs_high=(10.0,),
+               obs_names=("t",))
+PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES = (), (), ()
+
+
+def default_params(**overrides):
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
+
+
+@njit
+def reset(state, params, rng):
+    state[0] = 0.0
+
+
+@njit
+def observe(state, params, obs):
+    obs[0] = state[0]
+
+
+@njit
+def step(state, params, action, rng):
+    state[0] += 1.0
+    return _helpers.reward(), False
+'''
+
+HELPERS = '''
+from numba import njit
+
+SCALE = {scale}
+
+
+@njit
+def reward():
+    return {value} * SCALE
+'''
+
+
+def run(code, *args, cache, extra_env=None):
+    env = {**os.environ, "NEUROEVO_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT), **(extra_env or {})}
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def write_game(directory, value, scale=1.0):
+    (directory / "probe_game.py").write_text(GAME)
+    (directory / "probe_helpers.py").write_text(HELPERS.format(value=value, scale=scale))
+
+
+def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
+    cache, game = tmp_path / "cache", tmp_path / "game"
+    game.mkdir()
+    write_game(game, 1.0)
+    first = run(ROLLOUT, game, "probe_game", cache=cache)
+    assert first.returncode == 0, first.stderr
+    assert float(first.stdout) == 5.0
+    again = run(ROLLOUT, game, "probe_game", cache=cache)
+    assert float(again.stdout) == 5.0
+    kernels = sorted(cache.glob("neuroevo_rollout_probe_*.py"))
+    assert len(kernels) == 1
+    write_game(game, 3.0)  # a function two calls away from the kernel
+    edited = run(ROLLOUT, game, "probe_game", cache=cache)
+    assert edited.returncode == 0, edited.stderr
+    assert float(edited.stdout) == 15.0
+    write_game(game, 3.0, scale=2.0)  # a global constant the helper reads
+    assert float(run(ROLLOUT, game, "probe_game", cache=cache).stdout) == 30.0
+    assert len(list(cache.glob("neuroevo_rollout_probe_*.py"))) == 3
+
+
+def test_dependencies_are_found_by_walking_the_calls():
+    env = envs.make("cartpole")
+    source = f"from {env.module.__name__} import step as _step\nfrom evo.networks import forward_one\n"
+    files, values = specialise.dependencies(source)
+    names = {Path(f).name for f in files}
+    assert {"cartpole.py", "networks.py"} <= names
+    assert "rng.py" not in names  # cartpole.step draws no random numbers
+    reset_files, _ = specialise.dependencies(f"from {env.module.__name__} import reset\n")
+    assert "rng.py" in {Path(f).name for f in reset_files}
+    assert any(v.startswith(b"evo.networks._TANH_CLAMP=") for v in values)
+
+
+def test_nothing_compiled_is_written_beside_the_package(tmp_path):
+    res = run(NAMED, tmp_path, "flappy", cache=tmp_path / "cache")
+    assert res.returncode == 0, res.stderr
+    for package in ("envs", "evo", "viz"):
+        leftovers = [p for p in (ROOT / package).rglob("*") if p.suffix in (".nbi", ".nbc")]
+        assert leftovers == []
+    assert list((tmp_path / "cache" / "__pycache__").glob("*.nbi"))
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+
+
+def test_a_planted_module_is_replaced_not_run(tmp_path):
+    cache = tmp_path / "cache"
+    code = NAMED
+    assert run(code, tmp_path, "cartpole", cache=cache).returncode == 0
+    (module,) = cache.glob("neuroevo_rollout_cartpole_*.py")
+    expected = module.read_text()
+    marker = tmp_path / "pwned"
+    module.write_text(f"open({str(marker)!r}, 'w').close()\n" + expected)
+    res = run(code, tmp_path, "cartpole", cache=cache)
+    assert res.returncode == 0, res.stderr
+    assert not marker.exists()
+    assert module.read_text() == expected
+
+
+@pytest.mark.parametrize("problem", ["world-writable", "another user", "cannot be created"])
+def test_an_unsafe_cache_directory_is_bypassed_with_one_note(tmp_path, problem):
+    good, cache = tmp_path / "good", tmp_path / "cache"
+    marker = tmp_path / "pwned"
+    if problem == "cannot be created":
+        cache = Path("/proc/neuroevo-cache")
+    else:
+        # the kernel this run needs, under its exact name, with a payload in front
+        assert run(NAMED, tmp_path, "cartpole", cache=good).returncode == 0
+        cache.mkdir()
+        for module in good.glob("neuroevo_*.py"):
+            (cache / module.name).write_text(f"open({str(marker)!r}, 'w').close()\n" + module.read_text())
+        os.chmod(cache, 0o777)
+        if problem == "another user":
+            if os.getuid() != 0:
+                pytest.skip("needs root to give the directory to another user")
+            os.chmod(cache, 0o700)
+            os.chown(cache, 65534, 65534)
+    res = run(NAMED, tmp_path, "cartpole", cache=cache)
+    assert res.returncode == 0, res.stderr
+    assert float(res.stdout) > 0
+    notes = [line for line in res.stderr.splitlines() if line.startswith("neuroevo: note:")]
+    assert len(notes) == 1 and "without a kernel cache" in notes[0]
+    assert not marker.exists()
+
+
+def test_the_temp_fallback_refuses_a_directory_another_user_prepared(tmp_path):
+    if not hasattr(os, "getuid"):
+        pytest.skip("POSIX ownership")
+    tmp = tmp_path / "tmp"
+    planted = tmp / f"neuroevo-{os.getuid()}"
+    planted.mkdir(parents=True)
+    os.chmod(planted, 0o777)
+    env = {k: v for k, v in os.environ.items() if k != "NEUROEVO_CACHE_DIR"}
+    env.update(HOME="/proc/no-home", TMPDIR=str(tmp), PYTHONPATH=str(ROOT))
+    code = "from envs.specialise import cache_dir; print(cache_dir())"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "None"
+    assert "writable by other users" in res.stderr
+
+
+def test_uncached_kernels_give_the_cached_results(tmp_path):
+    code = NAMED.replace("print(r.returns.mean())", "print(r.returns.tobytes().hex())")
+    cached = run(code, tmp_path, "pong", cache=tmp_path / "cache")
+    uncached = run(code, tmp_path, "pong", cache="/proc/neuroevo-cache")
+    assert cached.returncode == 0 and uncached.returncode == 0, cached.stderr + uncached.stderr
+    assert cached.stdout == uncached.stdout
+
+
+def test_kernels_are_memoised_per_process(game_envs):
+    env = game_envs["cartpole"]
+    net = MLP([4, 3, 2])
+    genomes = net.init(np.random.default_rng(1), 4)
+    a = rollout(env, net, genomes, 1, 0)
+    from evo.evaluate import kernel
+    assert kernel(env, net) is kernel(env, MLP([4, 3, 2]))
+    np.testing.assert_array_equal(a.returns, rollout(env, net, genomes, 1, 0).returns)
