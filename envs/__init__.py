@@ -54,6 +54,33 @@ def make(name: str, *, max_steps: int | None = None, **params):
     return Env(module, module.default_params(**params), max_steps=max_steps, options=params)
 
 
+def check_file_id(name) -> None:
+    """Refuse a game id read from a file unless it names a registered game.
+
+    ``gym:<module>:<id>`` makes Gymnasium import ``<module>``, so an id from a
+    config, checkpoint or champion file may only name a game of this registry
+    or an id Gymnasium already has registered.
+
+    Raises
+    ------
+    ValueError
+        One line naming the id.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"env must be a game name, got {name!r}")
+    if name.startswith("gym:"):
+        gym_id = name[4:]
+        if ":" in gym_id:
+            raise ValueError(f"env {name!r} from a file would import a module; only registered ids are "
+                             f"accepted from files")
+        try:
+            from gymnasium.envs.registration import registry
+        except ImportError:
+            raise ValueError(f"env {name!r} needs Gymnasium: pip install gymnasium") from None
+        if gym_id not in registry:
+            raise ValueError(f"env {name!r}: {gym_id!r} is not a registered Gymnasium id")
+
+
 def _register_with_gymnasium() -> None:
     import importlib.util
 
@@ -64,4 +91,4 @@ def _register_with_gymnasium() -> None:
 
 _register_with_gymnasium()
 
-__all__ = ["make", "names", "register", "Env", "BatchEnv", "EnvSpec"]
+__all__ = ["make", "names", "register", "check_file_id", "Env", "BatchEnv", "EnvSpec"]

@@ -1,9 +1,32 @@
-"""neuroevo's algorithm: networks as flat genomes, genetic operators, the GA loop, fused evaluation."""
+"""neuroevo's algorithm: networks as flat genomes, genetic operators, the GA loop, fused evaluation.
 
-from evo import crossover, mutation, selection
-from evo.evaluate import Rollout, evaluate, rollout
-from evo.ga import GeneticAlgorithm
-from evo.networks import MLP, Layout
+Names are imported on first use, so ``import evo`` (and the ``neuroevo``
+command, which starts there) loads nothing heavy until it is needed.
+"""
 
-__all__ = ["selection", "crossover", "mutation", "MLP", "Layout", "GeneticAlgorithm",
-           "evaluate", "rollout", "Rollout"]
+import importlib
+
+_NAMES = {
+    "MLP": "evo.networks", "Layout": "evo.networks",
+    "GeneticAlgorithm": "evo.ga",
+    "evaluate": "evo.evaluate", "rollout": "evo.evaluate", "Rollout": "evo.evaluate",
+    "evolve": "evo.run",
+}
+_MODULES = ("selection", "crossover", "mutation")
+
+__all__ = [*_MODULES, *_NAMES]
+
+
+def __getattr__(name):
+    if name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    elif name in _MODULES:
+        value = importlib.import_module(f"evo.{name}")
+    else:
+        raise AttributeError(f"module 'evo' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -1,14 +1,18 @@
 """The ``neuroevo`` command line: a thin layer over :mod:`evo.run`.
 
 Commands: ``run``, ``eval``, ``envs``, ``sweep`` (headless) and ``watch``,
-``replay``, ``record`` (pygame, imported only by those commands). Bad input is
-one line on stderr and exit status 2.
+``replay``, ``record`` (pygame, imported only by those commands).
+
+Exit status: 0 done; 1 the program failed (one line on stderr; ``--debug``
+shows the traceback); 2 bad input (one line on stderr, no file written or
+changed); 130 interrupted (Ctrl-C, at any moment).
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import os
 import signal
@@ -17,11 +21,20 @@ import sys
 import time
 from pathlib import Path
 
-EXIT_USAGE = 2
+EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
 class UsageError(Exception):
     """Bad input: printed as one line, exit status 2."""
+
+
+@contextlib.contextmanager
+def bad_input():
+    """Turn the ValueError/TypeError of checking a user's input (arguments, files) into a UsageError."""
+    try:
+        yield
+    except (ValueError, TypeError) as e:
+        raise UsageError(f"neuroevo: {e}") from None
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,8 +61,10 @@ def _seed_range(text: str) -> list:
                 seeds.append(int(part))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seeds like 0-9 or 1,4,7, got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"expected non-negative seeds, got {text!r}")
+    if not seeds or min(seeds) < 0 or max(seeds) > 2**64 - 1:
+        raise argparse.ArgumentTypeError(f"expected seeds in 0..2**64-1, got {text!r}")
+    if len(seeds) > 100_000:
+        raise argparse.ArgumentTypeError(f"at most 100000 seeds in one sweep, got {len(seeds)}")
     return seeds
 
 
@@ -77,6 +92,7 @@ def _add_backend_options(p: argparse.ArgumentParser, sweep: bool = False) -> Non
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="neuroevo",
                      description="Evolve neural networks that play games, headless or in a window.")
+    parser.add_argument("--debug", action="store_true", help="show the traceback when the program fails")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("run", help="evolve headless, writing a run directory")
@@ -88,10 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_backend_options(p)
 
-    p = sub.add_parser("eval", help="score a run's champion on fresh episodes")
+    p = sub.add_parser("eval", help="score a run's champion on its test episodes (or others)")
     p.add_argument("dir", help="run directory or champion.npz")
-    p.add_argument("--episodes", type=int, default=100, metavar="N")
-    p.add_argument("--seed", type=int, default=12345, metavar="S", help="key of the fresh episodes")
+    p.add_argument("--episodes", type=int, metavar="N", help="default: the run's test_episodes")
+    p.add_argument("--seed", type=int, metavar="S",
+                   help="key of other episodes (default: the run's test episodes, as the run scored them)")
 
     sub.add_parser("envs", help="list the games")
 
@@ -124,26 +141,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def resolve_config(args):
+    """The run config from ``--config`` and flags, every value checked (bad input raises UsageError)."""
     from evo.config import RunConfig, default_config, load_toml
 
-    file_settings = load_toml(args.config) if args.config else {}
-    env = args.env or file_settings.get("env")
-    if not env:
-        raise UsageError("neuroevo: name a game (e.g. `neuroevo run cartpole`) or give a config with env = ...")
-    if args.env and file_settings.get("env") not in (None, args.env):
-        raise UsageError(f"neuroevo: the game {args.env!r} differs from env = {file_settings['env']!r} in {args.config}")
-    import envs
-    if not env.startswith("gym:") and env not in envs.names():
-        raise UsageError(f"neuroevo: unknown game {env!r}; known: {', '.join(envs.names())}")
-    flags = {k: getattr(args, k) for k in ("generations", "pop_size", "episodes", "seed", "hidden",
-                                            "target", "checkpoint_every", "threads", "backend", "address")
-             if getattr(args, k, None) is not None}
-    config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env))
-    config.validate()
-    # operator names and parameters, and game parameters, are checked by building them
-    from evo.run import Evolution
-    Evolution(config)
+    with bad_input():
+        file_settings = load_toml(args.config) if args.config else {}
+        env = args.env or file_settings.get("env")
+        if not env:
+            raise UsageError("neuroevo: name a game (e.g. `neuroevo run cartpole`) or give a config with env = ...")
+        if args.env and file_settings.get("env") not in (None, args.env):
+            raise UsageError(f"neuroevo: the game {args.env!r} differs from env = {file_settings['env']!r} "
+                             f"in {args.config}")
+        import envs
+        if not isinstance(env, str) or not env.startswith("gym:") and env not in envs.names():
+            raise UsageError(f"neuroevo: unknown game {env!r}; known: {', '.join(envs.names())}")
+        flags = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k, None) is not None}
+        config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env))
+        config.validate()
+        # operator names and parameters, game parameters and sizes are checked by building them
+        from evo.run import Evolution
+        Evolution(config)
     return config
+
+
+# Flags that set a config field of the same name.
+_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "hidden", "target", "checkpoint_every",
+                 "threads", "backend", "address")
+# Flags `--resume` takes: how long and where a run goes on, not what it computes.
+_RESUME_FLAGS = ("generations", "threads", "backend", "address")
 
 
 def set_threads(n: int) -> None:
@@ -184,40 +209,95 @@ class _Interrupt:
             signal.signal(s, h)
 
 
-def cmd_run(args) -> int:
-    from evo.run import RunDir, now
+def _resume(args):
+    """The run of ``--resume DIR``: locked, its temporary files cleaned, its checkpoint checked."""
+    from evo.run import RunDir
 
-    if args.resume:
-        if args.config or args.print_config:
-            raise UsageError("neuroevo: --resume continues a run as configured; it takes no --config")
-        rundir = RunDir(args.resume)
+    changed = [f"--{k.replace('_', '-')}" for k in (*_CONFIG_FLAGS, "out", "config", "print_config")
+               if k not in _RESUME_FLAGS and getattr(args, k, None) not in (None, False)]
+    if changed:
+        raise UsageError(f"neuroevo: --resume continues a run as it was configured; it does not take "
+                         f"{changed[0]} (start a new run to change it)")
+    rundir = RunDir(args.resume)
+    with bad_input():
+        if not rundir.path.is_dir():
+            raise ValueError(f"no run directory at {rundir.path}")
+        rundir.lock()
+    try:
+        run = _checked_resume(args, rundir)
+    except BaseException:
+        rundir.unlock()
+        raise
+    rundir.clean_temporary_files()
+    return rundir, run
+
+
+def _checked_resume(args, rundir):
+    """The checkpoint of a locked run directory, checked against its config.toml and the flags."""
+    from evo.config import RunConfig, load_toml
+
+    with bad_input():
         run = rundir.load_checkpoint()
         if args.env and args.env != run.config.env:
-            raise UsageError(f"neuroevo: {args.resume} is a run of {run.config.env!r}, not {args.env!r}")
+            raise ValueError(f"{args.resume} is a run of {run.config.env!r}, not {args.env!r}")
+        saved = RunConfig.from_dict(load_toml(rundir.config_path))
+        mismatch = [k for k, v in run.config.to_dict().items() if k != "generations" and saved.to_dict().get(k) != v]
+        if mismatch:
+            raise ValueError(f"the checkpoint's {mismatch[0]} differs from {rundir.config_path}: "
+                             f"it belongs to another run")
         if args.generations is not None:
             if args.generations < 1:
-                raise UsageError("neuroevo: generations must be a positive integer")
+                raise ValueError("generations must be a positive integer")
             run.config.generations = args.generations
-        for k in ("backend", "address"):  # where it runs does not change what it computes
-            if getattr(args, k, None) is not None:
-                setattr(run.config, k, getattr(args, k))
-        config = run.config
+        set_threads(args.threads if args.threads is not None else run.config.threads)
+    for k in ("backend", "address"):  # where it runs does not change what it computes
+        if getattr(args, k, None) is not None:
+            setattr(run.config, k, getattr(args, k))
+    with bad_input():
+        _connect(run.config)
+    return run
+
+
+def _start(args, config):
+    """A new run directory for ``config``: checked, created with a generation-0 checkpoint, locked."""
+    from evo.run import Evolution, RunDir
+
+    with bad_input():
+        set_threads(args.threads if args.threads is not None else config.threads)
         _connect(config)
+        out = args.out if args.out is not None else (
+            f"runs/{config.env.replace(':', '-').replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
+        rundir = RunDir(out)
+        run = Evolution(config)
+        rundir.create(run)
+    return rundir, run
+
+
+def cmd_run(args) -> int:
+    if args.resume:
+        rundir, run = _resume(args)
+        config = run.config
+        from evo.run import atomic_write
+        atomic_write(rundir.config_path, config.to_toml())  # --generations may have changed
         timing = [t for t in rundir.read_timing() if t[0] < run.generation]
     else:
         config = resolve_config(args)
         if args.print_config:
             print(config.to_toml(), end="")
             return 0
-        from evo.run import Evolution
-        set_threads(args.threads if args.threads is not None else config.threads)
-        _connect(config)
-        out = args.out or f"runs/{config.env.replace(':', '-').replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}"
-        rundir = RunDir(out)
-        rundir.create(config)
-        run = Evolution(config)
+        rundir, run = _start(args, config)
         timing = []
-    set_threads(args.threads if args.threads is not None else config.threads)
+    try:
+        return _evolve(args, rundir, run, timing)
+    finally:
+        rundir.unlock()
+
+
+def _evolve(args, rundir, run, timing) -> int:
+    """The generation loop of ``neuroevo run``, its progress bar, files and summary."""
+    from evo.run import now
+
+    config = run.config
 
     bar = None
     if not args.quiet:
@@ -232,7 +312,8 @@ def cmd_run(args) -> int:
             t0 = now()
             row = run.step()
             dt = now() - t0
-            timing.append((row["generation"], round(elapsed0 + now() - start, 3), round(row["env_steps"] / dt)))
+            timing.append((row["generation"], round(elapsed0 + now() - start, 3),
+                           round((row["env_steps"] + row["validation_steps"]) / dt)))
             rundir.write_log(run.history)
             rundir.write_timing(timing)
             if run.generation % config.checkpoint_every == 0:
@@ -246,20 +327,28 @@ def cmd_run(args) -> int:
             if stop.requested:
                 interrupted = True
                 break
-    if bar is not None:
-        bar.close()
-    rundir.save_checkpoint(run)
-    rundir.save_champion(run)
-    rundir.plot(run.history)
+        if bar is not None:
+            bar.close()
+        rundir.save_checkpoint(run)
+        rundir.save_champion(run)
+        rundir.plot(run.history)
     wall = elapsed0 + now() - start
     if interrupted:
         print(f"interrupted at generation {run.generation}; checkpoint saved. Continue with: "
               f"neuroevo run --resume {rundir.path}", file=sys.stderr)
-        return 130
-    verdict = "solved" if run.solved else "not solved"
-    print(f"{config.env}: {verdict} after {run.generation} generation{'s' if run.generation != 1 else ''}, champion {run.champion_score:.4g} "
-          f"(target {run.target:.4g}), {wall:.1f} s; files in {rundir.path}")
+        return EXIT_INTERRUPTED
+    print(f"{config.env}: {'solved' if run.solved else 'not solved'} after {run.generation} "
+          f"generation{'s' if run.generation != 1 else ''}; {_scores(run)}; {wall:.1f} s; files in {rundir.path}")
     return 0
+
+
+def _scores(run) -> str:
+    """The champion's validation and test scores against the target."""
+    if run.champion is None:
+        return "no champion yet"
+    test = ("untested" if run.champion_test is None else
+            f"test {run.champion_test:.4g} over {run.config.test_episodes} episodes")
+    return f"champion validation {run.champion_score:.4g}, {test} (target {run.target:.4g})"
 
 
 def cmd_eval(args) -> int:
@@ -268,14 +357,22 @@ def cmd_eval(args) -> int:
     from evo.evaluate import rollout
     from evo.run import load_champion
 
-    if args.episodes < 1:
-        raise UsageError("neuroevo: --episodes must be a positive integer")
-    env, net, genome, _ = load_champion(args.dir)
-    r = rollout(env, net, genome[None], args.episodes, args.seed)
+    with bad_input():
+        c = load_champion(args.dir)
+        episodes = c.config.test_episodes if args.episodes is None else args.episodes
+        if episodes < 1:
+            raise ValueError("--episodes must be a positive integer")
+        seed = c.test_seed if args.seed is None else args.seed
+        if not 0 <= seed <= 2**64 - 1:
+            raise ValueError("--seed must be in 0..2**64-1")
+    r = rollout(c.env, c.net, c.genome[None], episodes, seed)
     returns = r.returns[0]
-    solved = returns.mean() >= env.solved_at
-    print(f"{env.name}: {returns.mean():.4g} ± {returns.std():.3g} over {args.episodes} episodes "
-          f"(min {returns.min():.4g}, max {returns.max():.4g}); solved_at {env.solved_at:.4g}: "
+    target = c.config.target if c.config.target is not None else c.env.solved_at
+    solved = returns.mean() >= target
+    which = "the run's test episodes" if args.seed is None and args.episodes is None else f"{episodes} episodes"
+    params = f" with {c.config.env_params}" if c.config.env_params else ""
+    print(f"{c.env.name}{params}: {returns.mean():.4g} ± {returns.std():.3g} over {which} "
+          f"(min {returns.min():.4g}, max {returns.max():.4g}); target {target:.4g}: "
           f"{'solved' if solved else 'not solved'}")
     return 0 if np.isfinite(returns).all() else 1
 
@@ -300,14 +397,17 @@ def cmd_sweep(args) -> int:
 
     from evo.run import atomic_write
 
+    from evo.run import check_output_dir
+
     config = resolve_config(args)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("neuroevo: --jobs must be a positive integer")
     jobs = args.jobs if args.jobs is not None else 2
-    out = Path(args.out or f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
-    if out.exists() and any(out.iterdir()):
-        raise UsageError(f"neuroevo: {out} already exists and is not empty")
-    _connect(config)
+    out = Path(args.out if args.out is not None else
+               f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
+    with bad_input():
+        check_output_dir(out)
+        _connect(config)
     out.mkdir(parents=True, exist_ok=True)
     base = out / "config.toml"
     atomic_write(base, config.to_toml())
@@ -343,7 +443,7 @@ def cmd_sweep(args) -> int:
                 print(f"  seed {seed}: {text.splitlines()[-1] if text else 'exit ' + str(proc.returncode)}")
                 del running[seed]
         time.sleep(0.05)
-    rows = [("seed", "solved", "generations", "generations_to_solve", "final_best", "champion")]
+    rows = [("seed", "solved", "generations", "generations_to_solve", "final_best", "validation", "test")]
     for seed in args.seeds:
         rows.append(_sweep_row(out / f"seed-{seed}", seed, config))
     buf = io.StringIO()
@@ -364,14 +464,14 @@ def _sweep_row(path: Path, seed: int, config) -> tuple:
     try:
         with open(path / "log.csv", newline="") as f:
             log = list(csv.DictReader(f))
-        _, _, _, score = load_champion(path)
+        champion = load_champion(path)
     except (OSError, ValueError):
-        return (seed, "failed", "", "", "", "")
-    import envs
-    target = config.target if config.target is not None else envs.make(config.env, **config.env_params).solved_at
-    solved_at = next((int(r["generation"]) + 1 for r in log if float(r["validation"]) >= target), None)
-    return (seed, "yes" if solved_at is not None else "no", len(log),
-            solved_at if solved_at is not None else "", f"{float(log[-1]['best']):.6g}", f"{score:.6g}")
+        return (seed, "failed", "", "", "", "", "")
+    target = config.target if config.target is not None else champion.env.solved_at
+    solved_at = next((int(r["generation"]) + 1 for r in log if r["test"] and float(r["test"]) >= target), None)
+    return (seed, "yes" if solved_at is not None else "no", len(log), solved_at if solved_at is not None else "",
+            f"{float(log[-1]['best']):.6g}", f"{champion.validation:.6g}",
+            "" if champion.test is None else f"{champion.test:.6g}")
 
 
 def cmd_viewer(args) -> int:
@@ -386,8 +486,9 @@ def main(argv=None) -> int:
     # Numba leaves many objects behind; moving them out of the collector's reach
     # makes interpreter exit a fraction of a second faster.
     atexit.register(gc.freeze)
-    parser = build_parser()
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv) or bool(os.environ.get("NEUROEVO_DEBUG"))
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help()
@@ -398,16 +499,27 @@ def main(argv=None) -> int:
     except UsageError as e:
         print(str(e), file=sys.stderr)
         return EXIT_USAGE
-    except ValueError as e:
-        print(f"neuroevo: {e}", file=sys.stderr)
-        return EXIT_USAGE
-    except RuntimeError as e:  # e.g. Ray workers that keep dying; the last checkpoint stays
-        print(f"neuroevo: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("neuroevo: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except Exception as e:  # a failure of the program, not of the input: the last checkpoint stays
+        if debug:
+            import traceback
+            traceback.print_exc()
+        hint = "" if debug else " (run with --debug for the traceback)"
+        print(f"neuroevo: error: {type(e).__name__}: {e}{hint}", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def entry() -> None:
+    """The console script: Ctrl-C while the program is still loading is one line and exit 130 too."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print("neuroevo: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

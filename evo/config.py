@@ -50,7 +50,10 @@ class RunConfig:
     target: float | None = None
     """Stop when the champion's mean over fresh validation episodes reaches this; default the game's solved_at."""
     validation_episodes: int = 100
-    """Fresh episodes on which each generation's best genome is validated."""
+    """Fresh episodes on which each generation's best genome is validated; the champion is the best validated."""
+    test_episodes: int = 1000
+    """Episodes, keyed apart from training and validation, on which a champion whose validation
+    reaches the target is tested; the run is solved when the test mean reaches the target."""
     checkpoint_every: int = 10
     """Write checkpoint.npz every this many generations (and at the end)."""
     threads: int = 0
@@ -58,37 +61,43 @@ class RunConfig:
     backend: str = "local"
     """Where each generation is evaluated: ``local`` (this process) or ``ray`` (Ray actors); same results."""
     address: str = ""
-    """Ray cluster for ``backend = "ray"``: ``auto``, ``ray://host:port``, or empty to start a local Ray."""
+    """Ray cluster for ``backend = "ray"``: ``auto``, ``ray://host:port``, or empty to start a local Ray
+    (or join ``RAY_ADDRESS``). Taken from the command line only: never read from or written to a file."""
 
     def validate(self) -> "RunConfig":
-        """Check every value; raises ValueError with one line naming the problem."""
-        def positive(name):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        for name in ("generations", "pop_size", "episodes", "validation_episodes", "checkpoint_every"):
-            positive(name)
-        if not isinstance(self.env, str) or not self.env:
+        """Check every value's type and range; raises ValueError with one line naming the field."""
+        from evo._validation import MAX_SEED, check_int, check_number
+        from evo.networks import ACTIVATIONS, INITS
+
+        try:
+            for name in ("generations", "pop_size", "episodes", "validation_episodes", "test_episodes",
+                         "checkpoint_every"):
+                check_int(name, getattr(self, name), 1)
+            check_int("seed", self.seed, 0, MAX_SEED)
+            check_int("elite", self.elite, 0, self.pop_size - 1)
+            check_int("threads", self.threads, 0)
+            check_number("crossover_rate", self.crossover_rate, 0.0, 1.0)
+            if self.target is not None:
+                check_number("target", self.target)
+        except TypeError as e:
+            raise ValueError(str(e)) from None
+        if self.elite >= self.pop_size:
+            raise ValueError(f"elite must be smaller than pop_size ({self.pop_size}), got {self.elite}")
+        if not isinstance(self.env, str) or not self.env.strip():
             raise ValueError(f"env must be a game name, got {self.env!r}")
-        if not isinstance(self.env_params, dict):
-            raise ValueError("env_params must be a table of parameter = value")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
-        if (not isinstance(self.hidden, list)
-                or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden)):
+        if not isinstance(self.env_params, dict) or not all(
+                isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in self.env_params.values()):
+            raise ValueError(f"env_params must be a table of name = number (or string), got {self.env_params!r}")
+        if not isinstance(self.hidden, list) or not all(
+                isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
             raise ValueError(f"hidden must be a list of positive layer widths, got {self.hidden!r}")
-        if isinstance(self.elite, bool) or not isinstance(self.elite, int) or not 0 <= self.elite < self.pop_size:
-            raise ValueError(f"elite must be an integer in [0, pop_size), got {self.elite!r}")
-        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 0:
-            raise ValueError(f"threads must be a non-negative integer, got {self.threads!r}")
+        for name, known in (("activation", ACTIVATIONS), ("output", ACTIVATIONS), ("init", INITS)):
+            if getattr(self, name) not in known:
+                raise ValueError(f"{name} must be one of {', '.join(known)}, got {getattr(self, name)!r}")
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be local or ray, got {self.backend!r}")
         if not isinstance(self.address, str) or self.address != self.address.strip():
             raise ValueError(f"address must be a Ray address such as auto or ray://host:10001, got {self.address!r}")
-        if not isinstance(self.crossover_rate, (int, float)) or not 0 <= self.crossover_rate <= 1:
-            raise ValueError(f"crossover_rate must be in [0, 1], got {self.crossover_rate!r}")
-        if self.target is not None and (isinstance(self.target, bool) or not isinstance(self.target, (int, float))):
-            raise ValueError(f"target must be a number, got {self.target!r}")
         for kind in ("selection", "crossover", "mutation"):
             spec = getattr(self, kind)
             if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
@@ -96,7 +105,9 @@ class RunConfig:
         return self
 
     def to_dict(self) -> dict:
+        """The settings a file keeps: every field but ``address`` (``target`` only when set)."""
         d = dataclasses.asdict(self)
+        del d["address"]
         if d["target"] is None:
             del d["target"]
         return d
@@ -120,10 +131,25 @@ class RunConfig:
 
 
 def load_toml(path: str) -> dict:
-    """Read a TOML file; a missing or malformed file raises ValueError with one line."""
+    """Read a run config from a TOML file.
+
+    Raises
+    ------
+    ValueError
+        One line: the file is missing, unreadable or malformed, names a Ray
+        ``address`` (a file never chooses where the program connects), or
+        names a Gymnasium id that would import a module.
+    """
+    import envs
+
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            settings = tomllib.load(f)
+        if "address" in settings:
+            raise ValueError(f"{path}: address is taken from --address or RAY_ADDRESS, never from a file")
+        if "env" in settings:
+            envs.check_file_id(settings["env"])
+        return settings
     except FileNotFoundError:
         raise ValueError(f"config file not found: {path}") from None
     except tomllib.TOMLDecodeError as e:

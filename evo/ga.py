@@ -36,6 +36,7 @@ import numpy as np
 from evo import crossover as _crossover
 from evo import mutation as _mutation
 from evo import selection as _selection
+from evo._validation import MAX_SEED, check_int, check_memory, check_number
 
 _STATE_VERSION = 1
 
@@ -97,28 +98,24 @@ class GeneticAlgorithm:
                  selection="tournament", crossover="uniform", mutation="gaussian",
                  elite: int = 2, crossover_rate: float = 0.5,
                  init: Callable | None = None, init_scale: float = 1.0, layout=None):
-        if int(num_params) < 1:
-            raise ValueError(f"num_params must be >= 1, got {num_params}")
-        if int(pop_size) < 1:
-            raise ValueError(f"pop_size must be >= 1, got {pop_size}")
-        if not 0 <= int(elite) <= int(pop_size):
-            raise ValueError(f"elite must be between 0 and pop_size ({pop_size}), got {elite}")
-        if not 0.0 <= float(crossover_rate) <= 1.0:
-            raise ValueError(f"crossover_rate must be in [0, 1], got {crossover_rate}")
-        if not float(init_scale) > 0:
-            raise ValueError(f"init_scale must be > 0, got {init_scale}")
-        self.num_params = int(num_params)
-        self.pop_size = int(pop_size)
-        self.seed = int(seed)
-        self.elite = int(elite)
-        self.crossover_rate = float(crossover_rate)
-        self.init_scale = float(init_scale)
+        self.num_params = check_int("num_params", num_params, 1)
+        self.pop_size = check_int("pop_size", pop_size, 1)
+        self.seed = check_int("seed", seed, 0, MAX_SEED)
+        self.elite = check_int("elite", elite, 0, self.pop_size)
+        self.crossover_rate = check_number("crossover_rate", crossover_rate, 0.0, 1.0)
+        self.init_scale = check_number("init_scale", init_scale, 0.0)
+        if self.init_scale == 0:
+            raise ValueError("init_scale must be > 0, got 0.0")
+        # population, parents, children and the mutation's noise: about four copies
+        check_memory(f"a population of {self.pop_size} x {self.num_params} genes",
+                     4.0 * 4 * self.pop_size * self.num_params)
         self.layout = layout
         self._specs = {}
         self._select = self._resolve("selection", selection, _selection)
         self._cross = self._resolve("crossover", crossover, _crossover)
         self._mutate = self._resolve("mutation", mutation, _mutation)
         self._self_adaptive = self._specs["mutation"][0] == "self_adaptive"
+        self._try_operators()
 
         self.rng = np.random.default_rng(self.seed)
         if init is not None:
@@ -160,6 +157,34 @@ class GeneticAlgorithm:
             return lambda g, rng: op(g, rng, **static, **{k: s(self.generation) for k, s in schedules.items()})
         self._check_params(kind, name, op, params, {})
         return lambda *args: op(*args, **params)
+
+    def _try_operators(self) -> None:
+        """Run every named operator once on a tiny population, so bad parameters fail here, not at the first tell.
+
+        Callables are the caller's own code and are not called before the first ``tell``.
+        """
+        rng = np.random.default_rng(0)  # a throwaway generator: the GA's own stream is untouched
+        parents = rng.normal(size=(2, self.num_params)).astype(np.float32)
+
+        def mutate():
+            if self._self_adaptive:
+                self._mutate_self_adaptive(parents, np.full(2, 0.1), rng)
+                return
+            for generation in (0, 10**6):  # a schedule is checked at both ends
+                self.generation = generation
+                self._mutate(parents, rng)
+
+        attempts = (("selection", lambda: self._select(np.arange(4.0), 2, rng)),
+                    ("crossover", lambda: self._cross(parents, parents[::-1], rng)),
+                    ("mutation", mutate))
+        for kind, attempt in attempts:
+            if self._specs[kind][0] is None:
+                continue
+            try:
+                attempt()
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"{kind} {self._specs[kind][0]}: {e}") from None
+        self.generation = 0
 
     @staticmethod
     def _check_params(kind, name, op, params, extra):
@@ -258,26 +283,59 @@ class GeneticAlgorithm:
         where the original GA was given callables or a layout.
         """
         try:
-            if int(state["version"]) != _STATE_VERSION:
-                raise ValueError(f"GA state version {int(state['version'])} is not supported")
-            config = json.loads(str(state["config"]))
+            version = _int_field(state, "version")
+            if version != _STATE_VERSION:
+                raise ValueError(f"GA state version {version} is not supported")
+            config = json.loads(_text_field(state, "config"))
+            if not isinstance(config, dict):
+                raise ValueError("GA state 'config' must be a JSON table")
             kwargs = {k: config[k] for k in ("selection", "crossover", "mutation")}
-            kwargs.update(elite=int(config["elite"]), crossover_rate=float(config["crossover_rate"]),
-                          init_scale=float(config["init_scale"]))
+            kwargs.update(elite=config["elite"], crossover_rate=config["crossover_rate"],
+                          init_scale=config["init_scale"])
             kwargs.update(operators)
             for kind in ("selection", "crossover", "mutation"):
                 if isinstance(kwargs[kind], dict) and kwargs[kind].get("name") is None:
                     raise ValueError(f"the stored GA used a callable {kind}: pass {kind}= to restore it")
-            pop = np.asarray(state["population"], dtype=np.float32)
-            ga = cls(int(state["num_params"]), int(state["pop_size"]), int(state["seed"]),
-                     init=lambda rng, n: pop, **kwargs)
-            ga.generation = int(state["generation"])
-            ga.best_fitness = float(state["best_fitness"])
-            best = np.asarray(state["best_genome"], dtype=np.float32)
+            num_params, pop_size = _int_field(state, "num_params"), _int_field(state, "pop_size")
+            pop = np.asarray(state["population"])
+            if pop.dtype != np.float32 or pop.shape != (pop_size, num_params) or not np.isfinite(pop).all():
+                raise ValueError(f"GA state 'population' must be finite float32 of shape ({pop_size}, {num_params})")
+            ga = cls(num_params, pop_size, _int_field(state, "seed"), init=lambda rng, n: pop, **kwargs)
+            ga.generation = _int_field(state, "generation")
+            if ga.generation < 0:
+                raise ValueError("GA state 'generation' must be >= 0")
+            best_fitness = np.asarray(state["best_fitness"])
+            if best_fitness.shape != () or best_fitness.dtype.kind != "f" or np.isnan(best_fitness):
+                raise ValueError("GA state 'best_fitness' must be a number")
+            ga.best_fitness = float(best_fitness)
+            best = np.asarray(state["best_genome"])
+            if best.size and (best.dtype != np.float32 or best.shape != (num_params,) or not np.isfinite(best).all()):
+                raise ValueError(f"GA state 'best_genome' must be finite float32 of shape ({num_params},)")
             ga.best_genome = best.copy() if best.size else None
-            ga.rng.bit_generator.state = json.loads(str(state["rng_state"]))
+            if (ga.best_genome is None) != (ga.generation == 0):
+                raise ValueError("GA state has a best genome exactly when it has bred a generation")
+            ga.rng.bit_generator.state = json.loads(_text_field(state, "rng_state"))
             if ga._self_adaptive:
-                ga.sigmas = np.asarray(state["sigmas"], dtype=np.float64).copy()
+                sigmas = np.asarray(state["sigmas"])
+                if sigmas.dtype != np.float64 or sigmas.shape != (pop_size,) or not (sigmas > 0).all():
+                    raise ValueError(f"GA state 'sigmas' must be positive float64 of shape ({pop_size},)")
+                ga.sigmas = sigmas.copy()
         except KeyError as e:
             raise ValueError(f"GA state is missing {e.args[0]!r}") from None
+        except (TypeError, AttributeError, json.JSONDecodeError) as e:
+            raise ValueError(f"GA state is malformed: {e}") from None
         return ga
+
+
+def _int_field(state: dict, key: str) -> int:
+    v = np.asarray(state[key])
+    if v.shape != () or v.dtype.kind not in "iu":
+        raise ValueError(f"GA state {key!r} must be a single integer, got {v.dtype} of shape {v.shape}")
+    return int(v)
+
+
+def _text_field(state: dict, key: str) -> str:
+    v = np.asarray(state[key])
+    if v.shape != () or v.dtype.kind != "U":
+        raise ValueError(f"GA state {key!r} must be text, got {v.dtype} of shape {v.shape}")
+    return str(v)

@@ -7,7 +7,12 @@ one-call API on top of it; :class:`RunDir` writes and reads a run's files.
 Every generation ``g`` evaluates the population on episodes keyed by
 ``(seed, g)``, then validates that generation's best genome on fresh episodes
 keyed apart from them. The champion is the genome with the best validation
-score so far. The run is solved when that score reaches the target.
+score so far. Being the best of many validations flatters it (a winner's
+curse), so a champion whose validation reaches the target is tested on
+``test_episodes`` more, keyed apart from both (:func:`test_seed`); the run is
+solved when that test mean reaches the target, and otherwise goes on. When a
+run ends unsolved its champion is tested too. ``neuroevo eval`` uses the same
+test episodes by default, so its verdict and the run's agree.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import csv
 import io
 import json
 import os
+import shutil
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -26,19 +33,26 @@ import numpy as np
 
 import envs
 from envs.rng import key as _key
+from evo._validation import check_memory
 from evo.config import RunConfig, default_config
 from evo.evaluate import rollout
 from evo.ga import GeneticAlgorithm
 from evo.networks import MLP
 
-LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "env_steps")
-_TRAIN, _VALIDATE = 1, 2
-_CHECKPOINT_VERSION = 1
+LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
+               "validation_steps")
+_TRAIN, _VALIDATE, _TEST = 1, 2, 3
+_CHECKPOINT_VERSION = 2
 
 
 def episode_seed(seed: int, generation: int, purpose: int) -> int:
-    """The episode key of a generation: different per generation and per purpose (train, validate)."""
+    """The episode key of a generation: different per generation and per purpose (train, validate, test)."""
     return int(_key(np.uint64(seed), np.uint64(generation), np.uint64(purpose)) >> np.uint64(1))
+
+
+def test_seed(seed: int) -> int:
+    """The key of a run's test episodes: one set per run seed, apart from every training and validation key."""
+    return episode_seed(seed, 0, _TEST)
 
 
 class Evolution:
@@ -55,6 +69,8 @@ class Evolution:
     champion : ndarray of shape (G,) or None
     champion_score : float
         Validation score of the champion.
+    champion_test : float or None
+        Test score of the champion (None until it is tested).
     """
 
     def __init__(self, config: RunConfig):
@@ -62,6 +78,8 @@ class Evolution:
         self.env = envs.make(config.env, **config.env_params)
         self.net = MLP([self.env.obs_size, *config.hidden, self.env.num_outputs],
                        hidden=config.activation, output=config.output, init=config.init)
+        widest = max(config.episodes, config.validation_episodes, config.test_episodes)
+        check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
         self.ga = GeneticAlgorithm(
             num_params=self.net.num_params, pop_size=config.pop_size, seed=config.seed,
@@ -71,6 +89,7 @@ class Evolution:
         self.history: list[dict] = []
         self.champion: np.ndarray | None = None
         self.champion_score = -np.inf
+        self.champion_test: float | None = None
         self.last_steps = 0
 
     @property
@@ -79,7 +98,8 @@ class Evolution:
 
     @property
     def solved(self) -> bool:
-        return self.champion_score >= self.target
+        """The champion's test mean reached the target."""
+        return self.champion_test is not None and self.champion_test >= self.target
 
     @property
     def finished(self) -> bool:
@@ -110,7 +130,16 @@ class Evolution:
         if score > self.champion_score:
             self.champion_score = score
             self.champion = np.array(genomes[best])
-        self.last_steps = int(steps.sum() + val.steps.sum())
+            self.champion_test = None
+        validation_steps = val.total_steps
+        test = None
+        last = self.generation + 1 >= self.config.generations
+        if self.champion_test is None and (self.champion_score >= self.target or last):
+            result = rollout(self.env, self.net, self.champion[None], self.config.test_episodes,
+                             test_seed(self.config.seed))
+            test = self.champion_test = float(result.fitness[0])
+            validation_steps += result.total_steps
+        self.last_steps = int(steps.sum() + validation_steps)
         row = {
             "generation": self.generation,
             "best": float(np.nanmax(fitness)),
@@ -119,7 +148,9 @@ class Evolution:
             "std": float(np.nanstd(fitness)),
             "min": float(np.nanmin(fitness)),
             "validation": score,
-            "env_steps": self.last_steps,
+            "test": test,
+            "env_steps": int(steps.sum()),
+            "validation_steps": validation_steps,
         }
         self.ga.tell(fitness)
         self.history.append(row)
@@ -135,28 +166,100 @@ class Evolution:
         d["history"] = np.array(json.dumps(self.history))
         d["champion"] = self.champion if self.champion is not None else np.zeros(0, np.float32)
         d["champion_score"] = np.array(self.champion_score)
+        d["champion_test"] = np.array(np.nan if self.champion_test is None else self.champion_test)
         return d
 
     @classmethod
     def from_state_dict(cls, state: dict) -> "Evolution":
-        """Rebuild a run from :meth:`state_dict`; raises ValueError naming what is wrong."""
-        from evo.config import tomllib
+        """Rebuild a run from :meth:`state_dict`, checking every field first.
+
+        Raises
+        ------
+        ValueError
+            One line naming the first field that is missing, of the wrong
+            type, shape or version, not finite, or inconsistent with the
+            checkpoint's own config, network and game.
+        """
         try:
-            if int(state["version"]) != _CHECKPOINT_VERSION:
-                raise ValueError(f"checkpoint version {int(state['version'])} is not supported")
-            config = RunConfig.from_dict(tomllib.loads(str(state["config"])))
+            version = _scalar(state, "version", np.integer)
+            if version != _CHECKPOINT_VERSION:
+                raise ValueError(f"checkpoint version {version} is not supported (this neuroevo writes "
+                                 f"version {_CHECKPOINT_VERSION})")
+            config = _config_field(state["config"], "checkpoint")
             run = cls(config)
             ga_state = {k[3:]: v for k, v in state.items() if k.startswith("ga/")}
-            run.ga = GeneticAlgorithm.from_state_dict(ga_state, layout=run.net.layout)
-            if run.ga.num_params != run.net.num_params:
-                raise ValueError("checkpoint genome length does not match its network")
-            run.history = json.loads(str(state["history"]))
-            champion = np.asarray(state["champion"], dtype=np.float32)
-            run.champion = champion.copy() if champion.size else None
-            run.champion_score = float(state["champion_score"])
+            ga = GeneticAlgorithm.from_state_dict(ga_state, layout=run.net.layout)
+            if (ga.num_params, ga.pop_size, ga.seed) != (run.net.num_params, config.pop_size, config.seed):
+                raise ValueError(f"its population ({ga.pop_size} x {ga.num_params}, seed {ga.seed}) does not "
+                                 f"match its config ({config.pop_size} x {run.net.num_params}, seed {config.seed})")
+            run.ga = ga
+            run.history = _history_field(state["history"], ga.generation)
+            run.champion = _genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
+            run.champion_score = _scalar(state, "champion_score", np.floating)
+            test = _scalar(state, "champion_test", np.floating)
+            run.champion_test = None if np.isnan(test) else test
+            if run.champion is None and (np.isfinite(run.champion_score) or run.champion_test is not None):
+                raise ValueError("it has a champion score but no champion")
         except KeyError as e:
             raise ValueError(f"checkpoint is missing {e.args[0]!r}") from None
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"checkpoint: {e}") from None
         return run
+
+
+def _scalar(d: dict, key: str, kind) -> float | int:
+    """A 0-d array of ``kind`` (np.integer or np.floating) as a Python number."""
+    v = np.asarray(d[key])
+    ok = v.shape == () and (np.issubdtype(v.dtype, kind) or kind is np.floating and np.issubdtype(v.dtype, np.integer))
+    if not ok:
+        raise ValueError(f"{key!r} must be a single {'integer' if kind is np.integer else 'number'}, "
+                         f"got {v.dtype} of shape {v.shape}")
+    return int(v) if kind is np.integer else float(v)
+
+
+def _text(value, key: str) -> str:
+    v = np.asarray(value)
+    if v.shape != () or v.dtype.kind != "U":
+        raise ValueError(f"{key!r} must be a text field, got {v.dtype} of shape {v.shape}")
+    return str(v)
+
+
+def _config_field(value, what: str) -> RunConfig:
+    """The run config stored in a checkpoint or champion, checked like a config file."""
+    from evo.config import tomllib
+    try:
+        settings = tomllib.loads(_text(value, "config"))
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"its config is malformed: {e}") from None
+    settings.pop("address", None)  # a file never chooses where the program connects
+    envs.check_file_id(settings.get("env"))
+    return RunConfig.from_dict(settings).validate()
+
+
+def _genome_field(value, num_params: int, key: str, allow_empty: bool = False) -> np.ndarray | None:
+    g = np.asarray(value)
+    if allow_empty and g.size == 0:
+        return None
+    if g.dtype != np.float32 or g.shape != (num_params,):
+        raise ValueError(f"{key!r} must be float32 of shape ({num_params},), got {g.dtype} of shape {g.shape}")
+    if not np.isfinite(g).all():
+        raise ValueError(f"{key!r} has non-finite genes")
+    return g.copy()
+
+
+def _history_field(value, generations: int) -> list:
+    try:
+        history = json.loads(_text(value, "history"))
+    except json.JSONDecodeError:
+        raise ValueError("its history is not valid JSON") from None
+    if not isinstance(history, list) or len(history) != generations:
+        raise ValueError(f"its history must list {generations} generations")
+    for i, row in enumerate(history):
+        if not isinstance(row, dict) or set(row) != set(LOG_COLUMNS) or row["generation"] != i or not all(
+                row[c] is None or isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
+                for c in LOG_COLUMNS):
+            raise ValueError(f"its history row {i} is malformed")
+    return history
 
 
 @dataclass
@@ -207,6 +310,32 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
 
 
 # -- files ----------------------------------------------------------------------------------
+
+
+def check_output_dir(path) -> None:
+    """Refuse, with one line, an output directory that cannot be a new run directory.
+
+    Raises
+    ------
+    ValueError
+        Empty path; an existing file or device; a non-empty directory; a path
+        through a file; or a place this user cannot write.
+    """
+    if str(path).strip() == "":
+        raise ValueError("the output directory must be a non-empty path")
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            raise ValueError(f"{path} exists and is not a directory")
+        if any(path.iterdir()):
+            raise ValueError(f"{path} already exists and is not empty (use --resume {path} to continue)")
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"{path} lies inside {ancestor}, which is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write in {ancestor}: permission denied")
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
@@ -270,11 +399,68 @@ class RunDir:
     champion_path = property(lambda self: self.path / "champion.npz")
     plot_path = property(lambda self: self.path / "fitness.png")
 
-    def create(self, config: RunConfig) -> None:
-        if self.path.exists() and any(self.path.iterdir()):
-            raise ValueError(f"{self.path} already exists and is not empty (use --resume {self.path} to continue)")
-        self.path.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.config_path, config.to_toml())
+    def create(self, run: Evolution) -> None:
+        """Make the directory with ``config.toml`` and a generation-0 checkpoint, all at once.
+
+        The files are written into a temporary sibling directory that is then
+        renamed into place, so a run killed at any moment either left nothing
+        or left a directory that ``--resume`` continues. The directory is
+        locked (:meth:`lock`) before this returns.
+        """
+        check_output_dir(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # as a plain mkdir would have made it
+        try:
+            RunDir(tmp).write_files(run)
+            os.replace(tmp, self.path)  # fails if another process got there first
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise ValueError(f"cannot create {self.path}: {e.strerror}") from None
+        self.lock()
+
+    def write_files(self, run: Evolution) -> None:
+        """Write config.toml, log.csv, checkpoint.npz and champion.npz for ``run``'s current state."""
+        atomic_write(self.config_path, run.config.to_toml())
+        self.write_log(run.history)
+        self.save_checkpoint(run)
+        self.save_champion(run)
+
+    def lock(self) -> None:
+        """Hold an exclusive lock on the directory for this process's lifetime.
+
+        Raises
+        ------
+        ValueError
+            Another process (a run, a resume, a watch) holds it.
+        """
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform
+            return
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ValueError(f"{self.path} is in use by another neuroevo process") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        """Release :meth:`lock` (the end of the process releases it too)."""
+        fd = getattr(self, "_lock_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._lock_fd = None
+
+    def clean_temporary_files(self) -> list:
+        """Remove the temporary files a killed writer left behind; returns their names."""
+        left = [p for p in self.path.glob(".*.tmp*") if p.is_file()]
+        for p in left:
+            p.unlink()
+        return [p.name for p in left]
 
     def write_log(self, history: list) -> None:
         buf = io.StringIO()
@@ -316,10 +502,13 @@ class RunDir:
 
 
 def champion_arrays(run: Evolution) -> dict:
-    """The champion with everything needed to play it again: network, game, config."""
+    """The champion with everything needed to play it again: network, game, config, and its scores."""
     return {
+        "version": np.array(_CHECKPOINT_VERSION),
         "genome": run.champion,
-        "score": np.array(run.champion_score),
+        "validation": np.array(run.champion_score),
+        "test": np.array(np.nan if run.champion_test is None else run.champion_test),
+        "test_episodes": np.array(run.config.test_episodes),
         "network": np.array(json.dumps(run.net.to_dict())),
         "env": np.array(run.config.env),
         "env_params": np.array(json.dumps(run.config.env_params)),
@@ -327,21 +516,61 @@ def champion_arrays(run: Evolution) -> dict:
     }
 
 
-def load_champion(path) -> tuple:
-    """Load ``champion.npz`` (or a run directory's); returns (env, net, genome, score)."""
+@dataclass
+class Champion:
+    """A run's champion as :func:`load_champion` reads it.
+
+    ``test`` is None when the champion was never tested; ``test_seed`` and
+    ``config.test_episodes`` name the episodes it was (or would be) tested on.
+    """
+
+    env: object
+    net: MLP
+    genome: np.ndarray
+    validation: float
+    test: float | None
+    config: RunConfig
+
+    @property
+    def test_seed(self) -> int:
+        return test_seed(self.config.seed)
+
+
+def load_champion(path) -> Champion:
+    """Load ``champion.npz`` (or a run directory's), checking every field before use.
+
+    Raises
+    ------
+    ValueError
+        One line: missing or corrupted file, or a field of the wrong type,
+        shape or version, not finite, or inconsistent with the champion's
+        config, network or game.
+    """
     path = Path(path)
     if path.is_dir():
         path = path / "champion.npz"
     d = load_npz(path, "champion")
     try:
-        net = MLP.from_dict(json.loads(str(d["network"])))
-        env = envs.make(str(d["env"]), **json.loads(str(d["env_params"])))
-        genome = np.asarray(d["genome"], dtype=np.float32)
+        version = _scalar(d, "version", np.integer)
+        if version != _CHECKPOINT_VERSION:
+            raise ValueError(f"version {version} is not supported (this neuroevo writes {_CHECKPOINT_VERSION})")
+        config = _config_field(d["config"], "champion")
+        env = envs.make(config.env, **config.env_params)
+        net = MLP([env.obs_size, *config.hidden, env.num_outputs], hidden=config.activation,
+                  output=config.output, init=config.init)
+        if (_text(d["env"], "env") != config.env or json.loads(_text(d["env_params"], "env_params")) != config.env_params
+                or json.loads(_text(d["network"], "network")) != net.to_dict()):
+            raise ValueError("its env, env_params or network disagree with its config")
+        genome = _genome_field(d["genome"], net.num_params, "genome")
+        validation = _scalar(d, "validation", np.floating)
+        test = _scalar(d, "test", np.floating)
+        if _scalar(d, "test_episodes", np.integer) != config.test_episodes:
+            raise ValueError("its test_episodes disagree with its config")
     except KeyError as e:
         raise ValueError(f"corrupted champion {path}: missing {e.args[0]!r}") from None
-    if genome.shape != (net.num_params,):
-        raise ValueError(f"corrupted champion {path}: genome does not fit its network")
-    return env, net, genome, float(d["score"])
+    except (ValueError, TypeError, json.JSONDecodeError) as e:
+        raise ValueError(f"corrupted champion {path}: {e}") from None
+    return Champion(env, net, genome, validation, None if np.isnan(test) else test, config)
 
 
 def now() -> float:

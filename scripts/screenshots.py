@@ -53,10 +53,10 @@ def champion_gif(out: Path) -> Path:
         run.step()
     with tempfile.TemporaryDirectory() as tmp:
         rundir = RunDir(Path(tmp) / "run")
-        rundir.create(config)
-        rundir.save_champion(run)
+        rundir.create(run)
         from evo.run import load_champion
-        env, net, genome, score = load_champion(rundir.path)
+        c = load_champion(rundir.path)
+        env, net, genome, score = c.env, c.net, c.genome, c.validation
     path = out / "champion.gif"
     n = record(env, net, genome, path, seed=1, steps=360, width=420, label=f"flappy champion, validation {score:.3g}")
     print(f"champion after {run.generation} generations, validation {score:.4g}: {n} frames")

@@ -783,6 +783,34 @@ class Replay(Viewer):
 # -- record -----------------------------------------------------------------------------------
 
 
+def check_record_target(out: Path) -> None:
+    """Refuse, with one line, a recording target that would overwrite what is not a recording.
+
+    A ``.gif`` may replace an earlier GIF but no other file; a frames
+    directory must be new, empty or hold only ``frame_*.png`` files of an
+    earlier recording (so neither the current directory nor any other
+    directory of a user's files receives frames by accident).
+    """
+    if str(out) in ("", "."):
+        raise ValueError("--out must name a .gif file or a new directory for PNG frames")
+    if out.suffix.lower() == ".gif":
+        if not out.parent.is_dir():
+            raise ValueError(f"directory {out.parent} does not exist")
+        if out.is_dir() or out.exists() and out.read_bytes()[:4] != b"GIF8":
+            raise ValueError(f"{out} exists and is not a GIF; choose another --out")
+        return
+    if out.suffix:
+        raise ValueError(f"--out must be a .gif file or a directory for PNG frames, got {out}")
+    if out.exists():
+        if not out.is_dir():
+            raise ValueError(f"{out} exists and is not a directory")
+        if out.resolve() == Path.cwd().resolve():
+            raise ValueError("--out is the current directory; name a new directory for the PNG frames")
+        others = [p.name for p in out.iterdir() if not (p.name.startswith("frame_") and p.suffix == ".png")]
+        if others:
+            raise ValueError(f"{out} holds other files ({others[0]}, ...); name a new directory for the PNG frames")
+
+
 def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, width: int = 480,
            label: str = "champion") -> int:
     """Render one episode of ``genome`` without a window, to a GIF or to PNG frames.
@@ -811,13 +839,8 @@ def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, wi
     from evo.run import atomic_write
 
     out = Path(out)
+    check_record_target(out)
     gif = out.suffix.lower() == ".gif"
-    if not gif and out.suffix:
-        raise ValueError(f"--out must be a .gif file or a directory for PNG frames, got {out}")
-    if gif and not out.parent.is_dir():
-        raise ValueError(f"directory {out.parent} does not exist")
-    if not gif and out.exists() and not out.is_dir():
-        raise ValueError(f"{out} exists and is not a directory")
     viz.use_dummy_video_if_headless()
     init_pygame()
     aspect = min(max(renderer_for(env).aspect, 0.75), 2.5)
@@ -869,7 +892,7 @@ def main(args) -> int:
 
 
 def _watch(args) -> int:
-    from evo.cli import UsageError, resolve_config, set_threads
+    from evo.cli import UsageError, bad_input, resolve_config, set_threads
     from evo.run import Evolution, RunDir
 
     if args.frames is not None and args.frames < 1:
@@ -887,7 +910,8 @@ def _watch(args) -> int:
     run = Evolution(config)
     name = config.env.replace(":", "-").replace("/", "-")
     rundir = RunDir(f"runs/{name}-watch-{time.strftime('%Y%m%d-%H%M%S')}")
-    rundir.create(config)
+    with bad_input():
+        rundir.create(run)
     viewer = Watch(run, screen, rundir, frame_time=1 / 60 if args.frames else None)
     try:
         viewer.run(frames=args.frames)
@@ -896,6 +920,7 @@ def _watch(args) -> int:
     finally:
         viewer.close()
         pygame.display.quit()
+        rundir.unlock()
     champion = f"champion {run.champion_score:.4g}" if run.champion is not None else "no champion yet"
     print(f"{config.env}: generation {run.generation}, {champion}; "
           f"checkpoint in {rundir.path} (continue with: neuroevo run --resume {rundir.path})")
@@ -916,9 +941,13 @@ def _need_display(interactive: bool) -> None:
 def _champion(args):
     from evo.run import load_champion
 
-    env, net, genome, score = load_champion(args.dir)
-    label = f"champion of {args.dir} ({env.name}, validation {score:.4g})"
-    return env, net, genome, label
+    from evo.cli import bad_input
+
+    with bad_input():
+        c = load_champion(args.dir)
+    test = "untested" if c.test is None else f"test {c.test:.4g}"
+    label = f"champion of {args.dir} ({c.env.name}, validation {c.validation:.4g}, {test})"
+    return c.env, c.net, c.genome, label
 
 
 def _replay(args) -> int:
@@ -941,6 +970,10 @@ def _record(args) -> int:
 
     if args.steps is not None and args.steps < 1:
         raise UsageError("neuroevo: --steps must be a positive integer")
+    from evo.cli import bad_input
+
+    with bad_input():
+        check_record_target(Path(args.out))
     env, net, genome, label = _champion(args)
     n = record(env, net, genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{env.name}: {n} frames written to {args.out}")

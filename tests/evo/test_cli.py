@@ -25,12 +25,15 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert main(["run", *LONG, "--generations", "4", "--out", str(out), "--quiet"]) == 0
     summary = capsys.readouterr().out
     assert "not solved after 4 generations" in summary and str(out) in summary
-    assert sorted(p.name for p in out.iterdir()) == ["champion.npz", "checkpoint.npz", "config.toml",
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "champion.npz", "checkpoint.npz", "config.toml",
                                                       "fitness.png", "log.csv", "timing.csv"]
     with open(out / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["generation"]) for r in rows] == [0, 1, 2, 3]
-    assert set(rows[0]) == {"generation", "best", "mean", "median", "std", "min", "validation", "env_steps"}
+    assert set(rows[0]) == {"generation", "best", "mean", "median", "std", "min", "validation", "test",
+                            "env_steps", "validation_steps"}
+    # an unsolved run's champion is tested once, when the run ends
+    assert [r["test"] != "" for r in rows] == [False, False, False, True]
     assert all(float(r["min"]) <= float(r["median"]) <= float(r["best"]) for r in rows)
     with np.load(out / "champion.npz", allow_pickle=False) as z:
         assert z["genome"].dtype == np.float32 and str(z["env"]) == "cartpole"
@@ -40,10 +43,15 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
 def test_run_solves_cartpole_with_defaults_and_eval_confirms(tmp_path, capsys):
     out = tmp_path / "solved"
     assert main(["run", "cartpole", "--out", str(out), "--quiet"]) == 0
-    assert "cartpole: solved" in capsys.readouterr().out
-    assert main(["eval", str(out), "--episodes", "100"]) == 0
+    summary = capsys.readouterr().out
+    assert "cartpole: solved" in summary and "over 1000 episodes" in summary
+    test = summary.split("test ")[1].split(" ")[0]
+    assert main(["eval", str(out)]) == 0  # the run's own test episodes: the same verdict, the same mean
     line = capsys.readouterr().out
-    assert "over 100 episodes" in line and "solved_at 475" in line
+    assert "over the run's test episodes" in line and "target 475: solved" in line
+    assert line.split(": ")[1].startswith(test)
+    assert main(["eval", str(out), "--episodes", "100", "--seed", "5"]) == 0
+    assert "over 100 episodes" in capsys.readouterr().out
 
 
 def test_print_config_feeds_back_in(tmp_path, capsys):
@@ -139,13 +147,13 @@ def test_sweep_runs_every_seed_and_summarises(tmp_path, capsys):
 
 @pytest.mark.parametrize("args,message", [
     (["run", "tetris"], "unknown game 'tetris'"),
-    (["run", "cartpole", "--pop", "0"], "pop_size must be a positive integer"),
-    (["run", "cartpole", "--pop", "-5"], "pop_size must be a positive integer"),
+    (["run", "cartpole", "--pop", "0"], "pop_size must be >= 1"),
+    (["run", "cartpole", "--pop", "-5"], "pop_size must be >= 1"),
     (["run", "cartpole", "--generations", "x"], "invalid int value"),
     (["run", "cartpole", "--hidden", "16,a"], "comma-separated integers"),
     (["run"], "name a game"),
     (["eval", "/nonexistent/run"], "no champion at"),
-    (["run", "--resume", "/nonexistent/run"], "no checkpoint at"),
+    (["run", "--resume", "/nonexistent/run"], "no run directory at"),
     (["sweep", "cartpole", "--seeds", "x"], "expected seeds"),
     (["run", "cartpole", "--threads", "999"], "exceeds"),
     (["run", "cartpole", "--backend", "gpu"], "invalid choice: 'gpu'"),

@@ -133,7 +133,7 @@ def test_fast_forward_and_champion_replay(screen, tmp_path):
 def test_quitting_keeps_a_checkpoint(screen, tmp_path):
     run = small_run("cartpole")
     rundir = RunDir(tmp_path / "run")
-    rundir.create(run.config)
+    rundir.create(run)
     w = Watch(run, screen, rundir, frame_time=1 / 60)
     w.speed_i = len(SPEEDS) - 1
     while run.generation < 2:

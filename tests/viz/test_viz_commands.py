@@ -55,7 +55,8 @@ def test_replay_viewer_plays_episodes(run_dir):
     from evo.run import load_champion
     from viz.app import Replay, open_window
 
-    env, net, genome, _ = load_champion(run_dir)
+    c = load_champion(run_dir)
+    env, net, genome = c.env, c.net, c.genome
     r = Replay(env, net, genome, open_window((640, 400)), seed=0, frame_time=1 / 60)
     r.speed_i = 7  # max
     r.run(frames=20)
