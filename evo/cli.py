@@ -10,14 +10,25 @@ changed); 130 interrupted (Ctrl-C, at any moment).
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
+
+
+def _interrupted_while_loading(signum, frame):
+    os.write(2, b"neuroevo: interrupted\n")
+    os._exit(130)
+
+
+if __name__ == "__main__" or "neuroevo" in os.path.basename(sys.argv[0] or ""):
+    # Ctrl-C before main() has started: one line, exit 130 (main() installs its own handling)
+    signal.signal(signal.SIGINT, _interrupted_while_loading)
+
 import argparse
 import atexit
 import contextlib
 import gc
-import os
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -362,7 +373,7 @@ def cmd_eval(args) -> int:
         episodes = c.config.test_episodes if args.episodes is None else args.episodes
         if episodes < 1:
             raise ValueError("--episodes must be a positive integer")
-        seed = c.test_seed if args.seed is None else args.seed
+        seed = c.held_out_seed if args.seed is None else args.seed
         if not 0 <= seed <= 2**64 - 1:
             raise ValueError("--seed must be in 0..2**64-1")
     r = rollout(c.env, c.net, c.genome[None], episodes, seed)
@@ -403,12 +414,16 @@ def cmd_sweep(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("neuroevo: --jobs must be a positive integer")
     jobs = args.jobs if args.jobs is not None else 2
-    out = Path(args.out if args.out is not None else
-               f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = args.out if args.out is not None else (
+        f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
     with bad_input():
         check_output_dir(out)
         _connect(config)
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"neuroevo: cannot create {out}: {e.strerror}") from None
     base = out / "config.toml"
     atomic_write(base, config.to_toml())
     threads = max(1, (os.cpu_count() or 1) // jobs)
@@ -486,6 +501,7 @@ def main(argv=None) -> int:
     # Numba leaves many objects behind; moving them out of the collector's reach
     # makes interpreter exit a fraction of a second faster.
     atexit.register(gc.freeze)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     debug = "--debug" in (sys.argv[1:] if argv is None else argv) or bool(os.environ.get("NEUROEVO_DEBUG"))
     try:
         parser = build_parser()

@@ -25,6 +25,8 @@ import numba
 import numpy as np
 from numba import njit
 
+from evo._validation import check_int, check_memory
+
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "step")
 INITS = ("normal", "glorot", "he")
 LINEAR, TANH, SIGMOID, RELU, STEP = range(5)
@@ -273,9 +275,10 @@ class MLP:
 
     def __init__(self, sizes, hidden: str = "tanh", output: str = "linear", *,
                  activations=None, init: str = "glorot"):
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
-            raise ValueError(f"MLP sizes must be at least two positive widths, got {sizes}")
+        if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__") or len(sizes) < 2:
+            raise ValueError(f"MLP sizes must be a list of at least two widths, got {sizes!r}")
+        sizes = [check_int("MLP layer width", s, 1) for s in sizes]
+        check_memory(f"an MLP {sizes}", 16.0 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))
         if activations is None:
             activations = [hidden] * (len(sizes) - 2) + [output]
         activations = list(activations)
@@ -330,8 +333,8 @@ class MLP:
         -------
         ndarray of shape (n, G), float32
         """
-        if n < 0:
-            raise ValueError(f"number of genomes must be >= 0, got {n}")
+        n = check_int("number of genomes", n, 0)
+        check_memory(f"{n} genomes of {self.num_params} genes", 12.0 * n * self.num_params)
         genomes = np.zeros((n, self.num_params), dtype=np.float64)
         for l in self.layout.layers:
             if self.init_scheme == "normal":

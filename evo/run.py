@@ -9,7 +9,7 @@ Every generation ``g`` evaluates the population on episodes keyed by
 keyed apart from them. The champion is the genome with the best validation
 score so far. Being the best of many validations flatters it (a winner's
 curse), so a champion whose validation reaches the target is tested on
-``test_episodes`` more, keyed apart from both (:func:`test_seed`); the run is
+``test_episodes`` more, keyed apart from both (:func:`held_out_seed`); the run is
 solved when that test mean reaches the target, and otherwise goes on. When a
 run ends unsolved its champion is tested too. ``neuroevo eval`` uses the same
 test episodes by default, so its verdict and the run's agree.
@@ -50,7 +50,7 @@ def episode_seed(seed: int, generation: int, purpose: int) -> int:
     return int(_key(np.uint64(seed), np.uint64(generation), np.uint64(purpose)) >> np.uint64(1))
 
 
-def test_seed(seed: int) -> int:
+def held_out_seed(seed: int) -> int:
     """The key of a run's test episodes: one set per run seed, apart from every training and validation key."""
     return episode_seed(seed, 0, _TEST)
 
@@ -136,7 +136,7 @@ class Evolution:
         last = self.generation + 1 >= self.config.generations
         if self.champion_test is None and (self.champion_score >= self.target or last):
             result = rollout(self.env, self.net, self.champion[None], self.config.test_episodes,
-                             test_seed(self.config.seed))
+                             held_out_seed(self.config.seed))
             test = self.champion_test = float(result.fitness[0])
             validation_steps += result.total_steps
         self.last_steps = int(steps.sum() + validation_steps)
@@ -390,6 +390,8 @@ class RunDir:
     """
 
     def __init__(self, path):
+        if str(path).strip() == "":
+            raise ValueError("the output directory must be a non-empty path")
         self.path = Path(path)
 
     config_path = property(lambda self: self.path / "config.toml")
@@ -408,16 +410,18 @@ class RunDir:
         locked (:meth:`lock`) before this returns.
         """
         check_output_dir(self.path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # as a plain mkdir would have made it
+        tmp = None
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # as a plain mkdir would have made it
             RunDir(tmp).write_files(run)
             os.replace(tmp, self.path)  # fails if another process got there first
         except OSError as e:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
             raise ValueError(f"cannot create {self.path}: {e.strerror}") from None
         self.lock()
 
@@ -520,7 +524,7 @@ def champion_arrays(run: Evolution) -> dict:
 class Champion:
     """A run's champion as :func:`load_champion` reads it.
 
-    ``test`` is None when the champion was never tested; ``test_seed`` and
+    ``test`` is None when the champion was never tested; ``held_out_seed`` and
     ``config.test_episodes`` name the episodes it was (or would be) tested on.
     """
 
@@ -532,8 +536,8 @@ class Champion:
     config: RunConfig
 
     @property
-    def test_seed(self) -> int:
-        return test_seed(self.config.seed)
+    def held_out_seed(self) -> int:
+        return held_out_seed(self.config.seed)
 
 
 def load_champion(path) -> Champion:

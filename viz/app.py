@@ -791,7 +791,7 @@ def check_record_target(out: Path) -> None:
     earlier recording (so neither the current directory nor any other
     directory of a user's files receives frames by accident).
     """
-    if str(out) in ("", "."):
+    if str(out).strip() == "":
         raise ValueError("--out must name a .gif file or a new directory for PNG frames")
     if out.suffix.lower() == ".gif":
         if not out.parent.is_dir():
