@@ -5,6 +5,8 @@ command, which starts there) loads nothing heavy until it is needed.
 """
 
 import importlib
+import sys
+import types
 
 _NAMES = {
     "MLP": "evo.networks", "Layout": "evo.networks",
@@ -30,3 +32,15 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The ``evo`` package: importing the submodule ``evo.evaluate`` does not hide the function ``evaluate``."""
+
+    def __setattr__(self, name, value):
+        if isinstance(value, types.ModuleType) and name in _NAMES:
+            return  # the import system binds a submodule to its package; the public name wins
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
