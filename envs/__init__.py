@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 from envs.core import BatchEnv, Env
@@ -48,10 +49,27 @@ def make(name: str, *, max_steps: int | None = None, **params):
     if name.startswith("gym:"):
         from envs.gym_wrappers import GymEnv
         return GymEnv(name[4:], max_steps=max_steps, **params)
-    if name not in _GAMES:
-        raise ValueError(f"unknown game {name!r}; known: {', '.join(_GAMES)} (or gym:<Gymnasium id>)")
+    name = canonical_name(name)
     module = importlib.import_module(_GAMES[name])
     return Env(module, module.default_params(**params), max_steps=max_steps, options=params)
+
+
+def canonical_name(name: str) -> str:
+    """The registered name ``name`` stands for (game names are case-insensitive).
+
+    Raises
+    ------
+    ValueError
+        Unknown game: the message suggests the closest names and lists the known ones.
+    """
+    if name in _GAMES:
+        return name
+    folded = {n.lower(): n for n in _GAMES}
+    if name.lower() in folded:
+        return folded[name.lower()]
+    close = difflib.get_close_matches(name.lower(), list(folded), n=2, cutoff=0.6)
+    hint = f"did you mean {' or '.join(repr(folded[c]) for c in close)}? " if close else ""
+    raise ValueError(f"unknown game {name!r}; {hint}known: {', '.join(_GAMES)} (or gym:<Gymnasium id>)")
 
 
 def check_file_id(name) -> None:
@@ -91,4 +109,4 @@ def _register_with_gymnasium() -> None:
 
 _register_with_gymnasium()
 
-__all__ = ["make", "names", "register", "check_file_id", "Env", "BatchEnv", "EnvSpec"]
+__all__ = ["make", "names", "register", "canonical_name", "check_file_id", "Env", "BatchEnv", "EnvSpec"]

@@ -49,8 +49,26 @@ def bad_input():
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line instead of usage + message
+    def error(self, message):  # one line instead of usage + message, with a suggestion for a typo
+        if message.startswith("unrecognized arguments: "):
+            import difflib
+            parsers = [self] + [p for a in self._actions if isinstance(a, argparse._SubParsersAction)
+                                for p in a.choices.values()]
+            known = sorted({o for p in parsers for a in p._actions for o in a.option_strings})
+            for arg in message.split(": ", 1)[1].split():
+                close = difflib.get_close_matches(arg.split("=")[0], known, n=1)
+                if arg.startswith("-") and close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
         raise UsageError(f"{self.prog}: {message}")
+
+
+def _version() -> str:
+    from importlib import metadata
+    try:
+        return metadata.version("neuroevo")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _int_list(text: str) -> list:
@@ -104,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="neuroevo",
                      description="Evolve neural networks that play games, headless or in a window.")
     parser.add_argument("--debug", action="store_true", help="show the traceback when the program fails")
+    parser.add_argument("--version", action="version", version=f"neuroevo {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("run", help="evolve headless, writing a run directory")
@@ -164,8 +183,10 @@ def resolve_config(args):
             raise UsageError(f"neuroevo: the game {args.env!r} differs from env = {file_settings['env']!r} "
                              f"in {args.config}")
         import envs
-        if not isinstance(env, str) or not env.startswith("gym:") and env not in envs.names():
-            raise UsageError(f"neuroevo: unknown game {env!r}; known: {', '.join(envs.names())}")
+        if not isinstance(env, str):
+            raise ValueError(f"env must be a game name, got {env!r}")
+        if not env.startswith("gym:"):
+            env = envs.canonical_name(env)
         flags = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k, None) is not None}
         config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env))
         config.validate()
@@ -316,14 +337,14 @@ def _evolve(args, rundir, run, timing) -> int:
         bar = tqdm(total=config.generations, initial=run.generation, unit="gen", dynamic_ncols=True,
                    desc=config.env)
     start = now()
-    elapsed0 = timing[-1][1] if timing else 0.0
+    elapsed0 = timing[-1][2] if timing else 0.0
     interrupted = False
     with _Interrupt() as stop:
         while not run.finished:
             t0 = now()
             row = run.step()
             dt = now() - t0
-            timing.append((row["generation"], round(elapsed0 + now() - start, 3),
+            timing.append((row["generation"], round(dt, 4), round(elapsed0 + now() - start, 3),
                            round((row["env_steps"] + row["validation_steps"]) / dt)))
             rundir.write_log(run.history)
             rundir.write_timing(timing)

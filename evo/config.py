@@ -69,6 +69,11 @@ class RunConfig:
         from evo._validation import MAX_SEED, check_int, check_number
         from evo.networks import ACTIVATIONS, INITS
 
+        if (isinstance(self.elite, int) and isinstance(self.pop_size, int) and not isinstance(self.pop_size, bool)
+                and 1 <= self.pop_size <= self.elite):
+            raise ValueError(f"a population of {self.pop_size} leaves no room for children beside the {self.elite} "
+                             f"elite genomes carried over each generation: use pop_size > {self.elite} "
+                             f"(e.g. --pop {max(2 * self.elite, self.elite + 2)}) or set elite lower")
         try:
             for name in ("generations", "pop_size", "episodes", "validation_episodes", "test_episodes",
                          "checkpoint_every"):

@@ -41,6 +41,7 @@ from evo.networks import MLP
 
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
                "validation_steps")
+TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second")
 _TRAIN, _VALIDATE, _TEST = 1, 2, 3
 _CHECKPOINT_VERSION = 2
 
@@ -475,18 +476,22 @@ class RunDir:
         atomic_write(self.log_path, buf.getvalue())
 
     def write_timing(self, timing: list) -> None:
+        """Rows of (generation, seconds it took, wall seconds since the run began, environment steps per second)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(("generation", "wall_seconds", "env_steps_per_second"))
+        w.writerow(TIMING_COLUMNS)
         w.writerows(timing)
         atomic_write(self.timing_path, buf.getvalue())
 
     def read_timing(self) -> list:
+        """The rows of :meth:`write_timing`; an unreadable file gives none (timing never decides a result)."""
         try:
             with open(self.timing_path, newline="") as f:
-                rows = list(csv.reader(f))[1:]
-            return [(int(g), float(s), float(r)) for g, s, r in rows]
-        except (OSError, ValueError):
+                rows = list(csv.reader(f))
+            if tuple(rows[0]) != TIMING_COLUMNS:
+                return []
+            return [(int(g), float(s), float(w), float(r)) for g, s, w, r in rows[1:]]
+        except (OSError, ValueError, IndexError):
             return []
 
     def save_checkpoint(self, run: Evolution) -> None:

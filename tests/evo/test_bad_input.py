@@ -63,7 +63,7 @@ BAD_CONFIGS = [
     ("target = nan", "target must be finite"),
     ('target = "high"', "target must be a number"),
     ("seed = -1", "seed must be in 0.."),
-    ("elite = 500", "elite must be in"),
+    ("elite = 500", "leaves no room for children"),
     ('selection = "tournament"', "selection must be a table"),
     ('[selection]\nname = "tournament"\nsize = 0', "tournament size must be >= 1"),
     ('[selection]\nname = "best"', "unknown selection 'best'"),

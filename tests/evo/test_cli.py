@@ -173,7 +173,7 @@ def test_bad_input_is_one_line_and_exit_2(args, message, capsys, tmp_path, monke
     ('env = "cartpole"\n[selection]\nname = "lottery"\n', "unknown selection 'lottery'"),
     ('env = "cartpole"\n[mutation]\nname = "gaussian"\nsigmaa = 1\n', "no parameter 'sigmaa'"),
     ('env = "cartpole"\n[env_params]\ngravity = "strong"\n', "must be a number"),
-    ('env = "cartpole"\nelite = 1000\n', "elite must be"),
+    ('env = "cartpole"\nelite = 1000\n', "leaves no room for children"),
 ])
 def test_bad_config_file_is_one_line_and_exit_2(toml, message, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -222,3 +222,36 @@ def test_import_evo_is_light_and_keeps_its_public_names():
                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(
                              os.path.abspath(__file__))))})
     assert res.returncode == 0, res.stderr
+
+
+def test_version_and_python_dash_m_evo():
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
+    res = subprocess.run([sys.executable, "-m", "evo", "--version"], capture_output=True, text=True, timeout=120,
+                         env=env)
+    assert res.returncode == 0 and res.stdout.startswith("neuroevo ")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "flapy"], "did you mean 'flappy'?"),
+    (["run", "cartpole", "--popp", "3"], "did you mean --pop?"),
+    (["run", "cartpole", "--pop", "1"], "a population of 1 leaves no room"),
+])
+def test_typos_and_small_populations_are_explained(args, message, capsys):
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_game_names_are_case_insensitive(capsys):
+    assert main(["run", "CartPole", "--print-config"]) == 0
+    assert 'env = "cartpole"' in capsys.readouterr().out
+
+
+def test_timing_has_per_generation_seconds(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", *LONG, "--generations", "3", "--out", str(out), "--quiet"]) == 0
+    with open(out / "timing.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [int(r["generation"]) for r in rows] == [0, 1, 2]
+    seconds = [float(r["seconds"]) for r in rows]
+    walls = [float(r["wall_seconds"]) for r in rows]
+    assert all(s > 0 for s in seconds) and walls == sorted(walls) and walls[-1] >= sum(seconds) - 1e-3

@@ -1,0 +1,5 @@
+"""``python -m evo``: the ``neuroevo`` command line."""
+
+from evo.cli import entry
+
+entry()
