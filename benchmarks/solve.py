@@ -246,9 +246,10 @@ def neuroevo_run(game, seed, env, cap, workdir, params):
         rows, timing = [], []
     if rows:
         r["generations"] = len(rows)
-        r["validation"] = max(float(row["validation"]) for row in rows)
+        r["validation"] = max(float(row["validation"]) for row in rows if row["validation"])
         import envs
-        r["solved"] = r["validation"] >= envs.make(game, **params).solved_at and not r["capped"]
+        target = envs.make(game, **params).solved_at
+        r["solved"] = any(row["test"] and float(row["test"]) >= target for row in rows) and not r["capped"]
     if timing:
         # wall time inside the loop to the end of generation 0: the rest of `wall` before it is startup
         r["evolve"] = float(timing[-1]["wall_seconds"])

@@ -104,6 +104,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pop", type=int, metavar="N", dest="pop_size", help="population size")
     p.add_argument("--episodes", type=int, metavar="N", help="episodes per genome per generation")
     p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--algorithm", metavar="NAME",
+                   help="ga (default), truncation_ga, or an evolution strategy: cmaes, sep_cmaes, openai_es, snes, pgpe")
     p.add_argument("--hidden", type=_int_list, metavar="16,16", help="hidden layer widths")
     p.add_argument("--target", type=float, metavar="F",
                    help="stop when the champion's validation mean reaches F (default: the game's solved_at)")
@@ -197,7 +199,7 @@ def resolve_config(args):
 
 
 # Flags that set a config field of the same name.
-_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "hidden", "target", "checkpoint_every",
+_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "target", "checkpoint_every",
                  "threads", "backend", "address")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
 _RESUME_FLAGS = ("generations", "threads", "backend", "address")
@@ -353,7 +355,7 @@ def _evolve(args, rundir, run, timing) -> int:
                 rundir.save_champion(run)
             if bar is not None:
                 bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}",
-                                val=f"{row['validation']:.4g}", steps_s=f"{row['env_steps'] / dt:.3g}",
+                                champion=f"{run.champion_score:.4g}", steps_s=f"{row['env_steps'] / dt:.3g}",
                                 refresh=False)
                 bar.update(1)
             if stop.requested:

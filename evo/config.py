@@ -37,6 +37,9 @@ class RunConfig:
     """Output activation."""
     init: str = "glorot"
     """Weight initialisation: normal, glorot or he."""
+    algorithm: dict = field(default_factory=lambda: {"name": "ga"})
+    """The search algorithm and its parameters (:mod:`evo.algorithms`): ``ga`` (with the operators
+    below), ``truncation_ga``, or an evolution strategy such as ``cmaes``."""
     selection: dict = field(default_factory=lambda: {"name": "tournament", "size": 3})
     """Selection operator and its parameters (``evo.selection``)."""
     crossover: dict = field(default_factory=lambda: {"name": "uniform", "p": 0.5})
@@ -50,7 +53,10 @@ class RunConfig:
     target: float | None = None
     """Stop when the champion's mean over fresh validation episodes reaches this; default the game's solved_at."""
     validation_episodes: int = 100
-    """Fresh episodes on which each generation's best genome is validated; the champion is the best validated."""
+    """Fresh episodes on which a generation's best genome is validated; the champion is the best validated."""
+    validate_on: str = "improvement"
+    """When to validate: on ``improvement`` (a generation's best matches or beats the training fitness
+    of every genome validated before; a tie counts, as returns are often capped) or ``every`` generation."""
     test_episodes: int = 1000
     """Episodes, keyed apart from training and validation, on which a champion whose validation
     reaches the target is tested; the run is solved when the test mean reaches the target."""
@@ -99,6 +105,10 @@ class RunConfig:
         for name, known in (("activation", ACTIVATIONS), ("output", ACTIVATIONS), ("init", INITS)):
             if getattr(self, name) not in known:
                 raise ValueError(f"{name} must be one of {', '.join(known)}, got {getattr(self, name)!r}")
+        if self.validate_on not in ("improvement", "every"):
+            raise ValueError(f"validate_on must be improvement or every, got {self.validate_on!r}")
+        from evo import algorithms
+        self.algorithm = algorithms.parameters(self.algorithm)
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be local or ray, got {self.backend!r}")
         if not isinstance(self.address, str) or self.address != self.address.strip():
@@ -130,6 +140,12 @@ class RunConfig:
             raise ValueError(f"unknown config key {unknown[0]!r}; known: {', '.join(sorted(known))}")
         values = dataclasses.asdict(base) if base is not None else {}
         values.update(d)
+        if isinstance(values.get("algorithm"), str):
+            values["algorithm"] = {"name": values["algorithm"]}
+        if isinstance(d.get("algorithm"), (str, dict)) and base is not None:
+            # another algorithm's parameters do not carry over from the base
+            given = d["algorithm"] if isinstance(d["algorithm"], dict) else {"name": d["algorithm"]}
+            values["algorithm"] = dict(given)
         if isinstance(values.get("target"), bool):
             raise ValueError("target must be a number")
         return cls(**values)

@@ -18,6 +18,7 @@ test episodes by default, so its verdict and the run's agree.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
@@ -36,11 +37,13 @@ from envs.rng import key as _key
 from evo._validation import check_memory
 from evo.config import RunConfig, default_config
 from evo.evaluate import rollout
-from evo.ga import GeneticAlgorithm
+from evo import algorithms
 from evo.networks import MLP
 
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
                "validation_steps")
+_CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
+                    "validated_fitness", "validated")
 TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second")
 _TRAIN, _VALIDATE, _TEST = 1, 2, 3
 _CHECKPOINT_VERSION = 2
@@ -64,7 +67,8 @@ class Evolution:
     config : RunConfig
     env : envs.Env
     net : MLP
-    ga : GeneticAlgorithm
+    algorithm : GeneticAlgorithm or an evolution strategy
+        See :mod:`evo.algorithms`.
     history : list of dict
         One row per generation, keys :data:`LOG_COLUMNS`.
     champion : ndarray of shape (G,) or None
@@ -82,20 +86,18 @@ class Evolution:
         widest = max(config.episodes, config.validation_episodes, config.test_episodes)
         check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
-        self.ga = GeneticAlgorithm(
-            num_params=self.net.num_params, pop_size=config.pop_size, seed=config.seed,
-            selection=dict(config.selection), crossover=dict(config.crossover),
-            mutation=dict(config.mutation), elite=config.elite, crossover_rate=config.crossover_rate,
-            init=self.net.init, layout=self.net.layout)
+        self.algorithm = algorithms.build(config, self.net)
         self.history: list[dict] = []
         self.champion: np.ndarray | None = None
         self.champion_score = -np.inf
+        self.validated_fitness = -np.inf  # best training fitness of a genome validated so far
+        self.validated: set[int] = set()  # digests of the genomes validated so far
         self.champion_test: float | None = None
         self.last_steps = 0
 
     @property
     def generation(self) -> int:
-        return self.ga.generation
+        return self.algorithm.generation
 
     @property
     def solved(self) -> bool:
@@ -116,7 +118,7 @@ class Evolution:
         caller already played the generation (the viewer does, step by step);
         they must be what :func:`evo.rollout` gives for :meth:`train_seed`.
         """
-        genomes = self.ga.ask()
+        genomes = self.algorithm.ask()
         if returns is None:
             r = rollout(self.env, self.net, genomes, self.config.episodes, self.train_seed(),
                         backend=self.config.backend, address=self.config.address or None)
@@ -125,14 +127,22 @@ class Evolution:
         if np.isnan(fitness).all():
             raise ValueError(f"generation {self.generation}: every fitness is NaN")
         best = int(np.nanargmax(fitness))
-        val = rollout(self.env, self.net, genomes[best:best + 1], self.config.validation_episodes,
-                      episode_seed(self.config.seed, self.generation, _VALIDATE))
-        score = float(val.fitness[0])
-        if score > self.champion_score:
-            self.champion_score = score
-            self.champion = np.array(genomes[best])
-            self.champion_test = None
-        validation_steps = val.total_steps
+        score, validation_steps = None, 0
+        if self.config.validate_on == "improvement":
+            # the first genome at the top that was never validated (a capped return ties often)
+            top = [i for i in np.flatnonzero(fitness == fitness[best]) if _digest(genomes[i]) not in self.validated]
+            best = top[0] if top and fitness[best] >= self.validated_fitness else None
+        if best is not None:
+            self.validated.add(_digest(genomes[best]))
+            self.validated_fitness = max(self.validated_fitness, float(fitness[best]))
+            val = rollout(self.env, self.net, genomes[best:best + 1], self.config.validation_episodes,
+                          episode_seed(self.config.seed, self.generation, _VALIDATE))
+            score = float(val.fitness[0])
+            validation_steps = val.total_steps
+            if score > self.champion_score:
+                self.champion_score = score
+                self.champion = np.array(genomes[best])
+                self.champion_test = None
         test = None
         last = self.generation + 1 >= self.config.generations
         if self.champion_test is None and (self.champion_score >= self.target or last):
@@ -153,7 +163,7 @@ class Evolution:
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
         }
-        self.ga.tell(fitness)
+        self.algorithm.tell(fitness)
         self.history.append(row)
         return row
 
@@ -161,13 +171,15 @@ class Evolution:
 
     def state_dict(self) -> dict:
         """The whole run as numpy arrays (``.npz``-ready, no pickle)."""
-        d = {f"ga/{k}": v for k, v in self.ga.state_dict().items()}
+        d = {f"algorithm/{k}": v for k, v in self.algorithm.state_dict().items()}
         d["version"] = np.array(_CHECKPOINT_VERSION)
         d["config"] = np.array(self.config.to_toml())
         d["history"] = np.array(json.dumps(self.history))
         d["champion"] = self.champion if self.champion is not None else np.zeros(0, np.float32)
         d["champion_score"] = np.array(self.champion_score)
         d["champion_test"] = np.array(np.nan if self.champion_test is None else self.champion_test)
+        d["validated_fitness"] = np.array(self.validated_fitness)
+        d["validated"] = np.array(sorted(self.validated), dtype=np.uint64)
         return d
 
     @classmethod
@@ -182,23 +194,32 @@ class Evolution:
             checkpoint's own config, network and game.
         """
         try:
+            unknown = sorted(k for k in state if not k.startswith("algorithm/") and k not in _CHECKPOINT_KEYS)
+            if unknown:
+                raise ValueError(f"unknown field {unknown[0]!r}")
             version = _scalar(state, "version", np.integer)
             if version != _CHECKPOINT_VERSION:
                 raise ValueError(f"checkpoint version {version} is not supported (this neuroevo writes "
                                  f"version {_CHECKPOINT_VERSION})")
             config = _config_field(state["config"], "checkpoint")
             run = cls(config)
-            ga_state = {k[3:]: v for k, v in state.items() if k.startswith("ga/")}
-            ga = GeneticAlgorithm.from_state_dict(ga_state, layout=run.net.layout)
-            if (ga.num_params, ga.pop_size, ga.seed) != (run.net.num_params, config.pop_size, config.seed):
-                raise ValueError(f"its population ({ga.pop_size} x {ga.num_params}, seed {ga.seed}) does not "
+            algo_state = {k[len("algorithm/"):]: v for k, v in state.items() if k.startswith("algorithm/")}
+            algo = algorithms.restore(config, run.net, algo_state)
+            found = tuple(getattr(algo, k, None) for k in ("num_params", "pop_size", "seed"))
+            if found != (run.net.num_params, config.pop_size, config.seed):
+                raise ValueError(f"its population ({found[1]} x {found[0]}, seed {found[2]}) does not "
                                  f"match its config ({config.pop_size} x {run.net.num_params}, seed {config.seed})")
-            run.ga = ga
-            run.history = _history_field(state["history"], ga.generation)
+            run.algorithm = algo
+            run.history = _history_field(state["history"], algo.generation)
             run.champion = _genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
             run.champion_score = _scalar(state, "champion_score", np.floating)
             test = _scalar(state, "champion_test", np.floating)
             run.champion_test = None if np.isnan(test) else test
+            run.validated_fitness = _scalar(state, "validated_fitness", np.floating)
+            validated = np.asarray(state["validated"])
+            if validated.dtype != np.uint64 or validated.ndim != 1:
+                raise ValueError("'validated' must be a uint64 vector")
+            run.validated = {int(v) for v in validated}
             if run.champion is None and (np.isfinite(run.champion_score) or run.champion_test is not None):
                 raise ValueError("it has a champion score but no champion")
         except KeyError as e:
@@ -206,6 +227,11 @@ class Evolution:
         except (ValueError, TypeError) as e:
             raise ValueError(f"checkpoint: {e}") from None
         return run
+
+
+def _digest(genome: np.ndarray) -> int:
+    """A 64-bit digest of a genome's bytes, the same in every process."""
+    return int.from_bytes(hashlib.blake2b(genome.tobytes(), digest_size=8).digest(), "little")
 
 
 def _scalar(d: dict, key: str, kind) -> float | int:

@@ -547,7 +547,7 @@ class Watch(Viewer):
             self.episode = None
             self.replay_champion(loop=True)
             return
-        genomes = np.array(run.ga.ask())
+        genomes = np.array(run.algorithm.ask())
         seed = run.train_seed()
         with self.threads():
             self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed)
@@ -667,6 +667,9 @@ class Watch(Viewer):
             ep = self.episode
             parts += [f"alive {ep.alive}/{ep.n}", f"this gen {ep.batch.returns.max():.3g}"]
         parts.append(f"best ever {best_ever:.3g}" if best_ever is not None else "best ever -")
+        sigma = getattr(run.algorithm, "sigma", None)  # an evolution strategy's step size
+        if isinstance(sigma, (int, float, np.floating)):
+            parts.append(f"step size {float(sigma):.3g}")
         speed = self.speed_label()
         actual = self.measured_speed()
         if not self.paused and not self.ff_left and self.frames > 30 and actual < 0.7 * min(self.speed, 1e9):
@@ -696,7 +699,7 @@ class Watch(Viewer):
         pygame.draw.rect(surf, T.LEADER, fill, border_radius=5)
         if run.history:
             r = run.history[-1]
-            T.text(surf, f"best {r['best']:.4g}   mean {r['mean']:.4g}   validation {r['validation']:.4g}",
+            T.text(surf, f"best {r['best']:.4g}   mean {r['mean']:.4g}   champion {run.champion_score:.4g}",
                    (area.centerx, area.centery + 34), 22, T.DIM, "center")
 
     def draw_side(self, surf, rect) -> None:

@@ -47,7 +47,7 @@ def test_nan_returns_count_as_worst_and_all_nan_is_an_error():
     returns = np.arange(20, dtype=float).reshape(10, 2)
     returns[3] = np.nan
     row = run.step(returns, np.ones((10, 2), np.int64))
-    assert row["best"] == 18.5 and np.isfinite(run.ga.best_fitness)
+    assert row["best"] == 18.5 and np.isfinite(run.algorithm.best_fitness)
     with pytest.raises(ValueError, match="every fitness is NaN"):
         run.step(np.full((10, 2), np.nan), np.ones((10, 2), np.int64))
 
@@ -57,3 +57,37 @@ def test_unknown_setting_is_a_clear_error():
         evolve("cartpole", popsize=10)
     with pytest.raises(ValueError, match="unknown game"):
         evolve("tetris")
+
+
+def test_the_algorithm_is_named_in_the_config():
+    from evo.config import RunConfig, default_config
+    config = RunConfig.from_dict({"algorithm": "truncation_ga"}, base=default_config("cartpole")).validate()
+    assert config.algorithm == {"name": "truncation_ga", "fraction": 0.2, "sigma": 0.05, "elite": 1}
+    run = Evolution(config)
+    assert run.algorithm.crossover_rate == 0.0 and run.algorithm.elite == 1
+    with pytest.raises(ValueError, match="unknown algorithm 'annealing'; known: ga, truncation_ga"):
+        RunConfig(algorithm={"name": "annealing"}).validate()
+    with pytest.raises(ValueError, match="has no parameter 'tau'"):
+        RunConfig(algorithm={"name": "truncation_ga", "tau": 1}).validate()
+
+
+def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked_for():
+    from evo.config import RunConfig, default_config
+    counts = {}
+    for policy in ("improvement", "every"):
+        config = RunConfig.from_dict({"pop_size": 16, "episodes": 1, "hidden": [3], "target": 1e9,
+                                      "generations": 40, "validate_on": policy, "validation_episodes": 5},
+                                     base=default_config("snake"))
+        run = Evolution(config)
+        while not run.finished:
+            run.step()
+        validated = [r for r in run.history if r["validation"] is not None]
+        assert all(r["validation_steps"] > 0 for r in validated)
+        counts[policy] = len(validated)
+        # a genome is validated only when its training fitness reaches that of every genome validated before
+        best = -np.inf
+        for r in run.history:
+            if r["validation"] is not None:
+                assert policy == "every" or r["best"] >= best
+                best = max(best, r["best"])
+    assert counts["every"] == 40 and 1 <= counts["improvement"] < 40

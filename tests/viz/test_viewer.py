@@ -162,7 +162,7 @@ def test_any_window_size_is_laid_out(size, tmp_path):
 def test_episode_leader_and_fading(game_envs):
     env = game_envs["cartpole"]
     run = small_run("cartpole", pop_size=30)
-    ep = Episode(env, run.net, run.ga.ask(), seed=0)
+    ep = Episode(env, run.net, run.algorithm.ask(), seed=0)
     while not ep.done:
         ep.step()
         alive = ~ep.batch.done

@@ -1,0 +1,102 @@
+"""The search algorithms a run can use, by name, with their parameters.
+
+A run config names one in its ``[algorithm]`` table (or ``algorithm = "name"``,
+or ``--algorithm NAME``):
+
+``ga``
+    :class:`evo.ga.GeneticAlgorithm` with the config's ``selection``,
+    ``crossover``, ``mutation``, ``elite`` and ``crossover_rate``.
+``truncation_ga``
+    The mutation-only GA of the deep-neuroevolution literature (Such et al.,
+    "Deep Neuroevolution", 2017): the best ``fraction`` of the population are
+    the parents, every child is a parent plus Gaussian noise of ``sigma`` on
+    every gene, no crossover, ``elite`` best kept.
+any name in :data:`evo.strategies.ALGORITHMS`
+    An evolution strategy (``cmaes``, ``sep_cmaes``, ``openai_es``, ``snes``,
+    ``pgpe``); the table's other keys are its constructor's parameters.
+
+Every algorithm has the ask/tell surface of ``GeneticAlgorithm``: ``ask()``,
+``tell(fitness)``, ``generation``, ``best_genome``, ``best_fitness``,
+``state_dict()`` and ``from_state_dict()``.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from evo.ga import GeneticAlgorithm
+
+GA_NAMES = ("ga", "truncation_ga")
+TRUNCATION_GA = {"fraction": 0.2, "sigma": 0.05, "elite": 1}
+
+
+def _strategies() -> dict:
+    try:
+        from evo import strategies
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return {}
+    return dict(strategies.ALGORITHMS)
+
+
+def names() -> list[str]:
+    """Every algorithm a run config can name."""
+    return [*GA_NAMES, *_strategies()]
+
+
+def parameters(spec: dict) -> dict:
+    """``spec`` (a config's ``[algorithm]`` table) with every parameter of the algorithm filled in.
+
+    Raises
+    ------
+    ValueError
+        Unknown algorithm (the known ones are listed) or unknown parameter.
+    """
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise ValueError(f"algorithm must be a name or a table with a name, got {spec!r}")
+    name, given = spec["name"], {k: v for k, v in spec.items() if k != "name"}
+    if name == "ga":
+        defaults = {}
+    elif name == "truncation_ga":
+        defaults = dict(TRUNCATION_GA)
+    elif name in _strategies():
+        signature = inspect.signature(_strategies()[name])
+        defaults = {p.name: p.default for p in signature.parameters.values()
+                    if p.name not in ("num_params", "pop_size", "seed")
+                    and p.default is not inspect.Parameter.empty and p.default is not None}
+        defaults.update({p.name: None for p in signature.parameters.values()
+                         if p.name not in ("num_params", "pop_size", "seed") and p.default is None})
+    else:
+        raise ValueError(f"unknown algorithm {name!r}; known: {', '.join(names())}")
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise ValueError(f"algorithm {name!r} has no parameter {unknown[0]!r}; "
+                         f"known: {', '.join(sorted(defaults)) or 'none'}")
+    # None means "the algorithm's own default" and cannot be written to TOML
+    return {"name": name, **{k: v for k, v in {**defaults, **given}.items() if v is not None}}
+
+
+def build(config, net):
+    """The algorithm of a run config, for genomes of ``net``."""
+    spec = parameters(config.algorithm)
+    name, params = spec.pop("name"), spec
+    if name == "ga":
+        return GeneticAlgorithm(
+            num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
+            selection=dict(config.selection), crossover=dict(config.crossover),
+            mutation=dict(config.mutation), elite=config.elite, crossover_rate=config.crossover_rate,
+            init=net.init, layout=net.layout)
+    if name == "truncation_ga":
+        return GeneticAlgorithm(
+            num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
+            selection=("truncation", {"fraction": params["fraction"]}), crossover="uniform",
+            mutation={"name": "gaussian", "sigma": params["sigma"], "rate": 1.0},
+            elite=params["elite"], crossover_rate=0.0, init=net.init, layout=net.layout)
+    return _strategies()[name](net.num_params, pop_size=config.pop_size, seed=config.seed, **params)
+
+
+def restore(config, net, state: dict):
+    """The algorithm of a run config from its ``state_dict()``."""
+    name = parameters(config.algorithm)["name"]
+    if name in GA_NAMES:
+        return GeneticAlgorithm.from_state_dict(state, layout=net.layout)
+    return _strategies()[name].from_state_dict(state)
