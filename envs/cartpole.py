@@ -37,7 +37,9 @@ Solved
 Parameters
     ``gravity`` 9.8, ``masscart`` 1.0, ``masspole`` 0.1, ``length`` 0.5 (half
     the pole), ``force_mag`` 10.0, ``tau`` 0.02 s, ``theta_threshold``
-    12 degrees in radians, ``x_threshold`` 2.4.
+    12 degrees in radians, ``x_threshold`` 2.4, ``observe_velocities`` 1
+    (0 hides the two velocities: they read 0, so the game is partially
+    observed and a network needs memory, e.g. ``--network gru``, to balance).
 """
 
 import math
@@ -52,11 +54,12 @@ X, X_DOT, THETA, THETA_DOT = 0, 1, 2, 3
 STATE_SIZE = 4
 
 PARAM_NAMES = ("gravity", "masscart", "masspole", "length", "force_mag", "tau",
-               "theta_threshold", "x_threshold")
-PARAM_DEFAULTS = (9.8, 1.0, 0.1, 0.5, 10.0, 0.02, 12 * 2 * math.pi / 360, 2.4)
+               "theta_threshold", "x_threshold", "observe_velocities")
+PARAM_DEFAULTS = (9.8, 1.0, 0.1, 0.5, 10.0, 0.02, 12 * 2 * math.pi / 360, 2.4, 1.0)
 PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0), (0.005, 0.1),
-                (0.01, 1.5), (0.5, 10.0))  # (low, high) of each, inclusive
-GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD = range(8)
+                (0.01, 1.5), (0.5, 10.0), (0.0, 1.0))  # (low, high) of each, inclusive
+(GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD,
+ OBSERVE_VELOCITIES) = range(9)
 
 SPEC = EnvSpec(
     name="cartpole",
@@ -88,9 +91,12 @@ def reset(state, params, rng):
 
 @njit
 def observe(state, params, obs):
-    """Write the observation (the raw state) into ``obs``."""
+    """Write the observation (the raw state) into ``obs``; velocities read 0 when they are hidden."""
     for i in range(4):
         obs[i] = state[i]
+    if params[OBSERVE_VELOCITIES] == 0.0:
+        obs[X_DOT] = 0.0
+        obs[THETA_DOT] = 0.0
 
 
 @njit

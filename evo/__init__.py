@@ -9,7 +9,7 @@ import sys
 import types
 
 _NAMES = {
-    "MLP": "evo.networks", "Layout": "evo.networks",
+    "MLP": "evo.networks", "Layout": "evo.networks", "RNN": "evo.recurrent",
     "GeneticAlgorithm": "evo.ga",
     "evaluate": "evo.evaluate", "rollout": "evo.evaluate", "Rollout": "evo.evaluate",
     "evolve": "evo.run",

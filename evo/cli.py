@@ -107,6 +107,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--algorithm", metavar="NAME",
                    help="ga (default), truncation_ga, or an evolution strategy: cmaes, sep_cmaes, openai_es, snes, pgpe")
     p.add_argument("--hidden", type=_int_list, metavar="16,16", help="hidden layer widths")
+    p.add_argument("--network", choices=("mlp", "elman", "gru", "lstm"),
+                   help="feed-forward (mlp, default) or recurrent with that cell")
     p.add_argument("--target", type=float, metavar="F",
                    help="stop when the champion's validation mean reaches F (default: the game's solved_at)")
     p.add_argument("--threads", type=int, metavar="N", help="Numba threads (default: all cores)")
@@ -199,7 +201,7 @@ def resolve_config(args):
 
 
 # Flags that set a config field of the same name.
-_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "target", "checkpoint_every",
+_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target", "checkpoint_every",
                  "threads", "backend", "address")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
 _RESUME_FLAGS = ("generations", "threads", "backend", "address")

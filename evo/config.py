@@ -30,7 +30,9 @@ class RunConfig:
     seed: int = 0
     """Seed of the GA and of every episode."""
     hidden: list = field(default_factory=lambda: [16])
-    """Hidden layer widths."""
+    """Hidden layer widths (recurrent layers for a recurrent network)."""
+    network: str = "mlp"
+    """``mlp`` (feed-forward) or a recurrent cell: ``elman``, ``gru``, ``lstm`` (:mod:`evo.recurrent`)."""
     activation: str = "tanh"
     """Hidden activation: tanh, sigmoid, relu, step or linear."""
     output: str = "linear"
@@ -102,7 +104,10 @@ class RunConfig:
         if not isinstance(self.hidden, list) or not all(
                 isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
             raise ValueError(f"hidden must be a list of positive layer widths, got {self.hidden!r}")
-        for name, known in (("activation", ACTIVATIONS), ("output", ACTIVATIONS), ("init", INITS)):
+        if self.network != "mlp" and not self.hidden:
+            raise ValueError(f"a {self.network} network needs at least one hidden (recurrent) layer")
+        for name, known in (("activation", ACTIVATIONS), ("output", ACTIVATIONS), ("init", INITS),
+                            ("network", ("mlp", "elman", "gru", "lstm"))):
             if getattr(self, name) not in known:
                 raise ValueError(f"{name} must be one of {', '.join(known)}, got {getattr(self, name)!r}")
         if self.validate_on not in ("improvement", "every"):

@@ -94,10 +94,10 @@ class Evaluator:
 
 def _make(game: tuple):
     import envs
-    from evo.networks import MLP
+    from evo.networks import from_dict
 
     name, max_steps, options, net = game
-    return envs.make(name, max_steps=max_steps, **options), MLP.from_dict(net)
+    return envs.make(name, max_steps=max_steps, **options), from_dict(net)
 
 
 def game_key(env, net) -> tuple:

@@ -20,6 +20,8 @@ import numpy as np
 
 from envs.specialise import specialise
 from evo import networks as _networks
+from evo import recurrent as _recurrent
+from evo.recurrent import RNN
 from evo._validation import MAX_SEED, check_int, check_memory
 
 _ROLLOUT_TEMPLATE = '''\
@@ -113,6 +115,9 @@ def _check(env, net, genomes, episodes, seed):
 
 def kernel(env, net):
     """The fused rollout compiled for ``env``'s game and ``net``'s shape (or loaded from cache)."""
+    if isinstance(net, RNN):
+        return specialise(_recurrent.ROLLOUT_TEMPLATE, f"rollout_rnn_{env.name}", game=env.module.__name__,
+                          **net.shape_constants()).rollout
     return specialise(_ROLLOUT_TEMPLATE, f"rollout_{env.name}", game=env.module.__name__,
                       **_networks.shape_constants(net)).rollout
 

@@ -380,6 +380,14 @@ class MLP:
             self._kernel_module = specialise(_FORWARD_TEMPLATE, "forward", **shape_constants(self))
         return self._kernel_module
 
+    def initial_state(self, n: int) -> np.ndarray:
+        """An MLP has no memory: an empty state of shape (n, 0), so code can treat every network alike."""
+        return np.zeros((check_int("number of genomes", n, 0), 0), dtype=np.float32)
+
+    def step(self, genomes: np.ndarray, obs: np.ndarray, state: np.ndarray, num_actions: int | None) -> tuple:
+        """``(act(genomes, obs, num_actions), state)``: the surface recurrent networks share."""
+        return self.act(genomes, obs, num_actions), state
+
     def act(self, genomes: np.ndarray, obs: np.ndarray, num_actions: int | None) -> np.ndarray:
         """Actions for a game, exactly as the fused evaluation takes them.
 
@@ -393,3 +401,21 @@ class MLP:
         if num_actions is not None:
             return actions[:, 0].astype(np.int64)
         return actions
+
+
+def from_dict(d: dict):
+    """The network described by ``net.to_dict()``: an :class:`MLP`, or an :class:`evo.recurrent.RNN` (``cell`` set)."""
+    if "cell" in d:
+        from evo.recurrent import RNN
+        return RNN.from_dict(d)
+    return MLP.from_dict(d)
+
+
+def build(kind: str, sizes: list, *, activation: str = "tanh", output: str = "linear", init: str = "glorot"):
+    """The network a run config names: ``kind`` is ``"mlp"`` or a recurrent cell (``elman``, ``gru``, ``lstm``)."""
+    if kind == "mlp":
+        return MLP(sizes, hidden=activation, output=output, init=init)
+    from evo.recurrent import CELLS, RNN
+    if kind not in CELLS:
+        raise ValueError(f"unknown network {kind!r}; known: mlp, {', '.join(CELLS)}")
+    return RNN(sizes, cell=kind, hidden=activation, output=output, init=init)

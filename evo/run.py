@@ -38,7 +38,7 @@ from evo._validation import check_memory
 from evo.config import RunConfig, default_config
 from evo.evaluate import rollout
 from evo import algorithms
-from evo.networks import MLP
+from evo.networks import build as build_network
 
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
                "validation_steps")
@@ -54,6 +54,12 @@ def episode_seed(seed: int, generation: int, purpose: int) -> int:
     return int(_key(np.uint64(seed), np.uint64(generation), np.uint64(purpose)) >> np.uint64(1))
 
 
+def network(config: RunConfig, env):
+    """The network of a run config for ``env``: an MLP or a recurrent network (``config.network``)."""
+    return build_network(config.network, [env.obs_size, *config.hidden, env.num_outputs],
+                         activation=config.activation, output=config.output, init=config.init)
+
+
 def held_out_seed(seed: int) -> int:
     """The key of a run's test episodes: one set per run seed, apart from every training and validation key."""
     return episode_seed(seed, 0, _TEST)
@@ -66,7 +72,7 @@ class Evolution:
     ----------
     config : RunConfig
     env : envs.Env
-    net : MLP
+    net : MLP or RNN
     algorithm : GeneticAlgorithm or an evolution strategy
         See :mod:`evo.algorithms`.
     history : list of dict
@@ -81,8 +87,7 @@ class Evolution:
     def __init__(self, config: RunConfig):
         self.config = config.validate()
         self.env = envs.make(config.env, **config.env_params)
-        self.net = MLP([self.env.obs_size, *config.hidden, self.env.num_outputs],
-                       hidden=config.activation, output=config.output, init=config.init)
+        self.net = network(config, self.env)
         widest = max(config.episodes, config.validation_episodes, config.test_episodes)
         check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
@@ -298,7 +303,7 @@ class EvolveResult:
     champion_score: float
     solved: bool
     generations: int
-    net: MLP
+    net: object
     env: object
     config: RunConfig
 
@@ -560,7 +565,7 @@ class Champion:
     """
 
     env: object
-    net: MLP
+    net: object
     genome: np.ndarray
     validation: float
     test: float | None
@@ -591,8 +596,7 @@ def load_champion(path) -> Champion:
             raise ValueError(f"version {version} is not supported (this neuroevo writes {_CHECKPOINT_VERSION})")
         config = _config_field(d["config"], "champion")
         env = envs.make(config.env, **config.env_params)
-        net = MLP([env.obs_size, *config.hidden, env.num_outputs], hidden=config.activation,
-                  output=config.output, init=config.init)
+        net = network(config, env)
         if (_text(d["env"], "env") != config.env or json.loads(_text(d["env_params"], "env_params")) != config.env_params
                 or json.loads(_text(d["network"], "network")) != net.to_dict()):
             raise ValueError("its env, env_params or network disagree with its config")

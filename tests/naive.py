@@ -173,3 +173,61 @@ def polynomial(x, u, low, high, eta: float) -> np.ndarray:
         y = y + deltaq * (xu - xl)
         out[k] = min(max(y, xl), xu)
     return out
+
+
+# --------------------------------------------------------------------------
+# recurrent networks
+# --------------------------------------------------------------------------
+
+
+def rnn_step(genome, x, state, sizes, cell: str):
+    """One step of a recurrent genome, written from the equations with float64 matrices.
+
+    Returns (outputs, new state). Gene order as documented in evo.recurrent: per
+    layer W (n_in x k n_h), U (n_h x k n_h), b (k n_h), the k gates side by side
+    in every row; then the dense output layer.
+    """
+    sig = lambda v: 1.0 / (1.0 + np.exp(-v))  # noqa: E731
+    genome = np.asarray(genome, np.float64)
+    g, s, new_state, inp = 0, 0, [], np.asarray(x, np.float64)
+
+    def take(n_in, n_out):
+        nonlocal g
+        m = genome[g:g + n_in * n_out].reshape(n_in, n_out)
+        g += n_in * n_out
+        return m
+
+    for n_in, n_h in zip(sizes[:-2], sizes[1:-1]):
+        h = np.asarray(state[s:s + n_h], np.float64)
+        k = {"elman": 1, "gru": 3, "lstm": 4}[cell]
+        W_all, U_all, b_all = take(n_in, k * n_h), take(n_h, k * n_h), take(1, k * n_h)[0]
+        gates = [(W_all[:, q * n_h:(q + 1) * n_h], U_all[:, q * n_h:(q + 1) * n_h], b_all[q * n_h:(q + 1) * n_h])
+                 for q in range(k)]
+        if cell == "elman":
+            W, U, b = gates[0]
+            h = np.tanh(inp @ W + h @ U + b)
+            new_state.append(h)
+            s += n_h
+        elif cell == "gru":
+            (Wz, Uz, bz), (Wr, Ur, br), (Wn, Un, bn) = gates
+            z = sig(inp @ Wz + h @ Uz + bz)
+            r = sig(inp @ Wr + h @ Ur + br)
+            n = np.tanh(inp @ Wn + bn + r * (h @ Un))
+            h = (1 - z) * n + z * h
+            new_state.append(h)
+            s += n_h
+        else:
+            c = np.asarray(state[s + n_h:s + 2 * n_h], np.float64)
+            (Wi, Ui, bi), (Wf, Uf, bf), (Wg, Ug, bg), (Wo, Uo, bo) = gates
+            i = sig(inp @ Wi + h @ Ui + bi)
+            f = sig(inp @ Wf + h @ Uf + bf)
+            gg = np.tanh(inp @ Wg + h @ Ug + bg)
+            o = sig(inp @ Wo + h @ Uo + bo)
+            c = f * c + i * gg
+            h = o * np.tanh(c)
+            new_state += [h, c]
+            s += 2 * n_h
+        inp = h
+    W = take(sizes[-2], sizes[-1])
+    out = inp @ W + take(1, sizes[-1])[0]
+    return out, np.concatenate(new_state)

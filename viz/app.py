@@ -187,6 +187,7 @@ class Episode:
         self.n = len(self.genomes)
         self.batch = make_batch(env, self.n, seed)
         self.obs = self.batch.reset()
+        self.memory = net.initial_state(self.n)  # a recurrent network's hidden state, empty for an MLP
         self.t = 0
         self.died = np.full(self.n, -1, np.int64)
         self.leader = 0
@@ -209,11 +210,12 @@ class Episode:
         k = self.env.num_actions
         with one_thread():
             if len(running) * 2 < self.n:  # many dead: think only for the living
-                sub = self.net.act(self.genomes[running], self.obs[running], k)
+                sub, memory = self.net.step(self.genomes[running], self.obs[running], self.memory[running], k)
                 actions = np.zeros((self.n,) + sub.shape[1:], sub.dtype)
                 actions[running] = sub
+                self.memory[running] = memory
             else:
-                actions = self.net.act(self.genomes, self.obs, k)
+                actions, self.memory = self.net.step(self.genomes, self.obs, self.memory, k)
             self.obs, _, done = self.batch.step(actions)
         self.actions = actions
         self.t += 1
