@@ -161,6 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
             _add_run_options(p)
             p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
             p.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
+            p.add_argument("--out", metavar="DIR", help="run directory (default runs/<env>-watch-<timestamp>; "
+                           "with --frames, none unless given)")
+            p.add_argument("--resume", metavar="DIR", help="continue the run in DIR in the window")
+            p.add_argument("--quiet", action="store_true", help="no summary line at the end")
+            _add_backend_options(p)
         else:
             p.add_argument("dir", help="run directory or champion.npz")
             if name == "record":
@@ -514,12 +519,86 @@ def _sweep_row(path: Path, seed: int, config) -> tuple:
             "" if champion.test is None else f"{champion.test:.6g}")
 
 
-def cmd_viewer(args) -> int:
+def _viz():
+    """The pygame viewer, imported only by the commands that draw."""
     try:
         from viz import app
     except ImportError as e:
         raise UsageError(f"neuroevo: the viewer needs pygame ({e}); pip install pygame") from None
-    return app.main(args)
+    return app
+
+
+def cmd_watch(args) -> int:
+    from evo.run import Evolution, RunDir
+
+    if args.frames is not None and args.frames < 1:
+        raise UsageError("neuroevo: --frames must be a positive integer")
+    if args.screenshot is not None:
+        shot = Path(args.screenshot)
+        if shot.suffix.lower() != ".png":
+            raise UsageError("neuroevo: --screenshot must name a .png file")
+        if not shot.parent.is_dir():
+            raise UsageError(f"neuroevo: directory {shot.parent} does not exist")
+    app = _viz()
+    if args.resume:
+        rundir, run = _resume(args)
+    else:
+        config = resolve_config(args)
+        with bad_input():
+            set_threads(args.threads if args.threads is not None else config.threads)
+            _connect(config)
+            run = Evolution(config)
+            rundir = None
+            # a window someone can quit keeps its run; N frames for a screenshot keep one only if asked
+            if args.out is not None or args.frames is None:
+                name = config.env.replace(":", "-").replace("/", "-")
+                rundir = RunDir(args.out if args.out is not None else
+                                f"runs/{name}-watch-{time.strftime('%Y%m%d-%H%M%S')}")
+                rundir.create(run)
+    try:
+        with bad_input():
+            app.watch(run, rundir, frames=args.frames, screenshot=args.screenshot)
+    finally:
+        if rundir is not None:
+            rundir.unlock()
+    if not args.quiet:
+        champion = f"champion {run.champion_score:.4g}" if run.champion is not None else "no champion yet"
+        where = (f"; checkpoint in {rundir.path} (continue with: neuroevo run --resume {rundir.path})"
+                 if rundir is not None else "")
+        print(f"{run.config.env}: generation {run.generation}, {champion}{where}")
+    return 0
+
+
+def _champion(args):
+    """A run's champion and the label the viewer shows for it."""
+    from evo.run import load_champion
+
+    with bad_input():
+        c = load_champion(args.dir)
+    test = "untested" if c.test is None else f"test {c.test:.4g}"
+    return c, f"champion of {args.dir} ({c.env.name}, validation {c.validation:.4g}, {test})"
+
+
+def cmd_replay(args) -> int:
+    app = _viz()
+    c, label = _champion(args)
+    path = Path(args.dir)
+    with bad_input():
+        app.replay(c.env, c.net, c.genome, label=label, seed=args.seed,
+                   shot_dir=path if path.is_dir() else path.parent)
+    return 0
+
+
+def cmd_record(args) -> int:
+    if args.steps is not None and args.steps < 1:
+        raise UsageError("neuroevo: --steps must be a positive integer")
+    app = _viz()
+    with bad_input():
+        app.check_record_target(Path(args.out))
+    c, label = _champion(args)
+    n = app.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
+    print(f"{c.env.name}: {n} frames written to {args.out}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -535,7 +614,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         handler = {"run": cmd_run, "eval": cmd_eval, "envs": cmd_envs, "sweep": cmd_sweep,
-                   "watch": cmd_viewer, "replay": cmd_viewer, "record": cmd_viewer}[args.command]
+                   "watch": cmd_watch, "replay": cmd_replay, "record": cmd_record}[args.command]
         return handler(args)
     except UsageError as e:
         print(str(e), file=sys.stderr)

@@ -86,14 +86,12 @@ def init_pygame() -> None:
 
 
 def open_window(size=WINDOW, title: str = "neuroevo") -> pygame.Surface:
-    """Open the resizable window; raises ``evo.cli.UsageError`` (one line) when there is no display."""
-    from evo.cli import UsageError
-
+    """Open the resizable window; raises ValueError (one line) when there is no display."""
     try:
         init_pygame()
         screen = pygame.display.set_mode(size, pygame.RESIZABLE)
     except pygame.error as e:
-        raise UsageError(f"neuroevo: cannot open a window ({e}); without a display use "
+        raise ValueError(f"cannot open a window ({e}); without a display use "
                          f"`watch --frames N --screenshot FILE.png` or `record`") from None
     pygame.display.set_caption(title)
     return screen
@@ -552,7 +550,8 @@ class Watch(Viewer):
         genomes = np.array(run.algorithm.ask())
         seed = run.train_seed()
         with self.threads():
-            self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed)
+            self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed,
+                                  backend=run.config.backend, address=run.config.address or None)
         if self.episode is not None:
             self.episode.close()
         self.episode = Episode(run.env, run.net, genomes, seed)
@@ -891,95 +890,38 @@ def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, wi
 # -- commands ---------------------------------------------------------------------------------
 
 
-def main(args) -> int:
-    """Entry point of ``neuroevo watch | replay | record`` (``args`` from :func:`evo.cli.build_parser`)."""
-    return {"watch": _watch, "replay": _replay, "record": _record}[args.command](args)
-
-
-def _watch(args) -> int:
-    from evo.cli import UsageError, bad_input, resolve_config, set_threads
-    from evo.run import Evolution, RunDir
-
-    if args.frames is not None and args.frames < 1:
-        raise UsageError("neuroevo: --frames must be a positive integer")
-    if args.screenshot is not None:
-        shot = Path(args.screenshot)
-        if shot.suffix.lower() != ".png":
-            raise UsageError("neuroevo: --screenshot must name a .png file")
-        if not shot.parent.is_dir():
-            raise UsageError(f"neuroevo: directory {shot.parent} does not exist")
-    config = resolve_config(args)
-    _need_display(args.frames is None)
-    screen = open_window(title=f"neuroevo watch {config.env}")
-    set_threads(args.threads if args.threads is not None else config.threads)
-    run = Evolution(config)
-    name = config.env.replace(":", "-").replace("/", "-")
-    rundir = RunDir(f"runs/{name}-watch-{time.strftime('%Y%m%d-%H%M%S')}")
-    with bad_input():
-        rundir.create(run)
-    viewer = Watch(run, screen, rundir, frame_time=1 / 60 if args.frames else None)
-    try:
-        viewer.run(frames=args.frames)
-        if args.screenshot:
-            viewer.save_screenshot(args.screenshot)
-    finally:
-        viewer.close()
-        pygame.display.quit()
-        rundir.unlock()
-    champion = f"champion {run.champion_score:.4g}" if run.champion is not None else "no champion yet"
-    print(f"{config.env}: generation {run.generation}, {champion}; "
-          f"checkpoint in {rundir.path} (continue with: neuroevo run --resume {rundir.path})")
-    return 0
-
-
-def _need_display(interactive: bool) -> None:
-    """A window needs a display; a run of a fixed number of frames can do without one."""
-    from evo.cli import UsageError
-
+def need_display(interactive: bool) -> None:
+    """A window needs a display; a run of a fixed number of frames can do without one (ValueError if none)."""
     if not viz.has_display():
         if interactive and os.environ.get("SDL_VIDEODRIVER") != "dummy":
-            raise UsageError("neuroevo: no display (DISPLAY is not set); use `watch --frames N --screenshot FILE.png` "
+            raise ValueError("no display (DISPLAY is not set); use `watch --frames N --screenshot FILE.png` "
                              "or `record` to render without one")
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
-def _champion(args):
-    from evo.run import load_champion
+def watch(run, rundir=None, *, frames: int | None = None, screenshot=None) -> None:
+    """Show ``run`` evolving in a window (``frames`` frames at 60 per simulated second, or until quit)."""
+    need_display(frames is None)
+    screen = open_window(title=f"neuroevo watch {run.config.env}")
+    viewer = Watch(run, screen, rundir, frame_time=1 / 60 if frames else None)
+    try:
+        viewer.run(frames=frames)
+        if screenshot:
+            viewer.save_screenshot(screenshot)
+    finally:
+        viewer.close()
+        pygame.display.quit()
 
-    from evo.cli import bad_input
 
-    with bad_input():
-        c = load_champion(args.dir)
-    test = "untested" if c.test is None else f"test {c.test:.4g}"
-    label = f"champion of {args.dir} ({c.env.name}, validation {c.validation:.4g}, {test})"
-    return c.env, c.net, c.genome, label
-
-
-def _replay(args) -> int:
-    env, net, genome, label = _champion(args)
-    _need_display(True)
+def replay(env, net, genome, *, label: str, seed: int = 0, shot_dir=None) -> None:
+    """Play a genome in a window, episode after episode, until quit."""
+    need_display(True)
     screen = open_window(title=f"neuroevo replay {env.name}")
-    viewer = Replay(env, net, genome, screen, seed=args.seed, label=label)
-    path = Path(args.dir)
-    viewer.shot_dir = path if path.is_dir() else path.parent
+    viewer = Replay(env, net, genome, screen, seed=seed, label=label)
+    if shot_dir is not None:
+        viewer.shot_dir = Path(shot_dir)
     try:
         viewer.run()
     finally:
         viewer.close()
         pygame.display.quit()
-    return 0
-
-
-def _record(args) -> int:
-    from evo.cli import UsageError
-
-    if args.steps is not None and args.steps < 1:
-        raise UsageError("neuroevo: --steps must be a positive integer")
-    from evo.cli import bad_input
-
-    with bad_input():
-        check_record_target(Path(args.out))
-    env, net, genome, label = _champion(args)
-    n = record(env, net, genome, args.out, seed=args.seed, steps=args.steps, label=label)
-    print(f"{env.name}: {n} frames written to {args.out}")
-    return 0

@@ -22,15 +22,21 @@ def run_dir(tmp_path_factory):
     return out
 
 
-def test_watch_frames_writes_a_screenshot_and_a_run_directory(tmp_path, monkeypatch, capsys):
+def test_watch_frames_writes_a_screenshot_and_a_run_directory_only_when_asked(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     shot = tmp_path / "watch.png"
     assert main(["watch", "cartpole", *SMALL, "--frames", "20", "--screenshot", str(shot)]) == 0
     img = np.asarray(Image.open(shot))
     assert img.shape[2] == 3 and img.std() > 10
-    (run,) = (tmp_path / "runs").iterdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["watch.png"]  # a screenshot leaves no run behind
+    capsys.readouterr()
+    assert main(["watch", "cartpole", *SMALL, "--frames", "20", "--out", "w", "--quiet"]) == 0
+    run = tmp_path / "w"
     assert (run / "checkpoint.npz").is_file() and (run / "config.toml").is_file()
-    assert "checkpoint in runs/" in capsys.readouterr().out
+    assert capsys.readouterr().out == ""
+    assert main(["watch", "--resume", "w", "--frames", "20"]) == 0  # the window continues the run
+    assert "checkpoint in w" in capsys.readouterr().out
+    assert main(["watch", "--resume", "w", "--pop", "30", "--frames", "20"]) == 2
 
 
 def test_record_gif_and_png_frames(run_dir, tmp_path, capsys):
