@@ -83,7 +83,13 @@ class Env:
     num_actions = property(lambda self: self.spec.num_actions)
     action_size = property(lambda self: self.spec.action_size)
     num_outputs = property(lambda self: self.spec.num_outputs)
-    dt = property(lambda self: self.spec.dt)
+
+    @property
+    def dt(self) -> float:
+        """Simulated seconds per step: the game's ``dt`` parameter where it has one, else the spec's."""
+        names = self.module.PARAM_NAMES
+        return float(self.params[names.index("dt")]) if "dt" in names else self.spec.dt
+
     solved_at = property(lambda self: self.spec.solved_at)
     state_size = property(lambda self: self.spec.state_size)
 

@@ -43,7 +43,7 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
         def __init__(self):
             self.game = envs.make(name, **params)
             spec = self.game.spec
-            self.metadata = {**self.metadata, "render_fps": int(round(1.0 / spec.dt))}
+            self.metadata = {**self.metadata, "render_fps": int(round(1.0 / self.game.dt))}
             self.render_mode = render_mode
             self.observation_space = spaces.Box(np.array(spec.obs_low, np.float32),
                                                 np.array(spec.obs_high, np.float32), dtype=np.float32)

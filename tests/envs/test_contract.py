@@ -139,3 +139,9 @@ def test_batch_rejects_bad_actions(game_envs):
         batch.step(np.zeros(3, int))
     with pytest.raises(ValueError, match="integers"):
         batch.step(np.array([0, 1, 2, 0]))
+
+
+def test_dt_follows_a_dt_parameter():
+    assert envs.make("pong", dt=0.01).dt == 0.01
+    assert envs.make("pong").dt == envs.make("pong").spec.dt
+    assert envs.make("cartpole", tau=0.01).dt == envs.make("cartpole").spec.dt  # cartpole's step is tau, not dt
