@@ -43,7 +43,7 @@ from evo.networks import build as build_network
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
                "validation_steps")
 _CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
-                    "validated_fitness", "validated")
+                    "validated_fitness", "validated", "bests")
 TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second")
 _TRAIN, _VALIDATE, _TEST = 1, 2, 3
 _CHECKPOINT_VERSION = 2
@@ -97,6 +97,7 @@ class Evolution:
         self.champion_score = -np.inf
         self.validated_fitness = -np.inf  # best training fitness of a genome validated so far
         self.validated: set[int] = set()  # digests of the genomes validated so far
+        self.bests: list[np.ndarray] = []  # every generation's best genome, for replaying the story
         self.champion_test: float | None = None
         self.last_steps = 0
 
@@ -132,6 +133,7 @@ class Evolution:
         if np.isnan(fitness).all():
             raise ValueError(f"generation {self.generation}: every fitness is NaN")
         best = int(np.nanargmax(fitness))
+        self.bests.append(np.array(genomes[best], dtype=np.float32))
         score, validation_steps = None, 0
         if self.config.validate_on == "improvement":
             # the first genome at the top that was never validated (a capped return ties often)
@@ -185,6 +187,7 @@ class Evolution:
         d["champion_test"] = np.array(np.nan if self.champion_test is None else self.champion_test)
         d["validated_fitness"] = np.array(self.validated_fitness)
         d["validated"] = np.array(sorted(self.validated), dtype=np.uint64)
+        d["bests"] = (np.stack(self.bests) if self.bests else np.zeros((0, self.net.num_params), np.float32))
         return d
 
     @classmethod
@@ -225,6 +228,11 @@ class Evolution:
             if validated.dtype != np.uint64 or validated.ndim != 1:
                 raise ValueError("'validated' must be a uint64 vector")
             run.validated = {int(v) for v in validated}
+            bests = np.asarray(state["bests"])
+            if bests.dtype != np.float32 or bests.shape != (algo.generation, run.net.num_params) \
+                    or not np.isfinite(bests).all():
+                raise ValueError(f"'bests' must be finite float32 of shape ({algo.generation}, {run.net.num_params})")
+            run.bests = list(bests.copy())
             if run.champion is None and (np.isfinite(run.champion_score) or run.champion_test is not None):
                 raise ValueError("it has a champion score but no champion")
         except KeyError as e:

@@ -26,6 +26,8 @@ N          show / hide the network panel
 S          screenshot, a PNG in the run directory
 R          replay the best-ever champion for one episode (watch);
            restart the episode (replay)
+[ / ]      replay an earlier / later generation's best; a click on the
+           fitness chart replays the generation under it (watch)
 H          show / hide this help
 Esc, Q     quit (watch saves a checkpoint first)
 =========  ==========================================================
@@ -65,6 +67,7 @@ CONTROLS = (
     ("N", "show / hide the network"),
     ("S", "screenshot (PNG in the run directory)"),
     ("R", "replay the best-ever champion"),
+    ("[ / ]", "replay a generation's best (or click the chart)"),
     ("H", "show / hide this help"),
     ("Esc, Q", "quit (checkpoint saved)"),
 )
@@ -472,7 +475,7 @@ class Viewer:
 
     def draw_help(self, surf) -> None:
         W, H = surf.get_size()
-        rows = [(k, v) for k, v in CONTROLS if self.has_control(k)]
+        rows = self.controls()
         box = pygame.Rect(0, 0, 430, 58 + 26 * len(rows))
         box.center = (W // 2, H // 2)
         _shade(surf, box, 225)
@@ -483,8 +486,9 @@ class Viewer:
             T.text(surf, key, (box.x + 20, y), 21, T.TEXT)
             T.text(surf, what, (box.x + 115, y), 21, T.DIM)
 
-    def has_control(self, key: str) -> bool:
-        return True
+    def controls(self) -> list:
+        """The (key, what it does) rows of the help overlay."""
+        return list(CONTROLS)
 
     def close(self) -> None:
         pass
@@ -529,7 +533,11 @@ class Watch(Viewer):
             self.shot_dir = Path(rundir.path)
         self.net_layout = run.net.layout
         self.chart = FitnessChart()
-        self.keys.update({pygame.K_f: self.fast_forward, pygame.K_r: self.replay_champion})
+        self.keys.update({pygame.K_f: self.fast_forward, pygame.K_r: self.replay_champion,
+                          pygame.K_LEFTBRACKET: lambda: self.replay_generation(-1),
+                          pygame.K_RIGHTBRACKET: lambda: self.replay_generation(+1)})
+        self.replaying = None  # the generation whose best is replayed, or None for the champion
+        self._chart_rect = None
         self.ff_left = 0
         self.replay: Episode | None = None
         self._replay_seed = 0
@@ -602,7 +610,7 @@ class Watch(Viewer):
         if self._hold * self.dt < 1.0:  # show the end for a second
             return True
         self._hold = 0
-        if self.evo.finished:  # evolution is over: the champion plays on
+        if self.evo.finished and self.replaying is None:  # evolution is over: the champion plays on
             self._replay_seed += 1
             self._start_replay()
         else:
@@ -613,7 +621,20 @@ class Watch(Viewer):
     def _start_replay(self) -> None:
         if self.replay is not None:
             self.replay.close()
-        self.replay = Episode(self.env, self.evo.net, self.evo.champion[None], self._replay_seed)
+        genome = self.evo.champion if self.replaying is None else self.evo.bests[self.replaying]
+        self.replay = Episode(self.env, self.evo.net, genome[None], self._replay_seed)
+
+    def replay_generation(self, where) -> None:
+        """Replay one generation's best genome: ``where`` is a generation, or -1/+1 from the one replayed."""
+        n = len(self.evo.bests)
+        if n == 0:
+            self.flash("no generation has finished yet")
+            return
+        if isinstance(where, int) and where in (-1, 1) and not isinstance(where, bool):
+            current = self.replaying if self.replaying is not None else n
+            where = min(max(current + where, 0), n - 1)
+        self.replaying = int(where)
+        self._start_replay()
 
     def replay_champion(self, loop: bool = False) -> None:
         """Play the best-ever champion for one episode (again with R: back to the population)."""
@@ -627,6 +648,7 @@ class Watch(Viewer):
         if self.evo.champion is None:
             self.flash("no champion yet: it is chosen after the first generation")
             return
+        self.replaying = None
         self._start_replay()
 
     def fast_forward(self) -> None:
@@ -663,7 +685,8 @@ class Watch(Viewer):
         best_ever = max((r["best"] for r in run.history), default=None)
         parts = [run.config.env, f"generation {run.generation}"]
         if self.replay is not None:
-            parts.append(f"replaying the champion (validation {run.champion_score:.4g})")
+            parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
+                         else f"replaying the best of generation {self.replaying} ([ ] other generations)")
         elif self.episode is not None:
             ep = self.episode
             parts += [f"alive {ep.alive}/{ep.n}", f"this gen {ep.batch.returns.max():.3g}"]
@@ -713,6 +736,16 @@ class Watch(Viewer):
         else:
             chart = rect
         self.chart.draw(surf, chart, self.evo.history)
+        self._chart_rect = chart
+
+    def handle(self, event) -> None:
+        if event.type == pygame.MOUSEBUTTONDOWN and self._chart_rect is not None \
+                and self._chart_rect.collidepoint(event.pos):
+            g = self.chart.generation_at(self._chart_rect, event.pos[0], len(self.evo.history))
+            if g is not None:
+                self.replay_generation(g)
+                return
+        super().handle(event)
 
     def close(self) -> None:
         """Save the log, checkpoint, champion and plot (quitting keeps a checkpoint)."""
@@ -777,8 +810,9 @@ class Replay(Viewer):
     def draw_side(self, surf, rect) -> None:
         self.draw_network(surf, rect, self.episode, "network")
 
-    def has_control(self, key: str) -> bool:
-        return key not in ("F", "B")
+    def controls(self) -> list:
+        meaning = {"R": "restart the episode", "Esc, Q": "quit"}
+        return [(k, meaning.get(k, v)) for k, v in CONTROLS if k not in ("F", "B", "[ / ]")]
 
     def close(self) -> None:
         self.episode.close()

@@ -132,6 +132,15 @@ class FitnessChart:
             self._cache = (key, self._render(rect, history))
         surf.blit(self._cache[1], rect)
 
+    PLOT = (48, 12, 34, 26)  # the plot's margins inside the panel: left, right, top, bottom
+
+    def generation_at(self, rect, x: int, n: int) -> int | None:
+        """The generation drawn at window column ``x`` of a chart drawn in ``rect`` (None outside the plot)."""
+        left, right = rect.x + self.PLOT[0], rect.right - self.PLOT[1]
+        if n == 0 or not left <= x <= right:
+            return None
+        return int(round((x - left) / max(right - left, 1) * max(n - 1, 1))) if n > 1 else 0
+
     def _render(self, rect, history):
         img = pygame.Surface(rect.size)
         img.fill(T.PANEL)
@@ -140,7 +149,7 @@ class FitnessChart:
         for name, colour in (("best", T.LEADER), ("mean", T.MEAN)):
             pygame.draw.line(img, colour, (x, 17), (x + 16, 17), 3)
             x = T.text(img, name, (x + 21, 10), 18, T.DIM).right + 14
-        left, right, top, bottom = 48, rect.w - 12, 34, rect.h - 26
+        left, right, top, bottom = self.PLOT[0], rect.w - self.PLOT[1], self.PLOT[2], rect.h - self.PLOT[3]
         if right - left < 40 or bottom - top < 30:
             return img
         pygame.draw.rect(img, T.EDGE, (left, top, right - left, bottom - top), 1)

@@ -187,3 +187,25 @@ def test_renderers_draw_one_agent_or_only_the_leader(game, game_envs):
     assert pixels(surface).std() > 5
     r.draw(surface, surface.get_rect(), batch.states, fade, leader=1, only_leader=True)
     r.draw(surface, surface.get_rect(), batch.states, fade, leader=None)
+
+
+def test_any_generations_best_can_be_replayed(screen):
+    run = small_run("cartpole")
+    for _ in range(3):
+        run.step()
+    assert len(run.bests) == 3
+    viewer = Watch(run, screen, None, frame_time=1 / 60)
+    viewer.draw()  # lays out the chart
+    rect = viewer._chart_rect
+    left, right = rect.x + viewer.chart.PLOT[0], rect.right - viewer.chart.PLOT[1]
+    viewer.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(left + 1, rect.centery), button=1))
+    assert viewer.replaying == 0
+    np.testing.assert_array_equal(viewer.replay.genomes[0], run.bests[0])
+    viewer.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(right - 1, rect.centery), button=1))
+    assert viewer.replaying == 2
+    viewer.replay_generation(-1)
+    assert viewer.replaying == 1 and "generation 1" in viewer.status()
+    viewer.close()
+    state = run.state_dict()
+    from evo.run import Evolution
+    np.testing.assert_array_equal(np.stack(Evolution.from_state_dict(state).bests), np.stack(run.bests))
