@@ -253,6 +253,48 @@ class RecurrentLayout:
     def to_dict(self) -> dict:
         return {"sizes": list(self.sizes), "cell": self.cell}
 
+    def _blocks(self, genome: np.ndarray, layer: int):
+        """Views of a recurrent layer's W (n_in, k n_h), U (n_h, k n_h) and b (k n_h), or the output layer's."""
+        k, g = GATES[self.cell], 0
+        for n_in, n_h in zip(self.sizes[:-2], self.sizes[1:-1]):
+            W = genome[g:g + n_in * k * n_h].reshape(n_in, k * n_h)
+            U = genome[g + n_in * k * n_h:g + (n_in + n_h) * k * n_h].reshape(n_h, k * n_h)
+            b = genome[g + (n_in + n_h) * k * n_h:g + (n_in + n_h + 1) * k * n_h]
+            if layer == 0:
+                return W, U, b
+            layer -= 1
+            g += (n_in + n_h + 1) * k * n_h
+        n_in, n_out = self.sizes[-2], self.sizes[-1]
+        return genome[g:g + n_in * n_out].reshape(n_in, n_out), None, genome[g + n_in * n_out:g + (n_in + 1) * n_out]
+
+    def _candidate(self, n: int) -> slice:
+        """The columns of the gate that writes new content (Elman's only gate, GRU's n, LSTM's g)."""
+        q = 0 if self.cell == "elman" else 2
+        return slice(q * n, (q + 1) * n)
+
+    def weights(self, genome: np.ndarray, layer: int) -> np.ndarray:
+        """The input weights of ``layer`` as (n_out, n_in): a recurrent layer's candidate gate, or the output layer."""
+        W, U, _ = self._blocks(genome, layer)
+        return W.T if U is None else W[:, self._candidate(W.shape[1] // GATES[self.cell])].T
+
+    def recurrent(self, genome: np.ndarray, layer: int) -> np.ndarray:
+        """The recurrent weights of hidden layer ``layer``'s candidate gate as (n_h, n_h): ``U[j, i]`` feeds unit i to j."""
+        _, U, _ = self._blocks(genome, layer)
+        return U[:, self._candidate(U.shape[0])].T
+
+    def hidden(self, state: np.ndarray) -> list:
+        """Every recurrent layer's output ``h`` in a state row."""
+        out, s = [], 0
+        for n_h in self.sizes[1:-1]:
+            out.append(state[s:s + n_h])
+            s += 2 * n_h if self.cell == "lstm" else n_h
+        return out
+
+    def outputs(self, genome: np.ndarray, state: np.ndarray) -> np.ndarray:
+        """The network's outputs (before the output activation) read from a state row's last ``h``."""
+        W, _, b = self._blocks(genome, len(self.sizes) - 2)
+        return self.hidden(state)[-1].astype(np.float64) @ W + b
+
 
 class RNN:
     """A recurrent network evaluated for a whole population, with the surface of :class:`evo.MLP`.

@@ -471,7 +471,8 @@ class Viewer:
         T.text(surf, fit_text(title, rect.w - 20, 20), (rect.x + 10, rect.y + 8), 20, T.TEXT)
         body = pygame.Rect(rect.x, rect.y + 28, rect.w, rect.h - 30)
         i = episode.leader
-        self.network.draw(surf, body, self.net_layout, episode.genomes[i], episode.obs[i], episode.chosen())
+        self.network.draw(surf, body, self.net_layout, episode.genomes[i], episode.obs[i], episode.chosen(),
+                          state=episode.memory[i])
 
     def draw_help(self, surf) -> None:
         W, H = surf.get_size()
@@ -495,11 +496,12 @@ class Viewer:
 
 
 def _fit(area: pygame.Rect, aspect: float) -> pygame.Rect:
-    """The largest rectangle of width/height ``aspect`` centred in ``area``."""
+    """The largest rectangle of width/height ``aspect`` in ``area``, centred across, at the top
+    (the caption row goes under it; the spare height stays below, not as a band above)."""
     w = min(area.w, int(area.h * aspect))
     h = min(area.h, int(w / aspect))
     r = pygame.Rect(0, 0, w, h)
-    r.midtop = (area.centerx, area.y + max(0, (area.h - 24 - h) // 2))
+    r.midtop = (area.centerx, area.y)
     return r
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
+from evo.recurrent import RecurrentLayout
 from viz import theme as T
 
 _ACT = {
@@ -37,10 +38,6 @@ def activations(layout, genome: np.ndarray, x: np.ndarray) -> list:
     return values
 
 
-def _short(name: str, n: int = 18) -> str:
-    return name if len(name) <= n else name[:n - 1].rstrip() + "."
-
-
 class NetworkPanel:
     """Draws a network: neurons coloured by activation, connections by sign, width by magnitude.
 
@@ -53,11 +50,21 @@ class NetworkPanel:
         self.output_names = tuple(output_names)
         self._cache = None
 
+    def label_size(self, rect, sizes, small) -> int:
+        """The largest font size, from ``small`` down to 14, at which every input label fits whole
+        (below that a label is cut with an ellipsis rather than made unreadable)."""
+        for size in range(small, 14, -1):
+            f = T.font(size)
+            widest = max((f.size(f"{n} +0.00")[0] for n in self.input_names[:sizes[0]]), default=0)
+            if widest + 4 <= rect.w * 0.45:
+                return size
+        return 14
+
     def _positions(self, rect, sizes, small):
         f = T.font(small)
-        names_l = [f.size(f"{_short(n)} +0.00")[0] for n in self.input_names[:sizes[0]]] or [0]
+        names_l = [f.size(f"{n} +0.00")[0] for n in self.input_names[:sizes[0]]] or [0]
         names_r = [f.size(n)[0] for n in self.output_names[:sizes[-1]]] or [f.size("out 0")[0]]
-        label_l = min(max(names_l) + 4, int(rect.w * 0.42))
+        label_l = min(max(names_l) + 4, int(rect.w * 0.45))
         label_r = min(max(names_r) + 4, rect.w // 5)
         x0, x1 = rect.x + label_l + 14, rect.right - label_r - 14
         cols = [x0 + (x1 - x0) * k / (len(sizes) - 1) for k in range(len(sizes))]
@@ -71,13 +78,24 @@ class NetworkPanel:
             pos.append([(x, y0 + gap * j) for j in range(n)])
         return pos, radius
 
+    def _loops(self, surf, layout, genome, pos, radius):
+        """A loop above each recurrent unit, coloured and sized by its candidate gate's self-weight."""
+        for k in range(1, len(layout.sizes) - 1):
+            U = layout.recurrent(genome, k - 1)
+            top = float(np.abs(U).max()) or 1.0
+            for j, (px, py) in enumerate(pos[k]):
+                w = float(U[j, j]) / top
+                colour = T.lerp(T.PANEL, T.POS if w > 0 else T.NEG, 0.3 + 0.7 * abs(w))
+                r = max(3, radius - 2)
+                pygame.draw.circle(surf, colour, (px + radius, py - radius), r, 1 + int(abs(w) * 2))
+
     def _connections(self, rect, layout, genome, pos):
         key = (rect.size, rect.topleft, genome.tobytes())
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
         surf = pygame.Surface(rect.size)
         surf.fill(T.PANEL)
-        weights = [np.asarray(layout.weights(genome, k), dtype=np.float64) for k in range(len(layout.layers))]
+        weights = [np.asarray(layout.weights(genome, k), dtype=np.float64) for k in range(len(layout.sizes) - 1)]
         top = max(float(np.abs(w).max()) for w in weights) or 1.0
         lines = []
         for k, w in enumerate(weights):
@@ -91,21 +109,31 @@ class NetworkPanel:
         self._cache = (key, surf)
         return surf
 
-    def draw(self, surf, rect, layout, genome, x, chosen=None):
-        """Draw the network of ``genome`` (an ``evo.networks.Layout``) on input ``x``.
+    def draw(self, surf, rect, layout, genome, x, chosen=None, state=None):
+        """Draw the network of ``genome`` on input ``x``.
 
+        ``layout`` is an ``evo.networks.Layout``, or an
+        ``evo.recurrent.RecurrentLayout`` whose hidden units show their memory
+        ``state`` (a loop beside each unit: its recurrent self-weight).
         ``chosen`` is the index of the action taken (ringed), for discrete games.
         """
         surf.fill(T.PANEL, rect)
         if rect.w < 120 or rect.h < 60:
             return
         sizes = layout.sizes
-        small = 15 if max(sizes) > 12 or rect.h < 260 else 17
+        small = self.label_size(rect, sizes, 15 if max(sizes) > 12 or rect.h < 260 else 17)
         pos, radius = self._positions(rect, sizes, small)
         surf.blit(self._connections(rect, layout, genome, pos), rect)
-        values = activations(layout, genome, x)
+        recurrent = isinstance(layout, RecurrentLayout)
+        if recurrent:
+            values = [np.asarray(x, np.float64), *layout.hidden(state), layout.outputs(genome, state)]
+            linear_out = True
+            self._loops(surf, layout, genome, pos, radius)
+        else:
+            values = activations(layout, genome, x)
+            linear_out = layout.layers[-1].activation == "linear"
         last = len(values) - 1
-        scale_out = max(1.0, float(np.abs(values[-1]).max())) if layout.layers[-1].activation == "linear" else 1.0
+        scale_out = max(1.0, float(np.abs(values[-1]).max())) if linear_out else 1.0
         for k, (layer_pos, v) in enumerate(zip(pos, values)):
             vv = v / scale_out if k == last else np.clip(v, -1.0, 1.0)
             for j, (px, py) in enumerate(layer_pos):
@@ -113,8 +141,8 @@ class NetworkPanel:
                 pygame.draw.circle(surf, T.EDGE if not (k == last and chosen == j) else T.LEADER,
                                    (px, py), radius, 1 if not (k == last and chosen == j) else 2)
                 if k == 0 and j < len(self.input_names) and radius >= 4:
-                    T.text(surf, f"{_short(self.input_names[j])} {v[j]:+.2f}", (px - radius - 6, py), small, T.DIM,
-                           "midright")
+                    label = fit_text(f"{self.input_names[j]} {v[j]:+.2f}", int(rect.w * 0.45), small)
+                    T.text(surf, label, (px - radius - 6, py), small, T.DIM, "midright")
                 if k == last:
                     name = self.output_names[j] if j < len(self.output_names) else f"out {j}"
                     T.text(surf, name, (px + radius + 6, py), small, T.LEADER if chosen == j else T.DIM, "midleft")

@@ -209,3 +209,16 @@ def test_any_generations_best_can_be_replayed(screen):
     state = run.state_dict()
     from evo.run import Evolution
     np.testing.assert_array_equal(np.stack(Evolution.from_state_dict(state).bests), np.stack(run.bests))
+
+
+def test_a_recurrent_network_is_drawn_with_its_memory(screen):
+    run = small_run("cartpole", network="gru", hidden=[5])
+    viewer = Watch(run, screen, None, frame_time=1 / 60)
+    for _ in range(5):
+        viewer.sim_step()
+    viewer.draw()
+    ep = viewer.episode
+    assert ep.memory.shape == (ep.n, 5) and np.abs(ep.memory).sum() > 0
+    panel = pygame.surfarray.array3d(screen)[screen.get_width() * 3 // 4:, 60:400]
+    assert panel.std() > 10  # the network is drawn, not left blank
+    viewer.close()
