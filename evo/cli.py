@@ -576,7 +576,7 @@ def _champion(args):
     with bad_input():
         c = load_champion(args.dir)
     test = "untested" if c.test is None else f"test {c.test:.4g}"
-    return c, f"champion of {args.dir} ({c.env.name}, validation {c.validation:.4g}, {test})"
+    return c, f"{c.env.name} champion: validation {c.validation:.4g}, {test}"  # short: a GIF's title is 480 px
 
 
 def cmd_replay(args) -> int:
