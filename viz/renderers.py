@@ -370,9 +370,11 @@ class FlappyRenderer(Renderer):
 
 
 class SnakeRenderer(Renderer):
-    """The leader's board, large, beside a mosaic of every agent's board (the dead dimmed)."""
+    """The leader's board, large, beside a mosaic of the agents' boards (the dead dimmed; at most
+    ``MOSAIC`` of them, so each stays readable: the leader and the living first)."""
 
     action_names = ("left", "straight", "right")
+    MOSAIC = 64
 
     def __init__(self, env, single=False):
         super().__init__(env, single)
@@ -471,8 +473,17 @@ class SnakeRenderer(Renderer):
         side = min(rect.h, int(rect.w * 0.46))
         big = pygame.Rect(rect.x, rect.y, side, rect.h)
         self._board(surf, big.inflate(-24, -24), states[ref], leader is not None, fade[ref] >= 1.0)
-        self._mosaic(surf, pygame.Rect(big.right + 4, rect.y + 8, rect.w - side - 12, rect.h - 16),
-                     states, fade, leader)
+        area = pygame.Rect(big.right + 4, rect.y + 8, rect.w - side - 12, rect.h - 16)
+        shown = np.arange(len(states))
+        if len(states) > self.MOSAIC:  # boards big enough to read: the leader, the living, the latest dead
+            order = np.lexsort((np.arange(len(states)), -fade))
+            shown = np.sort(order[:self.MOSAIC]) if leader is None else np.sort(
+                np.concatenate([[leader], order[order != leader][:self.MOSAIC - 1]]))
+            T.text(surf, f"{self.MOSAIC} of {len(states)} boards: the leader, then the living",
+                   (area.centerx, area.bottom + 2), 15, T.DIM, "midbottom")
+            area.h -= 18
+        self._mosaic(surf, area, states[shown], fade[shown],
+                     None if leader is None else int(np.flatnonzero(shown == leader)[0]))
 
     def info(self, state):
         return f"food {int(state[self.m.SCORE])}   length {int(state[self.m.LENGTH])}   hunger {int(state[self.m.HUNGER])}"
