@@ -153,6 +153,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="DIR", help="sweep directory (default runs/sweep-<env>-<timestamp>)")
     _add_backend_options(p, sweep=True)
 
+    p = sub.add_parser("play", help="play a game with the keyboard, alone or beside a run's champion")
+    p.add_argument("game", help="flappy, snake, pong, racer or cartpole")
+    p.add_argument("run", nargs="?", help="a run directory or champion.npz whose champion plays beside you")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="episode key")
+    p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
+    p.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
+
     for name, text in (("watch", "watch a generation learn in a window"),
                        ("replay", "play a run's champion in a window"),
                        ("record", "render a run's champion to a GIF or PNG frames")):
@@ -569,23 +576,47 @@ def cmd_watch(args) -> int:
     return 0
 
 
-def _champion(args):
+def _champion(path):
     """A run's champion and the label the viewer shows for it."""
     from evo.run import load_champion
 
     with bad_input():
-        c = load_champion(args.dir)
+        c = load_champion(path)
     test = "untested" if c.test is None else f"test {c.test:.4g}"
     return c, f"{c.env.name} champion: validation {c.validation:.4g}, {test}"  # short: a GIF's title is 480 px
 
 
 def cmd_replay(args) -> int:
     app = _viz()
-    c, label = _champion(args)
+    c, label = _champion(args.dir)
     path = Path(args.dir)
     with bad_input():
         app.replay(c.env, c.net, c.genome, label=label, seed=args.seed,
                    shot_dir=path if path.is_dir() else path.parent)
+    return 0
+
+
+def cmd_play(args) -> int:
+    import envs
+
+    _viz()
+    from viz import play
+    with bad_input():
+        if args.frames is not None and args.frames < 1:
+            raise ValueError("--frames must be a positive integer")
+        game = envs.canonical_name(args.game)
+        if game not in play.KEYS:
+            raise ValueError(f"{game} cannot be played with the keyboard; playable: {', '.join(play.KEYS)}")
+        env, champion = envs.make(game), None
+    if args.run is not None:
+        c, _ = _champion(args.run)
+        if c.env.name != game:
+            raise UsageError(f"neuroevo: {args.run} is a champion of {c.env.name}, not {game}")
+        env, champion = c.env, (c.net, c.genome)
+    with bad_input():
+        mine, theirs = play.play(env, champion, seed=args.seed, frames=args.frames, screenshot=args.screenshot)
+    vs = "" if theirs is None else f", the champion {theirs:.4g}"
+    print(f"{game}: you scored {mine:.4g}{vs}")
     return 0
 
 
@@ -595,7 +626,7 @@ def cmd_record(args) -> int:
     app = _viz()
     with bad_input():
         app.check_record_target(Path(args.out))
-    c, label = _champion(args)
+    c, label = _champion(args.dir)
     n = app.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")
     return 0
@@ -614,7 +645,7 @@ def main(argv=None) -> int:
             parser.print_help()
             return 0
         handler = {"run": cmd_run, "eval": cmd_eval, "envs": cmd_envs, "sweep": cmd_sweep,
-                   "watch": cmd_watch, "replay": cmd_replay, "record": cmd_record}[args.command]
+                   "watch": cmd_watch, "replay": cmd_replay, "record": cmd_record, "play": cmd_play}[args.command]
         return handler(args)
     except UsageError as e:
         print(str(e), file=sys.stderr)
