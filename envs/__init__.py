@@ -20,6 +20,10 @@ _GAMES = {
     "snake": "envs.snake",
     "pong": "envs.pong",
     "racer": "envs.racer",
+    "acrobot": "envs.acrobot",
+    "mountaincar": "envs.mountaincar",
+    "mountaincar_continuous": "envs.mountaincar_continuous",
+    "pendulum": "envs.pendulum",
 }
 
 

@@ -18,6 +18,10 @@ GYM_IDS = {
     "snake": "neuroevo/Snake-v0",
     "pong": "neuroevo/Pong-v0",
     "racer": "neuroevo/Racer-v0",
+    "acrobot": "neuroevo/Acrobot-v1",
+    "mountaincar": "neuroevo/MountainCar-v0",
+    "mountaincar_continuous": "neuroevo/MountainCarContinuous-v0",
+    "pendulum": "neuroevo/Pendulum-v1",
 }
 
 
@@ -49,8 +53,9 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
                                                 np.array(spec.obs_high, np.float32), dtype=np.float32)
             if spec.discrete:
                 self.action_space = spaces.Discrete(spec.num_actions)
-            else:
-                self.action_space = spaces.Box(-1.0, 1.0, (spec.action_size,), dtype=np.float32)
+            else:  # in the game's physical units where it has them (Pendulum: torque in [-2, 2])
+                self._high = np.array(spec.action_high or (1.0,) * spec.action_size, np.float32)
+                self.action_space = spaces.Box(-self._high, self._high, (spec.action_size,), dtype=np.float32)
             self._state = np.zeros(spec.state_size, np.float64)
             self._rng = np.zeros(1, np.uint64)
             self._obs = np.zeros(spec.obs_size, np.float32)
@@ -74,7 +79,7 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
             if self.game.spec.discrete:
                 self._action[0] = int(action)
             else:
-                self._action[:] = np.clip(np.asarray(action, np.float64), -1.0, 1.0)
+                self._action[:] = np.clip(np.asarray(action, np.float64) / self._high, -1.0, 1.0)
             reward, terminated = self._k.step_one(self._state, self.game.params, self._action, self._rng)
             self._t += 1
             truncated = bool(self._t >= self.game.max_steps and not terminated)

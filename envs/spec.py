@@ -38,6 +38,11 @@ class EnvSpec:
         Bounds of every observation entry, as stated in the game's docstring.
     obs_names : tuple of str
         Name of every observation entry.
+    action_high : tuple of float or None
+        For a continuous game whose actions have physical units: the game
+        reads the network's ``a`` in [-1, 1] as ``a * action_high`` (its
+        Gymnasium action space is Box(-action_high, action_high)). None: the
+        actions are the [-1, 1] values themselves.
     """
 
     name: str
@@ -52,6 +57,7 @@ class EnvSpec:
     obs_low: tuple
     obs_high: tuple
     obs_names: tuple
+    action_high: tuple | None = None
 
     @property
     def num_outputs(self) -> int:

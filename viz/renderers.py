@@ -731,8 +731,127 @@ class ObservationRenderer(Renderer):
         return ""
 
 
+# -- classic control: line drawings of many agents at once --------------------------------------
+
+
+class _LineRenderer(Renderer):
+    """Agents drawn as lines and dots over a fixed scene: the dead fading, the living, the leader on top.
+
+    Subclasses give the world's box (``box``), draw the scene (:meth:`scene`) and
+    one agent (:meth:`agent`, given its colour and line width).
+    """
+
+    box = (-1.0, 1.0, -1.0, 1.0)
+
+    def __init__(self, env, single=False):
+        super().__init__(env, single)
+        x0, x1, y0, y1 = self.box
+        self.aspect = (x1 - x0) / (y1 - y0)
+
+    def scene(self, surf, M) -> None:
+        pass
+
+    def agent(self, surf, M, state, colour, width) -> None:
+        raise NotImplementedError
+
+    def draw(self, surf, rect, states, fade, leader, only_leader=False):
+        surf.fill(T.FIELD, rect)
+        M = _Map(rect, *self.box)
+        self.scene(surf, M)
+        dead, living = _order(fade, leader)
+        if only_leader:
+            dead, living = dead[:0], living[:0]
+        base = max(2, int(0.012 * min(rect.w, rect.h)))
+        for i in dead:
+            self.agent(surf, M, states[i], T.lerp(T.FIELD, T.lerp(T.AGENT, T.FIELD, 0.5), float(fade[i])), base)
+        for i in living:
+            self.agent(surf, M, states[i], T.lerp(T.AGENT, T.FIELD, 0.3), base)
+        if leader is not None:
+            self.agent(surf, M, states[leader], T.LEADER, int(base * 1.8))
+
+
+class PendulumRenderer(_LineRenderer):
+    """Pendulums on one pivot, upright at the top."""
+
+    action_names = ("torque",)
+    box = (-1.3, 1.3, -1.3, 1.3)
+
+    def scene(self, surf, M):
+        pygame.draw.circle(surf, T.GRID, (M.x(0.0), M.y(0.0)), 1.0 * M.s, 1)
+        pygame.draw.line(surf, T.GOOD, (M.x(0.0), M.y(1.05)), (M.x(0.0), M.y(1.25)), 2)
+
+    def agent(self, surf, M, state, colour, width):
+        from envs import pendulum as m
+        th = state[m.THETA]
+        tip = (M.x(math.sin(-th)), M.y(math.cos(th)))  # theta 0 upright, counter-clockwise positive
+        pygame.draw.line(surf, colour, (M.x(0.0), M.y(0.0)), tip, width)
+        pygame.draw.circle(surf, colour, tip, width * 1.6)
+
+    def info(self, state):
+        from envs import pendulum as m
+        up = math.degrees(float((state[m.THETA] + math.pi) % (2 * math.pi) - math.pi))
+        return f"angle from upright {up:+.0f} deg   speed {state[m.THETA_DOT]:+.2f} rad/s"
+
+
+class AcrobotRenderer(_LineRenderer):
+    """Two-link acrobots hanging from one joint; the goal line above."""
+
+    action_names = ("torque -1", "torque 0", "torque +1")
+    box = (-2.2, 2.2, -2.2, 2.2)
+
+    def scene(self, surf, M):
+        pygame.draw.line(surf, T.GOOD, (M.x(-2.1), M.y(1.0)), (M.x(2.1), M.y(1.0)), 2)
+        pygame.draw.circle(surf, T.EDGE, (M.x(0.0), M.y(0.0)), max(3, 0.05 * M.s))
+
+    def agent(self, surf, M, state, colour, width):
+        from envs import acrobot as m
+        t1, t2 = state[m.THETA1], state[m.THETA2]
+        p1 = (math.sin(t1), -math.cos(t1))
+        p2 = (p1[0] + math.sin(t1 + t2), p1[1] - math.cos(t1 + t2))
+        pts = [(M.x(0.0), M.y(0.0)), (M.x(p1[0]), M.y(p1[1])), (M.x(p2[0]), M.y(p2[1]))]
+        pygame.draw.lines(surf, colour, False, pts, width)
+        pygame.draw.circle(surf, colour, pts[2], width * 1.5)
+
+    def info(self, state):
+        from envs import acrobot as m
+        height = -math.cos(state[m.THETA1]) - math.cos(state[m.THETA2] + state[m.THETA1])
+        return f"tip height {height:+.2f} (goal > 1)"
+
+
+class MountainCarRenderer(_LineRenderer):
+    """Cars on the hill ``y = 0.45 sin(3x) + 0.55``; the flag at the goal."""
+
+    box = (-1.25, 0.65, -0.05, 1.15)
+
+    def __init__(self, env, single=False):
+        super().__init__(env, single)
+        self.action_names = ("left", "none", "right") if env.num_actions else ("force",)
+        self.goal = float(self.params[env.module.GOAL_POSITION])
+
+    @staticmethod
+    def height(x):
+        return 0.45 * np.sin(3 * x) + 0.55
+
+    def scene(self, surf, M):
+        xs = np.linspace(-1.2, 0.6, 120)
+        pygame.draw.lines(surf, T.EDGE, False, list(zip(M.x(xs), M.y(self.height(xs)))), 2)
+        fx, fy = M.x(self.goal), M.y(self.height(self.goal))
+        pygame.draw.line(surf, T.TEXT, (fx, fy), (fx, fy - 0.12 * M.s), 2)
+        pygame.draw.polygon(surf, T.GOOD, [(fx, fy - 0.12 * M.s), (fx + 0.06 * M.s, fy - 0.1 * M.s),
+                                           (fx, fy - 0.08 * M.s)])
+
+    def agent(self, surf, M, state, colour, width):
+        x = float(state[0])
+        pygame.draw.circle(surf, colour, (M.x(x), M.y(self.height(x)) - width * 1.5), width * 2.2)
+
+    def info(self, state):
+        return f"position {state[0]:+.3f}   velocity {state[1]:+.4f}"
+
+
 _RENDERERS = {"cartpole": CartPoleRenderer, "flappy": FlappyRenderer, "snake": SnakeRenderer,
-              "pong": PongRenderer, "racer": RacerRenderer}
+              "pong": PongRenderer, "racer": RacerRenderer, "pendulum": PendulumRenderer,
+              "acrobot": AcrobotRenderer, "mountaincar": MountainCarRenderer,
+              "mountaincar_continuous": MountainCarRenderer}
 
 
 def renderer_for(env, single: bool = False) -> Renderer:

@@ -1,0 +1,104 @@
+"""MountainCar-v0, identical to Gymnasium's ``MountainCarEnv``.
+
+Description
+    A car sits in a valley between two hills; its engine is too weak to drive
+    straight up the right hill to the flag, so it must rock back and forth to
+    build momentum (Moore, 1990). Constants, the update order, the clips and
+    the 200-step truncation are Gymnasium's MountainCar-v0; a parity test
+    replays random action sequences through both.
+
+Observation
+    =====  ==================  =====  =====
+    index  name                min    max
+    =====  ==================  =====  =====
+    0      position            -1.2   0.6
+    1      velocity            -0.07  0.07
+    =====  ==================  =====  =====
+
+Actions
+    Discrete(3): 0 accelerate left, 1 coast, 2 accelerate right.
+
+Reward
+    -1 for every step.
+
+Start state
+    Position uniform in [-0.6, -0.4], velocity 0.
+
+Episode end
+    Terminated when the position reaches ``goal_position`` with a velocity of
+    at least ``goal_velocity``; truncated after 200 steps.
+
+Solved
+    Mean return of at least -110 over 100 fresh episodes (Gymnasium's
+    ``reward_threshold`` for MountainCar-v0).
+
+Parameters
+    ``force`` 0.001, ``gravity`` 0.0025, ``max_speed`` 0.07,
+    ``goal_position`` 0.5, ``goal_velocity`` 0.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from envs import rng as _rng
+from envs.spec import EnvSpec, build_params
+
+POSITION, VELOCITY = 0, 1
+STATE_SIZE = 2
+MIN_POSITION, MAX_POSITION = -1.2, 0.6
+
+PARAM_NAMES = ("force", "gravity", "max_speed", "goal_position", "goal_velocity")
+PARAM_DEFAULTS = (0.001, 0.0025, 0.07, 0.5, 0.0)
+PARAM_RANGES = ((0.0001, 0.01), (0.0, 0.01), (0.01, 0.07), (0.0, 0.6), (0.0, 0.07))  # (low, high) of each
+FORCE, GRAVITY, MAX_SPEED, GOAL_POSITION, GOAL_VELOCITY = range(5)
+
+SPEC = EnvSpec(
+    name="mountaincar",
+    obs_size=2,
+    num_actions=3,
+    action_size=None,
+    max_steps=200,
+    dt=1.0 / 30.0,
+    solved_at=-110.0,
+    solved_over=100,
+    state_size=STATE_SIZE,
+    obs_low=(-1.2, -0.07),
+    obs_high=(0.6, 0.07),
+    obs_names=("position", "velocity"),
+)
+
+
+def default_params(**overrides) -> np.ndarray:
+    """Parameters as a float64 array; keyword arguments override the defaults by name."""
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
+
+
+@njit
+def reset(state, params, rng):
+    """Position uniform in [-0.6, -0.4], at rest."""
+    state[POSITION] = _rng.uniform(rng, -0.6, -0.4)
+    state[VELOCITY] = 0.0
+
+
+@njit
+def observe(state, params, obs):
+    """Write (position, velocity) into ``obs``."""
+    obs[0] = state[POSITION]
+    obs[1] = state[VELOCITY]
+
+
+@njit
+def step(state, params, action, rng):
+    """Push with action ``action[0]`` (0 left, 1 none, 2 right) for one step. Returns (reward, terminated)."""
+    position, velocity = state[POSITION], state[VELOCITY]
+    velocity += (action[0] - 1.0) * params[FORCE] + math.cos(3 * position) * (-params[GRAVITY])
+    velocity = min(max(velocity, -params[MAX_SPEED]), params[MAX_SPEED])
+    position += velocity
+    position = min(max(position, MIN_POSITION), MAX_POSITION)
+    if position == MIN_POSITION and velocity < 0:
+        velocity = 0.0
+    state[POSITION] = position
+    state[VELOCITY] = velocity
+    return -1.0, position >= params[GOAL_POSITION] and velocity >= params[GOAL_VELOCITY]

@@ -1,0 +1,113 @@
+"""MountainCarContinuous-v0, identical to Gymnasium's ``Continuous_MountainCarEnv``.
+
+Description
+    The mountain car with a continuous throttle: any force in [-1, 1], paid
+    for in reward, and a bonus for reaching the flag. As in Gymnasium, the
+    state is stored in float32 after every step. Constants, the update order,
+    the clips and the 999-step truncation are Gymnasium's
+    MountainCarContinuous-v0; a parity test replays random action sequences
+    through both.
+
+Observation
+    =====  ==================  =====  =====
+    index  name                min    max
+    =====  ==================  =====  =====
+    0      position            -1.2   0.6
+    1      velocity            -0.07  0.07
+    =====  ==================  =====  =====
+
+Actions
+    Box(1): the force, the network's tanh output in [-1, 1] (Gymnasium's own
+    action space Box(-1, 1)).
+
+Reward
+    ``-0.1 * force^2`` every step, plus 100 on reaching the goal.
+
+Start state
+    Position uniform in [-0.6, -0.4], velocity 0.
+
+Episode end
+    Terminated when the position reaches ``goal_position`` with a velocity of
+    at least ``goal_velocity``; truncated after 999 steps.
+
+Solved
+    Mean return of at least 90 over 100 fresh episodes (Gymnasium's
+    ``reward_threshold`` for MountainCarContinuous-v0).
+
+Parameters
+    ``power`` 0.0015, ``max_speed`` 0.07, ``goal_position`` 0.45,
+    ``goal_velocity`` 0.
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from envs import rng as _rng
+from envs.spec import EnvSpec, build_params
+
+POSITION, VELOCITY = 0, 1
+STATE_SIZE = 2
+MIN_POSITION, MAX_POSITION = -1.2, 0.6
+
+PARAM_NAMES = ("power", "max_speed", "goal_position", "goal_velocity")
+PARAM_DEFAULTS = (0.0015, 0.07, 0.45, 0.0)
+PARAM_RANGES = ((0.0001, 0.01), (0.01, 0.07), (0.0, 0.6), (0.0, 0.07))  # (low, high) of each, inclusive
+POWER, MAX_SPEED, GOAL_POSITION, GOAL_VELOCITY = range(4)
+
+SPEC = EnvSpec(
+    name="mountaincar_continuous",
+    obs_size=2,
+    num_actions=None,
+    action_size=1,
+    max_steps=999,
+    dt=1.0 / 30.0,
+    solved_at=90.0,
+    solved_over=100,
+    state_size=STATE_SIZE,
+    obs_low=(-1.2, -0.07),
+    obs_high=(0.6, 0.07),
+    obs_names=("position", "velocity"),
+)
+
+
+def default_params(**overrides) -> np.ndarray:
+    """Parameters as a float64 array; keyword arguments override the defaults by name."""
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
+
+
+@njit
+def reset(state, params, rng):
+    """Position uniform in [-0.6, -0.4], at rest."""
+    state[POSITION] = _rng.uniform(rng, -0.6, -0.4)
+    state[VELOCITY] = 0.0
+
+
+@njit
+def observe(state, params, obs):
+    """Write (position, velocity) into ``obs``."""
+    obs[0] = state[POSITION]
+    obs[1] = state[VELOCITY]
+
+
+@njit
+def step(state, params, action, rng):
+    """Push with force ``action[0]`` in [-1, 1] for one step. Returns (reward, terminated)."""
+    position, velocity = state[POSITION], state[VELOCITY]
+    force = min(max(action[0], -1.0), 1.0)
+    slope = 3.0 * position
+    if np.float32(position) == position:  # a stored float32 state: Gymnasium multiplies in float32 too
+        slope = np.float64(np.float32(slope))
+    velocity += force * params[POWER] - 0.0025 * math.cos(slope)
+    velocity = min(max(velocity, -params[MAX_SPEED]), params[MAX_SPEED])
+    position += velocity
+    position = min(max(position, MIN_POSITION), MAX_POSITION)
+    if position == MIN_POSITION and velocity < 0:
+        velocity = 0.0
+    terminated = position >= params[GOAL_POSITION] and velocity >= params[GOAL_VELOCITY]
+    reward = 100.0 if terminated else 0.0
+    reward -= action[0] ** 2 * 0.1
+    state[POSITION] = np.float32(position)  # Gymnasium keeps this state in float32
+    state[VELOCITY] = np.float32(velocity)
+    return reward, terminated
