@@ -33,7 +33,9 @@ def test_gymnasium_episode_matches_native_batch(name, game_envs):
     for _ in range(200):
         a = env.action_space.sample() if game.num_actions is None else int(rng.integers(game.num_actions))
         obs, reward, terminated, truncated, _ = env.step(a)
-        _, b_reward, b_done = batch.step(np.array([a]) if game.num_actions else np.array([a], np.float64))
+        # a continuous action in the game's units (Pendulum's torque) is a / action_high for the batch
+        high = np.array(game.spec.action_high or 1.0)
+        _, b_reward, b_done = batch.step(np.array([a]) if game.num_actions else np.array([a / high], np.float64))
         assert reward == b_reward[0]
         np.testing.assert_array_equal(obs, batch.obs[0])
         if terminated:
