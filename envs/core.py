@@ -1,11 +1,19 @@
-"""A game with its parameters (:class:`Env`) and many copies of it stepped together (:class:`BatchEnv`)."""
+"""The environment interface, a game with its parameters (:class:`Env`) and many copies stepped together.
+
+:class:`Environment` is what the evaluator, the viewer and the CLI accept:
+:class:`Env` (a Numba game, played by the fused kernels) and
+:class:`envs.gym_wrappers.GymEnv` (any Gymnasium environment, played step by
+step) both implement it, so no code asks an environment what it can do.
+"""
 
 from __future__ import annotations
 
 from types import ModuleType
+from typing import Protocol
 
 import numpy as np
 
+from envs.spec import EnvSpec
 from envs.specialise import specialise
 
 _BATCH_TEMPLATE = '''\
@@ -58,8 +66,86 @@ def step_one(state, params, action, rng):
 '''
 
 
+class Batch(Protocol):
+    """``n`` agents stepped together; an agent whose episode ended is frozen (reward 0, state kept)."""
+
+    n: int
+    states: np.ndarray   # (n, state_size): what a renderer draws
+    obs: np.ndarray      # (n, obs_size) float32: what each agent acts on next
+    done: np.ndarray     # (n,) bool
+    steps: np.ndarray    # (n,) int64
+    returns: np.ndarray  # (n,) float64
+
+    def reset(self) -> np.ndarray: ...
+    def step(self, actions) -> tuple: ...
+    def close(self) -> None: ...
+
+
+class Environment(Protocol):
+    """What every environment the evaluator, the viewer and the CLI accept provides.
+
+    ``spec`` describes it (:class:`envs.EnvSpec`); ``params`` is the float64
+    parameter array a Numba game's kernels read (None for others); ``fused``
+    says whether the fused Numba rollout plays it (``module`` then names the
+    game's reset/observe/step), else :meth:`play` does, step by step.
+    """
+
+    name: str
+    spec: EnvSpec
+    params: np.ndarray | None
+    max_steps: int
+    fused: bool
+
+    @property
+    def obs_size(self) -> int: ...
+    @property
+    def num_actions(self) -> int | None: ...
+    @property
+    def action_size(self) -> int | None: ...
+    @property
+    def num_outputs(self) -> int: ...
+    @property
+    def dt(self) -> float: ...
+    @property
+    def solved_at(self) -> float: ...
+
+    def batch(self, n: int, seed: int = 0, episodes=None) -> Batch: ...
+    def play(self, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple: ...
+
+
+def play(env: Environment, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple:
+    """Every genome plays ``episodes`` episodes through ``env.batch``, step by step.
+
+    The reference loop: the fused kernels compute the same for Numba games, and
+    it is how other environments are played. Only agents still playing think
+    (the forward pass runs over them alone) and are stepped.
+
+    Returns
+    -------
+    returns : ndarray of shape (P, E), float64
+    steps : ndarray of shape (P, E), int64
+    """
+    P = genomes.shape[0]
+    returns = np.zeros((P, episodes))
+    steps = np.zeros((P, episodes), dtype=np.int64)
+    for e in range(episodes):
+        batch = env.batch(P, seed=seed, episodes=np.full(P, e))
+        try:
+            obs, memory = batch.reset(), net.initial_state(P)
+            while not batch.done.all():
+                running = np.flatnonzero(~batch.done)
+                acts, memory[running] = net.step(genomes[running], obs[running], memory[running], env.num_actions)
+                actions = np.zeros((P,) + acts.shape[1:], acts.dtype)
+                actions[running] = acts
+                obs, _, _ = batch.step(actions)
+            returns[:, e], steps[:, e] = batch.returns, batch.steps
+        finally:
+            batch.close()
+    return returns, steps
+
+
 class Env:
-    """A game module bound to parameter values.
+    """A game module bound to parameter values; an :class:`Environment` played by the fused kernels.
 
     Attributes mirror the game's :class:`envs.spec.EnvSpec` (``obs_size``,
     ``num_actions``, ``action_size``, ``num_outputs``, ``max_steps``, ``dt``,
@@ -101,9 +187,15 @@ class Env:
         """The compiled batch kernels of this game (compiled or loaded from cache on first use)."""
         return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", game=self.module.__name__)
 
+    fused = True
+
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""
         return BatchEnv(self, n, seed, episodes)
+
+    def play(self, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple:
+        """Step-by-step play through :meth:`batch` (:func:`play`); the fused rollout gives the same, faster."""
+        return play(self, net, genomes, episodes, seed)
 
 
 class BatchEnv:
@@ -187,3 +279,6 @@ class BatchEnv:
                            self.done, self.steps, self.obs, self.rewards)
         self.returns += self.rewards
         return self.obs.copy(), self.rewards.copy(), self.done.copy()
+
+    def close(self) -> None:
+        """Nothing to release (the Gymnasium batch closes its environments)."""

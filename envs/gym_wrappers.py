@@ -10,7 +10,16 @@
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
+
+from envs.core import play
+from envs.spec import EnvSpec
+
+# What draws a game's state for Gymnasium's rgb_array mode: a function (env, state row) -> image,
+# named as "module:function" and imported only when a frame is asked for (the viewer provides it).
+RENDERER = "viz.renderers:render_rgb"
 
 GYM_IDS = {
     "cartpole": "neuroevo/CartPole-v1",
@@ -88,20 +97,23 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
         def render(self):
             if self.render_mode != "rgb_array":
                 return None
-            from viz.renderers import render_rgb
-            return render_rgb(self.game, self._state)
+            module, function = RENDERER.split(":")  # the viewer's renderers draw; envs does not import them
+            return getattr(importlib.import_module(module), function)(self.game, self._state)
 
     return NeuroevoEnv()
 
 
 class GymEnv:
-    """A Gymnasium environment played by genomes, one vector env per episode.
+    """Any Gymnasium environment as an :class:`envs.Environment`, played step by step.
 
-    Has the attributes of :class:`envs.Env` that the evaluation reads
-    (``obs_size``, ``num_actions``, ``action_size``, ``num_outputs``,
-    ``max_steps``, ``solved_at``) and a :meth:`rollout` that
-    :func:`evo.evaluate` calls instead of the fused kernel.
+    ``spec`` is built from its spaces (observation bounds, action counts),
+    its ``max_episode_steps`` and ``reward_threshold``; :meth:`batch` plays
+    ``n`` copies of it, each seeded by ``(seed, episode)``, stepping only the
+    agents still playing, and :meth:`play` runs whole episodes through it.
     """
+
+    fused = False
+    params = None
 
     def __init__(self, gym_id: str, max_steps: int | None = None, **kwargs):
         try:
@@ -121,52 +133,95 @@ class GymEnv:
         obs_space, act_space = probe.observation_space, probe.action_space
         if not isinstance(obs_space, spaces.Box):
             raise ValueError(f"{gym_id}: only Box observation spaces are supported, got {obs_space}")
-        self.obs_size = int(np.prod(obs_space.shape))
+        obs_size = int(np.prod(obs_space.shape))
         if isinstance(act_space, spaces.Discrete):
-            self.num_actions, self.action_size = int(act_space.n), None
+            num_actions, action_size = int(act_space.n), None
         elif isinstance(act_space, spaces.Box) and len(act_space.shape) == 1:
-            self.num_actions, self.action_size = None, int(act_space.shape[0])
+            num_actions, action_size = None, int(act_space.shape[0])
             self._low = np.where(np.isfinite(act_space.low), act_space.low, -1.0)
             self._high = np.where(np.isfinite(act_space.high), act_space.high, 1.0)
         else:
             raise ValueError(f"{gym_id}: only Discrete or 1-d Box action spaces are supported, got {act_space}")
-        self.num_outputs = self.num_actions or self.action_size
         spec = probe.spec
         self.max_steps = int(max_steps or (spec.max_episode_steps if spec and spec.max_episode_steps else 1000))
         threshold = spec.reward_threshold if spec is not None else None
-        self.solved_at = float(threshold) if threshold is not None else float("inf")
-        self.dt = 1.0 / probe.metadata.get("render_fps", 30)
+        self.spec = EnvSpec(
+            name=self.name, obs_size=obs_size, num_actions=num_actions, action_size=action_size,
+            max_steps=self.max_steps, dt=1.0 / probe.metadata.get("render_fps", 30),
+            solved_at=float(threshold) if threshold is not None else float("inf"), solved_over=100,
+            state_size=obs_size, obs_low=tuple(obs_space.low.ravel().astype(float)),
+            obs_high=tuple(obs_space.high.ravel().astype(float)),
+            obs_names=tuple(f"obs {i}" for i in range(obs_size)))
         probe.close()
+
+    obs_size = property(lambda self: self.spec.obs_size)
+    num_actions = property(lambda self: self.spec.num_actions)
+    action_size = property(lambda self: self.spec.action_size)
+    num_outputs = property(lambda self: self.spec.num_outputs)
+    dt = property(lambda self: self.spec.dt)
+    solved_at = property(lambda self: self.spec.solved_at)
 
     def __repr__(self) -> str:
         return f"envs.make({self.name!r})"
 
-    def rollout(self, net, genomes, episodes: int, seed: int):
-        """Play every genome for ``episodes`` episodes (episode ``e`` seeded alike for all genomes)."""
+    def batch(self, n: int, seed: int = 0, episodes=None) -> "GymBatch":
+        """``n`` copies stepped together; agent ``i`` plays episode ``episodes[i]`` (default 0)."""
+        return GymBatch(self, n, seed, episodes)
+
+    def play(self, net, genomes, episodes: int, seed: int) -> tuple:
+        """Every genome plays ``episodes`` episodes (:func:`envs.core.play`): (returns, steps) of shape (P, E)."""
+        return play(self, net, genomes, episodes, seed)
+
+    def to_gym_action(self, actions: np.ndarray) -> np.ndarray:
+        """Network actions (indices, or values in [-1, 1]) in the environment's own action space."""
+        if self.num_actions is not None:
+            return actions
+        return self._low + (np.asarray(actions) + 1.0) * 0.5 * (self._high - self._low)
+
+
+class GymBatch:
+    """``n`` copies of a Gymnasium environment, the :class:`envs.core.Batch` of :class:`GymEnv`.
+
+    Agent ``i``'s environment is reset with the seed of ``(seed, episodes[i])``,
+    so every genome meets the same episode. An agent whose episode ended is not
+    stepped again (no Gymnasium autoreset, no wasted steps): its reward is 0 and
+    ``states`` keeps its last observation.
+    """
+
+    def __init__(self, env: GymEnv, n: int, seed: int = 0, episodes=None):
         import gymnasium
 
-        from evo.evaluate import Rollout
+        self.env, self.n = env, int(n)
+        episodes = np.zeros(self.n, np.int64) if episodes is None else np.asarray(episodes).reshape(self.n)
+        self.seeds = [int(np.random.SeedSequence([int(seed), int(e)]).generate_state(1)[0]) for e in episodes]
+        self.envs = [gymnasium.make(env.gym_id, **env.kwargs) for _ in range(self.n)]
+        self.states = np.zeros((self.n, env.obs_size))
+        self.obs = np.zeros((self.n, env.obs_size), np.float32)
+        self.done = np.zeros(self.n, bool)
+        self.steps = np.zeros(self.n, np.int64)
+        self.returns = np.zeros(self.n)
 
-        P = genomes.shape[0]
-        returns = np.zeros((P, episodes))
-        steps = np.zeros((P, episodes), dtype=np.int64)
-        vec = gymnasium.make_vec(self.gym_id, num_envs=P, vectorization_mode="sync", **self.kwargs)
-        try:
-            for e in range(episodes):
-                episode_seed = int(np.random.SeedSequence([seed, e]).generate_state(1)[0])
-                obs, _ = vec.reset(seed=[episode_seed] * P)
-                done = np.zeros(P, dtype=bool)
-                for _ in range(self.max_steps):
-                    actions = net.act(genomes, obs.reshape(P, -1).astype(np.float32), self.num_actions)
-                    if self.num_actions is None:
-                        actions = self._low + (actions + 1.0) * 0.5 * (self._high - self._low)
-                    obs, reward, terminated, truncated, _ = vec.step(actions)
-                    running = ~done
-                    returns[running, e] += reward[running]
-                    steps[running, e] += 1
-                    done |= terminated | truncated
-                    if done.all():
-                        break
-        finally:
-            vec.close()
-        return Rollout(returns, steps)
+    def reset(self) -> np.ndarray:
+        for i, (e, s) in enumerate(zip(self.envs, self.seeds)):
+            obs, _ = e.reset(seed=s)
+            self.obs[i] = np.asarray(obs, np.float32).ravel()
+        self.states[:] = self.obs
+        self.done[:], self.steps[:], self.returns[:] = False, 0, 0.0
+        return self.obs.copy()
+
+    def step(self, actions):
+        actions = self.env.to_gym_action(np.asarray(actions))
+        rewards = np.zeros(self.n)
+        for i in np.flatnonzero(~self.done):
+            obs, reward, terminated, truncated, _ = self.envs[i].step(actions[i])
+            rewards[i] = reward
+            self.steps[i] += 1
+            self.obs[i] = np.asarray(obs, np.float32).ravel()
+            self.done[i] = terminated or truncated or self.steps[i] >= self.env.max_steps
+        self.returns += rewards
+        self.states[:] = self.obs
+        return self.obs.copy(), rewards, self.done.copy()
+
+    def close(self) -> None:
+        for e in self.envs:
+            e.close()

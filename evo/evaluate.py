@@ -151,8 +151,8 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, backend: str
         return distributed.rollout(env, net, _check(env, net, genomes, episodes, seed), int(episodes), int(seed),
                                    address=address or None)
     # -- end backend --
-    if hasattr(env, "rollout"):  # Gymnasium-backed environments bring their own loop
-        return env.rollout(net, _check(env, net, genomes, episodes, seed), int(episodes), int(seed))
+    if not env.fused:  # played step by step (a Gymnasium environment)
+        return Rollout(*env.play(net, _check(env, net, genomes, episodes, seed), int(episodes), int(seed)))
     genomes = _check(env, net, genomes, episodes, seed)
     P, E = genomes.shape[0], int(episodes)
     returns = np.zeros((P, E), dtype=np.float64)

@@ -115,57 +115,6 @@ def one_thread():
         numba.set_num_threads(n)
 
 
-class GymBatch:
-    """The :class:`envs.BatchEnv` interface over a Gymnasium vector environment (``gym:<id>`` games).
-
-    Seeds, action scaling and bookkeeping follow ``GymEnv.rollout`` for
-    episode 0, so the returns equal the fused ones. ``states`` holds each
-    agent's latest observation (frozen once it is done).
-    """
-
-    def __init__(self, env, n: int, seed: int = 0):
-        import gymnasium
-
-        self.env, self.n = env, int(n)
-        self.vec = gymnasium.make_vec(env.gym_id, num_envs=self.n, vectorization_mode="sync", **env.kwargs)
-        self.seed = int(np.random.SeedSequence([int(seed), 0]).generate_state(1)[0])
-        self.states = np.zeros((self.n, env.obs_size))
-        self.done = np.zeros(self.n, bool)
-        self.steps = np.zeros(self.n, np.int64)
-        self.returns = np.zeros(self.n)
-        self.obs = np.zeros((self.n, env.obs_size), np.float32)
-
-    def reset(self) -> np.ndarray:
-        obs, _ = self.vec.reset(seed=[self.seed] * self.n)
-        self.obs = obs.reshape(self.n, -1).astype(np.float32)
-        self.states[:] = self.obs
-        self.done[:], self.steps[:], self.returns[:] = False, 0, 0.0
-        return self.obs.copy()
-
-    def step(self, actions):
-        env = self.env
-        if env.num_actions is None:
-            actions = env._low + (np.asarray(actions) + 1.0) * 0.5 * (env._high - env._low)
-        obs, reward, terminated, truncated, _ = self.vec.step(actions)
-        running = ~self.done
-        self.returns[running] += reward[running]
-        self.steps[running] += 1
-        obs = obs.reshape(self.n, -1).astype(np.float32)
-        self.obs[running] = obs[running]
-        self.states[running] = obs[running]
-        rewards = np.where(running, reward, 0.0)
-        self.done |= running & (terminated | truncated | (self.steps >= env.max_steps))
-        return self.obs.copy(), rewards, self.done.copy()
-
-    def close(self) -> None:
-        self.vec.close()
-
-
-def make_batch(env, n: int, seed: int):
-    """Agents stepped together: ``env.batch`` for native games, :class:`GymBatch` for ``gym:<id>``."""
-    return env.batch(n, seed=seed) if hasattr(env, "batch") else GymBatch(env, n, seed)
-
-
 class Episode:
     """Genomes playing one episode step by step, as the fused evaluation plays its episode 0.
 
@@ -186,7 +135,7 @@ class Episode:
         self.env, self.net = env, net
         self.genomes = np.array(genomes, dtype=np.float32)  # a copy: the GA replaces its population
         self.n = len(self.genomes)
-        self.batch = make_batch(env, self.n, seed)
+        self.batch = env.batch(self.n, seed=seed)
         self.obs = self.batch.reset()
         self.memory = net.initial_state(self.n)  # a recurrent network's hidden state, empty for an MLP
         self.t = 0
@@ -241,8 +190,7 @@ class Episode:
         return int(self.actions[self.leader])
 
     def close(self) -> None:
-        if hasattr(self.batch, "close"):
-            self.batch.close()
+        self.batch.close()
 
 
 # -- the window -------------------------------------------------------------------------------
@@ -294,7 +242,7 @@ class Viewer:
             pygame.K_h: self.toggle_help, pygame.K_n: self.toggle_net, pygame.K_b: self.toggle_best,
             pygame.K_s: self.screenshot_key,
         }
-        inputs = getattr(getattr(env, "spec", None), "obs_names", None) or getattr(self.renderer, "names", ())
+        inputs = env.spec.obs_names
         self.network = NetworkPanel(inputs, self.renderer.action_names)
 
     # -- loop ------------------------------------------------------------------
@@ -577,7 +525,7 @@ class Watch(Viewer):
     def threads(self):
         """All threads for the fused kernel; one for a Gymnasium game, which steps in Python with one
         small forward pass per step."""
-        return one_thread() if hasattr(self.env, "rollout") else nullcontext()
+        return nullcontext() if self.env.fused else one_thread()
 
     def after_generation(self, row) -> None:
         run, d = self.evo, self.rundir

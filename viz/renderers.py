@@ -99,7 +99,7 @@ class Renderer:
     def __init__(self, env, single: bool = False):
         self.env = env
         self.single = single
-        self.params = getattr(env, "params", None)
+        self.params = env.params
         self._sprites: dict = {}
         self._scale = None
 
@@ -692,14 +692,12 @@ class ObservationRenderer(Renderer):
 
     def __init__(self, env, single=False):
         super().__init__(env, single)
-        n = int(env.obs_size)
-        spec = getattr(env, "spec", None)
-        names = getattr(spec, "obs_names", None)
-        self.names = tuple(names) if names and len(names) == n else tuple(f"obs {k}" for k in range(n))
-        high = np.abs(np.asarray(getattr(spec, "obs_high", [np.inf] * n), dtype=float))
-        low = np.abs(np.asarray(getattr(spec, "obs_low", [np.inf] * n), dtype=float))
+        spec = env.spec
+        self.names = tuple(spec.obs_names)
+        high = np.abs(np.asarray(spec.obs_high, dtype=float))
+        low = np.abs(np.asarray(spec.obs_low, dtype=float))
         self.bound = np.where(np.isfinite(high) & np.isfinite(low), np.maximum(high, low), 0.0)
-        self.seen = np.full(n, 1e-6)
+        self.seen = np.full(spec.obs_size, 1e-6)
         self.action_names = ()
 
     def draw(self, surf, rect, states, fade, leader, only_leader=False):
@@ -859,9 +857,7 @@ def renderer_for(env, single: bool = False) -> Renderer:
 
     ``single``: it will draw one agent (the snake renderer then shows one board).
     """
-    cls = _RENDERERS.get(getattr(env, "name", None), ObservationRenderer)
-    if cls is not ObservationRenderer and getattr(env, "params", None) is None:
-        cls = ObservationRenderer
+    cls = _RENDERERS.get(env.name, ObservationRenderer) if env.fused else ObservationRenderer
     return cls(env, single)
 
 
