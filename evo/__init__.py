@@ -14,7 +14,7 @@ _NAMES = {
     "evaluate": "evo.evaluate", "rollout": "evo.evaluate", "Rollout": "evo.evaluate",
     "evolve": "evo.run",
 }
-_MODULES = ("selection", "crossover", "mutation")
+_MODULES = ("selection", "crossover", "mutation", "strategies", "shaping")
 
 __all__ = [*_MODULES, *_NAMES]
 
