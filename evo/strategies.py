@@ -166,18 +166,15 @@ class _Strategy:
         raise NotImplementedError
 
 
-def _hansen_weights(mu: int) -> np.ndarray:
-    w = math.log((2 * mu + 1) / 2) - np.log(np.arange(1, mu + 1))
-    return w / w.sum()
-
-
 class CMAES(_Strategy):
     """(mu/mu_w, lambda)-CMA-ES: cumulative step-size adaptation, rank-one and rank-mu updates.
 
     Written from Hansen, "The CMA Evolution Strategy: A Tutorial" (2016,
     arXiv:1604.00772), with its default population ``4 + floor(3 ln G)``,
-    positive recombination weights ``ln((lambda + 1) / 2) - ln i`` for the
-    best half, and its learning rates. ``restarts > 0`` turns on IPOP (Auger and
+    recombination weights ``ln((lambda + 1) / 2) - ln i`` for the best half,
+    its learning rates, and its active covariance update: the worse half of
+    the samples gets the tutorial's negative weights, which shrinks the
+    covariance along directions that failed. ``restarts > 0`` turns on IPOP (Auger and
     Hansen, 2005): when the search stalls (its step size collapses, its
     covariance degenerates or its best fitness stops changing for a while), it
     restarts from a fresh point near the initial mean with twice the
@@ -229,17 +226,30 @@ class CMAES(_Strategy):
     def _restored(self) -> None:
         n, lam = self.num_params, self.lam
         self.mu = lam // 2
-        self.weights = _hansen_weights(self.mu)
-        mueff = self.mueff = 1.0 / np.sum(self.weights**2)
+        raw = math.log((lam + 1) / 2) - np.log(np.arange(1, lam + 1))  # positive for the best half
+        pos, neg = raw[raw > 0], raw[raw < 0]
+        mueff = self.mueff = pos.sum() ** 2 / np.sum(pos**2)
+        self.weights = pos / pos.sum()  # recombination of the mean: the best mu, positive weights
         self.cc = (4 + mueff / n) / (n + 4 + 2 * mueff / n)
         self.cs = (mueff + 2) / (n + mueff + 5)
         self.c1 = 2 / ((n + 1.3) ** 2 + mueff)
         self.cmu = min(1 - self.c1, 2 * (mueff - 2 + 1 / mueff) / ((n + 2) ** 2 + mueff))
         self.damps = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (n + 1)) - 1) + self.cs
         self.chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
+        self._active_weights(raw, pos, neg)
         self._decompose()
 
+    def _active_weights(self, raw, pos, neg) -> None:
+        """The covariance weights of the tutorial's active CMA-ES: the worse half gets negative weights."""
+        n, mueff = self.num_params, self.mueff
+        mueff_neg = neg.sum() ** 2 / np.sum(neg**2) if len(neg) else 0.0
+        scale = min(1 + self.c1 / self.cmu, 1 + 2 * mueff_neg / (mueff + 2),
+                    (1 - self.c1 - self.cmu) / (n * self.cmu))
+        self.cov_weights = np.where(raw >= 0, raw / pos.sum(), scale * raw / -neg.sum() if len(neg) else 0.0)
+
     def _decompose(self) -> None:
+        if not np.isfinite(self.C).all():
+            return  # _check_stall starts afresh
         self.C = np.triu(self.C) + np.triu(self.C, 1).T  # exactly symmetric
         d2, self.B = np.linalg.eigh(self.C)
         self.D = np.sqrt(np.maximum(d2, 1e-300))
@@ -250,8 +260,9 @@ class CMAES(_Strategy):
 
     def _update(self, x, fitness) -> None:
         n = self.num_params
-        order = np.argsort(-fitness, kind="stable")[:self.mu]
-        y = (x[order] - self.mean) / self.sigma
+        order = np.argsort(-fitness, kind="stable")
+        y_all = (x[order] - self.mean) / self.sigma
+        y = y_all[:self.mu]
         ymean = self.weights @ y
         self.mean = self.mean + self.sigma * ymean
         inv_sqrt_c_y = self.B @ ((self.B.T @ ymean) / self.D)
@@ -260,15 +271,27 @@ class CMAES(_Strategy):
         g = self.generation + 1
         hsig = ps_norm / math.sqrt(1 - (1 - self.cs) ** (2 * g)) / self.chi_n < 1.4 + 2 / (n + 1)
         self.pc = (1 - self.cc) * self.pc + hsig * math.sqrt(self.cc * (2 - self.cc) * self.mueff) * ymean
-        rank_mu = (y * self.weights[:, None]).T @ y
-        self.C = ((1 - self.c1 - self.cmu) * self.C
-                  + self.c1 * (np.outer(self.pc, self.pc) + (1 - hsig) * self.cc * (2 - self.cc) * self.C)
-                  + self.cmu * rank_mu)
+        w = self.cov_weights.copy()
+        worse = w < 0  # a negative weight acts on the step's Mahalanobis-normalised length
+        if worse.any():
+            z = (y_all[worse] @ self.B) / self.D
+            w[worse] *= n / np.maximum(np.sum(z**2, axis=1), 1e-300)
+        rank_mu = (y_all * w[:, None]).T @ y_all
+        delta = (1 - hsig) * self.cc * (2 - self.cc)
+        self.C = ((1 + self.c1 * delta - self.c1 - self.cmu * self.cov_weights.sum()) * self.C
+                  + self.c1 * np.outer(self.pc, self.pc) + self.cmu * rank_mu)
         self.sigma *= math.exp(min(1.0, (self.cs / self.damps) * (ps_norm / self.chi_n - 1)))
         self._decompose()
         self._check_stall(fitness)
 
     def _check_stall(self, fitness) -> None:
+        if not (np.isfinite(self.C).all() and np.isfinite(self.mean).all() and 1e-300 < self.sigma < 1e300):
+            # numerically exhausted (the search has collapsed far below any useful scale): start the
+            # distribution afresh around the last finite mean
+            if not np.isfinite(self.mean).all():
+                self.mean = self.mean0.copy()
+            self._start(self.lam)
+            return
         best = float(np.max(fitness))
         if not math.isfinite(self.best_recent) or best > self.best_recent + 1e-12 * max(1.0, abs(self.best_recent)):
             self.best_recent, self.stall = best, 0

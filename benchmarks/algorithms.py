@@ -1,0 +1,203 @@
+"""Search algorithms against each other and against the ``cma`` package, on test functions and on tasks.
+
+Part ``functions`` (a correctness check): function evaluations to reach
+f < 1e-8 on the 10-d sphere, ellipsoid (condition 1e6) and Rosenbrock from
+mean 3 (Rosenbrock: 0) with sigma 0.5, median of ``--seeds`` seeds, for our
+:class:`evo.strategies.CMAES` and the ``cma`` package's CMA-ES at the same
+population, and for our other strategies. Target: ours needs no more
+evaluations than ``cma``.
+
+Part ``tasks``: each method plays the task with the same network (16 tanh
+units), 2 episodes per genome and generation, and neuroevo's validation and
+test rules (solved = the champion's mean over 1000 test episodes reaches the
+target); reported per method, median over seeds: training environment steps
+to solve (``-`` when not solved within the budget) and the champion's test
+score at the end. The ``cma`` package's CMA-ES is wrapped as an ask/tell
+algorithm and run under exactly the same rules.
+
+    python benchmarks/algorithms.py [--parts functions,tasks] [--seeds 5] [--tasks acrobot,pendulum]
+
+Needs the ``bench`` extra (``cma``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import statistics
+import time
+
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+import numpy as np  # noqa: E402
+
+from evo import strategies  # noqa: E402
+
+
+def sphere(x):
+    return np.sum(x**2, axis=-1)
+
+
+def ellipsoid(x):
+    n = x.shape[-1]
+    return np.sum(1e6 ** (np.arange(n) / (n - 1)) * x**2, axis=-1)
+
+
+def rosenbrock(x):
+    return np.sum(100 * (x[..., 1:] - x[..., :-1] ** 2) ** 2 + (1 - x[..., :-1]) ** 2, axis=-1)
+
+
+FUNCTIONS = {"sphere": (sphere, 3.0), "ellipsoid": (ellipsoid, 3.0), "rosenbrock": (rosenbrock, 0.0)}
+
+
+def ours(name, fn, x0, seed, pop, cap=60_000):
+    es = strategies.make(name, 10, pop_size=pop if name in ("cmaes", "sep_cmaes") else None, seed=seed,
+                         mean=np.full(10, x0), **({"sigma": 0.5} if name in ("cmaes", "sep_cmaes", "snes") else {}))
+    evals = 0
+    while evals < cap:
+        x = es.ask().astype(np.float64)
+        f = fn(x)
+        evals += len(x)
+        es.tell(-f)
+        if f.min() < 1e-8:
+            return evals, float(f.min())
+    return None, -es.best_fitness
+
+
+def reference(fn, x0, seed, pop, cap=60_000):
+    import cma
+    es = cma.CMAEvolutionStrategy(np.full(10, x0), 0.5, {"popsize": pop, "seed": seed + 1, "verbose": -9,
+                                                         "ftarget": 1e-8, "maxfevals": cap, "tolfun": 0,
+                                                         "tolx": 0, "tolfunhist": 0})
+    best = math.inf
+    while not es.stop():
+        x = np.array(es.ask())
+        f = fn(x)
+        best = min(best, float(f.min()))
+        es.tell(list(x), list(f))
+        if best < 1e-8:
+            return es.countevals, best
+    return None, best
+
+
+def functions(seeds: int) -> None:
+    pop = strategies.default_pop_size(10)
+    print(f"== functions: evaluations to f < 1e-8, 10-d, population {pop} for both CMA-ES, median of {seeds} seeds ==")
+    print(f"{'function':>12} {'cma package':>12} {'ours CMAES':>11} {'ratio':>6}  "
+          + "  ".join(f"{n:>10}" for n in ("sep_cmaes", "snes", "openai_es", "pgpe")))
+    worst = 0.0
+    for fname, (fn, x0) in FUNCTIONS.items():
+        ref = [reference(fn, x0, s, pop)[0] for s in range(seeds)]
+        mine = [ours("cmaes", fn, x0, s, pop)[0] for s in range(seeds)]
+        others = []
+        for name in ("sep_cmaes", "snes", "openai_es", "pgpe"):
+            runs = [ours(name, fn, x0, s, pop) for s in range(seeds)]
+            reached = [e for e, _ in runs if e is not None]
+            others.append(f"{statistics.median(reached):>10.0f}" if len(reached) * 2 > seeds
+                          else f"{'best ' + format(statistics.median(b for _, b in runs), '.1e'):>10}")
+        r, m = _median(ref), _median(mine)
+        ratio = m / r if r and m else math.inf
+        worst = max(worst, ratio)
+        print(f"{fname:>12} {r or '-':>12} {m or '-':>11} {ratio:>6.2f}  " + "  ".join(others))
+    print(f"target: ours needs no more evaluations than cma (ratio <= 1): worst {worst:.2f} "
+          f"[{'met' if worst <= 1.0 else 'NOT met'}]")
+
+
+def _median(values):
+    reached = [v for v in values if v is not None]
+    return statistics.median(reached) if len(reached) * 2 > len(values) else None
+
+
+# -- tasks ------------------------------------------------------------------------------------------
+
+TASKS = {  # name: (budget of training steps, population of the strategies)
+    "acrobot": (1_000_000, 32),
+    "pendulum": (2_000_000, 32),
+    "mountaincar_continuous": (2_000_000, 32),
+}
+METHODS = ("ga", "truncation_ga", "cmaes", "sep_cmaes", "snes", "openai_es", "pgpe", "cma package")
+
+
+class CmaPackage:
+    """The ``cma`` package's CMA-ES behind the ask/tell surface that a run drives (fitness maximised)."""
+
+    def __init__(self, num_params, pop_size, seed):
+        import cma
+        self.es = cma.CMAEvolutionStrategy(np.zeros(num_params), 0.5, {"popsize": pop_size, "seed": seed + 1,
+                                                                      "verbose": -9})
+        self.generation, self.best_fitness, self.best_genome, self._x = 0, -math.inf, None, None
+
+    def ask(self):
+        if self._x is None:
+            self._x = np.array(self.es.ask())
+        return self._x.astype(np.float32)
+
+    def tell(self, fitness):
+        f = np.where(np.isnan(fitness), -np.inf, fitness)
+        if f.max() > self.best_fitness:
+            self.best_fitness, self.best_genome = float(f.max()), self._x[int(np.argmax(f))].astype(np.float32)
+        self.es.tell(list(self._x), list(np.where(np.isfinite(f), -f, 1e300)))
+        self.generation += 1
+        self._x = None
+
+
+def task_run(task, method, seed):
+    from evo.config import RunConfig, default_config
+    from evo.run import Evolution
+
+    budget, pop = TASKS[task]
+    settings = {"hidden": [16], "episodes": 2, "generations": 100_000, "seed": seed}
+    if method not in ("ga", "truncation_ga"):
+        settings["pop_size"] = pop
+        settings["algorithm"] = "cmaes" if method == "cma package" else method
+    else:
+        settings["algorithm"] = method
+    run = Evolution(RunConfig.from_dict(settings, base=default_config(task)))
+    if method == "cma package":
+        run.algorithm = CmaPackage(run.net.num_params, pop, seed)
+    steps = 0
+    while not run.finished and steps < budget:
+        steps += run.step()["env_steps"]
+    test = run.champion_test
+    if test is None and run.champion is not None:  # not tested yet: test it now, as a run's end would
+        from evo.evaluate import rollout
+        from evo.run import held_out_seed
+        test = float(rollout(run.env, run.net, run.champion[None], run.config.test_episodes,
+                             held_out_seed(seed)).fitness[0])
+    return (steps if run.solved else None), test
+
+
+def tasks(seeds: int, names) -> None:
+    for task in names:
+        budget, pop = TASKS[task]
+        import envs
+        target = envs.make(task).solved_at
+        print(f"\n== {task}: target {target:g} on 1000 test episodes, budget {budget:.0e} training steps, "
+              f"{seeds} seeds; strategies at population {pop}, the GAs at the game's preset ==")
+        print(f"{'method':>14} {'steps to solve (median)':>24} {'solved':>7} {'test score (median)':>20} {'s':>6}")
+        for method in METHODS:
+            t = time.perf_counter()
+            runs = [task_run(task, method, s) for s in range(seeds)]
+            solved = [st for st, _ in runs if st is not None]
+            med = _median([st for st, _ in runs])
+            print(f"{method:>14} {format(med, '.3g') if med else '-':>24} {len(solved):>4}/{seeds} "
+                  f"{statistics.median(ts for _, ts in runs):>20.4g} {time.perf_counter() - t:>6.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parts", default="functions,tasks")
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--tasks", default=",".join(TASKS))
+    args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} at start")
+    if "functions" in args.parts:
+        functions(args.seeds)
+    if "tasks" in args.parts:
+        tasks(args.seeds, [t for t in args.tasks.split(",") if t])
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+
+if __name__ == "__main__":
+    main()
