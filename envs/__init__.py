@@ -24,6 +24,11 @@ _GAMES = {
     "mountaincar": "envs.mountaincar",
     "mountaincar_continuous": "envs.mountaincar_continuous",
     "pendulum": "envs.pendulum",
+    "xor": "envs.xor",
+    "circles": "envs.circles",
+    "spirals": "envs.spirals",
+    "blobs": "envs.blobs",
+    "iris": "envs.iris",
 }
 
 

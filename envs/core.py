@@ -111,6 +111,7 @@ class Environment(Protocol):
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> Batch: ...
     def play(self, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple: ...
+    def held_out(self) -> "Environment": ...
 
 
 def play(env: Environment, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple:
@@ -188,6 +189,13 @@ class Env:
         return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", game=self.module.__name__)
 
     fused = True
+
+    def held_out(self) -> "Env":
+        """The game as a run's test episodes play it: with the spec's ``test_params`` (a held-out data split)."""
+        if not self.spec.test_params:
+            return self
+        options = {**self.options, **dict(self.spec.test_params)}
+        return Env(self.module, self.module.default_params(**options), self.max_steps, options)
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""

@@ -164,6 +164,10 @@ class GymEnv:
     def __repr__(self) -> str:
         return f"envs.make({self.name!r})"
 
+    def held_out(self) -> "GymEnv":
+        """Test episodes play the same environment (Gymnasium has no held-out split)."""
+        return self
+
     def batch(self, n: int, seed: int = 0, episodes=None) -> "GymBatch":
         """``n`` copies stepped together; agent ``i`` plays episode ``episodes[i]`` (default 0)."""
         return GymBatch(self, n, seed, episodes)

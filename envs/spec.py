@@ -43,6 +43,10 @@ class EnvSpec:
         reads the network's ``a`` in [-1, 1] as ``a * action_high`` (its
         Gymnasium action space is Box(-action_high, action_high)). None: the
         actions are the [-1, 1] values themselves.
+    test_params : tuple of (str, float)
+        Parameters a run's test episodes (and ``neuroevo eval``) play with,
+        e.g. ``(("split", 1.0),)`` for a held-out split of the data
+        (:meth:`envs.Env.held_out`).
     """
 
     name: str
@@ -58,6 +62,7 @@ class EnvSpec:
     obs_high: tuple
     obs_names: tuple
     action_high: tuple | None = None
+    test_params: tuple = ()
 
     @property
     def num_outputs(self) -> int:

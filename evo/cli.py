@@ -413,7 +413,7 @@ def cmd_eval(args) -> int:
         seed = c.held_out_seed if args.seed is None else args.seed
         if not 0 <= seed <= 2**64 - 1:
             raise ValueError("--seed must be in 0..2**64-1")
-    r = rollout(c.env, c.net, c.genome[None], episodes, seed)
+    r = rollout(c.env.held_out(), c.net, c.genome[None], episodes, seed)  # a data set's held-out split
     returns = r.returns[0]
     target = c.config.target if c.config.target is not None else c.env.solved_at
     solved = returns.mean() >= target

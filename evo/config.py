@@ -195,6 +195,12 @@ PRESETS: dict[str, dict[str, Any]] = {
     "mountaincar": {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8]},
     "mountaincar_continuous": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]},
     "pendulum": {"generations": 200, "pop_size": 256, "episodes": 3, "hidden": [16]},
+    "xor": {"generations": 300, "pop_size": 16, "episodes": 2, "hidden": [2],
+            "algorithm": {"name": "cmaes", "restarts": 5}},
+    "circles": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
+    "spirals": {"generations": 1500, "pop_size": 32, "episodes": 8, "hidden": [16, 16], "algorithm": "cmaes"},
+    "blobs": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
+    "iris": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
 }
 
 

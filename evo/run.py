@@ -153,7 +153,7 @@ class Evolution:
         test = None
         last = self.generation + 1 >= self.config.generations
         if self.champion is not None and self.champion_test is None and (self.champion_score >= self.target or last):
-            result = rollout(self.env, self.net, self.champion[None], self.config.test_episodes,
+            result = rollout(self.env.held_out(), self.net, self.champion[None], self.config.test_episodes,
                              held_out_seed(self.config.seed))
             test = self.champion_test = float(result.fitness[0])
             validation_steps += result.total_steps

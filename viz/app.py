@@ -407,6 +407,7 @@ class Viewer:
     def draw_episode(self, surf, area, episode: Episode, caption: str = "") -> None:
         """The game view of an episode in the best rectangle of ``area`` for the renderer, and its info line."""
         view = _fit(area, self.renderer.aspect)
+        self.renderer.show_policy(episode.net, episode.genomes[episode.leader])
         self.renderer.draw(surf, view, episode.batch.states, episode.fade(), episode.leader, self.only_best)
         pygame.draw.rect(surf, T.EDGE, view.inflate(2, 2), 1)
         lead = episode.batch.states[episode.leader]
