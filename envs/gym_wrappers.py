@@ -31,6 +31,11 @@ GYM_IDS = {
     "mountaincar": "neuroevo/MountainCar-v0",
     "mountaincar_continuous": "neuroevo/MountainCarContinuous-v0",
     "pendulum": "neuroevo/Pendulum-v1",
+    "xor": "neuroevo/Xor-v0",
+    "circles": "neuroevo/Circles-v0",
+    "spirals": "neuroevo/Spirals-v0",
+    "blobs": "neuroevo/Blobs-v0",
+    "iris": "neuroevo/Iris-v0",
 }
 
 
