@@ -30,15 +30,49 @@ _GAMES = {
     "blobs": "envs.blobs",
     "iris": "envs.iris",
 }
+_BUILT_IN = frozenset(_GAMES)
+
+
+ENTRY_POINTS = "neuroevo.envs"
+_plugins_loaded: list = []
+
+
+def _load_plugins() -> None:
+    """Games of installed packages: the ``neuroevo.envs`` entry points, name = module path (not imported yet)."""
+    if _plugins_loaded:
+        return
+    _plugins_loaded.append(True)
+    from importlib.metadata import entry_points
+    for ep in entry_points(group=ENTRY_POINTS):
+        _GAMES.setdefault(ep.name, ep.value)
 
 
 def names() -> list[str]:
-    """Names of the registered games."""
+    """Names of the registered games: the built-in ones, then those of installed packages and ``register``."""
+    _load_plugins()
     return list(_GAMES)
 
 
 def register(name: str, module_path: str) -> None:
-    """Register a game module (with ``SPEC``, ``default_params``, ``reset``, ``observe``, ``step``)."""
+    """Register a game module by its import path, e.g. ``register("maze", "mypackage.maze")``.
+
+    The module follows the game contract (``docs/games.md``): ``SPEC``,
+    ``PARAM_NAMES``/``PARAM_DEFAULTS``/``PARAM_RANGES``, ``default_params``
+    and the ``reset``, ``observe`` and ``step`` kernels. It is imported when
+    the game is first made; ``neuroevo check-game`` checks it.
+
+    Raises
+    ------
+    ValueError
+        A name that is not lower-case letters, digits and underscores, or one
+        of the built-in games; a module path that is not a dotted name.
+    """
+    if not isinstance(name, str) or not name.replace("_", "a").isalnum() or name.lower() != name:
+        raise ValueError(f"a game name must be lower-case letters, digits and underscores, got {name!r}")
+    if name in _BUILT_IN:
+        raise ValueError(f"{name!r} is a built-in game; choose another name")
+    if not isinstance(module_path, str) or not all(part.isidentifier() for part in module_path.split(".")):
+        raise ValueError(f"module path must be a dotted module name such as 'mypackage.mygame', got {module_path!r}")
     _GAMES[name] = module_path
 
 
@@ -71,6 +105,7 @@ def canonical_name(name: str) -> str:
     ValueError
         Unknown game: the message suggests the closest names and lists the known ones.
     """
+    _load_plugins()
     if name in _GAMES:
         return name
     folded = {n.lower(): n for n in _GAMES}

@@ -146,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("envs", help="list the games")
 
+    p = sub.add_parser("check-game", help="check a game module against the game contract (docs/games.md)")
+    p.add_argument("module", help="a dotted module path (mypackage.mygame) or a .py file")
+
     p = sub.add_parser("sweep", help="one run per seed, in parallel processes, and a summary table")
     _add_run_options(p)
     p.add_argument("--seeds", type=_seed_range, default=list(range(5)), metavar="0-9")
@@ -425,6 +428,23 @@ def cmd_eval(args) -> int:
     return 0 if np.isfinite(returns).all() else 1
 
 
+def cmd_check_game(args) -> int:
+    from envs.check import check_game
+
+    try:
+        findings = check_game(args.module)
+    except ValueError as e:
+        raise UsageError(f"neuroevo: {e}") from None
+    except Exception as e:  # importing the author's module failed: that is what they need to see
+        print(f"FAIL  import {args.module}: {type(e).__name__}: {e}")
+        return EXIT_FAILURE
+    for f in findings:
+        print(f)
+    failed = sum(not f.ok for f in findings)
+    print(f"{args.module}: {'all checks pass' if not failed else f'{failed} of {len(findings)} checks fail'}")
+    return EXIT_FAILURE if failed else 0
+
+
 def cmd_envs(args) -> int:
     import envs
     rows = [("game", "obs", "actions", "outputs", "max_steps", "solved_at")]
@@ -644,7 +664,7 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
-        handler = {"run": cmd_run, "eval": cmd_eval, "envs": cmd_envs, "sweep": cmd_sweep,
+        handler = {"run": cmd_run, "eval": cmd_eval, "envs": cmd_envs, "sweep": cmd_sweep, "check-game": cmd_check_game,
                    "watch": cmd_watch, "replay": cmd_replay, "record": cmd_record, "play": cmd_play}[args.command]
         return handler(args)
     except UsageError as e:
