@@ -70,7 +70,8 @@ Parameters
     ``bird_x`` 0.3, ``bird_radius`` 0.03, ``pipe_speed`` 0.35 /s,
     ``pipe_spacing`` 0.55, ``pipe_width`` 0.12, ``gap_height`` 0.3,
     ``gap_min`` 0.3, ``gap_max`` 0.7, ``width`` 1.0, ``alive_reward`` 0.0,
-    ``dt`` 1/30 s. A harder variant: ``gap_height`` 0.25 (the simple
+    ``dt`` 1/30 s, ``observe_speed`` 1 (0 hides the bird's vertical speed: it
+    reads 0, and a network needs memory to recover it). A harder variant: ``gap_height`` 0.25 (the simple
     heuristic above then fails, as a flap's rise overshoots the gap; a GA
     still learns it).
 """
@@ -89,13 +90,13 @@ STATE_SIZE = 4 + 2 * NUM_PIPES
 
 PARAM_NAMES = ("gravity", "flap_speed", "max_fall", "bird_x", "bird_radius", "pipe_speed",
                "pipe_spacing", "pipe_width", "gap_height", "gap_min", "gap_max", "width",
-               "alive_reward", "dt")
-PARAM_DEFAULTS = (2.4, 0.7, 1.0, 0.3, 0.03, 0.35, 0.55, 0.12, 0.3, 0.3, 0.7, 1.0, 0.0, 1.0 / 30.0)
+               "alive_reward", "dt", "observe_speed")
+PARAM_DEFAULTS = (2.4, 0.7, 1.0, 0.3, 0.03, 0.35, 0.55, 0.12, 0.3, 0.3, 0.7, 1.0, 0.0, 1.0 / 30.0, 1.0)
 PARAM_RANGES = ((0.1, 20.0), (0.05, 5.0), (0.1, 5.0), (0.05, 0.8), (0.005, 0.1), (0.05, 2.0),
                 (0.3, 2.0), (0.02, 0.3), (0.1, 0.9), (0.05, 0.95), (0.05, 0.95), (0.5, 3.0),
-                (0.0, 1.0), (0.005, 0.1))  # (low, high) of each, inclusive
+                (0.0, 1.0), (0.005, 0.1), (0.0, 1.0))  # (low, high) of each, inclusive
 (GRAVITY, FLAP_SPEED, MAX_FALL, BIRD_X, BIRD_RADIUS, PIPE_SPEED, PIPE_SPACING, PIPE_WIDTH,
- GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT) = range(14)
+ GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT, OBSERVE_SPEED) = range(15)
 
 SPEC = EnvSpec(
     name="flappy",
@@ -161,7 +162,7 @@ def observe(state, params, obs):
     gap = state[PIPE_GAP + 2 * i]
     half = 0.5 * params[GAP_HEIGHT]
     obs[0] = _clip(2.0 * y - 1.0, -1.0, 1.0)
-    obs[1] = _clip(state[VY] / params[MAX_FALL], -1.0, 1.0)
+    obs[1] = _clip(state[VY] / params[MAX_FALL], -1.0, 1.0) if params[OBSERVE_SPEED] != 0.0 else 0.0
     obs[2] = _clip((state[PIPE_X + 2 * i] - params[BIRD_X]) / params[PIPE_SPACING], -1.0, 1.0)
     obs[3] = _clip(2.0 * (gap + half - y), -1.0, 1.0)
     obs[4] = _clip(2.0 * (gap - half - y), -1.0, 1.0)

@@ -145,3 +145,24 @@ def test_dt_follows_a_dt_parameter():
     assert envs.make("pong", dt=0.01).dt == 0.01
     assert envs.make("pong").dt == envs.make("pong").spec.dt
     assert envs.make("cartpole", tau=0.01).dt == envs.make("cartpole").spec.dt  # cartpole's step is tau, not dt
+
+
+@pytest.mark.parametrize("name,option,hidden", [("cartpole", "observe_velocities", (1, 3)),
+                                                ("flappy", "observe_speed", (1,)),
+                                                ("pendulum", "observe_velocity", (2,))])
+def test_partially_observed_variants_hide_what_memory_must_recover(name, option, hidden):
+    full, partial = envs.make(name), envs.make(name, **{option: 0})
+    rng = np.random.default_rng(0)
+    seen_full, seen_partial = [], []
+    for env, seen in ((full, seen_full), (partial, seen_partial)):
+        batch = env.batch(16, seed=1, episodes=np.arange(16))
+        obs = batch.reset()
+        act_rng = np.random.default_rng(2)
+        for _ in range(20):
+            obs, _, _ = batch.step(random_actions(env, act_rng, 16))
+            seen.append(obs)
+    a, b = np.concatenate(seen_full), np.concatenate(seen_partial)
+    others = [i for i in range(full.obs_size) if i not in hidden]
+    assert (b[:, list(hidden)] == 0).all() and (a[:, list(hidden)] != 0).any()
+    np.testing.assert_array_equal(a[:, others], b[:, others])  # the same game, less of it seen
+    assert rng is not None
