@@ -120,17 +120,20 @@ class GymEnv:
     fused = False
     params = None
 
-    def __init__(self, gym_id: str, max_steps: int | None = None, **kwargs):
+    def __init__(self, gym_id: str, max_steps: int | None = None, workers: int = 1, **kwargs):
         try:
             import gymnasium
         except ImportError:
             raise ValueError("gym:<id> games need gymnasium: pip install 'neuroevo[gym]'") from None
         from gymnasium import spaces
 
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        self.workers = workers
         self.gym_id = gym_id
         self.name = f"gym:{gym_id}"
         self.kwargs = kwargs
-        self.options = dict(kwargs)
+        self.options = {**kwargs, **({"workers": workers} if workers > 1 else {})}
         try:
             probe = gymnasium.make(gym_id, **kwargs)
         except Exception as e:  # gymnasium raises many kinds here; one line for the user
@@ -174,8 +177,14 @@ class GymEnv:
         return self
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "GymBatch":
-        """``n`` copies stepped together; agent ``i`` plays episode ``episodes[i]`` (default 0)."""
-        return GymBatch(self, n, seed, episodes)
+        """``n`` copies stepped together; agent ``i`` plays episode ``episodes[i]`` (default 0).
+
+        With ``workers > 1`` (``envs.make("gym:LunarLander-v3", workers=2)``) the
+        copies are stepped in that many processes: worth it where a step costs
+        far more than sending its action and observation (Box2D); the results
+        are those of one process.
+        """
+        return (GymBatch if self.workers == 1 else ProcessGymBatch)(self, n, seed, episodes)
 
     def play(self, net, genomes, episodes: int, seed: int) -> tuple:
         """Every genome plays ``episodes`` episodes (:func:`envs.core.play`): (returns, steps) of shape (P, E)."""
@@ -234,3 +243,87 @@ class GymBatch:
     def close(self) -> None:
         for e in self.envs:
             e.close()
+
+
+def _serve(conn, gym_id, kwargs, seeds) -> None:
+    """A worker process: its share of the agents' environments, stepped on request."""
+    import gymnasium
+
+    envs = [gymnasium.make(gym_id, **kwargs) for _ in seeds]
+    while True:
+        message = conn.recv()
+        if message is None:
+            break
+        if message == "reset":
+            conn.send([np.asarray(e.reset(seed=s)[0], np.float32).ravel() for e, s in zip(envs, seeds)])
+            continue
+        results = []
+        for i, action in message:
+            obs, reward, terminated, truncated, _ = envs[i].step(action)
+            results.append((i, np.asarray(obs, np.float32).ravel(), float(reward), bool(terminated or truncated)))
+        conn.send(results)
+    for e in envs:
+        e.close()
+    conn.close()
+
+
+class ProcessGymBatch(GymBatch):
+    """:class:`GymBatch` with its environments in ``env.workers`` processes, agent ``i`` in process
+    ``i % workers``; each step sends every process its live agents' actions and gathers the results."""
+
+    def __init__(self, env: GymEnv, n: int, seed: int = 0, episodes=None):
+        import multiprocessing as mp
+
+        self.env, self.n = env, int(n)
+        episodes = np.zeros(self.n, np.int64) if episodes is None else np.asarray(episodes).reshape(self.n)
+        seeds = [int(np.random.SeedSequence([int(seed), int(e)]).generate_state(1)[0]) for e in episodes]
+        self.envs = []
+        k = min(env.workers, self.n)
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        self.pipes, self.procs = [], []
+        for w in range(k):
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(child, env.gym_id, env.kwargs, seeds[w::k]), daemon=True)
+            proc.start()
+            self.pipes.append(parent)
+            self.procs.append(proc)
+        self.states = np.zeros((self.n, env.obs_size))
+        self.obs = np.zeros((self.n, env.obs_size), np.float32)
+        self.done = np.zeros(self.n, bool)
+        self.steps = np.zeros(self.n, np.int64)
+        self.returns = np.zeros(self.n)
+
+    def reset(self) -> np.ndarray:
+        k = len(self.pipes)
+        for pipe in self.pipes:
+            pipe.send("reset")
+        for w, pipe in enumerate(self.pipes):
+            self.obs[w::k] = pipe.recv()
+        self.states[:] = self.obs
+        self.done[:], self.steps[:], self.returns[:] = False, 0, 0.0
+        return self.obs.copy()
+
+    def step(self, actions):
+        actions = self.env.to_gym_action(np.asarray(actions))
+        k = len(self.pipes)
+        live = np.flatnonzero(~self.done)
+        for w, pipe in enumerate(self.pipes):
+            mine = live[live % k == w]
+            pipe.send([(int(i) // k, actions[i]) for i in mine])
+        rewards = np.zeros(self.n)
+        for w, pipe in enumerate(self.pipes):
+            for j, obs, reward, over in pipe.recv():
+                i = j * k + w
+                rewards[i] = reward
+                self.steps[i] += 1
+                self.obs[i] = obs
+                self.done[i] = over or self.steps[i] >= self.env.max_steps
+        self.returns += rewards
+        self.states[:] = self.obs
+        return self.obs.copy(), rewards, self.done.copy()
+
+    def close(self) -> None:
+        for pipe in self.pipes:
+            pipe.send(None)
+        for proc in self.procs:
+            proc.join(timeout=10)

@@ -76,3 +76,16 @@ def test_continuous_gymnasium_actions_are_scaled_to_the_box():
 def test_unknown_gymnasium_id_is_a_clear_error():
     with pytest.raises(ValueError, match="cannot make Gymnasium environment 'Nope-v0'"):
         envs.make("gym:Nope-v0")
+
+
+@pytest.mark.parametrize("gym_id", ["CartPole-v1", "LunarLander-v3"])
+def test_stepping_in_worker_processes_gives_the_serial_results(gym_id):
+    serial, parallel = envs.make(f"gym:{gym_id}"), envs.make(f"gym:{gym_id}", workers=2)
+    net = MLP([serial.obs_size, 6, serial.num_outputs])
+    genomes = net.init(np.random.default_rng(3), 7)
+    a = rollout(serial, net, genomes, episodes=2, seed=4)
+    b = rollout(parallel, net, genomes, episodes=2, seed=4)
+    np.testing.assert_array_equal(a.returns, b.returns)
+    np.testing.assert_array_equal(a.steps, b.steps)
+    with pytest.raises(ValueError, match="workers must be a positive integer"):
+        envs.make(f"gym:{gym_id}", workers=0)
