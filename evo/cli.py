@@ -683,12 +683,22 @@ def main(argv=None) -> int:
 
 
 def entry() -> None:
-    """The console script: Ctrl-C while the program is still loading is one line and exit 130 too."""
+    """The console script: Ctrl-C while the program is still loading is one line and exit 130 too.
+
+    An interrupted command leaves at once (``os._exit``) once its one line is
+    out: an interrupt may have stopped a compilation mid-way, and the
+    interpreter's usual teardown could then wait on a lock forever. Every file
+    is already complete (they are written atomically).
+    """
     try:
         code = main()
     except KeyboardInterrupt:
         print("neuroevo: interrupted", file=sys.stderr)
         code = EXIT_INTERRUPTED
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
 
 

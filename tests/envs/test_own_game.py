@@ -19,8 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def walker(monkeypatch):
     monkeypatch.syspath_prepend(str(HERE))
+    monkeypatch.setitem(envs._GAMES, "walker", "walker")  # the registration below ends with the test
     envs.register("walker", "walker")
-    monkeypatch.setitem(envs._GAMES, "walker", "walker")  # so the registration ends with the test
     return "walker"
 
 
