@@ -120,6 +120,49 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
         out[j] = src[j]
 
 
+@njit(error_model="numpy")
+def forward_lanes(mem, sizes, acts, lanes):
+    """Forward pass of ``lanes`` genomes in lockstep, each on its own input; returns where the outputs are.
+
+    ``mem`` is one float32 array holding, in this order, the genomes
+    transposed (``mem[g * lanes + l]`` is gene ``g`` of lane ``l``'s genome,
+    so one weight of every lane is one contiguous vector), then two buffers
+    of ``max(sizes) * lanes`` values each, the first holding the inputs
+    (input ``i`` of lane ``l`` at ``i * lanes + l``). Being one array, with
+    every offset a compile-time constant in a specialised kernel, the
+    compiler can prove that the sums it writes never overlap the weights
+    and inputs it reads, and vectorises over the lanes. Returns the offset
+    ``o`` of the outputs: output ``j`` of lane ``l`` is ``mem[o + j * lanes + l]``.
+
+    Every lane computes exactly what :func:`forward_one` computes for its
+    genome (the same operations in the same order), and no value crosses lanes.
+    """
+    genes = 0
+    width = 0
+    for layer in range(len(sizes) - 1):
+        genes += (sizes[layer] + 1) * sizes[layer + 1]
+        width = max(width, sizes[layer], sizes[layer + 1])
+    src = genes * lanes
+    dst = src + width * lanes
+    g = 0
+    for layer in range(len(sizes) - 1):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        b = g + n_in * n_out
+        # one neuron at a time, the lanes innermost: its sum is a scalar per
+        # lane, added input by input in forward_one's order, then the bias
+        for j in range(n_out):
+            for l in range(lanes):
+                s = _ZERO
+                for i in range(n_in):
+                    s += mem[(g + i * n_out + j) * lanes + l] * mem[src + i * lanes + l]
+                mem[dst + j * lanes + l] = s + mem[(b + j) * lanes + l]
+        g = b + n_out
+        _activate(mem[dst:dst + n_out * lanes], n_out * lanes, acts[layer])
+        src, dst = dst, src
+    return src
+
+
 # Below this much work (genomes x genes) one thread beats waking the others.
 PARALLEL_MIN_WORK = 1 << 17
 
@@ -175,6 +218,24 @@ def act_one(out, discrete, action):
     else:
         for j in range(out.shape[0]):
             action[j] = fast_tanh(out[j])
+
+
+@njit(error_model="numpy")
+def act_lanes(out, n_out, lanes, discrete, actions):
+    """:func:`act_one` for every lane of :func:`forward_lanes`'s output; row ``l`` of ``actions`` is lane ``l``'s."""
+    if discrete:
+        for l in range(lanes):
+            best = 0
+            top = out[l]
+            for j in range(1, n_out):
+                if out[j * lanes + l] > top:
+                    best = j
+                    top = out[j * lanes + l]
+            actions[l, 0] = best
+    else:
+        for l in range(lanes):
+            for j in range(n_out):
+                actions[l, j] = fast_tanh(out[j * lanes + l])
 
 
 @njit(cache=True, error_model="numpy")
