@@ -30,7 +30,9 @@ kernels are specialised per game and network shape and cached on disk
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -96,7 +98,7 @@ _LOCKSTEP_TEMPLATE = '''\
 import numpy as np
 from numba import get_thread_id, njit, prange
 from envs.rng import key as _key
-from evo.networks import act_lanes as _act_lanes, forward_lanes as _forward_lanes
+from evo.networks import _ZERO, _activate, act_lanes as _act_lanes
 from $game import reset as _game_reset, observe as _game_observe, step as _game_step
 
 # The game's functions inlined into the lane loop: called, they cost a call and
@@ -108,7 +110,6 @@ _observe = njit(inline="always")(_game_observe.py_func)
 _step = njit(inline="always")(_game_step.py_func)
 
 _SIZES = $sizes
-_ACTS = $acts
 _WIDTH = $width
 _GENES = $genes
 _LANES = $lanes
@@ -122,7 +123,12 @@ _X = _GENES * _LANES  # the lanes' inputs, after their transposed genomes
 _RETURN = _STATE + _ACTION  # where a lane's return is summed, after its state and action
 
 
-@njit(cache=True, parallel=True, error_model=$error_model, fastmath=$fastmath)
+$forward
+
+
+# Without reference counting unless the game needs it ($counted): every array here belongs to the
+# caller, and counting the views of a lane's state, action and generator cost 15-20% of the time.
+@njit(cache=True, parallel=True, error_model=$error_model, fastmath=$fastmath, _nrt=$counted)
 def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, f32, f64, i64, u64):
     # A block of lanes per thread t, kept from chunk to chunk: f32[t] forward_lanes' memory and an
     # observation, f64[t, l] lane l's state, action and return, i64[t, :, l] its pair (or -1) and
@@ -162,7 +168,7 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
                 _observe(lanes[l, :_STATE], params, obs)
                 for i in range(_N_IN):
                     mem[_X + i * _LANES + l] = obs[i]
-            o = _forward_lanes(mem, _SIZES, _ACTS, _LANES)
+            o = forward_lanes(mem)
             _act_lanes(mem[o:o + _N_OUT * _LANES], _N_OUT, _LANES, _DISCRETE, lanes[:, _STATE:_RETURN])
             for l in range(_LANES):
                 if job[l] < 0:
@@ -234,10 +240,12 @@ def _game_options(env) -> dict:
             "fastmath": repr(options.get("fastmath", False))}
 
 
-def compiled(env, net, kind: str = "agent"):
+def compiled(env, net, kind: str = "agent", counted: bool = False):
     """The fused rollout of ``kind`` ("agent" or "lockstep") compiled for ``env``'s game and ``net``'s shape.
 
-    Compiled on first use, or loaded from the cache on disk.
+    Compiled on first use, or loaded from the cache on disk. ``counted``: the
+    lockstep kernel with reference counting, which games that allocate arrays
+    need (:func:`_lockstep_kernel` picks it).
     """
     shape = _networks.shape_constants(net)
     if kind == "agent":
@@ -247,7 +255,22 @@ def compiled(env, net, kind: str = "agent"):
     return specialise(_LOCKSTEP_TEMPLATE, f"lockstep_{env.name}", game=env.module.__name__,
                       genes=str(net.num_params), lanes=str(LANES), discrete=str(spec.discrete),
                       state_size=str(spec.state_size), action_size=str(spec.action_buffer_size),
-                      **_game_options(env), **shape).rollout
+                      counted=str(bool(counted)), **_game_options(env), **shape,
+                      forward=_networks.lanes_forward_source(net.sizes, net.acts_array, LANES)).rollout
+
+
+def _lockstep_kernel(env, net, args):
+    """The lockstep kernel for these arguments: without reference counting, unless the game's functions
+    allocate arrays (then compiling it fails, which a file beside it in the cache remembers)."""
+    kernel = compiled(env, net, "lockstep")
+    counted = Path(sys.modules[kernel.py_func.__module__].__file__).with_suffix(".counted")
+    if not counted.exists():
+        try:
+            kernel.compile(tuple(numba.typeof(a) for a in args))
+            return kernel
+        except numba.core.errors.NumbaError:
+            counted.touch()
+    return compiled(env, net, "lockstep", counted=True)
 
 
 def choose_kernel(net, kernel: str = "auto") -> str:
@@ -282,10 +305,12 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps):
     f64 = _lines((threads, LANES, spec.state_size + spec.action_buffer_size + 1), np.float64)
     i64 = _lines((threads, 2, LANES), np.int64, fill=-1)
     u64 = _lines((threads, LANES), np.uint64)
-    play = compiled(env, net, "lockstep")
-    for draining in (False, True):  # hand out every pair, then finish each block's last episodes
-        play(genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, draining, returns, steps,
-             f32, f64, i64, u64)
+    args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps,
+            f32, f64, i64, u64]
+    play = _lockstep_kernel(env, net, args)
+    play(*args)
+    args[6] = True  # every pair handed out: finish each block's last episodes
+    play(*args)
 
 
 def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "auto",

@@ -120,47 +120,45 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
         out[j] = src[j]
 
 
-@njit(error_model="numpy")
-def forward_lanes(mem, sizes, acts, lanes):
-    """Forward pass of ``lanes`` genomes in lockstep, each on its own input; returns where the outputs are.
+def lanes_forward_source(sizes, acts, lanes: int) -> str:
+    """Source of ``forward_lanes(mem)``: the forward pass of ``lanes`` genomes in lockstep, for one shape.
 
     ``mem`` is one float32 array holding, in this order, the genomes
     transposed (``mem[g * lanes + l]`` is gene ``g`` of lane ``l``'s genome,
     so one weight of every lane is one contiguous vector), then two buffers
     of ``max(sizes) * lanes`` values each, the first holding the inputs
-    (input ``i`` of lane ``l`` at ``i * lanes + l``). Being one array, with
-    every offset a compile-time constant in a specialised kernel, the
-    compiler can prove that the sums it writes never overlap the weights
-    and inputs it reads, and vectorises over the lanes. Returns the offset
-    ``o`` of the outputs: output ``j`` of lane ``l`` is ``mem[o + j * lanes + l]``.
+    (input ``i`` of lane ``l`` at ``i * lanes + l``). The function returns
+    the offset ``o`` of the outputs: output ``j`` of lane ``l`` is
+    ``mem[o + j * lanes + l]``.
 
-    Every lane computes exactly what :func:`forward_one` computes for its
-    genome (the same operations in the same order), and no value crosses lanes.
+    For each neuron, the loop over the lanes is the innermost, and each
+    lane's sum is a scalar written out term by term in the source (input by
+    input, in :func:`forward_one`'s order, then the bias), so that the
+    compiler vectorises over the lanes whatever the layer widths; as one
+    array with constant offsets, it can prove that the sums never overlap
+    the weights and inputs they read. Every lane computes exactly what
+    :func:`forward_one` computes for its genome, and no value crosses lanes.
+    Evaluate the source where ``_ZERO``, ``_activate`` (of this module) and
+    ``njit`` are defined.
     """
-    genes = 0
-    width = 0
-    for layer in range(len(sizes) - 1):
-        genes += (sizes[layer] + 1) * sizes[layer + 1]
-        width = max(width, sizes[layer], sizes[layer + 1])
-    src = genes * lanes
-    dst = src + width * lanes
+    sizes = tuple(int(n) for n in sizes)
+    genes = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    src, dst = genes * lanes, (genes + max(sizes)) * lanes
+    lines = ['@njit(error_model="numpy")', "def forward_lanes(mem):"]
     g = 0
-    for layer in range(len(sizes) - 1):
-        n_in = sizes[layer]
-        n_out = sizes[layer + 1]
+    for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts):
         b = g + n_in * n_out
-        # one neuron at a time, the lanes innermost: its sum is a scalar per
-        # lane, added input by input in forward_one's order, then the bias
-        for j in range(n_out):
-            for l in range(lanes):
-                s = _ZERO
-                for i in range(n_in):
-                    s += mem[(g + i * n_out + j) * lanes + l] * mem[src + i * lanes + l]
-                mem[dst + j * lanes + l] = s + mem[(b + j) * lanes + l]
+        lines += [f"    for j in range({n_out}):",
+                  f"        for l in range({lanes}):",
+                  "            s = _ZERO"]
+        lines += [f"            s += mem[({g + i * n_out} + j) * {lanes} + l] * mem[{src + i * lanes} + l]"
+                  for i in range(n_in)]
+        lines += [f"            mem[{dst} + j * {lanes} + l] = s + mem[({b} + j) * {lanes} + l]",
+                  f"    _activate(mem[{dst}:{dst + n_out * lanes}], {n_out * lanes}, {int(act)})"]
         g = b + n_out
-        _activate(mem[dst:dst + n_out * lanes], n_out * lanes, acts[layer])
         src, dst = dst, src
-    return src
+    lines.append(f"    return {src}")
+    return "\n".join(lines) + "\n"
 
 
 # Below this much work (genomes x genes) one thread beats waking the others.
