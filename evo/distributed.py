@@ -75,7 +75,7 @@ class Evaluator:
         return os.getpid()
 
     def rollout(self, key: str, game: tuple, genomes: np.ndarray, start: int, stop: int, episodes: int,
-                seed: int, delay: float = 0.0):
+                seed: int, delay: float = 0.0, kernel: str = "auto"):
         """Returns and steps of ``genomes[start:stop]`` (arrays of shape (stop - start, episodes))."""
         import numba
 
@@ -88,7 +88,7 @@ class Evaluator:
             self.cache[key] = _make(game)
         env, net = self.cache[key]
         # A writable copy: numba compiles a second kernel for the store's read-only arrays.
-        r = rollout(env, net, np.array(genomes[start:stop]), episodes, seed)
+        r = rollout(env, net, np.array(genomes[start:stop]), episodes, seed, kernel=kernel)
         return r.returns, r.steps
 
 
@@ -185,7 +185,7 @@ def chunks(P: int, episodes: int, n_actors: int) -> list:
 
 
 def rollout(env, net, genomes: np.ndarray, episodes: int, seed: int, *, address: str | None = None,
-            threads_per_actor: int | None = None, _delay: float = 0.0):
+            threads_per_actor: int | None = None, kernel: str = "auto", _delay: float = 0.0):
     """:func:`evo.evaluate.rollout` on Ray actors; same arguments, same result to the bit.
 
     ``genomes`` must be checked already (float32, C-contiguous, shape (P, G)).
@@ -220,7 +220,7 @@ def rollout(env, net, genomes: np.ndarray, episodes: int, seed: int, *, address:
         return refs[i], 0, spans[i][1] - spans[i][0]
 
     def submit(actor, i):
-        running[actor.rollout.remote(key, game, *put(i), E, int(seed), _delay)] = (actor, i)
+        running[actor.rollout.remote(key, game, *put(i), E, int(seed), _delay, kernel)] = (actor, i)
 
     first = True
     while todo or running:

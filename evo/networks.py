@@ -121,6 +121,47 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
         out[j] = src[j]
 
 
+def lanes_forward_source(sizes, acts, lanes: int) -> str:
+    """Source of ``forward_lanes(mem)``: the forward pass of ``lanes`` genomes in lockstep, for one shape.
+
+    ``mem`` is one float32 array holding, in this order, the genomes
+    transposed (``mem[g * lanes + l]`` is gene ``g`` of lane ``l``'s genome,
+    so one weight of every lane is one contiguous vector), then two buffers
+    of ``max(sizes) * lanes`` values each, the first holding the inputs
+    (input ``i`` of lane ``l`` at ``i * lanes + l``). The function returns
+    the offset ``o`` of the outputs: output ``j`` of lane ``l`` is
+    ``mem[o + j * lanes + l]``.
+
+    For each neuron, the loop over the lanes is the innermost, and each
+    lane's sum is a scalar written out term by term in the source (input by
+    input, in :func:`forward_one`'s order, then the bias), so that the
+    compiler vectorises over the lanes whatever the layer widths; as one
+    array with constant offsets, it can prove that the sums never overlap
+    the weights and inputs they read. Every lane computes exactly what
+    :func:`forward_one` computes for its genome, and no value crosses lanes.
+    Evaluate the source where ``_ZERO``, ``_activate`` (of this module) and
+    ``njit`` are defined.
+    """
+    sizes = tuple(int(n) for n in sizes)
+    genes = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    src, dst = genes * lanes, (genes + max(sizes)) * lanes
+    lines = ['@njit(error_model="numpy")', "def forward_lanes(mem):"]
+    g = 0
+    for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts):
+        b = g + n_in * n_out
+        lines += [f"    for j in range({n_out}):",
+                  f"        for l in range({lanes}):",
+                  "            s = _ZERO"]
+        lines += [f"            s += mem[({g + i * n_out} + j) * {lanes} + l] * mem[{src + i * lanes} + l]"
+                  for i in range(n_in)]
+        lines += [f"            mem[{dst} + j * {lanes} + l] = s + mem[({b} + j) * {lanes} + l]",
+                  f"    _activate(mem[{dst}:{dst + n_out * lanes}], {n_out * lanes}, {int(act)})"]
+        g = b + n_out
+        src, dst = dst, src
+    lines.append(f"    return {src}")
+    return "\n".join(lines) + "\n"
+
+
 # Below this much work (genomes x genes) one thread beats waking the others.
 PARALLEL_MIN_WORK = 1 << 17
 
@@ -182,6 +223,24 @@ def act_one(out, discrete, action):
     else:
         for j in range(out.shape[0]):
             action[j] = fast_tanh(out[j])
+
+
+@njit(error_model="numpy")
+def act_lanes(out, n_out, lanes, discrete, actions):
+    """:func:`act_one` for every lane of :func:`forward_lanes`'s output; row ``l`` of ``actions`` is lane ``l``'s."""
+    if discrete:
+        for l in range(lanes):
+            best = 0
+            top = out[l]
+            for j in range(1, n_out):
+                if out[j * lanes + l] > top:
+                    best = j
+                    top = out[j * lanes + l]
+            actions[l, 0] = best
+    else:
+        for l in range(lanes):
+            for j in range(n_out):
+                actions[l, j] = fast_tanh(out[j * lanes + l])
 
 
 @dataclass(frozen=True)

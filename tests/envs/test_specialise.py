@@ -96,7 +96,7 @@ def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
     assert float(first.stdout) == 5.0
     again = run(ROLLOUT, game, "probe_game", cache=cache)
     assert float(again.stdout) == 5.0
-    kernels = sorted(cache.glob("neuroevo_rollout_probe_*.py"))
+    kernels = sorted(cache.glob("neuroevo_*probe_*.py"))
     assert len(kernels) == 1
     write_game(game, 3.0)  # a function two calls away from the kernel
     edited = run(ROLLOUT, game, "probe_game", cache=cache)
@@ -104,7 +104,7 @@ def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
     assert float(edited.stdout) == 15.0
     write_game(game, 3.0, scale=2.0)  # a global constant the helper reads
     assert float(run(ROLLOUT, game, "probe_game", cache=cache).stdout) == 30.0
-    assert len(list(cache.glob("neuroevo_rollout_probe_*.py"))) == 3
+    assert len(list(cache.glob("neuroevo_*probe_*.py"))) == 3
 
 
 def test_dependencies_are_found_by_walking_the_calls():
@@ -133,7 +133,7 @@ def test_a_planted_module_is_replaced_not_run(tmp_path):
     cache = tmp_path / "cache"
     code = NAMED
     assert run(code, tmp_path, "cartpole", cache=cache).returncode == 0
-    (module,) = cache.glob("neuroevo_rollout_cartpole_*.py")
+    (module,) = cache.glob("neuroevo_lockstep_cartpole_*.py")
     expected = module.read_text()
     marker = tmp_path / "pwned"
     module.write_text(f"open({str(marker)!r}, 'w').close()\n" + expected)
@@ -198,6 +198,6 @@ def test_kernels_are_memoised_per_process(game_envs):
     net = MLP([4, 3, 2])
     genomes = net.init(np.random.default_rng(1), 4)
     a = rollout(env, net, genomes, 1, 0)
-    from evo.evaluate import kernel
-    assert kernel(env, net) is kernel(env, MLP([4, 3, 2]))
+    from evo.evaluate import compiled
+    assert compiled(env, net) is compiled(env, MLP([4, 3, 2]))
     np.testing.assert_array_equal(a.returns, rollout(env, net, genomes, 1, 0).returns)

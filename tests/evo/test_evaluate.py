@@ -19,8 +19,9 @@ for name in envs.names():
     env = envs.make(name)
     net = MLP([env.obs_size, 16, env.num_outputs])
     genomes = net.init(np.random.default_rng(0), 300)
-    r = rollout(env, net, genomes, episodes=3, seed=4)
-    out.append(hashlib.sha256(r.returns.tobytes() + r.steps.tobytes()).hexdigest())
+    for kernel in ("agent", "lockstep"):
+        r = rollout(env, net, genomes, episodes=3, seed=4, kernel=kernel)
+        out.append(hashlib.sha256(r.returns.tobytes() + r.steps.tobytes()).hexdigest())
 print(" ".join(out))
 """
 
@@ -32,11 +33,11 @@ def run_with_threads(n):
     return res.stdout.split()
 
 
-def test_bit_identical_with_one_and_many_threads(game_envs):
-    one = run_with_threads(1)
-    many = run_with_threads(4)
-    assert len(one) == len(envs.names())
-    assert one == many
+def test_bit_identical_with_one_and_many_threads_in_both_kernels(game_envs):
+    one, two, four = (run_with_threads(n) for n in (1, 2, 4))
+    assert len(one) == 2 * len(envs.names())
+    assert one == two == four
+    assert one[0::2] == one[1::2]  # agent == lockstep, game by game
 
 
 def test_common_random_numbers_and_seeds(game_envs):

@@ -1,0 +1,163 @@
+"""The lockstep kernel plays exactly what the per-agent kernel plays, for every game and network."""
+
+import textwrap
+
+import numpy as np
+import pytest
+
+import envs
+from evo import MLP, rollout
+from evo.evaluate import LOCKSTEP_MAX_GENES, choose_kernel
+from evo.networks import ACTIVATIONS
+from evo.run import evolve
+
+
+def both(env, net, genomes, episodes, seed):
+    agent = rollout(env, net, genomes, episodes, seed, kernel="agent")
+    lockstep = rollout(env, net, genomes, episodes, seed, kernel="lockstep")
+    return agent, lockstep
+
+
+def assert_same(agent, lockstep):
+    np.testing.assert_array_equal(lockstep.returns, agent.returns)
+    np.testing.assert_array_equal(lockstep.steps, agent.steps)
+
+
+def genomes_for(net, n, seed, scale=1.0):
+    """Random genomes, some scaled up so that networks saturate and games play long and short episodes."""
+    g = np.random.default_rng(seed).normal(0.0, 1.0, (n, net.num_params))
+    g[::3] *= 3.0 * scale
+    return g.astype(np.float32)
+
+
+@pytest.mark.parametrize("name", envs.names())
+def test_same_returns_and_steps_on_every_game(name, game_envs):
+    env = game_envs[name]
+    net = MLP([env.obs_size, 16, env.num_outputs])
+    agent, lockstep = both(env, net, genomes_for(net, 53, 1), episodes=3, seed=11)  # 159 pairs: a part block
+    assert_same(agent, lockstep)
+    assert agent.steps.min() >= 1
+    if env.spec.test_params or name.startswith("mountaincar") or name == "pendulum":
+        return  # fixed-length episodes (the playground, pendulum) or random play never at the flag
+    assert len(np.unique(agent.steps)) > 3  # episodes of many lengths: lanes are refilled mid-block
+
+
+# Several hidden layers, every activation (hidden and output), discrete and continuous games.
+SHAPES = [
+    ([7, 5], ["relu", "step", "sigmoid"]),
+    ([20], ["linear", "tanh"]),
+    ([], ["tanh"]),
+    ([6, 6, 6], ["tanh", "sigmoid", "relu", "linear"]),
+]
+
+
+@pytest.mark.parametrize("name", ["cartpole", "racer"])
+@pytest.mark.parametrize("hidden, acts", SHAPES)
+def test_same_returns_and_steps_for_every_shape_and_activation(name, hidden, acts, game_envs):
+    env = game_envs[name]
+    net = MLP([env.obs_size, *hidden, env.num_outputs], activations=acts)
+    assert_same(*both(env, net, genomes_for(net, 40, 2), episodes=2, seed=3))
+
+
+def test_shapes_cover_every_activation():
+    assert {a for _, acts in SHAPES for a in acts} == set(ACTIVATIONS)
+
+
+@pytest.mark.parametrize("P", [1, 15, 16, 17])
+def test_populations_smaller_than_a_block_and_around_one(P, game_envs):
+    env = game_envs["flappy"]
+    net = MLP([env.obs_size, 8, env.num_outputs])
+    assert_same(*both(env, net, genomes_for(net, P, 4), episodes=1, seed=0))
+
+
+def test_empty_population(game_envs):
+    env = game_envs["cartpole"]
+    net = MLP([4, 8, 2])
+    r = rollout(env, net, np.zeros((0, net.num_params), np.float32), 2, 0, kernel="lockstep")
+    assert r.returns.shape == (0, 2) and r.steps.shape == (0, 2)
+
+
+def test_game_parameters_and_max_steps_reach_the_kernel():
+    env = envs.make("cartpole", max_steps=60, gravity=3.0, force_mag=20.0)
+    net = MLP([4, 16, 2])
+    agent, lockstep = both(env, net, genomes_for(net, 64, 5), episodes=2, seed=1)
+    assert_same(agent, lockstep)
+    assert agent.steps.max() == 60
+
+
+def test_fast_trig_cartpole_same_in_both_kernels():
+    env = envs.make("cartpole", fast_trig=1)
+    net = MLP([4, 16, 2])
+    assert_same(*both(env, net, genomes_for(net, 64, 6), episodes=2, seed=2))
+
+
+ALLOCATING_GAME = '''
+"""A game whose kernels allocate arrays (the lockstep kernel then compiles with reference counting)."""
+import numpy as np
+from numba import njit
+from envs import rng as _rng
+from envs.spec import EnvSpec, build_params
+
+SPEC = EnvSpec(name="walker", obs_size=2, num_actions=None, action_size=1, max_steps=50, dt=0.1,
+               solved_at=1.0, solved_over=1, state_size=2, obs_low=(-10.0, -10.0), obs_high=(10.0, 10.0),
+               obs_names=("x", "v"))
+
+
+def default_params(**overrides):
+    return build_params(("drag",), (0.1,), ((0.0, 1.0),), overrides, "walker")
+
+
+@njit
+def reset(state, params, rng):
+    state[0] = _rng.uniform(rng, -1.0, 1.0)
+    state[1] = 0.0
+
+
+@njit
+def observe(state, params, obs):
+    tmp = np.empty(2)
+    tmp[:] = state[:2]
+    obs[0] = tmp[0]
+    obs[1] = tmp[1]
+
+
+@njit
+def step(state, params, action, rng):
+    v = np.array([state[1] + 0.1 * action[0] - params[0] * state[1]])
+    state[1] = v[0]
+    state[0] += 0.1 * state[1]
+    return -abs(state[0]), abs(state[0]) > 3.0
+'''
+
+
+def test_a_game_whose_kernels_allocate_arrays(tmp_path, monkeypatch):
+    (tmp_path / "walker_game.py").write_text(textwrap.dedent(ALLOCATING_GAME))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    envs.register("walker", "walker_game")
+    try:
+        env = envs.make("walker")
+        net = MLP([2, 4, 1])
+        assert_same(*both(env, net, genomes_for(net, 40, 7), episodes=2, seed=9))
+        assert_same(*both(env, net, genomes_for(net, 40, 8), episodes=2, seed=9))  # again, knowing it allocates
+    finally:
+        envs._GAMES.pop("walker")
+
+
+def test_auto_picks_lockstep_for_small_networks_only():
+    assert choose_kernel(MLP([4, 16, 2])) == "lockstep"
+    assert choose_kernel(MLP([4, 64, 64, 2])) == "agent"
+    assert MLP([4, 64, 64, 2]).num_params > LOCKSTEP_MAX_GENES
+    assert choose_kernel(MLP([4, 64, 64, 2]), "lockstep") == "lockstep"
+    assert choose_kernel(MLP([4, 16, 2]), "agent") == "agent"
+    with pytest.raises(ValueError, match="unknown kernel 'simd'; known: auto, lockstep, agent"):
+        choose_kernel(MLP([4, 2]), "simd")
+
+
+def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
+    import evo.run
+
+    histories = {}
+    for kernel in ("agent", "lockstep"):
+        monkeypatch.setattr(evo.run, "rollout", lambda *a, kernel=kernel, **kw: rollout(*a, kernel=kernel, **kw))
+        histories[kernel] = evolve("flappy", generations=3, pop_size=48, seed=5, target=1e9, episodes=2).history
+    assert histories["agent"] == histories["lockstep"] and len(histories["agent"]) == 3
