@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import build_params
+from envs.spec import EnvSpec, build_params
 
 T, INDEX = 0, 1
 STATE_SIZE = 2
@@ -35,6 +35,16 @@ POINTS, SPLIT, LOSS, N_TRAIN, N_TEST, N_FEATURES, N_CLASSES = range(7)
 DATA = 7
 SCALE = 4.0  # outputs (in [-1, 1] after tanh) times this are the logits
 MAX_POINTS = 1000
+
+
+def task_spec(name: str, obs_names: tuple, n_classes: int, solved_at: float) -> EnvSpec:
+    """The spec of a playground task: features in [-1, 1], one output per class (one for two classes),
+    episodes of at most 1000 points, the held-out split for the test episodes."""
+    n = len(obs_names)
+    return EnvSpec(name=name, obs_size=n, num_actions=None, action_size=1 if n_classes == 2 else n_classes,
+                   max_steps=MAX_POINTS, dt=0.1, solved_at=solved_at, solved_over=1000, state_size=STATE_SIZE,
+                   obs_low=(-1.0,) * n, obs_high=(1.0,) * n, obs_names=tuple(obs_names),
+                   test_params=(("split", 1.0),))
 
 
 def pack(x_train, y_train, x_test, y_test, n_classes: int, overrides: dict, game: str) -> np.ndarray:

@@ -41,8 +41,7 @@ Parameters
 
 import numpy as np
 
-from envs.playground import PARAM_DEFAULTS, PARAM_NAMES, PARAM_RANGES, STATE_SIZE, pack, observe, reset, step
-from envs.spec import EnvSpec
+from envs.playground import PARAM_DEFAULTS, PARAM_NAMES, PARAM_RANGES, observe, pack, reset, step, task_spec
 
 __all__ = ["SPEC", "default_params", "reset", "observe", "step", "PARAM_NAMES", "PARAM_DEFAULTS", "PARAM_RANGES"]
 
@@ -57,21 +56,7 @@ def _points():
 
 _DATA = _points()
 
-SPEC = EnvSpec(
-    name="xor",
-    obs_size=2,
-    num_actions=None,
-    action_size=1,
-    max_steps=1000,
-    dt=0.1,
-    solved_at=1.0,
-    solved_over=1000,
-    state_size=STATE_SIZE,
-    obs_low=(-1.0,) * 2,
-    obs_high=(1.0,) * 2,
-    obs_names=("x", "y"),
-    test_params=(("split", 1.0),),
-)
+SPEC = task_spec("xor", ("x", "y"), 2, 1.0)
 
 
 def default_params(**overrides) -> np.ndarray:
