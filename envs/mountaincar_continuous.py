@@ -44,12 +44,11 @@ import math
 import numpy as np
 from numba import njit
 
-from envs import rng as _rng
+# the same state, start and observation as the discrete car
+from envs.mountaincar import MAX_POSITION, MIN_POSITION, POSITION, STATE_SIZE, VELOCITY, observe, reset
 from envs.spec import EnvSpec, build_params
 
-POSITION, VELOCITY = 0, 1
-STATE_SIZE = 2
-MIN_POSITION, MAX_POSITION = -1.2, 0.6
+__all__ = ["SPEC", "default_params", "reset", "observe", "step"]
 
 PARAM_NAMES = ("power", "max_speed", "goal_position", "goal_velocity")
 PARAM_DEFAULTS = (0.0015, 0.07, 0.45, 0.0)
@@ -75,20 +74,6 @@ SPEC = EnvSpec(
 def default_params(**overrides) -> np.ndarray:
     """Parameters as a float64 array; keyword arguments override the defaults by name."""
     return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
-
-
-@njit
-def reset(state, params, rng):
-    """Position uniform in [-0.6, -0.4], at rest."""
-    state[POSITION] = _rng.uniform(rng, -0.6, -0.4)
-    state[VELOCITY] = 0.0
-
-
-@njit
-def observe(state, params, obs):
-    """Write (position, velocity) into ``obs``."""
-    obs[0] = state[POSITION]
-    obs[1] = state[VELOCITY]
 
 
 @njit
