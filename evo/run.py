@@ -232,6 +232,7 @@ def _config_field(value, what: str) -> RunConfig:
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"its config is malformed: {e}") from None
     settings.pop("address", None)  # a file never chooses where the program connects
+    settings.pop("backend", None)  # nor where it runs (files written before it was left out)
     envs.check_file_id(settings.get("env"))
     return RunConfig.from_dict(settings).validate()
 
@@ -384,9 +385,10 @@ class RunDir:
     """The files of a run: ``config.toml``, ``log.csv``, ``timing.csv``,
     ``checkpoint.npz``, ``champion.npz`` and ``fitness.png``.
 
-    ``log.csv`` holds only what the seed determines, so an interrupted and
-    resumed run leaves the same bytes as an uninterrupted one; wall-clock
-    times go to ``timing.csv``.
+    Every file but ``timing.csv`` holds only what the config and seed
+    determine, so an interrupted and resumed run, or a run played on Ray,
+    leaves the same bytes as an uninterrupted local one; wall-clock times and
+    the backend that played each generation go to ``timing.csv``.
     """
 
     def __init__(self, path):
@@ -475,9 +477,10 @@ class RunDir:
         atomic_write(self.log_path, buf.getvalue())
 
     def write_timing(self, timing: list) -> None:
+        """``timing.csv``: per generation, wall seconds, steps per second and the backend that played it."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(("generation", "wall_seconds", "env_steps_per_second"))
+        w.writerow(("generation", "wall_seconds", "env_steps_per_second", "backend"))
         w.writerows(timing)
         atomic_write(self.timing_path, buf.getvalue())
 
@@ -485,8 +488,8 @@ class RunDir:
         try:
             with open(self.timing_path, newline="") as f:
                 rows = list(csv.reader(f))[1:]
-            return [(int(g), float(s), float(r)) for g, s, r in rows]
-        except (OSError, ValueError):
+            return [(int(r[0]), float(r[1]), float(r[2]), r[3] if len(r) > 3 else "") for r in rows]
+        except (OSError, ValueError, IndexError):
             return []
 
     def save_checkpoint(self, run: Evolution) -> None:
