@@ -82,6 +82,9 @@ WAIT_FOR_ACTORS = 60.0
 LOSSES_PER_CHUNK = 3
 """Actors one chunk may lose in one call before the call gives up (a chunk that kills every actor
 it meets is a bug, not bad luck)."""
+RESIZE_EVERY = 2.0
+"""Seconds between looks at the cluster's CPUs (to grow or shrink the pool); each costs a request
+to the head and a few milliseconds."""
 CONNECT_TIMEOUT = 120.0
 """Seconds ``init(isolated=True)`` waits for Ray to answer (``ray.init`` itself retries an address
 that does not answer for ever); starting a local instance takes 3-8 s here."""
@@ -283,7 +286,8 @@ class Pool:
     ``ready`` actors are warm and take chunks; ``starting`` ones (warm-up
     reference -> actor) join when their warm-up returns. :meth:`resize`
     keeps ``len(ready) + len(starting)`` at one actor per ``threads`` CPUs of
-    the cluster, starting replacements for lost actors with a back-off (1 s,
+    the cluster, looking at the cluster at most every :data:`RESIZE_EVERY`
+    seconds, and starts replacements for lost actors with a back-off (1 s,
     doubling up to 30 s while replacements keep failing).
     """
 
@@ -294,6 +298,7 @@ class Pool:
         self.starting: dict = {}
         self.backoff = 0.0
         self.next_start = 0.0
+        self.next_resize = 0.0
         self.lost = 0
 
     @property
@@ -302,6 +307,9 @@ class Pool:
 
     def resize(self, key: str, game: tuple) -> None:
         """Start or cancel unwarmed actors so the pool matches the cluster's CPUs now."""
+        if time.monotonic() < self.next_resize:
+            return
+        self.next_resize = time.monotonic() + RESIZE_EVERY
         _check_local_node()
         try:
             cpus = int(ray.cluster_resources().get("CPU", 0))
@@ -324,7 +332,7 @@ class Pool:
         except (*_ACTOR_LOST, *_OBJECT_LOST) as e:
             self.backoff = min(30.0, max(1.0, 2 * self.backoff))
             self.next_start = time.monotonic() + self.backoff
-            self._note_loss(actor, e, "while starting")
+            self._note_loss(actor, e, "while it started", f"{len(self.ready)} actor(s) play")
             return None
         actor.where, actor.warm_seconds = f"{node} (pid {pid})", seconds
         self.backoff = 0.0
@@ -333,18 +341,19 @@ class Pool:
             log.info("Ray: a new actor on %s is ready; %d actor(s) play now", actor.where, len(self.ready))
         return actor
 
-    def lose(self, actor: _Actor, error: Exception, doing: str) -> None:
-        """Drop a dead actor; a replacement may start after the back-off."""
+    def lose(self, actor: _Actor, error: Exception, span: str) -> None:
+        """Drop a dead actor that was playing genomes ``span``; a replacement may start after the back-off."""
         if actor in self.ready:
             self.ready.remove(actor)
         self.next_start = max(self.next_start, time.monotonic() + max(1.0, self.backoff))
-        self._note_loss(actor, error, doing)
+        self.next_resize = 0.0  # look again at the next chance
+        self._note_loss(actor, error, f"while it played genomes {span}",
+                        f"the {len(self.ready)} actor(s) left play them again")
 
-    def _note_loss(self, actor: _Actor, error: Exception, doing: str) -> None:
+    def _note_loss(self, actor: _Actor, error: Exception, doing: str, then: str) -> None:
         actor.kill()
         self.lost += 1
-        log.warning("Ray: lost the actor on %s %s (%s: %s); %d actor(s) left", actor.where, doing,
-                    type(error).__name__, _first_line(error), len(self.ready))
+        log.warning("Ray: lost the actor on %s %s (%s); %s", actor.where, doing, type(error).__name__, then)
 
     def kill(self) -> None:
         for actor in [*self.ready, *self.starting.values()]:
@@ -553,7 +562,7 @@ class _Generation:
             log.warning("Ray: genomes %s lost (%s); put again", self._span(i), type(e).__name__)
         except _ACTOR_LOST as e:
             _check_local_node()
-            self.pool.lose(actor, e, f"playing genomes {self._span(i)}")
+            self.pool.lose(actor, e, self._span(i))
         self.losses[i] += 1
         if self.losses[i] >= LOSSES_PER_CHUNK:
             raise ClusterLost(f"genomes {self._span(i)} failed on {LOSSES_PER_CHUNK} Ray actors in a row "
@@ -685,28 +694,37 @@ def _sweep(config_toml: str, seeds: list, out: str, jobs: int | None):
 class _Helper:
     """A child process that is this process's Ray driver (see :func:`init`).
 
-    Requests go down a pipe, genomes through shared memory; the child answers
-    with a value, a stream of items, or an error, and forwards the warnings
-    of its ``evo.distributed`` logger to this process's. Every wait checks,
-    each :data:`POLL` seconds, for a stop request and for the child's death.
+    A plain ``python`` process in a session of its own (a Ctrl-C at the
+    terminal reaches this process only), talking over a socket pair, with
+    genomes in shared memory. It answers with a value, a stream of items or
+    an error, and forwards the records of its ``evo.distributed`` logger to
+    this process's. Every wait here checks, each :data:`POLL` seconds, for a
+    stop request and for the child's death.
     """
 
     def __init__(self, address: str | None, verbose: bool = False):
-        import multiprocessing
+        import atexit
+        import socket
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
 
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        settings = {k: globals()[k] for k in _SETTINGS}
-        self.proc = ctx.Process(target=_serve, args=(child, address, settings, verbose), daemon=True,
-                                name="neuroevo-ray-driver")
-        self.proc.start()
-        child.close()
+        ours, theirs = socket.socketpair()
+        root = str(Path(__file__).resolve().parent.parent)  # where evo is imported from, here and there
+        code = f"import sys; sys.path.insert(0, {root!r}); import evo.distributed as d; d._serve({theirs.fileno()})"
+        quiet = None if verbose else subprocess.DEVNULL  # Ray's own messages stay out of the terminal
+        self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(theirs.fileno(),),
+                                     stdin=subprocess.DEVNULL, stdout=quiet, stderr=quiet, start_new_session=True)
+        theirs.close()
+        self.conn = Connection(ours.detach())
         self.shm = None
         self.broken = False  # after a ClusterLost: the child is not asked for anything again
         self.busy = True  # until the child says it is connected
+        atexit.register(self.close)
         joining = address or os.environ.get("RAY_ADDRESS")
         where = joining or "a new local instance"
         try:
+            self.conn.send((address, {k: globals()[k] for k in _SETTINGS}, verbose))
             self._receive(deadline=time.monotonic() + CONNECT_TIMEOUT)
             self.busy = False
         except TimeoutError:
@@ -722,7 +740,9 @@ class _Helper:
 
     def call(self, name: str, *args):
         self._send((name, args))
-        return self._answer()
+        kind, value = self._receive()
+        self.busy = False
+        return value
 
     def stream(self, name: str, *args):
         self._send((name, args))
@@ -731,7 +751,7 @@ class _Helper:
             if kind == "end":
                 self.busy = False
                 return
-            self.busy = True  # until "end"
+            self.busy = True  # an "error" in between cleared it; a stream is busy until its "end"
             yield value
 
     def rollout(self, key, game, genomes, E, seed, threads, delay, fail) -> tuple:
@@ -753,13 +773,9 @@ class _Helper:
         try:
             self.conn.send(message)
         except OSError:
+            self.broken = True
             raise ClusterLost(self._death()) from None
         self.busy = True
-
-    def _answer(self):
-        kind, value = self._receive()
-        self.busy = False
-        return value
 
     def _receive(self, deadline: float | None = None) -> tuple:
         """The next answer of the child: (kind, value); notes are logged, errors raised here.
@@ -775,7 +791,7 @@ class _Helper:
                 self.broken = True
                 raise ClusterLost(self._death()) from None
             if message is None:
-                if not self.proc.is_alive():
+                if self.proc.poll() is not None:
                     self.broken = True
                     raise ClusterLost(self._death())
                 if deadline is not None and time.monotonic() > deadline:
@@ -792,8 +808,12 @@ class _Helper:
                 return kind, value
 
     def _death(self) -> str:
-        self.proc.join(timeout=5)
-        code = self.proc.exitcode
+        import subprocess
+
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
         how = "is still running" if code is None else f"exited with status {code}" if code >= 0 else \
             f"was killed by signal {-code}"
         return (f"lost the Ray driver process: it {how} (Ray ends a driver when the Ray node it is attached "
@@ -806,24 +826,29 @@ class _Helper:
             self.shm = None
 
     def close(self) -> None:
-        """Ask the child to end (at once if it is busy or lost its cluster: a stop must not wait for Ray)."""
-        try:
-            if self.proc.is_alive() and not self.busy and not self.broken:
+        """End the child: asked, or at once if it is busy or lost its cluster (a stop must not wait)."""
+        import subprocess
+
+        if self.proc.poll() is None and not self.busy and not self.broken:
+            try:
                 self.conn.send(("close", ()))
-                self.proc.join(timeout=10)
-        except (OSError, ValueError):
-            pass
-        if self.proc.is_alive():  # Ray's handler runs SIGTERM only when Ray's call returns: wait briefly
-            self.proc.terminate()
-            self.proc.join(timeout=2)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join()
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        # Ray's SIGTERM handler runs only when the call it interrupts returns: wait for that briefly.
+        for end, wait in ((self.proc.terminate, 2), (self.proc.kill, 10)):
+            if self.proc.poll() is None:
+                end()
+                try:
+                    self.proc.wait(timeout=wait)
+                except subprocess.TimeoutExpired:
+                    pass
         self.conn.close()
         self._free()
 
 
-_SETTINGS = ("THREADS_PER_ACTOR", "CHUNKS_PER_ACTOR", "SPLIT_ABOVE", "WAIT_FOR_ACTORS", "LOSSES_PER_CHUNK", "POLL")
+_SETTINGS = ("THREADS_PER_ACTOR", "CHUNKS_PER_ACTOR", "SPLIT_ABOVE", "WAIT_FOR_ACTORS", "LOSSES_PER_CHUNK",
+             "RESIZE_EVERY", "POLL")
 """The module settings a child process takes from its parent."""
 _ERRORS = {"ClusterLost": ClusterLost, "ValueError": ValueError, "TypeError": TypeError}
 
@@ -842,19 +867,14 @@ class _Forward(logging.Handler):
             pass
 
 
-def _serve(conn, address, settings: dict, verbose: bool) -> None:
+def _serve(fd: int) -> None:
     """The child process: connect, then answer requests until told to close or the parent goes."""
-    import signal
     import traceback
-    from multiprocessing import shared_memory
+    from multiprocessing import resource_tracker, shared_memory
+    from multiprocessing.connection import Connection
 
-    # The parent decides when to stop: a Ctrl-C meant for it must not reach Ray's processes.
-    os.setpgrp()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if not verbose:  # Ray's own messages (node deaths, raylet logs) would interleave with the parent's lines
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
+    conn = Connection(fd)
+    address, settings, verbose = conn.recv()
     globals().update(settings)
     log.addHandler(_Forward(conn))
     log.setLevel(logging.INFO)
@@ -870,6 +890,9 @@ def _serve(conn, address, settings: dict, verbose: bool) -> None:
     def genomes(name, shape):
         if name not in memory:
             memory[name] = shared_memory.SharedMemory(name=name)
+            # The parent owns it; before Python 3.13, attaching registers it with this process's
+            # resource tracker too, which would unlink it when this process ends.
+            resource_tracker.unregister(memory[name]._name, "shared_memory")
         return np.ndarray(shape, np.float32, buffer=memory[name].buf)
 
     served = {

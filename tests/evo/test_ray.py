@@ -207,9 +207,9 @@ def test_a_node_killed_mid_generation_costs_seconds_not_the_run(sim, game_envs, 
     genomes = net.init(np.random.default_rng(6), 600)
     local = rollout(env, net, genomes, 2, 9)
     full_pool(env, net)
-    node = list(sim.worker_nodes)[0]
+    victim = list(sim.worker_nodes)[0]
     with caplog.at_level(logging.WARNING, "evo.distributed"):
-        result, took, recovery = in_flight(lambda: sim.remove_node(node, allow_graceful=False), env, net, genomes)
+        result, took, recovery = in_flight(lambda: sim.remove_node(victim, allow_graceful=False), env, net, genomes)
     assert same(result, local) and "lost the actor" in caplog.text
     # the lost chunk is played again as soon as a survivor is free (its own chunk ends 0.8 s after
     # the kill), and takes 1.5 s more: no wait for Ray to declare the node dead (about 15 s)
@@ -305,9 +305,9 @@ def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
 def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd):
     distributed.shutdown()
     out = tmp_path / "r"
-    node = list(sim.worker_nodes)[0]
+    victim = list(sim.worker_nodes)[0]
     killer = threading.Thread(target=lambda: (wait_for(lambda: log_rows(out) >= 3, 120, "third generation"),
-                                              sim.remove_node(node, allow_graceful=False)))
+                                              sim.remove_node(victim, allow_graceful=False)))
     killer.start()
     start = time.monotonic()
     code = main(["run", *SLOW, "--generations", "20", "--out", str(out), "--backend", "ray", "--address", sim.address])
@@ -407,9 +407,9 @@ def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, 
     distributed.shutdown()
     args = ["sweep", "cartpole", "--seeds", "0-2", "--generations", "12", "--pop", "2000", "--hidden", "4",
             "--episodes", "2", "--target", "1e9"]
-    node = list(sim.worker_nodes)[0]
+    victim = list(sim.worker_nodes)[0]
     killed = []
-    killer = threading.Thread(target=lambda: (time.sleep(3), sim.remove_node(node, allow_graceful=False),
+    killer = threading.Thread(target=lambda: (time.sleep(3), sim.remove_node(victim, allow_graceful=False),
                                               killed.append(time.monotonic())))
     killer.start()
     assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
