@@ -565,8 +565,8 @@ class _Generation:
             self.pool.lose(actor, e, self._span(i))
         self.losses[i] += 1
         if self.losses[i] >= LOSSES_PER_CHUNK:
-            raise ClusterLost(f"genomes {self._span(i)} failed on {LOSSES_PER_CHUNK} Ray actors in a row "
-                              f"(last: {self.pool.lost} actor(s) lost in all)")
+            raise ClusterLost(f"genomes {self._span(i)} failed on Ray {LOSSES_PER_CHUNK} time(s) in a row "
+                              f"({self.pool.lost} actor(s) lost in all): a bug, or a node that kills what it runs")
         self.todo.append(i)
 
     def _span(self, i: int) -> str:

@@ -232,6 +232,17 @@ def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs,
     assert same(remote, local) and error in caplog.text
 
 
+def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim, game_envs, monkeypatch):
+    env, net = game(game_envs, "cartpole")
+    genomes = net.init(np.random.default_rng(7), 300)
+    full_pool(env, net)
+    monkeypatch.setattr(distributed, "LOSSES_PER_CHUNK", 1)
+    with pytest.raises(distributed.ClusterLost, match=r"genomes 100..199 failed on Ray 1 time\(s\) in a row"):
+        distributed.rollout(env, net, genomes, 2, 4, _fail={1: "OutOfMemoryError"})
+    with pytest.raises(KeyError, match="no such error"):  # the actor's own exception, raised once
+        distributed.rollout(env, net, genomes, 2, 4, _fail={1: "no such error"})
+
+
 def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, caplog, monkeypatch):
     """A node whose memory monitor kills whatever runs on it: the pool's actor there dies of
     ``OutOfMemoryError`` (Ray's own path) and the generations go on, with the same results."""
@@ -355,7 +366,8 @@ def test_sigterm_ends_a_ray_run_within_seconds_with_a_checkpoint(sim, tmp_path):
     assert "checkpoint saved. Continue with: neuroevo run --resume" in err and "Traceback" not in err
     g = int(err.split("interrupted at generation ")[1].split(";")[0])
     assert log_rows(out) == g
-    assert main(["run", "--resume", str(out), "--generations", str(g + 1), "--quiet"]) == 0
+    assert main(["run", "--resume", str(out), "--generations", str(g + 1), "--quiet", "--backend", "ray",
+                 "--address", sim.address]) == 0  # on Ray again, this time
     assert main(["run", *SLOW, "--generations", str(g + 1), "--out", str(tmp_path / "l")]) == 0
     assert same_files(tmp_path / "l", out) == []
 
