@@ -378,40 +378,40 @@ def _evolve(args, rundir, run, timing) -> int:
     elapsed0 = timing[-1][1] if timing else 0.0
     interrupted, lost = False, None
     with _Interrupt(distributed.request_stop if on_ray else None) as stop, _ray_notes(bar):
-        if on_ray:
-            _warm_up(run, bar)
-        while not run.finished:
-            t0 = now()
-            try:
+        try:
+            if on_ray:
+                _warm_up(run, bar)
+            while not run.finished:
+                t0 = now()
                 row = run.step()
-            except stops as e:
-                interrupted = isinstance(e, distributed.Interrupted)
-                lost = None if interrupted else str(e)
-                break
-            dt = now() - t0
-            timing.append((row["generation"], round(elapsed0 + now() - start, 3),
-                           round((row["env_steps"] + row["validation_steps"]) / dt), config.backend))
-            rundir.write_log(run.history)
-            rundir.write_timing(timing)
-            if run.generation % config.checkpoint_every == 0:
-                rundir.save_checkpoint(run)
-                rundir.save_champion(run)
-            if bar is not None:
-                bar.set_description(config.env, refresh=False)
-                bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}",
-                                val=f"{row['validation']:.4g}", steps_s=f"{row['env_steps'] / dt:.3g}",
-                                refresh=False)
-                bar.update(1)
-            if stop.requested:
-                interrupted = True
-                break
+                dt = now() - t0
+                timing.append((row["generation"], round(elapsed0 + now() - start, 3),
+                               round((row["env_steps"] + row["validation_steps"]) / dt), config.backend))
+                rundir.write_log(run.history)
+                rundir.write_timing(timing)
+                if run.generation % config.checkpoint_every == 0:
+                    rundir.save_checkpoint(run)
+                    rundir.save_champion(run)
+                if bar is not None:
+                    bar.set_description(config.env, refresh=False)
+                    bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}",
+                                    val=f"{row['validation']:.4g}", steps_s=f"{row['env_steps'] / dt:.3g}",
+                                    refresh=False)
+                    bar.update(1)
+                if stop.requested:
+                    interrupted = True
+                    break
+        except stops as e:  # raised by Ray's calls only, before a generation changes the run
+            interrupted = isinstance(e, distributed.Interrupted)
+            lost = None if interrupted else str(e)
         if bar is not None:
             bar.close()
         rundir.save_checkpoint(run)
         rundir.save_champion(run)
         rundir.plot(run.history)
     wall = elapsed0 + now() - start
-    resume = f"neuroevo run --resume {rundir.path}" + (" (add --backend ray and --address to continue on Ray)"
+    on_ray_again = " --backend ray" + (f" --address {config.address}" if config.address else "")
+    resume = f"neuroevo run --resume {rundir.path}" + (f" (plays here; add{on_ray_again} to play on Ray)"
                                                         if on_ray else "")
     if lost is not None:
         print(f"neuroevo: {lost}; checkpoint saved at generation {run.generation}. Continue with: {resume}",

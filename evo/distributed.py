@@ -575,8 +575,8 @@ class _Generation:
     def _starved_message(self) -> str:
         cpus = int(ray.cluster_resources().get("CPU", 0))
         return (f"no Ray actor could play for {WAIT_FOR_ACTORS:g} s ({self.pool.lost} lost, "
-                f"{len(self.pool.starting)} waiting for a CPU; the cluster has {cpus} CPU(s), "
-                f"each actor needs {self.pool.threads})")
+                f"{len(self.pool.starting)} starting: waiting for a CPU, or compiling; the cluster has "
+                f"{cpus} CPU(s), each actor needs {self.pool.threads})")
 
 
 def _check_local_node() -> None:

@@ -237,7 +237,7 @@ def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim,
     genomes = net.init(np.random.default_rng(7), 300)
     full_pool(env, net)
     monkeypatch.setattr(distributed, "LOSSES_PER_CHUNK", 1)
-    with pytest.raises(distributed.ClusterLost, match=r"genomes 100..199 failed on Ray 1 time\(s\) in a row"):
+    with pytest.raises(distributed.ClusterLost, match=r"genomes \d+\.\.\d+ failed on Ray 1 time\(s\) in a row"):
         distributed.rollout(env, net, genomes, 2, 4, _fail={1: "OutOfMemoryError"})
     with pytest.raises(KeyError, match="no such error"):  # the actor's own exception, raised once
         distributed.rollout(env, net, genomes, 2, 4, _fail={1: "no such error"})
@@ -271,8 +271,9 @@ def test_no_actor_to_play_is_cluster_lost_in_bounded_time(sim, game_envs, monkey
     genomes = net.init(np.random.default_rng(9), 50)
     monkeypatch.setattr(distributed, "WAIT_FOR_ACTORS", 2.0)
     start = time.monotonic()
-    with pytest.raises(distributed.ClusterLost, match=r"no Ray actor could play for 2 s \(0 lost, 1 waiting "
-                                                      r"for a CPU; the cluster has \d CPU\(s\), each actor needs 4\)"):
+    with pytest.raises(distributed.ClusterLost, match=r"no Ray actor could play for 2 s \(0 lost, 1 starting: "
+                                                      r"waiting for a CPU, or compiling; the cluster has \d CPU\(s\), "
+                                                      r"each actor needs 4\)"):
         distributed.rollout(env, net, genomes, 1, 0, threads_per_actor=4)  # no node has 4 CPUs
     assert time.monotonic() - start < 10
     distributed.shutdown()
