@@ -228,14 +228,16 @@ class _RayNotes(logging.Handler):
 @contextlib.contextmanager
 def _ray_notes(bar):
     logger = logging.getLogger("evo.distributed")
-    handler, propagate = _RayNotes(bar), logger.propagate
+    handler, propagate, level = _RayNotes(bar), logger.propagate, logger.level
     logger.addHandler(handler)
     logger.propagate = False
+    logger.setLevel(logging.INFO)
     try:
         yield
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
+        logger.setLevel(level)
 
 
 # -- run ------------------------------------------------------------------------------------

@@ -31,15 +31,17 @@ gone -- its chunk goes back in the queue at once and the actors left play it:
 the pool shrinks and the generation goes on at reduced speed, with the same
 result. The pool grows back to one actor per ``T`` CPUs as the cluster
 regains capacity (replacements wait, unwarmed, until Ray can place them). A
-lost object is put again. No wait is unbounded: when no actor can play for
-:data:`WAIT_FOR_ACTORS` seconds, when one chunk has lost
-:data:`LOSSES_PER_CHUNK` actors, or when Ray itself fails, the call raises
-:class:`ClusterLost` with one line saying what happened. Losses and
+lost object is put again. A chunk far later than the others (a frozen
+worker, or a dead node Ray has not declared dead yet) is given to an idle
+actor too, and the first copy to finish counts. No wait is unbounded: when
+no actor can play for :data:`WAIT_FOR_ACTORS` seconds, when one chunk has
+failed :data:`LOSSES_PER_CHUNK` times, or when Ray itself fails, the call
+raises :class:`ClusterLost` with one line saying what happened. Losses and
 replacements are logged on the ``evo.distributed`` logger (losses as
 warnings). Recovery is done here rather than by Ray's ``max_restarts`` and
 ``max_task_retries``: retriable actor tasks cost about 3 ms more per chunk
 (measured), a restart is no cheaper than a new actor, and a restarted actor
-waits for a CPU exactly where the issue was.
+waits for a CPU like any other while its chunk waits with it.
 
 One failure cannot be caught in the process that drives Ray: when the Ray
 node a driver is attached to stops (the head node, for a driver started
@@ -88,6 +90,10 @@ to the head and a few milliseconds."""
 CONNECT_TIMEOUT = 120.0
 """Seconds ``init(isolated=True)`` waits for Ray to answer (``ray.init`` itself retries an address
 that does not answer for ever); starting a local instance takes 3-8 s here."""
+LATE_AFTER = 3.0
+LATE_MIN = 2.0
+"""A chunk running ``LATE_AFTER`` times longer than the median chunk of its call, and at least
+``LATE_MIN`` seconds, is also given to an idle actor (see ``_Generation``)."""
 POLL = 0.5
 """Seconds between checks while waiting on Ray (stop requests, starving pools, the child process)."""
 
@@ -474,7 +480,15 @@ def _play(key: str, game: tuple, genomes: np.ndarray, E: int, seed: int, threads
 
 
 class _Generation:
-    """One call of :func:`rollout`: chunks handed to warm actors until every chunk has its result."""
+    """One call of :func:`rollout`: chunks handed to warm actors until every chunk has its result.
+
+    A chunk still running when everything else is handed out and an actor is
+    idle, :data:`LATE_AFTER` times longer than the median chunk of the call
+    (and at least :data:`LATE_MIN` seconds), is given to that actor too: the
+    first copy to finish counts (both give the same rows). This bounds what a
+    chunk sent to a node that has just died costs when Ray takes its time
+    (up to about 30 s) to say so.
+    """
 
     def __init__(self, key, game, genomes, E, seed, pool_, delay, fail):
         self.key, self.game, self.genomes, self.E, self.seed = key, game, genomes, E, seed
@@ -484,8 +498,9 @@ class _Generation:
         self.results: list = [None] * len(self.spans)
         self.losses = [0] * len(self.spans)
         self.todo = list(range(len(self.spans)))[::-1]  # popped from the end: first chunk first
-        self.running: dict = {}  # object ref -> (actor, chunk)
+        self.running: dict = {}  # object ref -> (actor, chunk, when it was handed out)
         self.idle = list(pool_.ready)
+        self.took: list = []  # seconds of each chunk finished so far
         self.refs: dict = {}  # chunk (or "all") -> its genomes in the object store
         # Small populations in one chunk per actor go in one put (a put costs ~2 ms however
         # small); otherwise chunk by chunk, so that each node fetches only its share.
@@ -504,12 +519,15 @@ class _Generation:
     def submit(self, actor: _Actor, i: int) -> None:
         fail = self.fail.pop(i, "")
         ref = actor.handle.rollout.remote(self.key, self.game, *self.put(i), self.E, self.seed, self.delay, fail)
-        self.running[ref] = (actor, i)
+        self.running[ref] = (actor, i, time.monotonic())
+
+    def copies(self, i: int) -> int:
+        return sum(j == i for _, j, _ in self.running.values())
 
     def play(self) -> tuple:
         first, starved = True, None
         next_probe = time.monotonic() + 4 * POLL
-        while self.todo or self.running:
+        while any(r is None for r in self.results):
             while self.todo and self.idle:
                 self.submit(self.idle.pop(0), self.todo.pop())
             if first and self.running:  # the rest of the genomes travel while the first chunks play
@@ -523,6 +541,7 @@ class _Generation:
                 self.pool.resize(self.key, self.game)
             else:
                 starved = None
+            self._hedge()
             self._wait()
             if time.monotonic() > next_probe:  # a task of a dead node can wait for Ray's GCS timeout (60 s)
                 _check_local_node()
@@ -531,9 +550,21 @@ class _Generation:
         steps = np.concatenate([s for _, s in self.results])
         return returns, steps
 
+    def _hedge(self) -> None:
+        """Give late chunks to idle actors too (see the class docstring)."""
+        if self.todo or not self.idle or not self.took:
+            return
+        late = max(LATE_AFTER * float(np.median(self.took)), LATE_MIN)
+        for actor, i, since in list(self.running.values()):
+            if self.idle and self.results[i] is None and self.copies(i) == 1 and time.monotonic() - since > late:
+                log.info("Ray: genomes %s are late on %s (%.1f s); another actor plays them too", self._span(i),
+                         actor.where, time.monotonic() - since)
+                self.submit(self.idle.pop(0), i)
+
     def _wait(self) -> None:
         starting = list(self.pool.starting)
-        if self.todo:  # someone must come free (or warm) before anything else can happen
+        needed = [r for r, (_, i, _) in self.running.items() if self.results[i] is None]
+        if self.todo or len(needed) < len(self.running):  # the next one to finish may be all it takes
             if not self.running and not starting:
                 time.sleep(POLL)  # a replacement starts after its back-off
                 return
@@ -551,10 +582,13 @@ class _Generation:
                 self._collect(ref)
 
     def _collect(self, ref) -> None:
-        actor, i = self.running.pop(ref)
+        actor, i, since = self.running.pop(ref)
         try:
-            self.results[i] = ray.get(ref)
+            result = ray.get(ref)
             self.idle.append(actor)
+            if self.results[i] is None:
+                self.results[i] = result
+                self.took.append(time.monotonic() - since)
             return
         except _OBJECT_LOST as e:  # the actor may be fine; the genomes must be put again
             self.refs.pop("all" if self.whole else i, None)
@@ -563,6 +597,8 @@ class _Generation:
         except _ACTOR_LOST as e:
             _check_local_node()
             self.pool.lose(actor, e, self._span(i))
+        if self.results[i] is not None or self.copies(i):  # another copy has it, or is playing it
+            return
         self.losses[i] += 1
         if self.losses[i] >= LOSSES_PER_CHUNK:
             raise ClusterLost(f"genomes {self._span(i)} failed on Ray {LOSSES_PER_CHUNK} time(s) in a row "
@@ -848,7 +884,7 @@ class _Helper:
 
 
 _SETTINGS = ("THREADS_PER_ACTOR", "CHUNKS_PER_ACTOR", "SPLIT_ABOVE", "WAIT_FOR_ACTORS", "LOSSES_PER_CHUNK",
-             "RESIZE_EVERY", "POLL")
+             "RESIZE_EVERY", "LATE_AFTER", "LATE_MIN", "POLL")
 """The module settings a child process takes from its parent."""
 _ERRORS = {"ClusterLost": ClusterLost, "ValueError": ValueError, "TypeError": TypeError}
 

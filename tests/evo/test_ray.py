@@ -98,14 +98,19 @@ def game(game_envs, name, hidden=8):
 
 
 def full_pool(env, net, n=3, timeout=60.0):
-    """Play small generations until the pool has ``n`` warm actors (a replacement joins when placed)."""
+    """Play small generations until the pool has ``n`` warm, living actors (a replacement joins when
+    placed); returns their (node id, pid)."""
     genomes = net.init(np.random.default_rng(0), 6)
     deadline = time.monotonic() + timeout
-    while len(distributed.pool().ready) < n:
+    while True:
         assert time.monotonic() < deadline, f"the pool has {len(distributed.pool().ready)} actors, not {n}"
-        rollout(env, net, genomes, 1, 0, backend="ray")
+        rollout(env, net, genomes, 1, 0, backend="ray")  # finds the dead ones
+        if len(distributed.pool().ready) == n:
+            try:
+                return [ray.get(a.handle.where.remote(), timeout=10) for a in distributed.pool().ready]
+            except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+                pass
         time.sleep(0.2)
-    return [ray.get(a.handle.where.remote()) for a in distributed.pool().ready]
 
 
 def same(a, b):
@@ -200,6 +205,22 @@ def test_an_actor_killed_mid_generation_has_its_chunk_played_by_the_others(how, 
     assert took > 2.9  # the killed chunk was played again, after a survivor's own 1.5 s chunk
     assert victim not in distributed.pool().ready and "lost the actor" in caplog.text
     assert pid not in [p for _, p in full_pool(env, net)]  # replaced on a later call
+
+
+def test_a_chunk_stuck_on_a_frozen_actor_is_played_by_another(sim, game_envs, caplog):
+    """SIGSTOP: the actor neither answers nor dies, and Ray sees nothing wrong; the late chunk
+    goes to an idle actor as well, and the first copy to finish counts."""
+    env, net = game(game_envs, "flappy")
+    genomes = net.init(np.random.default_rng(5), 600)
+    local = rollout(env, net, genomes, 2, 9)
+    pid = full_pool(env, net)[0][1]
+    try:
+        with caplog.at_level(logging.INFO, "evo.distributed"):
+            result, took, _ = in_flight(lambda: os.kill(pid, signal.SIGSTOP), env, net, genomes)
+        assert same(result, local) and "are late on" in caplog.text
+        assert took < 10  # 3 x the 1.5 s of the other chunks, then 1.5 s more
+    finally:
+        os.kill(pid, signal.SIGKILL)
 
 
 def test_a_node_killed_mid_generation_costs_seconds_not_the_run(sim, game_envs, caplog):
