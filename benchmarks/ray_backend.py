@@ -107,15 +107,15 @@ def main() -> None:
 
     # pieces of the overhead
     distributed.THREADS_PER_ACTOR = None  # the default: the CPUs of the smallest node
-    actors = distributed.pool()
     big = net.init(np.random.default_rng(0), max(sizes))
+    rollout(env, net, big[:64], args.episodes, 0, backend="ray")  # makes the default pool
+    actors = [a.handle for a in distributed.pool().ready]
     puts = [timed(lambda: ray.put(big))[0] for _ in range(args.repeats)]
-    ray.get([a.pid.remote() for a in actors])
-    trips = [timed(lambda: ray.get(actors[0].pid.remote()))[0] for _ in range(20)]
+    trips = [timed(lambda: ray.get(actors[0].where.remote()))[0] for _ in range(20)]
     print(f"overhead pieces: ray.put of {big.nbytes / 1e6:.0f} MB genomes {1e3 * statistics.median(puts):.1f} ms; "
           f"empty actor round trip {1e3 * statistics.median(trips):.2f} ms; chunks per generation "
           + ", ".join(f"{len(distributed.chunks(P, args.episodes, len(actors)))} at P = {P}" for P in sizes)
-          + f" (default pool: {len(actors)} actor(s) with T = {distributed._pool['threads']})")
+          + f" (default pool: {len(actors)} actor(s) with T = {distributed.pool().threads})")
     print("targets:")
     for P, best, ratio, over in summary:
         target = TARGETS.get(P)

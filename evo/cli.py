@@ -28,6 +28,7 @@ import argparse
 import atexit
 import contextlib
 import gc
+import logging
 import subprocess
 import time
 from pathlib import Path
@@ -230,21 +231,68 @@ def set_threads(n: int) -> None:
         numba.set_num_threads(n)
 
 
-def _connect(config) -> None:
-    """With ``backend = "ray"``, join Ray before any file is written (a bad address is one line)."""
+def _connect(config, args) -> None:
+    """With ``backend = "ray"``, join Ray before any file is written (a bad address is one line).
+
+    Ray is driven from a child process (:func:`evo.distributed.init` with
+    ``isolated=True``), so that whatever Ray does to its driver, this process
+    keeps its run, its checkpoint and its one-line messages.
+    """
     if config.backend == "ray":
         from evo import distributed
-        distributed.init(config.address or None)
+        distributed.init(config.address or None, isolated=True, verbose=args.debug)
+
+
+def _disconnect() -> None:
+    """End the Ray driver process of :func:`_connect`, if one was started."""
+    distributed = sys.modules.get("evo.distributed")
+    if distributed is not None:
+        distributed.close()
+
+
+class _RayNotes(logging.Handler):
+    """Shows the Ray backend's notes (a lost actor, a replacement) as lines on stderr, above the bar."""
+
+    def __init__(self, bar):
+        super().__init__(logging.INFO)
+        self.bar = bar
+
+    def emit(self, record):
+        line = f"neuroevo: {record.getMessage()}"
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _ray_notes(bar):
+    logger = logging.getLogger("evo.distributed")
+    handler, propagate, level = _RayNotes(bar), logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        logger.setLevel(level)
 
 
 # -- run ------------------------------------------------------------------------------------
 
 
 class _Interrupt:
-    """Turns Ctrl-C (and SIGTERM) into a flag checked between generations."""
+    """Turns Ctrl-C (and SIGTERM) into a flag checked between generations.
 
-    def __init__(self):
+    ``on_request`` is called too: the Ray backend's stop, which ends the wait
+    for a generation at once.
+    """
+
+    def __init__(self, on_request=None):
         self.requested = False
+        self.on_request = on_request
 
     def __enter__(self):
         self._old = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -254,6 +302,8 @@ class _Interrupt:
         if self.requested:  # a second Ctrl-C stops at once
             raise KeyboardInterrupt
         self.requested = True
+        if self.on_request is not None:
+            self.on_request()
 
     def __exit__(self, *exc):
         for s, h in self._old.items():
@@ -305,7 +355,7 @@ def _checked_resume(args, rundir):
         if getattr(args, k, None) is not None:
             setattr(run.config, k, getattr(args, k))
     with bad_input():
-        _connect(run.config)
+        _connect(run.config, args)
     return run
 
 
@@ -315,7 +365,7 @@ def _start(args, config):
 
     with bad_input():
         set_threads(args.threads if args.threads is not None else config.threads)
-        _connect(config)
+        _connect(config, args)
         out = args.out if args.out is not None else (
             f"runs/{config.env.replace(':', '-').replace('/', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
         rundir = RunDir(out)
@@ -345,10 +395,21 @@ def cmd_run(args) -> int:
 
 
 def _evolve(args, rundir, run, timing) -> int:
-    """The generation loop of ``neuroevo run``, its progress bar, files and summary."""
+    """The generation loop of ``neuroevo run``, its progress bar, files and summary.
+
+    On Ray, a generation Ray cannot finish (:class:`evo.distributed.ClusterLost`)
+    or a stop request while one is being played ends the loop like Ctrl-C
+    between generations: the run is checkpointed at the start of that
+    generation, which a resume plays again, to the same result.
+    """
     from evo.run import now
 
     config = run.config
+    on_ray = config.backend == "ray"
+    stops: tuple = ()
+    if on_ray:
+        from evo import distributed
+        stops = (distributed.ClusterLost, distributed.Interrupted)
 
     bar = None
     if not args.quiet:
@@ -357,40 +418,68 @@ def _evolve(args, rundir, run, timing) -> int:
                    desc=config.env)
     start = now()
     elapsed0 = timing[-1][2] if timing else 0.0
-    interrupted = False
-    with _Interrupt() as stop:
-        while not run.finished:
-            t0 = now()
-            row = run.step()
-            dt = now() - t0
-            timing.append((row["generation"], round(dt, 4), round(elapsed0 + now() - start, 3),
-                           round((row["env_steps"] + row["validation_steps"]) / dt)))
-            rundir.write_log(run.history)
-            rundir.write_timing(timing)
-            if run.generation % config.checkpoint_every == 0:
-                rundir.save_checkpoint(run)
-                rundir.save_champion(run)
-            if bar is not None:
-                bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}",
-                                champion=f"{run.champion_score:.4g}", steps_s=f"{row['env_steps'] / dt:.3g}",
-                                refresh=False)
-                bar.update(1)
-            if stop.requested:
-                interrupted = True
-                break
+    interrupted, lost = False, None
+    with _Interrupt(distributed.request_stop if on_ray else None) as stop, _ray_notes(bar):
+        try:
+            if on_ray:
+                _warm_up(run, bar)
+            while not run.finished:
+                t0 = now()
+                row = run.step()
+                dt = now() - t0
+                timing.append((row["generation"], round(dt, 4), round(elapsed0 + now() - start, 3),
+                               round((row["env_steps"] + row["validation_steps"]) / dt), config.backend))
+                rundir.write_log(run.history)
+                rundir.write_timing(timing)
+                if run.generation % config.checkpoint_every == 0:
+                    rundir.save_checkpoint(run)
+                    rundir.save_champion(run)
+                if bar is not None:
+                    bar.set_description(config.env, refresh=False)
+                    bar.set_postfix(best=f"{row['best']:.4g}", mean=f"{row['mean']:.4g}",
+                                    champion=f"{run.champion_score:.4g}", steps_s=f"{row['env_steps'] / dt:.3g}",
+                                    refresh=False)
+                    bar.update(1)
+                if stop.requested:
+                    interrupted = True
+                    break
+        except stops as e:  # raised by Ray's calls only, before a generation changes the run
+            interrupted = isinstance(e, distributed.Interrupted)
+            lost = None if interrupted else str(e)
         if bar is not None:
             bar.close()
         rundir.save_checkpoint(run)
         rundir.save_champion(run)
         rundir.plot(run.history)
     wall = elapsed0 + now() - start
+    on_ray_again = " --backend ray" + (f" --address {config.address}" if config.address else "")
+    resume = f"neuroevo run --resume {rundir.path}" + (f" (plays here; add{on_ray_again} to play on Ray)"
+                                                        if on_ray else "")
+    if lost is not None:
+        print(f"neuroevo: {lost}; checkpoint saved at generation {run.generation}. Continue with: {resume}",
+              file=sys.stderr)
+        return EXIT_FAILURE
     if interrupted:
-        print(f"interrupted at generation {run.generation}; checkpoint saved. Continue with: "
-              f"neuroevo run --resume {rundir.path}", file=sys.stderr)
+        print(f"interrupted at generation {run.generation}; checkpoint saved. Continue with: {resume}",
+              file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"{config.env}: {'solved' if run.solved else 'not solved'} after {run.generation} "
           f"generation{'s' if run.generation != 1 else ''}; {_scores(run)}; {wall:.1f} s; files in {rundir.path}")
     return 0
+
+
+def _warm_up(run, bar) -> None:
+    """Start the Ray actors warming up, and meanwhile load this process's own kernel (validation)."""
+    import numpy as np
+
+    from evo import distributed
+    from evo.evaluate import rollout
+
+    starting = distributed.warm(run.env, run.net)
+    if bar is not None and starting:
+        bar.set_description(f"{run.config.env} (starting {starting} Ray actor{'s' if starting != 1 else ''}: "
+                            f"a node compiles the kernels on first use)")
+    rollout(run.env, run.net, np.zeros((1, run.net.num_params), np.float32), 1, 0)
 
 
 def _scores(run) -> str:
@@ -475,7 +564,7 @@ def cmd_sweep(args) -> int:
         f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
     with bad_input():
         check_output_dir(out)
-        _connect(config)
+        _connect(config, args)
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -487,17 +576,23 @@ def cmd_sweep(args) -> int:
     pending = list(args.seeds)
     running: dict = {}
     results = {}
+    lost = None
     if config.backend == "ray":  # -- Ray: one task per seed, files sent back (evo.distributed) --
         from evo import distributed
         print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs) "
               f"as Ray tasks{'' if args.jobs is None else f', {args.jobs} at a time'}, in {out}")
-        for seed, code, text, files in distributed.sweep(config.to_toml(), args.seeds, out,
-                                                          address=config.address or None, jobs=args.jobs):
-            (out / f"seed-{seed}").mkdir(exist_ok=True)
-            for name, data in files.items():
-                atomic_write(out / f"seed-{seed}" / name, data)
-            results[seed] = (code, text)
-            print(f"  seed {seed}: {text.splitlines()[-1] if text else 'exit ' + str(code)}")
+        try:
+            for seed, code, text, files in distributed.sweep(config.to_toml(), args.seeds, out,
+                                                              address=config.address or None, jobs=args.jobs):
+                (out / f"seed-{seed}").mkdir(exist_ok=True)
+                for name, data in files.items():
+                    atomic_write(out / f"seed-{seed}" / name, data)
+                results[seed] = (code, text)
+                print(f"  seed {seed}: {text.splitlines()[-1] if text else 'exit ' + str(code)}")
+        except distributed.ClusterLost as e:
+            lost = str(e)
+        finally:
+            _disconnect()
         pending = []  # -- end Ray --
     else:
         print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs), "
@@ -526,6 +621,11 @@ def cmd_sweep(args) -> int:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
     solved = sum(r[1] == "yes" for r in rows[1:])
     print(f"{solved}/{len(args.seeds)} solved; summary in {out / 'summary.csv'}")
+    if lost is not None:
+        missing = [str(seed) for seed in args.seeds if seed not in results]
+        print(f"neuroevo: {lost}; {len(results)} of {len(args.seeds)} runs finished, their files are in {out}; "
+              f"run the others again with --seeds {','.join(missing)}", file=sys.stderr)
+        return EXIT_FAILURE
     return 0 if all(code == 0 for code, _ in results.values()) else 1
 
 
@@ -680,6 +780,8 @@ def main(argv=None) -> int:
         hint = "" if debug else " (run with --debug for the traceback)"
         print(f"neuroevo: error: {type(e).__name__}: {e}{hint}", file=sys.stderr)
         return EXIT_FAILURE
+    finally:
+        _disconnect()  # the Ray driver process, if the command started one
 
 
 def entry() -> None:

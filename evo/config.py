@@ -67,7 +67,9 @@ class RunConfig:
     threads: int = 0
     """Numba threads; 0 uses every core."""
     backend: str = "local"
-    """Where each generation is evaluated: ``local`` (this process) or ``ray`` (Ray actors); same results."""
+    """Where each generation is evaluated: ``local`` (this process) or ``ray`` (Ray actors); same results.
+    A config file may name it; a run's own files do not (its ``timing.csv`` says where each
+    generation was played), so they are the same files whichever backend played the run."""
     address: str = ""
     """Ray cluster for ``backend = "ray"``: ``auto``, ``ray://host:port``, or empty to start a local Ray
     (or join ``RAY_ADDRESS``). Taken from the command line only: never read from or written to a file."""
@@ -125,9 +127,13 @@ class RunConfig:
         return self
 
     def to_dict(self) -> dict:
-        """The settings a file keeps: every field but ``address`` (``target`` only when set)."""
+        """The settings a file keeps: every field but ``backend`` and ``address`` (``target`` only when set).
+
+        Where a run is played changes nothing it computes, so it stays out of
+        the files that a local and a Ray run must share byte for byte.
+        """
         d = dataclasses.asdict(self)
-        del d["address"]
+        del d["backend"], d["address"]
         if d["target"] is None:
             del d["target"]
         return d

@@ -342,7 +342,8 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
         :data:`LOCKSTEP_MAX_GENES` genes, where it is the faster.
     backend : {"local", "ray"}
         ``"local"``: this process's cores. ``"ray"``: chunks of the population
-        on Ray actors (:mod:`evo.distributed`); the same result to the bit.
+        on Ray actors (:mod:`evo.distributed`); the same result to the bit, or
+        :class:`evo.distributed.ClusterLost` when Ray cannot finish it.
     address : str, optional
         Ray cluster for ``backend="ray"``: ``None`` starts a local Ray unless
         one is running, ``"auto"`` joins ``ray start``'s cluster, ``"ray://host:port"``.

@@ -44,7 +44,7 @@ LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation
                "validation_steps")
 _CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
                     "validated_fitness", "validated", "bests")
-TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second")
+TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second", "backend")
 _TRAIN, _VALIDATE, _TEST = 1, 2, 3
 _CHECKPOINT_VERSION = 2
 
@@ -272,6 +272,7 @@ def _config_field(value, what: str) -> RunConfig:
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"its config is malformed: {e}") from None
     settings.pop("address", None)  # a file never chooses where the program connects
+    settings.pop("backend", None)  # nor where it runs (files written before it was left out)
     envs.check_file_id(settings.get("env"))
     return RunConfig.from_dict(settings).validate()
 
@@ -424,9 +425,10 @@ class RunDir:
     """The files of a run: ``config.toml``, ``log.csv``, ``timing.csv``,
     ``checkpoint.npz``, ``champion.npz`` and ``fitness.png``.
 
-    ``log.csv`` holds only what the seed determines, so an interrupted and
-    resumed run leaves the same bytes as an uninterrupted one; wall-clock
-    times go to ``timing.csv``.
+    Every file but ``timing.csv`` holds only what the config and seed
+    determine, so an interrupted and resumed run, or a run played on Ray,
+    leaves the same bytes as an uninterrupted local one; wall-clock times and
+    the backend that played each generation go to ``timing.csv``.
     """
 
     def __init__(self, path):
@@ -515,7 +517,8 @@ class RunDir:
         atomic_write(self.log_path, buf.getvalue())
 
     def write_timing(self, timing: list) -> None:
-        """Rows of (generation, seconds it took, wall seconds since the run began, environment steps per second)."""
+        """``timing.csv``: per generation, the seconds it took, wall seconds since the run began, environment
+        steps per second and the backend that played it."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(TIMING_COLUMNS)
@@ -529,7 +532,7 @@ class RunDir:
                 rows = list(csv.reader(f))
             if tuple(rows[0]) != TIMING_COLUMNS:
                 return []
-            return [(int(g), float(s), float(w), float(r)) for g, s, w, r in rows[1:]]
+            return [(int(g), float(s), float(w), float(r), b) for g, s, w, r, b in rows[1:]]
         except (OSError, ValueError, IndexError):
             return []
 

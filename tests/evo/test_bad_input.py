@@ -221,11 +221,13 @@ def test_a_checkpoint_of_another_run_is_refused(finished_run, tmp_path, capsys):
     refused(["run", "--resume", copy], capsys, "differs from", tmp_path)
 
 
-def test_a_checkpoint_never_chooses_the_ray_address(finished_run, tmp_path, capsys):
-    run = tampered(finished_run, tmp_path, "checkpoint.npz", _config_edit('backend = "local"',
-                                                                         'backend = "local"\naddress = "10.1.2.3:6379"'))
-    from evo.run import RunDir
-    assert RunDir(run).load_checkpoint().config.address == ""
+def test_a_checkpoint_never_chooses_the_ray_address_or_backend(finished_run, tmp_path, capsys):
+    run = tampered(finished_run, tmp_path, "checkpoint.npz",
+                   _config_edit("threads = 0", 'threads = 0\nbackend = "ray"\naddress = "10.1.2.3:6379"'))
+    from evo.run import RunDir, load_npz
+    assert 'address = "10.1.2.3:6379"' in str(load_npz(run / "checkpoint.npz", "checkpoint")["config"])
+    config = RunDir(run).load_checkpoint().config
+    assert config.address == "" and config.backend == "local"
 
 
 CHAMPION_TAMPERING = [

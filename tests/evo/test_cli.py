@@ -255,3 +255,4 @@ def test_timing_has_per_generation_seconds(tmp_path, capsys):
     seconds = [float(r["seconds"]) for r in rows]
     walls = [float(r["wall_seconds"]) for r in rows]
     assert all(s > 0 for s in seconds) and walls == sorted(walls) and walls[-1] >= sum(seconds) - 1e-3
+    assert [r["backend"] for r in rows] == ["local"] * 3

@@ -1,176 +1,490 @@
-"""The Ray backend: bit-identical to the local one, survives killed actors, runs and sweeps from the CLI.
+"""The Ray backend: bit-identical to the local one, and what survives what.
 
-Everything runs on one local Ray instance with 2 CPUs, started once for the module.
+The module runs on one Ray cluster simulated on this machine
+(``ray.cluster_utils.Cluster``): a head and two worker nodes of one CPU and
+100 MB of object store each, everything on 127.0.0.1, token authentication
+on (as a Ray 2.5x head enables it), in a temporary directory of its own
+(``RAY_TMPDIR``) so that nothing else on the machine finds it. This process is
+a driver attached to the head; fault tests kill worker nodes and add new ones.
+The head is lost in a second, one-node cluster started with ``ray start``.
 """
 
 import csv
+import re
 import logging
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
 import numpy as np
 import pytest
 import ray
+from ray._private import ray_constants
+from ray.cluster_utils import Cluster
 
-import envs
 from evo import MLP, distributed, evaluate, rollout
 from evo.cli import main
 
+NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
 # A run that never reaches its target, so it goes the full number of generations.
 LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "4", "--target", "1e9", "--quiet"]
+# A run whose generations take about a tenth of a second on the cluster, checkpointed at each.
+SLOW = ["cartpole", "--pop", "2000", "--episodes", "4", "--hidden", "8", "--target", "1e9", "--quiet",
+        "--checkpoint-every", "1"]
+SAME_FILES = ("config.toml", "log.csv", "checkpoint.npz", "champion.npz", "fitness.png")
 
 
-@pytest.fixture(scope="session")
-def local_ray():
-    """Ray with 2 CPUs; the pool has 2 single-thread actors (the default would be one with 2 threads)."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
-    distributed.THREADS_PER_ACTOR = 1
-    yield
-    distributed.THREADS_PER_ACTOR = None
-    distributed.shutdown()
-    ray.shutdown()
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
-def pids():
-    return ray.get([a.pid.remote() for a in distributed.pool()])
+def node(**more) -> dict:
+    """A node's settings, with ports of its own where Ray's defaults are fixed (8265, 10001, 52365):
+    other Ray instances on this machine must not collide with the test's."""
+    return {**NODE, "dashboard_agent_listen_port": free_port(), **more}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    mp = pytest.MonkeyPatch()
+    tmp = tempfile.mkdtemp(prefix="nr-")  # short: Ray's socket paths must fit in 107 bytes
+    mp.setenv("RAY_TMPDIR", tmp)
+    # Ray swaps 127.0.0.1 for this machine's address unless it believes clusters are off; nodes
+    # started here do not check that belief, so everything stays on the loopback interface.
+    mp.setenv("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    mp.setattr(ray_constants, "ENABLE_RAY_CLUSTER", False)
+    mp.setenv("RAY_AUTH_MODE", "token")
+    mp.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
+    ray._raylet.Config.initialize("")  # this process reads the mode again
+    mp.setattr(distributed, "WAIT_FOR_ACTORS", 30.0)
+    client_port = free_port()
+    sim = Cluster(initialize_head=True, head_node_args=node(include_dashboard=False, dashboard_port=free_port(),
+                                                            ray_client_server_port=client_port))
+    sim.client_address = f"ray://127.0.0.1:{client_port}"
+    try:
+        for _ in range(2):
+            sim.add_node(**node())
+        ray.init(address=sim.address, log_to_driver=False, logging_level=logging.ERROR)
+        yield sim
+    finally:
+        distributed.shutdown()
+        ray.shutdown()
+        sim.shutdown()
+        mp.undo()
+        ray._raylet.Config.initialize("")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture
+def sim(cluster):
+    """The cluster with its two worker nodes (a test before may have killed one)."""
+    while len(cluster.worker_nodes) < 2:
+        cluster.add_node(**node())
+    return cluster
+
+
+def game(game_envs, name, hidden=8):
+    env = game_envs[name]
+    return env, MLP([env.obs_size, hidden, env.num_outputs])
+
+
+def full_pool(env, net, n=3, timeout=60.0):
+    """Play small generations until the pool has ``n`` warm, living actors (a replacement joins when
+    placed); returns their (node id, pid)."""
+    genomes = net.init(np.random.default_rng(0), 6)
+    deadline = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < deadline, f"the pool has {len(distributed.pool().ready)} actors, not {n}"
+        rollout(env, net, genomes, 1, 0, backend="ray")  # finds the dead ones
+        if len(distributed.pool().ready) == n:
+            try:
+                return [ray.get(a.handle.where.remote(), timeout=10) for a in distributed.pool().ready]
+            except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
+                pass
+        time.sleep(0.2)
 
 
 def same(a, b):
     return np.array_equal(a.returns, b.returns) and np.array_equal(a.steps, b.steps)
 
 
+def same_files(a, b, names=SAME_FILES):
+    return [n for n in names if (a / n).read_bytes() != (b / n).read_bytes()]
+
+
+def log_rows(path):
+    try:
+        return len(list(csv.reader(open(path / "log.csv")))) - 1
+    except OSError:
+        return 0
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
+        time.sleep(0.1)
+
+
+def in_flight(kill, env, net, genomes, delay=1.5, after=0.7):
+    """A generation whose chunks first sleep ``delay`` s; ``kill()`` ``after`` s into it. Returns
+    (result, seconds the call took, seconds from the kill to the call's end)."""
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=distributed.rollout(env, net, genomes, 2, 9, _delay=delay)))
+    start = time.perf_counter()
+    t.start()
+    time.sleep(after)
+    killed = time.perf_counter()
+    kill()
+    t.join(timeout=90)
+    assert not t.is_alive(), "the generation did not end"
+    end = time.perf_counter()
+    return out["r"], end - start, end - killed
+
+
+# -- results --------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("name", ["cartpole", "flappy", "racer"])
-def test_ray_is_bit_identical_to_local(name, local_ray, game_envs):
-    env = game_envs[name]
-    net = MLP([env.obs_size, 8, env.num_outputs])
+def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_envs):
+    env, net = game(game_envs, name)
     genomes = net.init(np.random.default_rng(3), 401)  # odd size: uneven chunks
-    assert distributed.chunks(401, 3, 2) == [(0, 200), (200, 401)]
-    assert len(distributed.chunks(65536, 1, 2)) == 4 and distributed.chunks(1, 1, 2) == [(0, 1)]
+    assert distributed.chunks(401, 3, 3) == [(0, 134), (134, 267), (267, 401)]
+    assert len(distributed.chunks(65536, 1, 3)) == 6 and distributed.chunks(1, 1, 3) == [(0, 1)]
     local = rollout(env, net, genomes, episodes=3, seed=11)
     remote = rollout(env, net, genomes, episodes=3, seed=11, backend="ray")
     assert remote.returns.dtype == np.float64 and remote.steps.dtype == np.int64
     assert same(local, remote)
     np.testing.assert_array_equal(evaluate(env, net, genomes, 3, 11, backend="ray"), local.fitness)
+    where = full_pool(env, net)
+    assert len({node for node, _ in where}) == 3 and distributed.pool().threads == 1
 
 
-def test_default_pool_is_one_actor_per_node_with_all_its_threads(local_ray, game_envs, monkeypatch):
-    env = game_envs["cartpole"]
-    net = MLP([4, 8, 2])
-    genomes = net.init(np.random.default_rng(4), 6000)
-    monkeypatch.setattr(distributed, "THREADS_PER_ACTOR", None)
-    assert len(distributed.pool()) == 1 and distributed._pool["threads"] == 2
-    assert len(distributed.chunks(6000, 3, 1)) == 2
-    assert same(rollout(env, net, genomes, 3, 2, backend="ray"), rollout(env, net, genomes, 3, 2))
-    monkeypatch.undo()
-    assert len(distributed.pool()) == 2
-
-
-def test_actors_are_reused_across_calls_and_games(local_ray, game_envs):
-    before = pids()
-    assert len(before) == 2
+def test_actors_are_reused_across_calls_and_games(sim, game_envs):
+    env, net = game(game_envs, "cartpole")
+    before = sorted(full_pool(env, net))
     for name in ("cartpole", "flappy", "cartpole"):
-        env = game_envs[name]
-        net = MLP([env.obs_size, 8, env.num_outputs])
+        env, net = game(game_envs, name)
         rollout(env, net, net.init(np.random.default_rng(0), 64), 2, 0, backend="ray")
-    assert pids() == before
+    assert sorted(ray.get([a.handle.where.remote() for a in distributed.pool().ready])) == before
     empty = rollout(env, net, np.zeros((0, net.num_params), np.float32), 2, 0, backend="ray")
     assert empty.returns.shape == (0, 2)
 
 
 def test_unknown_backend_is_a_one_line_error(game_envs):
-    env = game_envs["cartpole"]
-    net = MLP([4, 4, 2])
+    env, net = game(game_envs, "cartpole", 4)
     with pytest.raises(ValueError, match="unknown backend 'gpu'; known: local, ray"):
         rollout(env, net, net.init(np.random.default_rng(0), 4), backend="gpu")
 
 
-def kill_mid_generation(kill, game_envs):
-    """Start a generation whose chunks sleep first, ``kill`` an actor while they do; check the result."""
-    env = game_envs["flappy"]
-    net = MLP([env.obs_size, 8, env.num_outputs])
+# -- faults inside one generation -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "ray.kill"])
+def test_an_actor_killed_mid_generation_has_its_chunk_played_by_the_others(how, sim, game_envs, caplog):
+    env, net = game(game_envs, "flappy")
     genomes = net.init(np.random.default_rng(5), 600)
     local = rollout(env, net, genomes, 2, 9)
-    actors, before = list(distributed.pool()), pids()
-    out = {}
-    t = threading.Thread(target=lambda: out.update(r=distributed.rollout(env, net, genomes, 2, 9, _delay=1.5)))
-    start = time.perf_counter()
-    t.start()
-    time.sleep(0.7)  # both actors are sleeping in their first chunk
-    kill(actors[0], before[0])
-    t.join(timeout=60)
-    assert not t.is_alive() and same(out["r"], local)
-    assert time.perf_counter() - start > 2.5  # the killed chunk really was played again
-    after = pids()
-    assert after[0] != before[0] and after[1] == before[1]
+    where = full_pool(env, net)
+    victim = distributed.pool().ready[0]
+    pid = where[0][1]
+    kill = (lambda: os.kill(pid, signal.SIGKILL)) if how == "SIGKILL" else \
+        (lambda: ray.kill(victim.handle, no_restart=True))
+    with caplog.at_level(logging.WARNING, "evo.distributed"):
+        result, took, _ = in_flight(kill, env, net, genomes)
+    assert same(result, local)
+    assert took > 2.9  # the killed chunk was played again, after a survivor's own 1.5 s chunk
+    assert victim not in distributed.pool().ready and "lost the actor" in caplog.text
+    assert pid not in [p for _, p in full_pool(env, net)]  # replaced on a later call
 
 
-def test_actor_killed_mid_generation_is_replaced_and_its_chunk_rerun(local_ray, game_envs):
-    kill_mid_generation(lambda actor, pid: os.kill(pid, signal.SIGKILL), game_envs)
+def test_a_chunk_stuck_on_a_frozen_actor_is_played_by_another(sim, game_envs, caplog):
+    """SIGSTOP: the actor neither answers nor dies, and Ray sees nothing wrong; the late chunk
+    goes to an idle actor as well, and the first copy to finish counts."""
+    env, net = game(game_envs, "flappy")
+    genomes = net.init(np.random.default_rng(5), 600)
+    local = rollout(env, net, genomes, 2, 9)
+    pid = full_pool(env, net)[0][1]
+    try:
+        with caplog.at_level(logging.INFO, "evo.distributed"):
+            result, took, _ = in_flight(lambda: os.kill(pid, signal.SIGSTOP), env, net, genomes)
+        assert same(result, local) and "are late on" in caplog.text
+        assert took < 10  # 3 x the 1.5 s of the other chunks, then 1.5 s more
+    finally:
+        os.kill(pid, signal.SIGKILL)
 
 
-def test_actor_killed_through_ray_is_replaced_too(local_ray, game_envs):
-    kill_mid_generation(lambda actor, pid: ray.kill(actor, no_restart=True), game_envs)
+def test_a_node_killed_mid_generation_costs_seconds_not_the_run(sim, game_envs, caplog):
+    env, net = game(game_envs, "flappy")
+    genomes = net.init(np.random.default_rng(6), 600)
+    local = rollout(env, net, genomes, 2, 9)
+    full_pool(env, net)
+    victim = list(sim.worker_nodes)[0]
+    with caplog.at_level(logging.WARNING, "evo.distributed"):
+        result, took, recovery = in_flight(lambda: sim.remove_node(victim, allow_graceful=False), env, net, genomes)
+    assert same(result, local) and "lost the actor" in caplog.text
+    # the lost chunk is played again as soon as a survivor is free (its own chunk ends 0.8 s after
+    # the kill), and takes 1.5 s more: no wait for Ray to declare the node dead (about 15 s)
+    assert recovery < 8.0, recovery
+    assert len(distributed.pool().ready) == 2
+    start = time.monotonic()
+    sim.add_node(**node())
+    full_pool(env, net, 3)  # the pool grows back when the cluster does
+    assert time.monotonic() - start < 45
 
 
-def test_cli_run_with_ray_writes_the_same_log(local_ray, tmp_path, capsys):
-    assert main(["run", *LONG, "--generations", "3", "--out", str(tmp_path / "l")]) == 0
-    assert main(["run", *LONG, "--generations", "3", "--out", str(tmp_path / "r"), "--backend", "ray"]) == 0
-    assert "not solved after 3 generations" in capsys.readouterr().out
-    assert (tmp_path / "r" / "log.csv").read_bytes() == (tmp_path / "l" / "log.csv").read_bytes()
-    assert 'backend = "ray"' in (tmp_path / "r" / "config.toml").read_text()
-    with np.load(tmp_path / "r" / "champion.npz") as a, np.load(tmp_path / "l" / "champion.npz") as b:
-        np.testing.assert_array_equal(a["genome"], b["genome"])
+@pytest.mark.parametrize("error", ["OutOfMemoryError", "ObjectLostError", "NodeDiedError"])
+def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs, caplog):
+    env, net = game(game_envs, "cartpole")
+    genomes = net.init(np.random.default_rng(7), 300)
+    local = rollout(env, net, genomes, 2, 4)
+    full_pool(env, net)
+    with caplog.at_level(logging.WARNING, "evo.distributed"):
+        remote = distributed.rollout(env, net, genomes, 2, 4, _fail={1: error})
+    assert same(remote, local) and error in caplog.text
 
 
-def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(local_ray, tmp_path):
-    distributed.shutdown()  # free the CPUs for the other process's actors
-    address = ray.get_runtime_context().gcs_address
+def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim, game_envs, monkeypatch):
+    env, net = game(game_envs, "cartpole")
+    genomes = net.init(np.random.default_rng(7), 300)
+    full_pool(env, net)
+    monkeypatch.setattr(distributed, "LOSSES_PER_CHUNK", 1)
+    with pytest.raises(distributed.ClusterLost, match=r"genomes \d+\.\.\d+ failed on Ray 1 time\(s\) in a row"):
+        distributed.rollout(env, net, genomes, 2, 4, _fail={1: "OutOfMemoryError"})
+    with pytest.raises(KeyError, match="no such error"):  # the actor's own exception, raised once
+        distributed.rollout(env, net, genomes, 2, 4, _fail={1: "no such error"})
+
+
+def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, caplog, monkeypatch):
+    """A node whose memory monitor kills whatever runs on it: the pool's actor there dies of
+    ``OutOfMemoryError`` (Ray's own path) and the generations go on, with the same results."""
+    env, net = game(game_envs, "cartpole")
+    genomes = net.init(np.random.default_rng(8), 300)
+    local = rollout(env, net, genomes, 2, 4)
+    full_pool(env, net)
+    monkeypatch.setenv("RAY_memory_usage_threshold", "0.001")
+    monkeypatch.setenv("RAY_memory_monitor_refresh_ms", "50")
+    oom = sim.add_node(**node())
+    monkeypatch.undo()
+    try:
+        deadline = time.monotonic() + 60
+        with caplog.at_level(logging.WARNING, "evo.distributed"):
+            while "OutOfMemoryError" not in caplog.text:
+                assert time.monotonic() < deadline, "no actor was killed for memory"
+                assert same(rollout(env, net, genomes, 2, 4, backend="ray"), local)
+                time.sleep(0.3)
+        assert same(rollout(env, net, genomes, 2, 4, backend="ray"), local)
+    finally:
+        sim.remove_node(oom, allow_graceful=False)
+
+
+def test_no_actor_to_play_is_cluster_lost_in_bounded_time(sim, game_envs, monkeypatch):
+    env, net = game(game_envs, "cartpole")
+    genomes = net.init(np.random.default_rng(9), 50)
+    monkeypatch.setattr(distributed, "WAIT_FOR_ACTORS", 2.0)
+    start = time.monotonic()
+    with pytest.raises(distributed.ClusterLost, match=r"no Ray actor could play for 2 s \(0 lost, 1 starting: "
+                                                      r"waiting for a CPU, or compiling; the cluster has \d CPU\(s\), "
+                                                      r"each actor needs 4\)"):
+        distributed.rollout(env, net, genomes, 1, 0, threads_per_actor=4)  # no node has 4 CPUs
+    assert time.monotonic() - start < 10
+    distributed.shutdown()
+
+
+# -- the command line -----------------------------------------------------------------------
+
+
+def test_cli_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, capsys):
+    distributed.shutdown()  # free the CPUs for the command's own actors
+    args = [*LONG[:-1], "--generations", "3"]
+    assert main(["run", *args, "--out", str(tmp_path / "l"), "--quiet"]) == 0
+    assert main(["run", *args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
+    captured = capsys.readouterr()
+    assert "not solved after 3 generations" in captured.out
+    assert re.search(r"starting \d Ray actors: a node compiles the kernels on first use", captured.err)  # cold nodes
+    assert same_files(tmp_path / "l", tmp_path / "r") == []
+    timing = list(csv.reader(open(tmp_path / "r" / "timing.csv")))
+    assert timing[0] == ["generation", "seconds", "wall_seconds", "env_steps_per_second", "backend"]
+    assert [row[4] for row in timing[1:]] == ["ray"] * 3
+
+
+def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, capsys):
+    distributed.shutdown()
+    args = [*LONG, "--generations", "2"]
+    code = main(["run", *args, "--out", str(tmp_path / "c"), "--backend", "ray", "--address", sim.client_address])
+    assert code == 0, capsys.readouterr().err
+    assert main(["run", *args, "--out", str(tmp_path / "l")]) == 0
+    assert same_files(tmp_path / "l", tmp_path / "c") == []
+
+
+def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
+    distributed.shutdown()
     res = subprocess.run([sys.executable, "-m", "evo.cli", "run", *LONG, "--generations", "2",
-                          "--out", str(tmp_path / "r"), "--backend", "ray", "--address", address],
+                          "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stderr == "" and len(res.stdout.strip().splitlines()) == 1
-    assert main(["run", *LONG, "--generations", "2", "--out", str(tmp_path / "l")]) == 0
-    assert (tmp_path / "r" / "log.csv").read_bytes() == (tmp_path / "l" / "log.csv").read_bytes()
 
 
-def test_cli_sweep_on_ray_matches_the_local_sweep(local_ray, tmp_path, capsys):
-    args = ["sweep", "cartpole", "--seeds", "0-1", "--generations", "2", "--pop", "16", "--hidden", "4",
-            "--episodes", "1", "--target", "1e9"]
-    assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray"]) == 0
+def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd):
+    distributed.shutdown()
+    out = tmp_path / "r"
+    victim = list(sim.worker_nodes)[0]
+    killer = threading.Thread(target=lambda: (wait_for(lambda: log_rows(out) >= 3, 120, "third generation"),
+                                              sim.remove_node(victim, allow_graceful=False)))
+    killer.start()
+    start = time.monotonic()
+    code = main(["run", *SLOW, "--generations", "20", "--out", str(out), "--backend", "ray", "--address", sim.address])
+    took = time.monotonic() - start
+    killer.join()
+    err = capfd.readouterr().err
+    assert code == 0, err
+    assert "lost the actor on 127.0.0.1" in err and "Traceback" not in err
+    assert main(["run", *SLOW, "--generations", "20", "--out", str(tmp_path / "l")]) == 0
+    assert same_files(tmp_path / "l", out) == []
+    assert took < 90
+
+
+def test_cli_run_with_no_actor_left_checkpoints_and_says_how_to_resume(sim, tmp_path, capsys, monkeypatch):
+    distributed.shutdown()
+    monkeypatch.setattr(distributed, "WAIT_FOR_ACTORS", 2.0)
+    monkeypatch.setattr(distributed, "THREADS_PER_ACTOR", 4)  # more than any node has: nothing can play
+    out = tmp_path / "r"
+    assert main(["run", *LONG, "--generations", "3", "--out", str(out), "--backend", "ray",
+                 "--address", sim.address]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith("neuroevo: no Ray actor could play for 2 s")
+    assert f"checkpoint saved at generation 0. Continue with: neuroevo run --resume {out}" in err
+    assert main(["run", "--resume", str(out)]) == 0  # locally, to the same result
+    assert main(["run", *LONG, "--generations", "3", "--out", str(tmp_path / "l")]) == 0
+    assert same_files(tmp_path / "l", out) == []
+
+
+def test_sigterm_ends_a_ray_run_within_seconds_with_a_checkpoint(sim, tmp_path):
+    distributed.shutdown()
+    out = tmp_path / "r"
+    proc = subprocess.Popen([sys.executable, "-m", "evo.cli", "run", *SLOW, "--generations", "200", "--out", str(out),
+                             "--backend", "ray", "--address", sim.address], stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: log_rows(out) >= 2, 120, "second generation")
+        start = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        took = time.monotonic() - start
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert took < 5, took
+    assert "checkpoint saved. Continue with: neuroevo run --resume" in err and "Traceback" not in err
+    g = int(err.split("interrupted at generation ")[1].split(";")[0])
+    assert log_rows(out) == g
+    assert main(["run", "--resume", str(out), "--generations", str(g + 1), "--quiet", "--backend", "ray",
+                 "--address", sim.address]) == 0  # on Ray again, this time
+    assert main(["run", *SLOW, "--generations", str(g + 1), "--out", str(tmp_path / "l")]) == 0
+    assert same_files(tmp_path / "l", out) == []
+
+
+def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
+    """A one-node cluster of its own (``ray start --head``), whose processes all die at once."""
+    tmp = tempfile.mkdtemp(prefix="nh-")
+    port = free_port()
+    env = {**os.environ, "RAY_TMPDIR": tmp, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
+    env.pop("RAY_AUTH_TOKEN", None)
+    head = subprocess.Popen(["ray", "start", "--head", "--block", "--port", str(port), "--num-cpus", "1",
+                             "--object-store-memory", str(100 << 20), "--include-dashboard", "false",
+                             "--node-ip-address", "127.0.0.1", "--disable-usage-stats",
+                             *[f"--{k}={free_port()}" for k in ("dashboard-port", "dashboard-agent-listen-port",
+                                                                 "ray-client-server-port")]],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    out = tmp_path / "r"
+    run = None
+    try:
+        run = subprocess.Popen([sys.executable, "-m", "evo.cli", "run", *SLOW, "--generations", "200", "--out",
+                                str(out), "--backend", "ray", "--address", f"127.0.0.1:{port}"],
+                               env=env, stderr=subprocess.PIPE, text=True)
+        wait_for(lambda: log_rows(out) >= 2 or run.poll() is not None, 120, "second generation")
+        start = time.monotonic()
+        os.killpg(head.pid, signal.SIGKILL)  # the head machine's Ray, all at once
+        _, err = run.communicate(timeout=120)
+        took = time.monotonic() - start
+    finally:
+        for p in (run, head):
+            if p is not None and p.poll() is None:
+                p.kill()
+        try:
+            os.killpg(head.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert run.returncode == 1, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "was the head node lost?" in err and "checkpoint saved at generation" in err
+    assert f"Continue with: neuroevo run --resume {out}" in err
+    assert took < 30, (took, err)
+    g = int(err.split("checkpoint saved at generation ")[1].split(".")[0])
+    assert main(["run", "--resume", str(out), "--generations", str(g + 1), "--quiet"]) == 0
+    assert main(["run", *SLOW, "--generations", str(g + 1), "--out", str(tmp_path / "l")]) == 0
+    assert same_files(tmp_path / "l", out) == []
+
+
+def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, tmp_path, capsys):
+    distributed.shutdown()
+    args = ["sweep", "cartpole", "--seeds", "0-2", "--generations", "12", "--pop", "6000", "--hidden", "4",
+            "--episodes", "3", "--target", "1e9"]
+    victim = list(sim.worker_nodes)[0]
+    killed = []
+    killer = threading.Thread(target=lambda: (time.sleep(2), sim.remove_node(victim, allow_graceful=False),
+                                              killed.append(time.monotonic())))
+    killer.start()
+    assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
+    ended = time.monotonic()
+    killer.join()
+    assert killed[0] < ended - 1  # the node died while the runs were going on
     assert "as Ray tasks" in capsys.readouterr().out
     assert main([*args, "--out", str(tmp_path / "l")]) == 0
     read = lambda p: list(csv.reader(open(p)))  # noqa: E731
     assert read(tmp_path / "r" / "summary.csv") == read(tmp_path / "l" / "summary.csv")
     assert read(tmp_path / "r" / "summary.csv")[0][:3] == ["seed", "solved", "generations"]
-    for seed in (0, 1):
+    for seed in (0, 1, 2):
         r, l_ = tmp_path / "r" / f"seed-{seed}", tmp_path / "l" / f"seed-{seed}"
         files = lambda d: sorted(p.name for p in d.iterdir() if p.name != ".lock")  # noqa: E731
         assert files(r) == files(l_)
-        assert (r / "log.csv").read_bytes() == (l_ / "log.csv").read_bytes()
+        assert same_files(r, l_) == []
 
 
-def test_config_checks_backend_and_address():
+# -- settings and bad input -----------------------------------------------------------------
+
+
+def test_config_keeps_backend_and_address_out_of_files():
     from evo.config import RunConfig
     with pytest.raises(ValueError, match="backend must be local or ray"):
         RunConfig(backend="gpu").validate()
     with pytest.raises(ValueError, match="address must be a Ray address"):
         RunConfig(backend="ray", address=None).validate()
     config = RunConfig(backend="ray", address="auto").validate()
-    assert config.address == "auto" and "address" not in config.to_dict()  # never written to a file
+    assert config.address == "auto" and "address" not in config.to_dict() and "backend" not in config.to_dict()
+    assert RunConfig.from_dict({"backend": "ray"}).backend == "ray"  # a config file may still choose it
 
 
 def test_unreachable_cluster_is_one_line_and_writes_nothing(capsys, tmp_path, monkeypatch):
-    def refuse(*args, **kwargs):
-        raise ConnectionError("Could not find any running Ray instance.\nmore detail")
-    monkeypatch.setattr(ray, "is_initialized", lambda: False)
-    monkeypatch.setattr(ray, "init", refuse)
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 3.0)  # ray.init retries a silent address for ever
+    monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     for cmd in ("run", "sweep"):
-        assert main([cmd, "cartpole", "--backend", "ray", "--address", "auto", "--out", str(tmp_path / cmd)]) == 2
+        start = time.monotonic()
+        assert main([cmd, "cartpole", "--backend", "ray", "--address", f"127.0.0.1:{free_port()}",
+                     "--out", str(tmp_path / cmd)]) == 2
+        assert time.monotonic() - start < 15
         err = capsys.readouterr().err
-        assert "cannot connect to Ray at auto: Could not find" in err and len(err.strip().splitlines()) == 1
+        assert "no answer within 3 s (a cluster with token authentication needs RAY_AUTH_MODE=token" in err
+        assert len(err.strip().splitlines()) == 1
         assert not (tmp_path / cmd).exists()
