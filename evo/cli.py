@@ -673,7 +673,7 @@ def cmd_watch(args) -> int:
         config = resolve_config(args)
         with bad_input():
             set_threads(args.threads if args.threads is not None else config.threads)
-            _connect(config)
+            _connect(config, args)
             run = Evolution(config)
             rundir = None
             # a window someone can quit keeps its run; N frames for a screenshot keep one only if asked

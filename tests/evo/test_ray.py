@@ -326,6 +326,19 @@ def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, cap
     assert same_files(tmp_path / "l", tmp_path / "c") == []
 
 
+def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch):
+    distributed.shutdown()
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    config = tmp_path / "short.toml"  # episodes of a few steps: a generation ends within the frames
+    config.write_text("[env_params]\ntheta_threshold = 0.02\n")
+    args = ["watch", *LONG, "--config", str(config), "--frames", "240"]
+    assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
+    assert main([*args, "--out", str(tmp_path / "l")]) == 0
+    rows = lambda d: open(d / "log.csv").read().splitlines()  # noqa: E731
+    n = min(len(rows(tmp_path / "r")), len(rows(tmp_path / "l")))
+    assert n >= 2 and rows(tmp_path / "r")[:n] == rows(tmp_path / "l")[:n]
+
+
 def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
     distributed.shutdown()
     res = subprocess.run([sys.executable, "-m", "evo.cli", "run", *LONG, "--generations", "2",
