@@ -8,14 +8,17 @@ population, and for our other strategies. Target: ours needs no more
 evaluations than ``cma``.
 
 Part ``tasks``: each method plays the task with the same network (16 tanh
-units), 2 episodes per genome and generation, and neuroevo's validation and
-test rules (solved = the champion's mean over 1000 test episodes reaches the
-target); reported per method, median over seeds: training environment steps
-to solve (``-`` when not solved within the budget) and the champion's test
-score at the end. The ``cma`` package's CMA-ES is wrapped as an ask/tell
-algorithm and run under exactly the same rules.
+units), the task's episodes per genome and generation (``TASKS``), and
+neuroevo's validation and test rules (solved = the champion's mean over 1000
+test episodes reaches the target); reported per method, median over seeds:
+training environment steps to solve (``-`` when not solved within the
+budget), the same counting every step played (validation, the champion's
+replays and the test too), and the champion's test score at the end. The
+strategies play at the task's population, the GAs at the game's preset (the
+general defaults where the preset names an ES). The ``cma`` package's CMA-ES
+is wrapped as an ask/tell algorithm and run under exactly the same rules.
 
-    python benchmarks/algorithms.py [--parts functions,tasks] [--seeds 5] [--tasks acrobot,pendulum]
+    python benchmarks/algorithms.py [--parts functions,tasks] [--seeds 5] [--tasks acrobot,pendulum] [--methods snes,cmaes]
 
 Needs the ``bench`` extra (``cma``).
 """
@@ -115,6 +118,9 @@ TASKS = {  # name: (budget of training steps, population of the strategies, epis
     "acrobot": (1_000_000, 32, 2, {}),
     "pendulum": (2_000_000, 16, 1, {}),
     "mountaincar_continuous": (2_000_000, 32, 2, {}),
+    "gym:LunarLander-v3": (5_000_000, 32, 1, {}),
+    "snake": (5_000_000, 32, 2, {}),
+    "racer": (5_000_000, 32, 2, {}),
 }
 METHODS = ("ga", "truncation_ga", "cmaes", "sep_cmaes", "snes", "openai_es", "pgpe", "cma package")
 
@@ -143,7 +149,7 @@ class CmaPackage:
 
 
 def task_run(task, method, seed):
-    from evo.config import RunConfig, default_config
+    from evo.config import PRESETS, RunConfig, default_config
     from evo.run import Evolution
 
     budget, pop, episodes, extra = TASKS[task]
@@ -153,6 +159,8 @@ def task_run(task, method, seed):
         settings["algorithm"] = "cmaes" if method == "cma package" else method
     else:
         settings["algorithm"] = method
+        if "algorithm" in PRESETS.get(task, {}):  # the game's preset is an ES's: the GAs get the general defaults
+            settings["pop_size"] = RunConfig().pop_size
     run = Evolution(RunConfig.from_dict(settings, base=default_config(task)))
     if method == "cma package":
         run.algorithm = CmaPackage(run.net.num_params, pop, seed)

@@ -200,7 +200,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "acrobot": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [16]},
     "mountaincar": {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8]},
     "mountaincar_continuous": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]},
-    "pendulum": {"generations": 200, "pop_size": 256, "episodes": 3, "hidden": [16]},
+    "pendulum": {"generations": 700, "pop_size": 16, "episodes": 1, "hidden": [16], "algorithm": "snes"},
     "xor": {"generations": 300, "pop_size": 16, "episodes": 2, "hidden": [2],
             "algorithm": {"name": "cmaes", "restarts": 5}},
     "circles": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
