@@ -17,10 +17,14 @@ replays and the test too), and the champion's test score at the end. The
 strategies play at the task's population, the GAs at the game's preset (the
 general defaults where the preset names an ES). The ``cma`` package's CMA-ES
 is wrapped as an ask/tell algorithm and run under exactly the same rules.
+neat-python (``solve.py``'s feed-forward config, population 150, its own
+topologies) plays the same episodes through ``envs``' step-by-step path
+under the same budget and test; its best genome is validated every
+generation.
 
     python benchmarks/algorithms.py [--parts functions,tasks] [--seeds 5] [--tasks acrobot,pendulum] [--methods snes,cmaes]
 
-Needs the ``bench`` extra (``cma``).
+Needs the ``bench`` extra (``cma``, ``neat-python``).
 """
 
 from __future__ import annotations
@@ -122,7 +126,7 @@ TASKS = {  # name: (budget of training steps, population of the strategies, epis
     "snake": (5_000_000, 32, 2, {}),
     "racer": (5_000_000, 32, 2, {}),
 }
-METHODS = ("ga", "truncation_ga", "cmaes", "sep_cmaes", "snes", "openai_es", "pgpe", "cma package")
+METHODS = ("ga", "truncation_ga", "cmaes", "sep_cmaes", "snes", "openai_es", "pgpe", "cma package", "neat-python")
 
 
 class CmaPackage:
@@ -178,6 +182,78 @@ def task_run(task, method, seed):
     return (steps if run.solved else None), test, (all_steps if run.solved else None)
 
 
+class NeatNets:
+    """neat-python networks behind the surface :func:`envs.core.play` steps: genome ``[i]`` is network ``i``."""
+
+    def __init__(self, nets):
+        self.nets = nets
+
+    def initial_state(self, n):
+        return np.zeros((n, 0))
+
+    def step(self, genomes, obs, memory, num_actions):
+        out = np.array([self.nets[int(g[0])].activate(o) for g, o in zip(genomes, obs)])
+        return (np.argmax(out, axis=1) if num_actions else np.tanh(out)), memory
+
+
+class _Stop(Exception):
+    pass
+
+
+def neat_run(task, seed):
+    """neat-python (``solve.py``'s feed-forward config, population 150) under the same budget and test;
+    every generation's best is validated on 100 fresh episodes (validation steps are not training steps)."""
+    import tempfile
+
+    import neat
+
+    import envs
+    from evo.run import episode_seed, held_out_seed
+    from solve import NEAT_CONFIG, NEAT_POP
+
+    budget, _, episodes, extra = TASKS[task]
+    env = envs.make(task, **extra.get("env_params", {}))
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
+        f.write(NEAT_CONFIG.format(game=task, solved_at=env.solved_at, pop=NEAT_POP, inputs=env.obs_size,
+                                   outputs=env.num_outputs))
+    config = neat.Config(neat.DefaultGenome, neat.DefaultReproduction, neat.DefaultSpeciesSet,
+                         neat.DefaultStagnation, f.name)
+    os.unlink(f.name)
+    state = {"generation": 0, "steps": 0, "all": 0, "score": -math.inf, "champion": None, "test": None}
+
+    def play(e, nets, n, key):
+        returns, steps = e.play(NeatNets(nets), np.arange(len(nets), dtype=np.float32)[:, None], n, key)
+        state["all"] += int(steps.sum())
+        return returns.mean(axis=1), int(steps.sum())
+
+    def fitness(genomes, config):
+        nets = [neat.nn.FeedForwardNetwork.create(g, config) for _, g in genomes]
+        fit, steps = play(env, nets, episodes, episode_seed(seed, state["generation"], 1))
+        state["steps"] += steps
+        for (_, g), v in zip(genomes, fit):
+            g.fitness = float(v)
+        best = nets[int(np.argmax(fit))]
+        score = play(env, [best], 100, episode_seed(seed, state["generation"], 2))[0][0]
+        state["generation"] += 1
+        if score > state["score"]:
+            state["score"], state["champion"], state["test"] = score, best, None
+            if score >= env.solved_at:
+                state["test"] = play(env.held_out(), [best], 1000, held_out_seed(seed))[0][0]
+                if state["test"] >= env.solved_at:
+                    raise _Stop
+        if state["steps"] >= budget:
+            raise _Stop
+
+    try:
+        neat.Population(config, seed=seed).run(fitness, 100_000)
+    except _Stop:
+        pass
+    if state["test"] is None and state["champion"] is not None:
+        state["test"] = play(env.held_out(), [state["champion"]], 1000, held_out_seed(seed))[0][0]
+    solved = state["test"] is not None and state["test"] >= env.solved_at
+    return (state["steps"] if solved else None), float(state["test"]), (state["all"] if solved else None)
+
+
 def tasks(seeds: int, names, methods) -> None:
     import envs
     for task in names:
@@ -190,7 +266,10 @@ def tasks(seeds: int, names, methods) -> None:
               f"{'test score':>11} {'s':>6}  training steps per seed")
         for method in methods:
             t = time.perf_counter()
-            runs = [task_run(task, method, s) for s in range(seeds)]
+            if method == "neat-python":
+                runs = [neat_run(task, s) for s in range(seeds)]
+            else:
+                runs = [task_run(task, method, s) for s in range(seeds)]
             solved = [st for st, _, _ in runs if st is not None]
             med, med_all = _median([st for st, _, _ in runs]), _median([a for _, _, a in runs])
             print(f"{method:>14} {format(med, '.3g') if med else '-':>24} {format(med_all, '.3g') if med_all else '-':>10} "
