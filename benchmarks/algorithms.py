@@ -179,7 +179,8 @@ def task_run(task, method, seed):
         from evo.run import held_out_seed
         test = float(rollout(run.env, run.net, run.champion[None], run.config.test_episodes,
                              held_out_seed(seed)).fitness[0])
-    return (steps if run.solved else None), test, (all_steps if run.solved else None)
+    solved = run.solved and steps <= budget  # a generation that starts within the budget may end past it
+    return (steps if solved else None), test, (all_steps if solved else None)
 
 
 class NeatNets:
@@ -250,7 +251,7 @@ def neat_run(task, seed):
         pass
     if state["test"] is None and state["champion"] is not None:
         state["test"] = play(env.held_out(), [state["champion"]], 1000, held_out_seed(seed))[0][0]
-    solved = state["test"] is not None and state["test"] >= env.solved_at
+    solved = state["test"] is not None and state["test"] >= env.solved_at and state["steps"] <= budget
     return (state["steps"] if solved else None), float(state["test"]), (state["all"] if solved else None)
 
 
