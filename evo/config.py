@@ -58,7 +58,8 @@ class RunConfig:
     """Fresh episodes on which a generation's best genome is validated; the champion is the best validated."""
     validate_on: str = "improvement"
     """When to validate: on ``improvement`` (a generation's best matches or beats the training fitness
-    of every genome validated before; a tie counts, as returns are often capped) or ``every`` generation."""
+    of every genome validated before, a tie counting as returns are often capped, or the champion
+    replayed on the generation's own episodes) or ``every`` generation."""
     test_episodes: int = 1000
     """Episodes, keyed apart from training and validation, on which a champion whose validation
     reaches the target is tested; the run is solved when the test mean reaches the target."""

@@ -6,7 +6,8 @@ one-call API on top of it; :class:`RunDir` writes and reads a run's files.
 
 Every generation ``g`` evaluates the population on episodes keyed by
 ``(seed, g)``, then validates that generation's best genome on fresh episodes
-keyed apart from them. The champion is the genome with the best validation
+keyed apart from them (by default only when it may beat the champion: see
+``RunConfig.validate_on``). The champion is the genome with the best validation
 score so far. Being the best of many validations flatters it (a winner's
 curse), so a champion whose validation reaches the target is tested on
 ``test_episodes`` more, keyed apart from both (:func:`held_out_seed`); the run is
