@@ -18,6 +18,14 @@ Description
     ``opp_speed`` per second. It cannot follow a ball whose vertical speed
     exceeds that, which steep returns from the paddle's edge exploit.
 
+    Self-play: a parameter array may carry a network after its named
+    parameters (:func:`with_opponent`); that network then moves the right
+    paddle, at ``paddle_speed``, seeing the court mirrored (its own paddle on
+    the left, as the agent sees it). ``self_play`` = 1 asks a run to train
+    against a hall of fame of its earlier generations' best genomes
+    (:mod:`evo.run`); the game itself only reads the attached network, and a
+    run's validation and test episodes play the built-in opponent.
+
 Observation (all within [-1, 1])
     =====  ==========================================  ====  ===
     index  name                                        min   max
@@ -64,7 +72,11 @@ Parameters
     ``paddle_speed`` 2.0 /s, ``opp_speed`` 1.0 /s, ``ball_speed`` 1.5 /s
     (serve speed), ``speedup`` 1.05, ``max_ball_speed`` 3.0 /s,
     ``max_bounce_angle`` 60 degrees in radians, ``serve_angle`` 30 degrees in
-    radians, ``points`` 5, ``dt`` 1/60 s.
+    radians, ``points`` 5, ``dt`` 1/60 s, ``self_play`` 0.
+
+Levels (``LEVELS``; parameters a level sets, over the defaults above)
+    ``fast`` (the default): serve at 2.2 /s, up to 4.5 /s, and an opponent
+    that moves at 1.5 /s. ``classic``: the parameter defaults.
 """
 
 import math
@@ -80,14 +92,21 @@ STATE_SIZE = 9
 
 PARAM_NAMES = ("paddle_x", "paddle_half", "ball_radius", "paddle_speed", "opp_speed",
                "ball_speed", "speedup", "max_ball_speed", "max_bounce_angle", "serve_angle",
-               "points", "dt")
+               "points", "dt", "self_play")
 PARAM_DEFAULTS = (0.95, 0.2, 0.02, 2.0, 1.0, 1.5, 1.05, 3.0, math.radians(60.0),
-                  math.radians(30.0), 5.0, 1.0 / 60.0)
+                  math.radians(30.0), 5.0, 1.0 / 60.0, 0.0)
 PARAM_RANGES = ((0.5, 0.99), (0.02, 0.9), (0.005, 0.1), (0.1, 10.0), (0.0, 10.0),
                 (0.1, 5.0), (1.0, 1.5), (0.1, 10.0), (0.0, 1.5), (0.0, 1.2),
-                (1.0, 100.0), (0.002, 0.05))  # (low, high) of each, inclusive
+                (1.0, 100.0), (0.002, 0.05), (0.0, 1.0))  # (low, high) of each, inclusive
 (PADDLE_X, PADDLE_HALF, BALL_RADIUS, PADDLE_SPEED, OPP_SPEED, BALL_SPEED, SPEEDUP,
- MAX_BALL_SPEED, MAX_BOUNCE_ANGLE, SERVE_ANGLE, POINTS, DT) = range(12)
+ MAX_BALL_SPEED, MAX_BOUNCE_ANGLE, SERVE_ANGLE, POINTS, DT, SELF_PLAY) = range(13)
+NET = len(PARAM_NAMES)  # params[NET:], when present: the opponent network (see with_opponent)
+
+# Named sets of parameters (see the module docstring), the default level first.
+LEVELS = {
+    "fast": {"ball_speed": 2.2, "max_ball_speed": 4.5, "opp_speed": 1.5},
+    "classic": {},
+}
 
 SPEC = EnvSpec(
     name="pong",
@@ -109,6 +128,81 @@ SPEC = EnvSpec(
 def default_params(**overrides) -> np.ndarray:
     """Parameters as a float64 array; keyword arguments override the defaults by name."""
     return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
+
+
+def with_opponent(params: np.ndarray, sizes, activations, genome: np.ndarray) -> np.ndarray:
+    """``params`` with a feed-forward network attached that moves the right paddle.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths, ``[7, ..., 3]``.
+    activations : sequence of int
+        Every layer's activation code: 0 linear, 1 tanh, 2 sigmoid, 3 relu, 4 step
+        (the order of :data:`evo.networks.ACTIVATIONS`).
+    genome : ndarray
+        Every layer's weights, input by input, then its biases.
+    """
+    sizes = [int(s) for s in sizes]
+    if sizes[0] != SPEC.obs_size or sizes[-1] != SPEC.num_actions or len(activations) != len(sizes) - 1:
+        raise ValueError(f"pong: an opponent network maps {SPEC.obs_size} inputs to {SPEC.num_actions} outputs, "
+                         f"got sizes {sizes}")
+    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if len(genome) != n:
+        raise ValueError(f"pong: an opponent network of sizes {sizes} has {n} genes, got {len(genome)}")
+    head = [len(sizes) - 1, *sizes, *activations]
+    return np.concatenate([params[:NET], np.array(head, dtype=np.float64), np.asarray(genome, dtype=np.float64)])
+
+
+@njit
+def _activate(code, x):
+    if code == 1:
+        return math.tanh(x)
+    if code == 2:
+        return 1.0 / (1.0 + math.exp(-x))
+    if code == 3:
+        return max(x, 0.0)
+    if code == 4:
+        return 1.0 if x > 0.0 else 0.0
+    return x
+
+
+@njit
+def _opponent_action(state, params):
+    """The attached network's action (0 up, 1 stay, 2 down) on the court seen from the right."""
+    layers = int(params[NET])
+    sizes = NET + 1
+    acts = sizes + layers + 1
+    w = acts + layers
+    widest = 0
+    for k in range(layers + 1):
+        widest = max(widest, int(params[sizes + k]))
+    x = np.zeros(widest)
+    y = np.zeros(widest)
+    vmax = params[MAX_BALL_SPEED]
+    x[0] = _clip(-state[BALL_X], -1.0, 1.0)
+    x[1] = _clip(state[BALL_Y], -1.0, 1.0)
+    x[2] = _clip(-state[BALL_VX] / vmax, -1.0, 1.0)
+    x[3] = _clip(state[BALL_VY] / vmax, -1.0, 1.0)
+    x[4] = _clip(state[OPP_Y], -1.0, 1.0)
+    x[5] = _clip(state[PADDLE_Y], -1.0, 1.0)
+    x[6] = _clip(0.5 * (state[BALL_Y] - state[OPP_Y]), -1.0, 1.0)
+    for k in range(layers):
+        n_in, n_out = int(params[sizes + k]), int(params[sizes + k + 1])
+        code = int(params[acts + k])
+        for j in range(n_out):
+            z = params[w + n_in * n_out + j]
+            for i in range(n_in):
+                z += params[w + i * n_out + j] * x[i]
+            y[j] = _activate(code, z)
+        w += (n_in + 1) * n_out
+        for j in range(n_out):
+            x[j] = y[j]
+    best = 0
+    for j in range(1, 3):
+        if x[j] > x[best]:
+            best = j
+    return best
 
 
 @njit
@@ -190,8 +284,13 @@ def step(state, params, action, rng):
     ylim = 1.0 - params[PADDLE_HALF]
     move = 1.0 if action[0] == 0.0 else (-1.0 if action[0] == 2.0 else 0.0)
     state[PADDLE_Y] = _clip(state[PADDLE_Y] + move * params[PADDLE_SPEED] * dt, -ylim, ylim)
-    opp_max = params[OPP_SPEED] * dt
-    state[OPP_Y] = _clip(state[OPP_Y] + _clip(state[BALL_Y] - state[OPP_Y], -opp_max, opp_max), -ylim, ylim)
+    if params.shape[0] > NET:  # a network plays the right paddle
+        a = _opponent_action(state, params)
+        opp_move = (1.0 if a == 0 else (-1.0 if a == 2 else 0.0)) * params[PADDLE_SPEED] * dt
+    else:
+        opp_max = params[OPP_SPEED] * dt
+        opp_move = _clip(state[BALL_Y] - state[OPP_Y], -opp_max, opp_max)
+    state[OPP_Y] = _clip(state[OPP_Y] + opp_move, -ylim, ylim)
 
     x0, y0 = state[BALL_X], state[BALL_Y]
     state[BALL_X] = x0 + state[BALL_VX] * dt

@@ -65,6 +65,10 @@ Parameters
     ``size`` 16 (grid side, an integer in 8..32; the state row is sized for
     32), ``starve`` 256 (steps allowed without eating; about ``size**2`` suits
     other sizes).
+
+Levels (``LEVELS``; parameters a level sets, over the defaults above)
+    ``large`` (the default): a 24 x 24 grid, 576 steps allowed without
+    eating. ``classic``: the parameter defaults, 16 x 16.
 """
 
 import numpy as np
@@ -83,6 +87,12 @@ PARAM_NAMES = ("size", "starve")
 PARAM_DEFAULTS = (16.0, 256.0)
 PARAM_RANGES = ((8.0, 32.0), (1.0, 4096.0))  # (low, high) of each, inclusive
 SIZE, STARVE = range(2)
+
+# Named sets of parameters (see the module docstring), the default level first.
+LEVELS = {
+    "large": {"size": 24.0, "starve": 576.0},
+    "classic": {},
+}
 
 # Headings 0 up, 1 right, 2 down, 3 left; turning right is +1 (mod 4).
 _DX = np.array([0, 1, 0, -1], dtype=np.int64)

@@ -507,13 +507,13 @@ class Watch(Viewer):
             self.replay_champion(loop=True)
             return
         genomes = np.array(run.algorithm.ask())
-        seed = run.train_seed()
+        seed, env = run.train_seed(), run.train_env()
         with self.threads():
-            self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed,
+            self.scored = rollout(env, run.net, genomes, run.config.episodes, seed,
                                   backend=run.config.backend, address=run.config.address or None)
         if self.episode is not None:
             self.episode.close()
-        self.episode = Episode(run.env, run.net, genomes, seed)
+        self.episode = Episode(env, run.net, genomes, seed)
 
     def breed(self) -> None:
         """Hand the generation's fused scores (which equal the drawn episode 0) to the GA."""
