@@ -298,13 +298,22 @@ def _config_field(value, what: str) -> RunConfig:
         settings = tomllib.loads(_text(value, "config"))
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"its config is malformed: {e}") from None
+    return saved_config(settings)
+
+
+def saved_config(settings: dict) -> RunConfig:
+    """The config of a run's own file (its config.toml, checkpoint or champion), checked.
+
+    A file written before games had levels played the parameters the game's
+    ``classic`` level keeps.
+    """
+    settings = dict(settings)
     settings.pop("address", None)  # a file never chooses where the program connects
     settings.pop("backend", None)  # nor where it runs (files written before it was left out)
+    envs.check_file_id(settings.get("env"))
     if "level" not in settings and isinstance(settings.get("env"), str) and not settings["env"].startswith("gym:"):
-        # written before games had levels: played with the parameters the classic level keeps
         levels = envs.levels(settings["env"])
         settings["level"] = "classic" if "classic" in levels else next(iter(levels), "")
-    envs.check_file_id(settings.get("env"))
     return RunConfig.from_dict(settings).validate()
 
 
