@@ -136,7 +136,7 @@ def with_opponent(params: np.ndarray, sizes, activations, genome: np.ndarray) ->
     Parameters
     ----------
     sizes : sequence of int
-        Layer widths, ``[7, ..., 3]``.
+        Layer widths: ``[7, 3]`` or ``[7, hidden, 3]`` (at most one hidden layer).
     activations : sequence of int
         Every layer's activation code: 0 linear, 1 tanh, 2 sigmoid, 3 relu, 4 step
         (the order of :data:`evo.networks.ACTIVATIONS`).
@@ -144,13 +144,15 @@ def with_opponent(params: np.ndarray, sizes, activations, genome: np.ndarray) ->
         Every layer's weights, input by input, then its biases.
     """
     sizes = [int(s) for s in sizes]
-    if sizes[0] != SPEC.obs_size or sizes[-1] != SPEC.num_actions or len(activations) != len(sizes) - 1:
-        raise ValueError(f"pong: an opponent network maps {SPEC.obs_size} inputs to {SPEC.num_actions} outputs, "
-                         f"got sizes {sizes}")
+    if (sizes[0] != SPEC.obs_size or sizes[-1] != SPEC.num_actions or len(sizes) > 3
+            or len(activations) != len(sizes) - 1):
+        raise ValueError(f"pong: an opponent network maps {SPEC.obs_size} inputs to {SPEC.num_actions} outputs "
+                         f"through at most one hidden layer, got sizes {sizes}")
     n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
     if len(genome) != n:
         raise ValueError(f"pong: an opponent network of sizes {sizes} has {n} genes, got {len(genome)}")
-    head = [len(sizes) - 1, *sizes, *activations]
+    hidden, codes = (sizes[1], list(activations)) if len(sizes) == 3 else (0, [0, *activations])
+    head = [hidden, *codes]
     return np.concatenate([params[:NET], np.array(head, dtype=np.float64), np.asarray(genome, dtype=np.float64)])
 
 
@@ -168,40 +170,61 @@ def _activate(code, x):
 
 
 @njit
-def _opponent_action(state, params):
-    """The attached network's action (0 up, 1 stay, 2 down) on the court seen from the right."""
-    layers = int(params[NET])
-    sizes = NET + 1
-    acts = sizes + layers + 1
-    w = acts + layers
-    widest = 0
-    for k in range(layers + 1):
-        widest = max(widest, int(params[sizes + k]))
-    x = np.zeros(widest)
-    y = np.zeros(widest)
+def _mirrored(state, params, i):
+    """Observation entry ``i`` of the court seen from the right paddle (as the agent sees it from the left)."""
     vmax = params[MAX_BALL_SPEED]
-    x[0] = _clip(-state[BALL_X], -1.0, 1.0)
-    x[1] = _clip(state[BALL_Y], -1.0, 1.0)
-    x[2] = _clip(-state[BALL_VX] / vmax, -1.0, 1.0)
-    x[3] = _clip(state[BALL_VY] / vmax, -1.0, 1.0)
-    x[4] = _clip(state[OPP_Y], -1.0, 1.0)
-    x[5] = _clip(state[PADDLE_Y], -1.0, 1.0)
-    x[6] = _clip(0.5 * (state[BALL_Y] - state[OPP_Y]), -1.0, 1.0)
-    for k in range(layers):
-        n_in, n_out = int(params[sizes + k]), int(params[sizes + k + 1])
-        code = int(params[acts + k])
-        for j in range(n_out):
-            z = params[w + n_in * n_out + j]
+    if i == 0:
+        v = -state[BALL_X]
+    elif i == 1:
+        v = state[BALL_Y]
+    elif i == 2:
+        v = -state[BALL_VX] / vmax
+    elif i == 3:
+        v = state[BALL_VY] / vmax
+    elif i == 4:
+        v = state[OPP_Y]
+    elif i == 5:
+        v = state[PADDLE_Y]
+    else:
+        v = 0.5 * (state[BALL_Y] - state[OPP_Y])
+    return _clip(v, -1.0, 1.0)
+
+
+@njit
+def _opponent_action(state, params):
+    """The attached network's action (0 up, 1 stay, 2 down), with no allocation.
+
+    ``params[NET:]``: the hidden width (0 for none), the hidden and output
+    activation codes, then the genome (:func:`with_opponent`).
+    """
+    n_in, n_out = 7, 3
+    hidden = int(params[NET])
+    act_h, act_o = int(params[NET + 1]), int(params[NET + 2])
+    w = NET + 3
+    o0, o1, o2 = params[w + n_in * n_out], params[w + n_in * n_out + 1], params[w + n_in * n_out + 2]
+    if hidden == 0:
+        for i in range(n_in):
+            x = _mirrored(state, params, i)
+            o0 += params[w + i * n_out] * x
+            o1 += params[w + i * n_out + 1] * x
+            o2 += params[w + i * n_out + 2] * x
+    else:
+        w2 = w + (n_in + 1) * hidden  # the output layer
+        o0, o1, o2 = params[w2 + hidden * n_out], params[w2 + hidden * n_out + 1], params[w2 + hidden * n_out + 2]
+        for h in range(hidden):
+            z = params[w + n_in * hidden + h]
             for i in range(n_in):
-                z += params[w + i * n_out + j] * x[i]
-            y[j] = _activate(code, z)
-        w += (n_in + 1) * n_out
-        for j in range(n_out):
-            x[j] = y[j]
-    best = 0
-    for j in range(1, 3):
-        if x[j] > x[best]:
-            best = j
+                z += params[w + i * hidden + h] * _mirrored(state, params, i)
+            y = _activate(act_h, z)
+            o0 += params[w2 + h * n_out] * y
+            o1 += params[w2 + h * n_out + 1] * y
+            o2 += params[w2 + h * n_out + 2] * y
+    o0, o1, o2 = _activate(act_o, o0), _activate(act_o, o1), _activate(act_o, o2)
+    best, top = 0, o0  # the first largest output, as argmax picks
+    if o1 > top:
+        best, top = 1, o1
+    if o2 > top:
+        best = 2
     return best
 
 

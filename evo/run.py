@@ -91,8 +91,9 @@ class Evolution:
         self.net = network(config, self.env)
         widest = max(config.episodes, config.validation_episodes, config.test_episodes)
         check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
-        if self.self_play and (config.network != "mlp" or config.backend != "local"):
-            raise ValueError("self_play needs a feed-forward network (network = mlp) and the local backend")
+        if self.self_play and (config.network != "mlp" or len(config.hidden) > 1 or config.backend != "local"):
+            raise ValueError("self_play needs a feed-forward network with at most one hidden layer "
+                             "(network = mlp) and the local backend")
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
         self.algorithm = algorithms.build(config, self.net)
         self.history: list[dict] = []

@@ -126,6 +126,8 @@ def test_pong_plays_an_attached_network_as_its_opponent():
     assert state[P.OPP_Y] == pytest.approx(10 * params[P.PADDLE_SPEED] * params[P.DT])
     with pytest.raises(ValueError, match="genes"):
         P.with_opponent(env.params, [7, 3], [0], np.zeros(5))
+    with pytest.raises(ValueError, match="at most one hidden layer"):
+        P.with_opponent(env.params, [7, 4, 4, 3], [1, 1, 0], np.zeros(70))
 
 
 def test_pong_opponent_network_sees_the_court_mirrored():
