@@ -84,9 +84,9 @@ Parameters
     defaults) no extra draw is made and the game is the classic one.
 
 Levels (``LEVELS``; parameters a level sets, over the defaults above)
-    ``moving`` (the default): gaps 0.24-0.32 high, gaps that move at 0.25 /s,
-    pipes that speed up by 0.01 /s per pipe passed (up to 0.6 /s); a GA takes
-    dozens of generations. ``classic``: the parameter defaults. A harder
+    ``moving`` (the default): gaps 0.24-0.32 high that move at 0.2 /s, pipes
+    that speed up by 0.0075 /s per pipe passed (up to 0.5 /s); a GA takes a
+    few dozen generations. ``classic``: the parameter defaults. A harder
     variant of the classic level: ``gap_height`` 0.25 (the simple heuristic
     above then fails, as a flap's rise overshoots the gap; a GA still learns
     it).
@@ -122,8 +122,8 @@ PARAM_RANGES = ((0.1, 20.0), (0.05, 5.0), (0.1, 5.0), (0.05, 0.8), (0.005, 0.1),
 
 # Named sets of parameters (see the module docstring), the default level first.
 LEVELS = {
-    "moving": {"gap_height": 0.32, "gap_vary": 0.08, "gap_speed": 0.25, "pipe_accel": 0.01,
-               "max_pipe_speed": 0.6},
+    "moving": {"gap_height": 0.32, "gap_vary": 0.08, "gap_speed": 0.2, "pipe_accel": 0.0075,
+               "max_pipe_speed": 0.5},
     "classic": {},
 }
 
