@@ -68,8 +68,10 @@ Parameters
     in 1..8).
 
 Levels (``LEVELS``; parameters a level sets, over the defaults above)
-    ``large`` (the default): a 24 x 24 grid, 576 steps allowed without
-    eating. ``classic``: the parameter defaults, 16 x 16.
+    ``long`` (the default): a 20 x 20 grid, 400 steps allowed without eating,
+    and the snake grows by two cells per food, so that 20 foods make it 43
+    long; a GA takes dozens of generations. ``classic``: the parameter
+    defaults, 16 x 16. (A larger grid alone is easier: more room to turn.)
 """
 
 import numpy as np
@@ -91,7 +93,7 @@ SIZE, STARVE, GROWTH = range(3)
 
 # Named sets of parameters (see the module docstring), the default level first.
 LEVELS = {
-    "large": {"size": 24.0, "starve": 576.0},
+    "long": {"size": 20.0, "starve": 400.0, "growth": 2.0},
     "classic": {},
 }
 

@@ -202,7 +202,7 @@ def load_toml(path: str) -> dict:
 PRESETS: dict[str, dict[str, Any]] = {
     "cartpole": {"generations": 50, "pop_size": 128, "episodes": 3, "hidden": [8]},
     "flappy": {"generations": 300, "pop_size": 48, "episodes": 5, "hidden": [8]},
-    "snake": {"generations": 300, "pop_size": 512, "episodes": 4, "hidden": [16]},
+    "snake": {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16]},
     "pong": {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]},
     "racer": {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16]},
     "acrobot": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [16]},

@@ -28,9 +28,9 @@ def test_every_level_reaches_the_game(name):
 
 
 def test_parameters_override_the_level():
-    env = envs.make("snake", level="large", size=20)
-    assert env.params[S.SIZE] == 20 and env.params[S.STARVE] == envs.levels("snake")["large"]["starve"]
-    assert env.held_out().level == "large"
+    env = envs.make("snake", level="long", size=24)
+    assert env.params[S.SIZE] == 24 and env.params[S.STARVE] == envs.levels("snake")["long"]["starve"]
+    assert env.held_out().level == "long"
 
 
 def test_classic_levels_keep_the_old_tuning():
@@ -100,12 +100,25 @@ def test_flappy_classic_gaps_stay_put():
     assert np.all(gaps == gaps[0]) and np.all(rows[:, F.PIPE_H:F.PIPE_H + F.NUM_PIPES] == 0.3)
 
 
-def test_snake_large_level_plays_on_its_grid():
+def test_snake_long_level_plays_on_its_grid_and_grows_by_two():
     env = envs.make("snake")
-    batch = env.batch(2)
-    batch.reset()
-    size = int(env.params[S.SIZE])
-    assert size == 24 and batch.states[0, S.HEAD_X] == batch.states[0, S.HEAD_Y] == size // 2
+    params = env.params
+    size = int(params[S.SIZE])
+    assert size == 20 and params[S.GROWTH] == 2
+    state = np.zeros(S.STATE_SIZE)
+    rng = envs.rng.keys(4, 0, [0])[:1].copy()
+    S.reset(state, params, rng)
+    assert state[S.HEAD_X] == state[S.HEAD_Y] == size // 2
+    # put the food straight ahead and eat it
+    h = int(state[S.HEADING])
+    state[S.FOOD_X], state[S.FOOD_Y] = state[S.HEAD_X] + S._DX[h], state[S.HEAD_Y] + S._DY[h]
+    reward, done = S.step(state, params, np.array([1.0]), rng)
+    assert reward == 1.0 and not done and state[S.LENGTH] == 5
+    for _ in range(2):  # the tail stays put while the snake grows
+        S.step(state, params, np.array([1.0 if state[S.HEAD_X] not in (0, size - 1) else 0.0]), rng)
+    assert len(S.body(state, params)) == 5
+    with pytest.raises(ValueError, match="growth must be an integer"):
+        S.default_params(growth=1.5)
 
 
 def _network_opponent(action):

@@ -34,7 +34,7 @@ def test_level_flag_reaches_the_run_its_files_and_eval(tmp_path, capsys):
 
 def test_default_level_is_named_and_a_config_file_can_name_one(tmp_path, capsys):
     assert main(["run", "snake", "--print-config"]) == 0
-    assert 'level = "large"' in capsys.readouterr().out
+    assert 'level = "long"' in capsys.readouterr().out
     path = tmp_path / "c.toml"
     path.write_text('env = "pong"\nlevel = "classic"\n')
     assert main(["run", "--config", str(path), "--print-config"]) == 0
