@@ -169,6 +169,16 @@ def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_e
     assert len({node for node, _ in where}) == 3 and distributed.pool().threads == 1
 
 
+def test_the_level_reaches_the_actors(sim):
+    import envs
+    env = envs.make("snake", level="classic")  # 16 x 16, not the default level's grid
+    net = MLP([env.obs_size, 8, env.num_outputs])
+    genomes = net.init(np.random.default_rng(4), 40)
+    local = rollout(env, net, genomes, episodes=2, seed=3)
+    assert same(local, rollout(env, net, genomes, episodes=2, seed=3, backend="ray"))
+    assert not same(local, rollout(envs.make("snake"), net, genomes, episodes=2, seed=3))
+
+
 def test_actors_are_reused_across_calls_and_games(sim, game_envs):
     env, net = game(game_envs, "cartpole")
     before = sorted(full_pool(env, net))
