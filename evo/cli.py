@@ -10,26 +10,15 @@ changed); 130 interrupted (Ctrl-C, at any moment).
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-
-
-def _interrupted_while_loading(signum, frame):
-    os.write(2, b"neuroevo: interrupted\n")
-    os._exit(130)
-
-
-if __name__ == "__main__" or "neuroevo" in os.path.basename(sys.argv[0] or ""):
-    # Ctrl-C before main() has started: one line, exit 130 (main() installs its own handling)
-    signal.signal(signal.SIGINT, _interrupted_while_loading)
-
 import argparse
 import atexit
 import contextlib
 import gc
 import logging
+import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -600,7 +589,7 @@ def cmd_sweep(args) -> int:
     while pending or running:
         while pending and len(running) < jobs:
             seed = pending.pop(0)
-            cmd = [sys.executable, "-m", "evo.cli", "run", "--config", str(base), "--seed", str(seed),
+            cmd = [sys.executable, "-m", "evo", "run", "--config", str(base), "--seed", str(seed),
                    "--out", str(out / f"seed-{seed}"), "--threads", str(threads), "--quiet"]
             running[seed] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for seed, proc in list(running.items()):
@@ -785,7 +774,8 @@ def main(argv=None) -> int:
 
 
 def entry() -> None:
-    """The console script: Ctrl-C while the program is still loading is one line and exit 130 too.
+    """Run the command line and exit with its status (``evo/__main__.py`` calls this once its
+    interrupt handler is in place).
 
     An interrupted command leaves at once (``os._exit``) once its one line is
     out: an interrupt may have stopped a compilation mid-way, and the
