@@ -27,6 +27,13 @@ Schedules (a strength that changes over generations, e.g. ``sigma``):
 
 Use :func:`get` to look an operator up by name (e.g. from a TOML config).
 
+Conventions for DEAP users: DEAP's ``mut*`` functions change an individual
+in place; ours return a mutated copy of a whole batch. A gene-wise
+probability (DEAP's ``indpb``) is our ``rate``. Whether a child is mutated
+at all (DEAP's ``mutpb`` in ``eaSimple``) is the GA's ``mutation_rate``.
+PyGAD's ``mutation_percent_genes`` mutates a fixed number of genes per child;
+our ``rate`` mutates each gene independently (the same number on average).
+
 References
 ----------
 - H.-P. Schwefel, *Numerical Optimization of Computer Models*, Wiley, 1981.
@@ -52,6 +59,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from evo import bounds as _bounds
 from evo._validation import check_rng
 
 __all__ = [
@@ -117,13 +125,20 @@ def _polynomial(
 
 
 def gaussian(
-    genomes: NDArray, rng: np.random.Generator, *, sigma: float | ArrayLike = 0.1, rate: float = 0.1
+    genomes: NDArray, rng: np.random.Generator, *, sigma: float | ArrayLike = 0.1, rate: float = 0.1,
+    low: float | ArrayLike | None = None, high: float | ArrayLike | None = None, repair: str = "clip",
 ) -> NDArray:
     """Gaussian mutation: add ``N(0, sigma^2)`` to each gene with probability ``rate``.
 
     ``x'_ig = x_ig + sigma_i z_ig`` where ``z_ig ~ N(0, 1)`` for the genes
     picked by independent ``U(0,1) < rate`` draws, ``x'_ig = x_ig``
     otherwise (Schwefel 1981; Baeck & Schwefel 1993).
+
+    DEAP: ``mutGaussian(ind, mu=0, sigma, indpb)`` with ``rate = indpb``
+    (our noise has mean 0). PyGAD's ``"random"`` mutation adds
+    ``U(random_mutation_min_val, random_mutation_max_val)`` noise instead.
+    With ``low``/``high`` the mutated genes are repaired into the box
+    (:mod:`evo.bounds`); DEAP has no bounded Gaussian mutation.
 
     Parameters
     ----------
@@ -136,6 +151,10 @@ def gaussian(
         gene of every individual.
     rate : float, default 0.1
         Probability that a gene is mutated, in [0, 1].
+    low, high : float or ndarray of shape (G,) or None, default None
+        Box the mutated genes are repaired into (None: unbounded on that side).
+    repair : {"clip", "reflect"}, default "clip"
+        How a gene pushed out of the box is brought back.
 
     Returns
     -------
@@ -144,6 +163,7 @@ def gaussian(
     """
     x = _genomes(genomes, rng)
     rate = _rate(rate)
+    box = _bounds.check(low, high, x.shape[1], repair)
     s = np.asarray(sigma, dtype=np.float64)
     n, g = x.shape
     if s.ndim == 1:
@@ -158,7 +178,12 @@ def gaussian(
     mask = rng.random(x.shape) < rate
     z = rng.standard_normal(int(mask.sum()))
     sig = np.broadcast_to(s, x.shape)[mask]
-    out[mask] = (x[mask].astype(np.float64) + sig * z).astype(x.dtype)
+    moved = x[mask].astype(np.float64) + sig * z
+    if box is None:
+        out[mask] = moved.astype(x.dtype)
+    else:
+        cols = np.nonzero(mask)[1]
+        out[mask] = _bounds.repair(moved[:, None], (box[0][cols, None], box[1][cols, None]), repair, x.dtype)[:, 0]
     return out
 
 
@@ -169,6 +194,11 @@ def reset(genomes: NDArray, rng: np.random.Generator, *, rate: float = 0.01, sca
     ``x'_ig ~ N(0, scale^2)`` for the genes picked by independent
     ``U(0,1) < rate`` draws. ``N(0, scale^2)`` stands for the initial weight
     distribution; pass the ``scale`` your network was initialised with.
+
+    DEAP has no real-valued reset (``mutUniformInt`` redraws integers
+    uniformly). PyGAD's ``"random"`` mutation with
+    ``mutation_by_replacement=True`` redraws uniformly in
+    ``[random_mutation_min_val, random_mutation_max_val)``; ours is normal.
 
     Parameters
     ----------
@@ -219,6 +249,10 @@ def polynomial(
     and ``x' = x + delta (high - low)``, clipped into ``[low, high]``. The
     perturbation never leaves the bounds; large ``eta`` keeps it small.
     Genes not picked are copied unchanged (even if outside the bounds).
+
+    DEAP: ``mutPolynomialBounded(ind, eta, low, up, indpb)``, the same
+    formula, with ``rate = indpb``. It is bounded by construction and needs
+    no ``repair``.
 
     Parameters
     ----------
@@ -287,6 +321,12 @@ def self_adaptive(
 
     then ``sigma' = max(sigma', min_sigma)`` and ``x'_g = x_g + sigma'_(g) N(0, 1)``
     for every gene. ``G = 0`` uses ``G = 1`` in the defaults.
+
+    DEAP: ``mutESLogNormal(ind, c, indpb)`` on an individual with a
+    ``strategy`` attribute (one sigma per gene) uses ``t0 = c / sqrt(2G)``
+    (our ``tau_prime``) and ``t = c / sqrt(2 sqrt(G))`` (our ``tau``); our
+    per-gene defaults are ``c = 1`` with ``indpb = 1``. The GA keeps one sigma
+    per individual by default, or one per gene with ``per_gene = True``.
 
     Parameters
     ----------
