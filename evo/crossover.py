@@ -136,7 +136,7 @@ def _sbx(a: NDArray, b: NDArray, u: NDArray[np.float64], first: NDArray[np.bool_
 
 def _sbx_bounded(a: NDArray, b: NDArray, u: NDArray[np.float64], first: NDArray[np.bool_], eta: float,
                  low: NDArray[np.float64], high: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Deb's bounded SBX from u in [0, 1): the lower child where ``first``, else the upper one (float64).
+    """Deb's bounded SBX from u in [0, 1): the child on ``a``'s side where ``first``, else the other (float64).
 
     Genes with ``|a - b| <= 1e-14`` are returned as ``a``.
     """
@@ -158,7 +158,8 @@ def _sbx_bounded(a: NDArray, b: NDArray, u: NDArray[np.float64], first: NDArray[
 
     lower = 0.5 * (y1 + y2 - spread(y1 - low) * d)
     upper = 0.5 * (y1 + y2 + spread(high - y2) * d)
-    return np.where(live, np.where(first, lower, upper), a64)
+    # ``first`` picks the child on a's side, so that swapping the parents gives the other child
+    return np.where(live, np.where(first == (a64 <= b64), lower, upper), a64)
 
 
 # --------------------------------------------------------------------------
@@ -316,7 +317,9 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
         ``[min(a, b) - alpha d, max(a, b) + alpha d]``.
 
     ``alpha = 0`` samples between the parents; ``alpha = 0.5`` keeps the
-    population's variance in expectation.
+    population's variance in expectation. The child is drawn as
+    ``a + gamma (b - a)`` with ``gamma ~ U[-alpha, 1 + alpha)``, so the same
+    draws with ``a`` and ``b`` swapped give the mirrored child.
 
     DEAP: ``cxBlend(ind1, ind2, alpha)`` draws ``gamma ~ U[-alpha, 1 + alpha)``
     and gives ``(1 - gamma) ind1 + gamma ind2``: the same interval, same
@@ -348,11 +351,10 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
     box = _bounds.check(low, high, a.shape[1], repair)
     a64 = a.astype(np.float64)
     b64 = b.astype(np.float64)
-    lo = np.minimum(a64, b64)
-    d = np.abs(a64 - b64)
-    lo = lo - alpha * d
-    width = (1.0 + 2.0 * alpha) * d
-    return _bounds.repair(lo + rng.random(a.shape) * width, box, repair, np.result_type(a, b))
+    gamma = (1.0 + 2.0 * alpha) * rng.random(a.shape) - alpha
+    child = np.clip(a64 + gamma * (b64 - a64), np.minimum(a64, b64) - alpha * np.abs(a64 - b64),
+                    np.maximum(a64, b64) + alpha * np.abs(a64 - b64))  # against rounding at the ends
+    return _bounds.repair(child, box, repair, np.result_type(a, b))
 
 
 def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, prob: float = 1.0,

@@ -24,6 +24,8 @@ Schedules (a strength that changes over generations, e.g. ``sigma``):
 :func:`constant`, :func:`linear`, :func:`exponential` return a
 :class:`Schedule`, a callable ``schedule(generation) -> float``;
 :func:`schedule_from_spec` builds one from a number or a dict (TOML config).
+:func:`one_fifth` is Rechenberg's 1/5-success rule, a step size the GA adapts
+from its children's success (:class:`OneFifth`).
 
 Use :func:`get` to look an operator up by name (e.g. from a TOML config).
 
@@ -45,6 +47,7 @@ References
   Wiley, 2001.
 - H.-G. Beyer and H.-P. Schwefel, "Evolution strategies: a comprehensive
   introduction", Natural Computing 1, 2002, pp. 3-52.
+- I. Rechenberg, *Evolutionsstrategie*, Frommann-Holzboog, 1973.
 - A. E. Eiben and J. E. Smith, *Introduction to Evolutionary Computing*,
   2nd ed., Springer, 2015.
 """
@@ -64,12 +67,14 @@ from evo._validation import check_rng
 
 __all__ = [
     "NAMES",
+    "OneFifth",
     "Schedule",
     "constant",
     "exponential",
     "gaussian",
     "get",
     "linear",
+    "one_fifth",
     "polynomial",
     "reset",
     "schedule_from_spec",
@@ -499,6 +504,62 @@ class Schedule:
         return {"kind": self.kind, "start": self.start, "end": self.end, "generations": self.generations}
 
 
+@dataclass(frozen=True)
+class OneFifth:
+    """Rechenberg's 1/5-success rule: a step size steered by how often children beat their parents.
+
+    After each generation, with ``p`` the share of children fitter than
+    the parent they were copied from, the step size is divided by ``factor``
+    if ``p > target``, multiplied by it if ``p < target``, and kept if equal
+    (Rechenberg 1973; Schwefel 1981 applies ``factor = 0.817`` every ``G``
+    generations, Beyer & Schwefel 2002 give ``factor`` in [0.817, 1) per
+    generation). Unlike :class:`Schedule` it is not a function of the
+    generation alone: :class:`evo.ga.GeneticAlgorithm` carries the current
+    value in its state and updates it with :meth:`update`. Config form:
+    ``{"kind": "one_fifth", "start": s, "factor": f, "target": t}``
+    (``factor`` and ``target`` optional).
+
+    Attributes
+    ----------
+    start : float
+        Step size at generation 0, > 0.
+    factor : float
+        Change per generation, in (0, 1).
+    target : float
+        Success rate kept at equilibrium, in (0, 1).
+    """
+
+    start: float
+    factor: float = 0.85
+    target: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("start", 0.0, math.inf), ("factor", 0.0, 1.0), ("target", 0.0, 1.0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"one_fifth {name} must be a number, got {v!r}")
+            if not lo < v < hi:
+                raise ValueError(f"one_fifth {name} must be in ({lo}, {hi}), got {v}")
+            object.__setattr__(self, name, float(v))
+
+    def update(self, value: float, success_rate: float) -> float:
+        """The step size after a generation whose children succeeded at ``success_rate``."""
+        if success_rate > self.target:
+            return value / self.factor
+        if success_rate < self.target:
+            return value * self.factor
+        return value
+
+    def to_spec(self) -> dict[str, Any]:
+        """The config form, for :func:`schedule_from_spec`."""
+        return {"kind": "one_fifth", "start": self.start, "factor": self.factor, "target": self.target}
+
+
+def one_fifth(start: float, factor: float = 0.85, target: float = 0.2) -> OneFifth:
+    """The 1/5-success rule starting at ``start`` (see :class:`OneFifth`)."""
+    return OneFifth(start, factor, target)
+
+
 def constant(value: float) -> Schedule:
     """Schedule that always returns ``value``."""
     return Schedule("constant", value, value)
@@ -522,7 +583,7 @@ def exponential(start: float, end: float, generations: int) -> Schedule:
     return Schedule("exponential", start, end, generations)
 
 
-def schedule_from_spec(spec: float | dict[str, Any] | Schedule) -> Schedule:
+def schedule_from_spec(spec: float | dict[str, Any] | Schedule | OneFifth) -> Schedule | OneFifth:
     """Build a :class:`Schedule` from its config form.
 
     Accepted forms:
@@ -530,7 +591,9 @@ def schedule_from_spec(spec: float | dict[str, Any] | Schedule) -> Schedule:
     - a number: ``constant(number)``;
     - ``{"kind": "constant", "value": v}``;
     - ``{"kind": "linear" | "exponential", "start": s, "end": e, "generations": g}``;
-    - a :class:`Schedule` (returned as is).
+    - ``{"kind": "one_fifth", "start": s}`` with optional ``factor`` and
+      ``target``: a :class:`OneFifth` (adapted by the GA, not by generation);
+    - a :class:`Schedule` or :class:`OneFifth` (returned as is).
 
     Raises
     ------
@@ -538,19 +601,25 @@ def schedule_from_spec(spec: float | dict[str, Any] | Schedule) -> Schedule:
         For anything else: unknown kind, missing or unexpected keys, wrong
         types or out-of-range values.
     """
-    if isinstance(spec, Schedule):
+    if isinstance(spec, (Schedule, OneFifth)):
         return spec
     if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
         return constant(spec)
     if not isinstance(spec, dict):
         raise ValueError(f"schedule spec must be a number or a table with a 'kind', got {spec!r}")
     kind = spec.get("kind")
+    if kind == "one_fifth":
+        extra = sorted(set(spec) - {"kind", "start", "factor", "target"})
+        if "start" not in spec or extra:
+            raise ValueError(f"one_fifth schedule needs 'start' and takes 'factor', 'target'; "
+                             f"{'unexpected ' + str(extra) if extra else 'missing start'}")
+        return OneFifth(**{k: v for k, v in spec.items() if k != "kind"})
     if kind == "constant":
         required = ("value",)
     elif kind in ("linear", "exponential"):
         required = ("start", "end", "generations")
     else:
-        raise ValueError(f"unknown schedule kind {kind!r}; known: {', '.join(_KINDS)}")
+        raise ValueError(f"unknown schedule kind {kind!r}; known: {', '.join(_KINDS)}, one_fifth")
     keys = set(spec) - {"kind"}
     if keys != set(required):
         missing = sorted(set(required) - keys)
