@@ -38,7 +38,8 @@ genomes ``ask`` returns, DEAP's ``lambda_``):
   (``eaMuCommaLambda``);
 - ``"steady_state"``: a population of ``survivors``; each asked child, in
   order, replaces the population's current worst member (delete-worst,
-  Whitley's GENITOR); a small ``pop_size`` gives the classic one-at-a-time loop.
+  Whitley's GENITOR), or joins it while it has fewer than ``survivors``
+  members; a small ``pop_size`` gives the classic one-at-a-time loop.
 
 Every child comes from a pair of parents drawn by ``selection`` (from the
 survivors outside the generational loop); a pair is crossed with probability
@@ -150,10 +151,10 @@ class GeneticAlgorithm:
         self.num_params = check_int("num_params", num_params, 1)
         self.pop_size = check_int("pop_size", pop_size, 1)
         self.seed = check_int("seed", seed, 0, MAX_SEED)
-        self.elite = check_int("elite", elite, 0, self.pop_size)
-        self.crossover_rate = check_number("crossover_rate", crossover_rate, 0.0, 1.0)
         if replacement not in REPLACEMENTS:
             raise ValueError(f"replacement must be one of {', '.join(REPLACEMENTS)}, got {replacement!r}")
+        self.elite = check_int("elite", elite, 0, self.pop_size if replacement == "generational" else None)
+        self.crossover_rate = check_number("crossover_rate", crossover_rate, 0.0, 1.0)
         self.replacement = replacement
         self.survivors = self.pop_size if survivors is None else check_int("survivors", survivors, 1)
         if replacement == "comma" and self.survivors > self.pop_size:
@@ -350,11 +351,13 @@ class GeneticAlgorithm:
             keep = keep[:self.survivors]
             parents, parents_fitness = union[keep], union_fitness[keep]
             parents_sigmas = None if sigmas is None else np.concatenate([self.parents_sigmas, sigmas])[keep]
-        else:  # steady state: each child in turn replaces the current worst
-            parents, parents_fitness = self.parents.copy(), self.parents_fitness.copy()
-            parents_sigmas = None if sigmas is None else self.parents_sigmas.copy()
+        else:  # steady state: each child in turn joins a population not yet full, or replaces its worst
+            room = min(self.survivors - len(self.parents), self.pop_size)
+            parents = np.concatenate([self.parents, pop[:room]])
+            parents_fitness = np.concatenate([self.parents_fitness, fitness[:room]])
+            parents_sigmas = None if sigmas is None else np.concatenate([self.parents_sigmas, sigmas[:room]])
             key = np.where(np.isnan(parents_fitness), -np.inf, parents_fitness)
-            for i in range(self.pop_size):
+            for i in range(room, self.pop_size):
                 worst = int(np.argmin(key))
                 parents[worst], parents_fitness[worst], key[worst] = pop[i], fitness[i], clean[i]
                 if sigmas is not None:
@@ -478,12 +481,14 @@ class GeneticAlgorithm:
                     raise ValueError(f"GA state 'sigmas' must be positive float64 of shape {ga.sigmas.shape}")
                 ga.sigmas = sigmas.copy()
             if ga.replacement in ("plus", "steady_state") and "parents" in state:
-                ga.parents = _array_field(state, "parents", np.float32, (ga.survivors, num_params))
-                ga.parents_fitness = _array_field(state, "parents_fitness", np.float64, (ga.survivors,),
-                                                  finite=False)
+                rows = np.shape(state["parents"])[0] if np.ndim(state["parents"]) else 0
+                if not 1 <= rows <= ga.survivors:
+                    raise ValueError(f"GA state 'parents' must have 1 to {ga.survivors} rows")
+                ga.parents = _array_field(state, "parents", np.float32, (num_params,), rows=rows)
+                ga.parents_fitness = _array_field(state, "parents_fitness", np.float64, (rows,), finite=False)
                 if ga._self_adaptive:
                     ga.parents_sigmas = _array_field(state, "parents_sigmas", np.float64, ga.sigmas.shape[1:],
-                                                     rows=ga.survivors)
+                                                     rows=rows)
             if ga._one_fifth is not None:
                 step = np.asarray(state["step"])
                 if step.shape != () or step.dtype != np.float64 or not step > 0 or not np.isfinite(step):
