@@ -22,7 +22,9 @@ The GA runs (ours and DEAP's) share the operators, in DEAP's terms:
 -5, 5, indpb=1/D)`` (ours: ``polynomial(eta=20, low=-5, high=5, rate=1/D)``),
 population 100, ``cxpb = 0.9`` and ``mutpb = 1`` (ours ``crossover_rate=0.9``,
 ``mutation_rate=1``), starting uniform in the box. Our GA differs only by the
-loop options named per row. The strategies (:mod:`evo.strategies`) start from
+loop options named per row, except the ``ga-sa-*`` and ``ga-one-fifth`` rows,
+which replace the mutation by self-adaptation (one sigma per individual or
+per gene) or a Gaussian steered by the 1/5-success rule. The strategies (:mod:`evo.strategies`) start from
 a mean uniform in [-4, 4]^D with sigma 2, their default population, CMA-ES with
 up to 9 restarts (doubling population).
 
@@ -142,16 +144,20 @@ GA_OPTIONS = {
     "ga-elite1-pairs": dict(elite=1, children_per_pair=2),
     "ga-elite0": dict(elite=0),
     "ga-steady": dict(replacement="steady_state", survivors=POP, pop_size=10),
+    # other mutations (not DEAP's operators): self-adaptation per individual and per gene, the 1/5 rule
+    "ga-sa-individual": dict(mutation={"name": "self_adaptive", "sigma": 1.0}),
+    "ga-sa-gene": dict(mutation={"name": "self_adaptive", "sigma": 1.0, "per_gene": True}),
+    "ga-one-fifth": dict(mutation={"name": "gaussian", "rate": 1.0, "sigma": {"kind": "one_fifth", "start": 1.0}}),
 }
 
 
 def run_ga(problem: Problem, seed: int, budget: int, options: dict) -> float:
     d = problem.dim
-    options = {"elite": 2, "pop_size": POP, **options}
+    options = {"elite": 2, "pop_size": POP,
+               "mutation": {"name": "polynomial", "eta": 20.0, "low": LOW, "high": HIGH, "rate": 1.0 / d}, **options}
     ga = GeneticAlgorithm(
         num_params=d, seed=seed, selection=("tournament", {"size": 3}),
         crossover=("sbx", {"eta": 15.0, "prob": 0.5, "low": LOW, "high": HIGH}),
-        mutation={"name": "polynomial", "eta": 20.0, "low": LOW, "high": HIGH, "rate": 1.0 / d},
         crossover_rate=0.9, mutation_rate=1.0, low=LOW, high=HIGH,
         init=lambda rng, n: rng.uniform(LOW, HIGH, (n, d)), **options)
     best, evals = math.inf, 0

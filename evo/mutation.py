@@ -143,7 +143,8 @@ def gaussian(
     (our noise has mean 0). PyGAD's ``"random"`` mutation adds
     ``U(random_mutation_min_val, random_mutation_max_val)`` noise instead.
     With ``low``/``high`` the mutated genes are repaired into the box
-    (:mod:`evo.bounds`); DEAP has no bounded Gaussian mutation.
+    (:mod:`evo.bounds`; genes not picked are copied unchanged, even if
+    outside it); DEAP has no bounded Gaussian mutation.
 
     Parameters
     ----------
