@@ -5,7 +5,10 @@ or ``--algorithm NAME``):
 
 ``ga``
     :class:`evo.ga.GeneticAlgorithm` with the config's ``selection``,
-    ``crossover``, ``mutation``, ``elite`` and ``crossover_rate``.
+    ``crossover``, ``mutation``, ``elite`` and ``crossover_rate``; the table
+    may add the loop's options (:data:`GA_OPTIONS`: ``replacement``,
+    ``survivors``, ``children_per_pair``, ``mutation_rate``, ``low``, ``high``,
+    ``repair``).
 ``truncation_ga``
     The mutation-only GA of the deep-neuroevolution literature (Such et al.,
     "Deep Neuroevolution", 2017): the best ``fraction`` of the population are
@@ -28,6 +31,8 @@ from evo.ga import GeneticAlgorithm
 
 GA_NAMES = ("ga", "truncation_ga")
 TRUNCATION_GA = {"fraction": 0.2, "sigma": 0.05, "elite": 1}
+GA_OPTIONS = {"replacement": "generational", "survivors": None, "children_per_pair": 1, "mutation_rate": 1.0,
+              "low": None, "high": None, "repair": "clip"}
 
 
 def _strategies() -> dict:
@@ -55,7 +60,7 @@ def parameters(spec: dict) -> dict:
         raise ValueError(f"algorithm must be a name or a table with a name, got {spec!r}")
     name, given = spec["name"], {k: v for k, v in spec.items() if k != "name"}
     if name == "ga":
-        defaults = {}
+        defaults = dict(GA_OPTIONS)
     elif name == "truncation_ga":
         defaults = dict(TRUNCATION_GA)
     elif name in _strategies():
@@ -84,7 +89,7 @@ def build(config, net):
             num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
             selection=dict(config.selection), crossover=dict(config.crossover),
             mutation=dict(config.mutation), elite=config.elite, crossover_rate=config.crossover_rate,
-            init=net.init, layout=net.layout)
+            init=net.init, layout=net.layout, **params)
     if name == "truncation_ga":
         return GeneticAlgorithm(
             num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,

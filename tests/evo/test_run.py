@@ -71,6 +71,19 @@ def test_the_algorithm_is_named_in_the_config():
         RunConfig(algorithm={"name": "truncation_ga", "tau": 1}).validate()
 
 
+def test_the_ga_table_takes_the_loop_options():
+    table = {"name": "ga", "replacement": "plus", "survivors": 8, "children_per_pair": 2, "mutation_rate": 0.5,
+             "low": -3.0, "high": 3.0, "repair": "reflect"}
+    config = RunConfig.from_dict({"algorithm": table}, base=default_config("cartpole")).validate()
+    ga = Evolution(config).algorithm
+    assert (ga.replacement, ga.survivors, ga.children_per_pair, ga.mutation_rate, ga.repair) == \
+        ("plus", 8, 2, 0.5, "reflect")
+    assert np.abs(np.asarray(ga.ask())).max() <= 3.0
+    with pytest.raises(ValueError, match="replacement must be one of"):
+        Evolution(RunConfig.from_dict({"algorithm": {**table, "replacement": "best"}},
+                                      base=default_config("cartpole")).validate())
+
+
 def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked_for():
     from evo.config import RunConfig, default_config
     counts = {}
