@@ -510,7 +510,8 @@ class Watch(Viewer):
         seed = run.train_seed()
         with self.threads():
             self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed,
-                                  backend=run.config.backend, address=run.config.address or None)
+                                  backend=run.config.backend, address=run.config.address or None,
+                                  behaviour=run.needs_behaviour)
         if self.episode is not None:
             self.episode.close()
         self.episode = Episode(run.env, run.net, genomes, seed)
@@ -520,7 +521,7 @@ class Watch(Viewer):
         self.episode.close()
         self.episode = None
         with self.threads():
-            row = self.evo.step(self.scored.returns, self.scored.steps)
+            row = self.evo.step(self.scored.returns, self.scored.steps, self.scored.behaviour)
         self.after_generation(row)
 
     def threads(self):
