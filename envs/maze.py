@@ -51,26 +51,30 @@ Actions
     where it was; the turn stands).
 
 Reward
-    The decrease of the distance to the goal this step, divided by the start's
-    distance (160): the return is ``1 - final distance / 160``, the negative
-    final distance of Lehman and Stanley's fitness, scaled.
+    The decrease of the distance to the goal this step, divided by 160 (the
+    distance from the nominal start): the return is ``(start distance - final
+    distance) / 160``, Lehman and Stanley's fitness (the negative final
+    distance) shifted and scaled.
 
 Start state
-    At (20, 20) facing up; no randomness (every episode is the same).
+    Near (20, 20) facing up: position jittered by up to ``start_jitter`` along
+    each axis, heading by up to ``heading_jitter`` radians (three uniform
+    draws at reset, nothing random afterwards).
 
 Episode end
     Terminated when the robot's centre is within ``goal_radius`` of the goal;
     truncated after 400 steps.
 
 Solved
-    Return of at least 0.95 (within 8 units of the goal) in one episode.
+    Return of at least 0.95 (within about 8 units of the goal) in one episode.
 
 Behaviour descriptor
     Where the robot stopped, ``(x / 200, y / 200)``.
 
 Parameters
     ``radius`` 6, ``max_speed`` 3 units per step, ``max_turn`` 0.3 rad per
-    step, ``ray_length`` 100, ``goal_radius`` 8.
+    step, ``ray_length`` 100, ``goal_radius`` 8, ``start_jitter`` 1,
+    ``heading_jitter`` 0.05 rad.
 """
 
 import math
@@ -78,6 +82,7 @@ import math
 import numpy as np
 from numba import njit
 
+from envs import rng as _rng
 from envs.spec import EnvSpec, build_params
 
 X, Y, HEADING, DIST = range(4)
@@ -97,10 +102,10 @@ WALLS = np.array([  # segments (ax, ay, bx, by)
     [140.0, 95.0, SIZE, 95.0],
 ])
 
-PARAM_NAMES = ("radius", "max_speed", "max_turn", "ray_length", "goal_radius")
-PARAM_DEFAULTS = (6.0, 3.0, 0.3, 100.0, 8.0)
-PARAM_RANGES = ((1.0, 20.0), (0.5, 10.0), (0.05, 1.5), (10.0, 400.0), (1.0, 40.0))
-RADIUS, MAX_SPEED, MAX_TURN, RAY_LENGTH, GOAL_RADIUS = range(5)
+PARAM_NAMES = ("radius", "max_speed", "max_turn", "ray_length", "goal_radius", "start_jitter", "heading_jitter")
+PARAM_DEFAULTS = (6.0, 3.0, 0.3, 100.0, 8.0, 1.0, 0.05)
+PARAM_RANGES = ((1.0, 20.0), (0.5, 10.0), (0.05, 1.5), (10.0, 400.0), (1.0, 40.0), (0.0, 10.0), (0.0, 0.5))
+RADIUS, MAX_SPEED, MAX_TURN, RAY_LENGTH, GOAL_RADIUS, START_JITTER, HEADING_JITTER = range(7)
 
 SPEC = EnvSpec(
     name="maze",
@@ -175,10 +180,10 @@ def _sense(state, params):
 
 @njit
 def reset(state, params, rng):
-    """Write the start state into ``state`` (the generator is not used: the maze has no randomness)."""
-    state[X] = START[0]
-    state[Y] = START[1]
-    state[HEADING] = 0.5 * math.pi
+    """Write a start state into ``state``: near ``START`` facing up (three uniform draws)."""
+    state[X] = START[0] + _rng.uniform(rng, -params[START_JITTER], params[START_JITTER])
+    state[Y] = START[1] + _rng.uniform(rng, -params[START_JITTER], params[START_JITTER])
+    state[HEADING] = 0.5 * math.pi + _rng.uniform(rng, -params[HEADING_JITTER], params[HEADING_JITTER])
     _sense(state, params)
 
 

@@ -51,9 +51,10 @@ def shared_fitness(fitness, genomes, radius: float, alpha: float = 1.0) -> np.nd
     The sharing function of two genomes at Euclidean distance ``d`` is
     ``sh(d) = 1 - (d / radius) ** alpha`` when ``d < radius``, else 0; a
     genome's niche count is ``m_i = sum_j sh(d_ij)``, itself included
-    (``m_i >= 1``). Sharing divides, so it needs fitness >= 0: the fitness is
-    first shifted so that its smallest finite value is 0, i.e. the result is
-    ``(f_i - min f) / m_i``. NaN fitness stays NaN (the worst).
+    (``m_i >= 1``). The shared fitness is ``f_i / m_i``, which lowers a
+    crowded genome's fitness only where ``f_i >= 0``; a negative fitness is
+    multiplied instead, ``f_i * m_i``, so that crowding always lowers it (and
+    the result keeps the sign of the fitness). NaN fitness stays NaN (the worst).
 
     Parameters
     ----------
@@ -77,20 +78,17 @@ def shared_fitness(fitness, genomes, radius: float, alpha: float = 1.0) -> np.nd
     alpha = check_number("alpha", alpha, 0.0)
     if radius == 0 or alpha == 0:
         raise ValueError("radius and alpha must be > 0")
-    finite = np.isfinite(fitness)
-    if not finite.any():
-        return fitness.copy()
     d = _distances(x, x)
-    share = np.where(d < radius, 1.0 - (d / radius) ** alpha, 0.0)
-    niche = share.sum(axis=1)
-    shifted = fitness - fitness[finite].min()
-    return np.where(np.isnan(fitness), np.nan, shifted / niche)
+    niche = np.where(d < radius, 1.0 - (d / radius) ** alpha, 0.0).sum(axis=1)
+    return np.where(fitness >= 0, fitness / niche, fitness * niche)
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Euclidean distances between the rows of ``a`` (n, D) and ``b`` (m, D): (n, m), float64, >= 0."""
-    sq = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(sq, 0.0))
+    out = np.empty((a.shape[0], b.shape[0]))
+    for i in range(a.shape[0]):  # differences, not the Gram matrix: a twin is at distance 0 exactly
+        out[i] = np.sqrt(((b - a[i]) ** 2).sum(axis=1))
+    return out
 
 
 def _check_behaviour(behaviour, pop_size: int, dims: int | None) -> np.ndarray:
@@ -200,6 +198,7 @@ class NoveltySearch:
 
     num_params = property(lambda self: self.ga.num_params)
     pop_size = property(lambda self: self.ga.pop_size)
+    seed = property(lambda self: self.ga.seed)
     generation = property(lambda self: self.ga.generation)
 
     def config(self) -> dict:
