@@ -21,6 +21,11 @@ Two kernels do this, with the same result to the bit:
   loses, so :func:`rollout` picks it only for networks of at most
   ``LOCKSTEP_MAX_GENES`` genes.
 
+Asked for behaviour descriptors (``rollout(..., behaviour=True)``), both
+kernels also copy every pair's final state row out when its episode ends, the
+same state in both; the game's ``describe`` turns them into descriptors
+afterwards (``envs.Env.describe``), so nothing changes inside the step loop.
+
 The per-pair generator is counter-based (:mod:`envs.rng`), and each pair's
 return is summed in step order by one thread, so the result is bit-identical
 whatever the kernel, the number of threads or how work is scheduled. The
@@ -195,18 +200,18 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
 
 @dataclass
 class Rollout:
-    """Returns and episode lengths of every (genome, episode) pair.
+    """Returns and episode lengths of every (genome, episode) pair, and their behaviour descriptors if asked.
 
     Attributes
     ----------
     returns : ndarray of shape (P, E), float64
     steps : ndarray of shape (P, E), int64
+    descriptors : ndarray of shape (P, E, D), float64, or None
     """
 
     returns: np.ndarray
     steps: np.ndarray
     descriptors: np.ndarray | None = None
-    """(P, E, D) float64: every episode's behaviour descriptor (``rollout(..., behaviour=True)``), else None."""
 
     @property
     def behaviour(self) -> np.ndarray | None:
