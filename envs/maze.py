@@ -24,7 +24,9 @@ Description
 
 State row
     ``X``, ``Y`` position (y grows upwards); ``HEADING`` (rad, counter-clockwise
-    from +x); ``DIST`` distance to the goal; ``RAY0 .. RAY0 + 5`` the
+    from +x); ``DIST`` distance to the goal (160, the nominal start's, until
+    the first step, so that the return does not depend on the start jitter);
+    ``RAY0 .. RAY0 + 5`` the
     rangefinder readings (distance to the nearest wall, capped at ``ray_length``).
 
 Observation
@@ -52,9 +54,9 @@ Actions
 
 Reward
     The decrease of the distance to the goal this step, divided by 160 (the
-    distance from the nominal start): the return is ``(start distance - final
-    distance) / 160``, Lehman and Stanley's fitness (the negative final
-    distance) shifted and scaled.
+    distance from the nominal start, from which the first step counts): the
+    return is ``1 - final distance / 160``, Lehman and Stanley's fitness (the
+    negative final distance) shifted and scaled.
 
 Start state
     Near (20, 20) facing up: position jittered by up to ``start_jitter`` along
@@ -66,7 +68,7 @@ Episode end
     truncated after 400 steps.
 
 Solved
-    Return of at least 0.95 (within about 8 units of the goal) in one episode.
+    Return of at least 0.95 (within 8 units of the goal) in one episode.
 
 Behaviour descriptor
     Where the robot stopped, ``(x / 200, y / 200)``.
@@ -185,6 +187,7 @@ def reset(state, params, rng):
     state[Y] = START[1] + _rng.uniform(rng, -params[START_JITTER], params[START_JITTER])
     state[HEADING] = 0.5 * math.pi + _rng.uniform(rng, -params[HEADING_JITTER], params[HEADING_JITTER])
     _sense(state, params)
+    state[DIST] = START_DISTANCE  # the first reward counts from the nominal start: return = 1 - final / 160
 
 
 @njit
