@@ -75,11 +75,11 @@ def parameters(spec: dict) -> dict:
         defaults = dict(TRUNCATION_GA)
     elif name in _strategies() or name in DIVERSITY:
         signature = inspect.signature(_diversity(name) if name in DIVERSITY else _strategies()[name])
-        defaults = {p.name: p.default for p in signature.parameters.values()
-                    if p.name not in ("num_params", "pop_size", "seed", "init", "ga_options")
-                    and p.default is not inspect.Parameter.empty and p.default is not None}
-        defaults.update({p.name: None for p in signature.parameters.values()
-                         if p.name not in ("num_params", "pop_size", "seed") and p.default is None})
+        own = [p for p in signature.parameters.values()  # what the run sets is not the table's
+               if p.name not in ("num_params", "pop_size", "seed", "init") and p.kind != p.VAR_KEYWORD]
+        defaults = {p.name: p.default for p in own
+                    if p.default is not inspect.Parameter.empty and p.default is not None}
+        defaults.update({p.name: None for p in own if p.default is None})
     else:
         raise ValueError(f"unknown algorithm {name!r}; known: {', '.join(names())}")
     unknown = sorted(set(given) - set(defaults))

@@ -197,8 +197,9 @@ def test_named_in_a_config_with_their_parameters():
                                 "fitness_weight": 0.0}
     config = RunConfig.from_dict({"algorithm": "map_elites"}, base=default_config("maze")).validate()
     assert config.algorithm["bins"] == 20 and config.algorithm["line"] == 0.2
-    with pytest.raises(ValueError, match="has no parameter 'radius'"):
-        RunConfig(algorithm={"name": "novelty", "radius": 1}).validate()
+    for name, key in (("novelty", "radius"), ("novelty", "init"), ("map_elites", "init")):
+        with pytest.raises(ValueError, match=f"has no parameter '{key}'"):
+            RunConfig(algorithm={"name": name, key: 1}).validate()
 
 
 def test_a_game_without_descriptors_is_a_clear_error():
