@@ -184,6 +184,37 @@ class Env:
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
         return f"envs.make({self.name!r}{opts})"
 
+    @property
+    def describes(self) -> bool:
+        """Whether the game gives a behaviour descriptor (``BEHAVIOUR_NAMES`` and ``describe``)."""
+        return hasattr(self.module, "describe") and hasattr(self.module, "BEHAVIOUR_NAMES")
+
+    @property
+    def behaviour_space(self) -> tuple:
+        """``(names, low, high)`` of the game's behaviour descriptor: a name and the range of every entry.
+
+        Raises
+        ------
+        ValueError
+            The game has no behaviour descriptor.
+        """
+        if not self.describes:
+            raise ValueError(f"{self.name} has no behaviour descriptor")
+        m = self.module
+        return tuple(m.BEHAVIOUR_NAMES), tuple(m.BEHAVIOUR_LOW), tuple(m.BEHAVIOUR_HIGH)
+
+    def describe(self, states: np.ndarray) -> np.ndarray:
+        """Behaviour descriptors of final state rows: ``(N, state_size)`` -> ``(N, D)`` float64.
+
+        A game describes behaviour with ``BEHAVIOUR_NAMES``, ``BEHAVIOUR_LOW``, ``BEHAVIOUR_HIGH`` (one
+        entry per descriptor dimension) and ``describe(states, params) -> (N, D)`` over final states.
+        """
+        names = self.behaviour_space[0]
+        out = np.asarray(self.module.describe(np.asarray(states, np.float64), self.params), dtype=np.float64)
+        if out.shape != (len(states), len(names)):
+            raise ValueError(f"{self.name}: describe gave shape {out.shape}, expected {(len(states), len(names))}")
+        return out
+
     def kernels(self) -> ModuleType:
         """The compiled batch kernels of this game (compiled or loaded from cache on first use)."""
         return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", game=self.module.__name__)

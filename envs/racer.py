@@ -389,3 +389,18 @@ def step(state, params, action, rng):
     limit = params[HALF_WIDTH] - params[CAR_RADIUS]
     terminated = d2 > limit * limit or state[STALL] >= params[STALL_STEPS]
     return reward, terminated
+
+
+BEHAVIOUR_NAMES = ("x", "y")
+BEHAVIOUR_LOW = (0.0, 0.0)
+BEHAVIOUR_HIGH = (1.0, 1.0)
+
+
+def describe(states, params):
+    """Behaviour descriptor of final states (N, STATE_SIZE): where the car stopped, as fractions of the
+    track's bounding box (walls included), shape (N, 2)."""
+    n = int(params[TRACK_N])
+    points = params[CENTRE:CENTRE + n * SEG_SIZE].reshape(n, SEG_SIZE)[:, :2]
+    low = points.min(axis=0) - params[HALF_WIDTH]
+    high = points.max(axis=0) + params[HALF_WIDTH]
+    return np.clip((states[:, [X, Y]] - low) / (high - low), 0.0, 1.0)

@@ -21,6 +21,11 @@ Two kernels do this, with the same result to the bit:
   loses, so :func:`rollout` picks it only for networks of at most
   ``LOCKSTEP_MAX_GENES`` genes.
 
+Asked for behaviour descriptors (``rollout(..., behaviour=True)``), both
+kernels also copy every pair's final state row out when its episode ends, the
+same state in both; the game's ``describe`` turns them into descriptors
+afterwards (``envs.Env.describe``), so nothing changes inside the step loop.
+
 The per-pair generator is counter-based (:mod:`envs.rng`), and each pair's
 return is summed in step order by one thread, so the result is bit-identical
 whatever the kernel, the number of threads or how work is scheduled. The
@@ -61,7 +66,7 @@ _WIDTH = $width
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def rollout(genomes, params, seed, episodes, max_steps, discrete,
-            state_size, obs_size, action_size, returns, steps):
+            state_size, obs_size, action_size, returns, steps, finals):
     n_pop = genomes.shape[0]
     n_jobs = n_pop * episodes
     chunk = 8
@@ -92,6 +97,9 @@ def rollout(genomes, params, seed, episodes, max_steps, discrete,
                 t += 1
             returns[p, e] = total
             steps[p, e] = t
+            if finals.shape[0]:  # the final state, for a behaviour descriptor
+                for i in range(state_size):
+                    finals[p, e, i] = state[i]
 '''
 
 
@@ -131,7 +139,8 @@ $forward
 # Without reference counting unless the game needs it ($counted): every array here belongs to the
 # caller, and counting the views of a lane's state, action and generator cost 15-20% of the time.
 @njit(cache=True, parallel=True, error_model=$error_model, fastmath=$fastmath, _nrt=$counted)
-def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, f32, f64, i64, u64):
+def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, finals,
+            f32, f64, i64, u64):
     # A block of lanes per thread t, kept from chunk to chunk: f32[t] forward_lanes' memory and an
     # observation, f64[t, l] lane l's state, action and return, i64[t, :, l] its pair (or -1) and
     # steps taken, u64[t, l] its generator. Playing, chunk c hands out pairs c * chunk ... to the
@@ -181,6 +190,9 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
                 if terminated or t[l] >= max_steps:
                     returns[job[l] // episodes, job[l] % episodes] = lanes[l, _RETURN]
                     steps[job[l] // episodes, job[l] % episodes] = t[l]
+                    if finals.shape[0]:  # the final state, for a behaviour descriptor
+                        for i in range(_STATE):
+                            finals[job[l] // episodes, job[l] % episodes, i] = lanes[l, i]
                     job[l] = -1
                     active -= 1
 '''
@@ -188,16 +200,23 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
 
 @dataclass
 class Rollout:
-    """Returns and episode lengths of every (genome, episode) pair.
+    """Returns and episode lengths of every (genome, episode) pair, and their behaviour descriptors if asked.
 
     Attributes
     ----------
     returns : ndarray of shape (P, E), float64
     steps : ndarray of shape (P, E), int64
+    descriptors : ndarray of shape (P, E, D), float64, or None
     """
 
     returns: np.ndarray
     steps: np.ndarray
+    descriptors: np.ndarray | None = None
+
+    @property
+    def behaviour(self) -> np.ndarray | None:
+        """Mean behaviour descriptor over episodes, shape (P, D), float64 (None unless asked for)."""
+        return None if self.descriptors is None else self.descriptors.mean(axis=1)
 
     @property
     def fitness(self) -> np.ndarray:
@@ -306,7 +325,7 @@ def _lines(shape, dtype, fill=0) -> np.ndarray:
     return buf[start:start + n].reshape(shape)
 
 
-def _run_lockstep(env, net, genomes, episodes, seed, returns, steps):
+def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals):
     spec = env.spec
     threads = numba.get_num_threads()
     floats = (net.num_params + 2 * max(net.sizes)) * LANES + spec.obs_size
@@ -314,7 +333,7 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps):
     f64 = _lines((threads, LANES, spec.state_size + spec.action_buffer_size + 1), np.float64)
     i64 = _lines((threads, 2, LANES), np.int64, fill=-1)
     u64 = _lines((threads, LANES), np.uint64)
-    args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps,
+    args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps, finals,
             f32, f64, i64, u64]
     play = _lockstep_kernel(env, net, args)
     play(*args)
@@ -323,7 +342,7 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps):
 
 
 def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "auto",
-            backend: str = "local", address: str | None = None) -> Rollout:
+            backend: str = "local", address: str | None = None, behaviour: bool = False) -> Rollout:
     """Play ``episodes`` episodes with every genome; see :class:`Rollout`.
 
     Parameters
@@ -347,8 +366,16 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     address : str, optional
         Ray cluster for ``backend="ray"``: ``None`` starts a local Ray unless
         one is running, ``"auto"`` joins ``ray start``'s cluster, ``"ray://host:port"``.
+    behaviour : bool
+        Also give every episode's behaviour descriptor (:attr:`Rollout.descriptors`), which the game
+        computes from the episode's final state (``env.describe``). The kernels copy each final state
+        out and play exactly as without it. Numba games that describe behaviour, local backend only.
     """
     kind = choose_kernel(net, kernel)
+    if behaviour and backend != "local":
+        raise ValueError("behaviour descriptors are computed on the local backend only")
+    if behaviour and not (env.fused and env.describes):
+        raise ValueError(f"{env.name} has no behaviour descriptor")
     # -- backend (evo.distributed) --
     if backend not in ("local", "ray"):
         raise ValueError(f"unknown backend {backend!r}; known: local, ray")
@@ -363,15 +390,19 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     P, E = genomes.shape[0], int(episodes)
     returns = np.zeros((P, E), dtype=np.float64)
     steps = np.zeros((P, E), dtype=np.int64)
+    finals = np.zeros((P, E, env.spec.state_size) if behaviour else (0, 0, 0), dtype=np.float64)
     if P:
         spec = env.spec
         numba.set_parallel_chunksize(1)  # dynamic scheduling: episode lengths vary widely
         if kind == "lockstep":
-            _run_lockstep(env, net, genomes, E, seed, returns, steps)
+            _run_lockstep(env, net, genomes, E, seed, returns, steps, finals)
         else:
             compiled(env, net)(genomes, env.params, np.uint64(seed), E, env.max_steps, spec.discrete,
-                               spec.state_size, spec.obs_size, spec.action_buffer_size, returns, steps)
-    return Rollout(returns, steps)
+                               spec.state_size, spec.obs_size, spec.action_buffer_size, returns, steps, finals)
+    if not behaviour:
+        return Rollout(returns, steps)
+    described = env.describe(finals.reshape(P * E, -1))
+    return Rollout(returns, steps, described.reshape(P, E, -1))
 
 
 def evaluate(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "auto",

@@ -117,18 +117,26 @@ class Evolution:
     def train_seed(self, generation: int | None = None) -> int:
         return episode_seed(self.config.seed, self.generation if generation is None else generation, _TRAIN)
 
-    def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None) -> dict:
+    @property
+    def needs_behaviour(self) -> bool:
+        """Whether the algorithm is told behaviour descriptors (novelty search, MAP-Elites)."""
+        return getattr(self.algorithm, "needs_behaviour", False)
+
+    def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None,
+             behaviour: np.ndarray | None = None) -> dict:
         """Evaluate, validate and breed one generation; returns its log row.
 
         ``returns``/``steps`` of shape (P, episodes) may be given when the
         caller already played the generation (the viewer does, step by step);
-        they must be what :func:`evo.rollout` gives for :meth:`train_seed`.
+        they must be what :func:`evo.rollout` gives for :meth:`train_seed`, and
+        ``behaviour`` its (P, D) descriptors when :attr:`needs_behaviour`.
         """
         genomes = self.algorithm.ask()
         if returns is None:
             r = rollout(self.env, self.net, genomes, self.config.episodes, self.train_seed(),
-                        backend=self.config.backend, address=self.config.address or None)
-            returns, steps = r.returns, r.steps
+                        backend=self.config.backend, address=self.config.address or None,
+                        behaviour=self.needs_behaviour)
+            returns, steps, behaviour = r.returns, r.steps, r.behaviour
         fitness = returns.mean(axis=1)
         if np.isnan(fitness).all():
             raise ValueError(f"generation {self.generation}: every fitness is NaN")
@@ -170,7 +178,10 @@ class Evolution:
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
         }
-        self.algorithm.tell(fitness)
+        if self.needs_behaviour:
+            self.algorithm.tell(fitness, behaviour)
+        else:
+            self.algorithm.tell(fitness)
         self.history.append(row)
         return row
 

@@ -37,9 +37,23 @@ def test_same_returns_and_steps_on_every_game(name, game_envs):
     agent, lockstep = both(env, net, genomes_for(net, 53, 1), episodes=3, seed=11)  # 159 pairs: a part block
     assert_same(agent, lockstep)
     assert agent.steps.min() >= 1
-    if env.spec.test_params or name.startswith("mountaincar") or name == "pendulum":
-        return  # fixed-length episodes (the playground, pendulum) or random play never at the flag
+    if env.spec.test_params or name.startswith(("mountaincar", "maze")) or name == "pendulum":
+        return  # fixed-length episodes (the playground, pendulum) or random play never at the flag or goal
     assert len(np.unique(agent.steps)) > 3  # episodes of many lengths: lanes are refilled mid-block
+
+
+@pytest.mark.parametrize("name", [n for n in envs.names() if envs.make(n).describes])
+def test_same_behaviour_descriptors_and_the_same_returns_with_them(name, game_envs):
+    env = game_envs[name]
+    net = MLP([env.obs_size, 8, env.num_outputs])
+    genomes = genomes_for(net, 37, 5)
+    agent = rollout(env, net, genomes, 2, 3, kernel="agent", behaviour=True)
+    lockstep = rollout(env, net, genomes, 2, 3, kernel="lockstep", behaviour=True)
+    assert_same(agent, lockstep)
+    np.testing.assert_array_equal(lockstep.descriptors, agent.descriptors)
+    assert_same(agent, rollout(env, net, genomes, 2, 3, kernel="agent"))  # asking for them changes no return
+    assert agent.behaviour.shape == (37, len(env.behaviour_space[0]))
+    assert len(np.unique(agent.behaviour[:, 0])) > 5  # the genomes ended in different places
 
 
 # Several hidden layers, every activation (hidden and output), discrete and continuous games.

@@ -27,8 +27,10 @@ def test_same_seed_same_history_other_seed_other():
     assert a == b and a != c
 
 
-def test_evolution_state_roundtrip_continues_identically():
-    config = RunConfig.from_dict({"generations": 8, "pop_size": 20, "target": 1e9}, base=default_config("pong"))
+@pytest.mark.parametrize("game, algorithm", [("pong", "ga"), ("maze", "novelty"), ("maze", "map_elites")])
+def test_evolution_state_roundtrip_continues_identically(game, algorithm):
+    config = RunConfig.from_dict({"generations": 8, "pop_size": 20, "target": 1e9, "algorithm": algorithm},
+                                 base=default_config(game))
     straight = Evolution(config)
     for _ in range(6):
         straight.step()
