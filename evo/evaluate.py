@@ -10,15 +10,14 @@ Two kernels do this, with the same result to the bit:
 - **agent**: one pair at a time per thread; each layer of the forward pass is
   vectorised over its neurons.
 - **lockstep**: ``LANES`` pairs at a time per thread, stepped together. Their
-  genomes are stored transposed, so one weight of all lanes is one vector and
-  the forward pass is vectorised over the lanes; a lane whose episode ends is
+  genomes are stored side by side, so one weight of all lanes is one vector
+  and the forward pass is vectorised over the lanes; a lane whose episode ends is
   refilled at once with the next pair, so the block stays full. The game
   steps lane by lane (its functions are inlined into the loop). Every lane
   computes exactly what the agent kernel computes for its pair: the same
   operations in the same order, no value crossing lanes (only "which lanes
-  are running" steers the loop). Several times faster for small networks;
-  once a block of transposed genomes no longer fits the core's L1 cache it
-  loses, so :func:`rollout` picks it only for networks of at most
+  are running" steers the loop). Several times faster for small networks,
+  less so as networks grow; :func:`rollout` picks it for networks of at most
   ``LOCKSTEP_MAX_GENES`` genes.
 
 The per-pair generator is counter-based (:mod:`envs.rng`), and each pair's
@@ -121,7 +120,7 @@ _ACTION = $action_size
 _N_IN = _SIZES[0]
 _N_OUT = _SIZES[len(_SIZES) - 1]
 _N_OBS = _N_IN
-_X = _GENES * _LANES  # the lanes' inputs, after their transposed genomes
+_X = _GENES * _LANES  # the lanes' inputs, after their genomes
 _RETURN = _STATE + _ACTION  # where a lane's return is summed, after its state and action
 
 
@@ -160,9 +159,7 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
                     job[l] = nxt
                     nxt += 1
                     active += 1
-                    genome = genomes[job[l] // episodes]
-                    for g in range(_GENES):
-                        mem[g * _LANES + l] = genome[g]
+                    load_lane(mem, l, genomes[job[l] // episodes])
                     rngs[l] = _key(seed, 0, job[l] % episodes)
                     _reset(lanes[l, :_STATE], params, rngs[l:l + 1])
                     lanes[l, _RETURN] = 0.0
@@ -227,9 +224,11 @@ KERNELS = ("auto", "lockstep", "agent")
 LANES = 16
 """Pairs a lockstep block plays together: 16 float32 weights are one AVX-512 vector (8 lanes stayed
 scalar code)."""
-LOCKSTEP_MAX_GENES = 512
-"""Largest network (genes) the lockstep kernel plays under ``kernel="auto"``: a block of ``LANES``
-transposed genomes (``genes * LANES * 4`` bytes, 32 KiB here) must stay in the core's L1 cache.
+LOCKSTEP_MAX_GENES = 6144
+"""Largest network (genes) the lockstep kernel plays under ``kernel="auto"``. A block of ``LANES`` genomes
+(``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about 512 genes on, but each neuron's
+weights of all lanes are one contiguous block read front to back, which the hardware prefetches: the
+lockstep kernel stayed the faster up to networks of this size (obs-64-64-out: 4600-5800 genes).
 Measured: benchmarks/rollout.py."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the

@@ -48,6 +48,7 @@ SHAPES = [
     ([20], ["linear", "tanh"]),
     ([], ["tanh"]),
     ([6, 6, 6], ["tanh", "sigmoid", "relu", "linear"]),
+    ([24, 24], ["tanh", "tanh", "linear"]),  # more than 512 genes: a block larger than L1
 ]
 
 
@@ -145,9 +146,10 @@ def test_a_game_whose_kernels_allocate_arrays(tmp_path, monkeypatch):
 
 def test_auto_picks_lockstep_for_small_networks_only():
     assert choose_kernel(MLP([4, 16, 2])) == "lockstep"
-    assert choose_kernel(MLP([4, 64, 64, 2])) == "agent"
-    assert MLP([4, 64, 64, 2]).num_params > LOCKSTEP_MAX_GENES
-    assert choose_kernel(MLP([4, 64, 64, 2]), "lockstep") == "lockstep"
+    assert choose_kernel(MLP([4, 64, 64, 2])) == "lockstep"
+    assert choose_kernel(MLP([4, 128, 128, 2])) == "agent"
+    assert MLP([4, 128, 128, 2]).num_params > LOCKSTEP_MAX_GENES
+    assert choose_kernel(MLP([4, 128, 128, 2]), "lockstep") == "lockstep"
     assert choose_kernel(MLP([4, 16, 2]), "agent") == "agent"
     with pytest.raises(ValueError, match="unknown kernel 'simd'; known: auto, lockstep, agent"):
         choose_kernel(MLP([4, 2]), "simd")
