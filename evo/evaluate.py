@@ -100,28 +100,26 @@ import numpy as np
 from numba import get_thread_id, njit, prange
 from envs.rng import key as _key
 from evo.networks import _ZERO, _activate, act_lanes as _act_lanes
-from $game import reset as _game_reset, observe as _game_observe, step as _game_step
+from $game import $imports
 
 # The game's functions inlined into the lane loop: called, they cost a call and
 # reference counting per lane and step, more than their arithmetic for small
 # games. Inlined code follows the kernel's options, so the kernel takes the
 # game's (error model, fast math).
-_reset = njit(inline="always")(_game_reset.py_func)
-_observe = njit(inline="always")(_game_observe.py_func)
-_step = njit(inline="always")(_game_step.py_func)
+$inlined
 
-_SIZES = $sizes
 _WIDTH = $width
 _GENES = $genes
 _LANES = $lanes
 _DISCRETE = $discrete
 _STATE = $state_size
 _ACTION = $action_size
-_N_IN = _SIZES[0]
-_N_OUT = _SIZES[len(_SIZES) - 1]
-_N_OBS = _N_IN
+_N_IN = $n_in
+_N_OUT = $n_out
 _X = _GENES * _LANES  # the lanes' inputs, after their genomes
 _RETURN = _STATE + _ACTION  # where a lane's return is summed, after its state and action
+_REWARD = _RETURN + 1  # lane-wise games: the rewards and ends of the last step
+_DONE = _RETURN + 2
 
 
 $forward
@@ -132,16 +130,17 @@ $forward
 @njit(cache=True, parallel=True, error_model=$error_model, fastmath=$fastmath, _nrt=$counted)
 def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, f32, f64, i64, u64):
     # A block of lanes per thread t, kept from chunk to chunk: f32[t] forward_lanes' memory and an
-    # observation, f64[t, l] lane l's state, action and return, i64[t, :, l] its pair (or -1) and
-    # steps taken, u64[t, l] its generator. Playing, chunk c hands out pairs c * chunk ... to the
-    # lanes of whichever thread plays it; draining, block c plays its lanes' last episodes.
+    # observation, f64[t] the lanes' states, actions and returns ($where), i64[t, :, l] lane l's
+    # pair (or -1) and steps taken, u64[t, l] its generator. Playing, chunk c hands out pairs
+    # c * chunk ... to the lanes of whichever thread plays it; draining, block c plays its lanes'
+    # last episodes.
     n_jobs = genomes.shape[0] * episodes
     n = f32.shape[0] if draining else (n_jobs + chunk - 1) // chunk
     for c in prange(n):
         b = np.int64(c) if draining else np.int64(get_thread_id())
         mem = f32[b, :_X + 2 * _WIDTH * _LANES]
-        obs = f32[b, _X + 2 * _WIDTH * _LANES:_X + 2 * _WIDTH * _LANES + _N_OBS]
-        lanes = f64[b]
+        obs = f32[b, _X + 2 * _WIDTH * _LANES:_X + 2 * _WIDTH * _LANES + _N_IN]
+        lanes = f64[b].reshape($block)  # constant strides: the compiler sees which rows differ
         job = i64[b, 0]
         t = i64[b, 1]
         rngs = u64[b]
@@ -161,26 +160,63 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
                     active += 1
                     load_lane(mem, l, genomes[job[l] // episodes])
                     rngs[l] = _key(seed, 0, job[l] % episodes)
-                    _reset(lanes[l, :_STATE], params, rngs[l:l + 1])
-                    lanes[l, _RETURN] = 0.0
+                    _reset($lane_state, params, rngs[l:l + 1])
+                    $lane_return = 0.0
                     t[l] = 0
-                _observe(lanes[l, :_STATE], params, obs)
-                for i in range(_N_IN):
-                    mem[_X + i * _LANES + l] = obs[i]
+$observe
             o = forward_lanes(mem)
-            _act_lanes(mem[o:o + _N_OUT * _LANES], _N_OUT, _LANES, _DISCRETE, lanes[:, _STATE:_RETURN])
-            for l in range(_LANES):
-                if job[l] < 0:
-                    continue
-                r, terminated = _step(lanes[l, :_STATE], params, lanes[l, _STATE:_RETURN], rngs[l:l + 1])
-                lanes[l, _RETURN] += r
+            _act_lanes(mem[o:o + _N_OUT * _LANES], _N_OUT, _LANES, _DISCRETE, $actions)
+$step
                 t[l] += 1
-                if terminated or t[l] >= max_steps:
-                    returns[job[l] // episodes, job[l] % episodes] = lanes[l, _RETURN]
+                if $terminated or t[l] >= max_steps:
+                    returns[job[l] // episodes, job[l] % episodes] = $lane_return
                     steps[job[l] // episodes, job[l] % episodes] = t[l]
                     job[l] = -1
                     active -= 1
 '''
+
+# The lines of the lockstep kernel that differ between a game stepped lane by lane (its state,
+# action and return a row per lane: f64[t, l, :]) and one stepped lane-wise (a row per slot:
+# f64[t, :, l]).
+_BY_LANE = {
+    "imports": "reset as _game_reset, observe as _game_observe, step as _game_step",
+    "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)" for f in ("reset", "observe", "step")),
+    "where": "f64[t, l]: lane l's state, action and return",
+    "block": "(_LANES, _RETURN + 1)",
+    "lane_state": "lanes[l, :_STATE]",
+    "lane_return": "lanes[l, _RETURN]",
+    "observe": """\
+                _observe(lanes[l, :_STATE], params, obs)
+                for i in range(_N_IN):
+                    mem[_X + i * _LANES + l] = obs[i]""",
+    "actions": "lanes[:, _STATE:_RETURN]",
+    "step": """\
+            for l in range(_LANES):
+                if job[l] < 0:
+                    continue
+                r, terminated = _step(lanes[l, :_STATE], params, lanes[l, _STATE:_RETURN], rngs[l:l + 1])
+                lanes[l, _RETURN] += r""",
+    "terminated": "terminated",
+}
+_LANE_WISE = {
+    "imports": ("reset as _game_reset, observe_lanes as _game_observe_lanes, step_lanes as _game_step_lanes"),
+    "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)"
+                         for f in ("reset", "observe_lanes", "step_lanes")),
+    "where": "f64[t, :, l]: lane l's state, action, return, last reward and end",
+    "block": "(_DONE + 1, _LANES)",
+    "lane_state": "lanes[:_STATE, l]",
+    "lane_return": "lanes[_RETURN, l]",
+    "observe": """\
+            _observe_lanes(lanes[:_STATE], params, mem[_X:_X + _N_IN * _LANES].reshape((_N_IN, _LANES)))""",
+    "actions": "lanes[_STATE:_RETURN].T",
+    "step": """\
+            _step_lanes(lanes[:_STATE], params, lanes[_STATE:_RETURN], rngs, lanes[_REWARD], lanes[_DONE])
+            for l in range(_LANES):
+                if job[l] < 0:
+                    continue
+                lanes[_RETURN, l] += lanes[_REWARD, l]""",
+    "terminated": "lanes[_DONE, l] != 0.0",
+}
 
 
 @dataclass
@@ -242,12 +278,20 @@ def _game_options(env) -> dict:
             "fastmath": repr(options.get("fastmath", False))}
 
 
-def compiled(env, net, kind: str = "agent", counted: bool = False):
+def lane_wise(env) -> bool:
+    """Whether ``env``'s game steps lane-wise in the lockstep kernel: it provides ``observe_lanes`` and
+    ``step_lanes`` (docs/games.md), which play many games at once, one slot of all of them a vector."""
+    return all(isinstance(getattr(env.module, f, None), numba.core.dispatcher.Dispatcher)
+               for f in ("observe_lanes", "step_lanes"))
+
+
+def compiled(env, net, kind: str = "agent", counted: bool = False, by_lane: bool = False):
     """The fused rollout of ``kind`` ("agent" or "lockstep") compiled for ``env``'s game and ``net``'s shape.
 
     Compiled on first use, or loaded from the cache on disk. ``counted``: the
     lockstep kernel with reference counting, which games that allocate arrays
-    need (:func:`_lockstep_kernel` picks it).
+    need (:func:`_lockstep_kernel` picks it). ``by_lane``: the lockstep kernel
+    steps the game lane by lane even where it could step lane-wise.
     """
     if isinstance(net, RNN):  # recurrent networks play per agent, their memory reset every episode
         return specialise(_recurrent.ROLLOUT_TEMPLATE, f"rollout_rnn_{env.name}", game=env.module.__name__,
@@ -256,17 +300,19 @@ def compiled(env, net, kind: str = "agent", counted: bool = False):
     if kind == "agent":
         return specialise(_AGENT_TEMPLATE, f"rollout_{env.name}", game=env.module.__name__, **shape).rollout
     spec = env.spec
+    lines = _LANE_WISE if lane_wise(env) and not by_lane else _BY_LANE
     return specialise(_LOCKSTEP_TEMPLATE, f"lockstep_{env.name}", game=env.module.__name__,
                       genes=str(net.num_params), lanes=str(LANES), discrete=str(spec.discrete),
                       state_size=str(spec.state_size), action_size=str(spec.action_buffer_size),
-                      counted=str(bool(counted)), **_game_options(env), **shape,
+                      n_in=str(net.sizes[0]), n_out=str(net.sizes[-1]), width=shape["width"],
+                      counted=str(bool(counted)), **_game_options(env), **lines,
                       forward=_networks.lanes_forward_source(net.sizes, net.acts_array, LANES)).rollout
 
 
-def _lockstep_kernel(env, net, args):
+def _lockstep_kernel(env, net, args, by_lane):
     """The lockstep kernel for these arguments: without reference counting, unless the game's functions
     allocate arrays (then compiling it fails, which a file beside it in the cache remembers)."""
-    kernel = compiled(env, net, "lockstep")
+    kernel = compiled(env, net, "lockstep", by_lane=by_lane)
     counted = Path(sys.modules[kernel.py_func.__module__].__file__).with_suffix(".counted")
     if not counted.exists():
         try:
@@ -274,7 +320,7 @@ def _lockstep_kernel(env, net, args):
             return kernel
         except numba.core.errors.NumbaError:
             counted.touch()
-    return compiled(env, net, "lockstep", counted=True)
+    return compiled(env, net, "lockstep", counted=True, by_lane=by_lane)
 
 
 def choose_kernel(net, kernel: str = "auto") -> str:
@@ -305,17 +351,21 @@ def _lines(shape, dtype, fill=0) -> np.ndarray:
     return buf[start:start + n].reshape(shape)
 
 
-def _run_lockstep(env, net, genomes, episodes, seed, returns, steps):
+def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, by_lane=False):
     spec = env.spec
     threads = numba.get_num_threads()
     floats = (net.num_params + 2 * max(net.sizes)) * LANES + spec.obs_size
     f32 = _lines((threads, -(-floats // 16) * 16), np.float32)
-    f64 = _lines((threads, LANES, spec.state_size + spec.action_buffer_size + 1), np.float64)
+    slots = spec.state_size + spec.action_buffer_size + 1
+    if lane_wise(env) and not by_lane:  # a row per slot, and two for the last step's rewards and ends
+        f64 = _lines((threads, slots + 2, LANES), np.float64)
+    else:  # a row per lane
+        f64 = _lines((threads, LANES, slots), np.float64)
     i64 = _lines((threads, 2, LANES), np.int64, fill=-1)
     u64 = _lines((threads, LANES), np.uint64)
     args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps,
             f32, f64, i64, u64]
-    play = _lockstep_kernel(env, net, args)
+    play = _lockstep_kernel(env, net, args, by_lane)
     play(*args)
     args[6] = True  # every pair handed out: finish each block's last episodes
     play(*args)

@@ -7,7 +7,7 @@ import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.evaluate import LOCKSTEP_MAX_GENES, choose_kernel
+from evo.evaluate import LOCKSTEP_MAX_GENES, _run_lockstep, choose_kernel, lane_wise
 from evo.networks import ACTIVATIONS
 from evo.run import evolve
 
@@ -40,6 +40,32 @@ def test_same_returns_and_steps_on_every_game(name, game_envs):
     if env.spec.test_params or name.startswith("mountaincar") or name == "pendulum":
         return  # fixed-length episodes (the playground, pendulum) or random play never at the flag
     assert len(np.unique(agent.steps)) > 3  # episodes of many lengths: lanes are refilled mid-block
+
+
+LANE_WISE = [name for name in envs.names() if lane_wise(envs.make(name))]
+
+
+def test_the_games_that_step_lane_wise():
+    assert {"cartpole"} <= set(LANE_WISE)
+
+
+@pytest.mark.parametrize("name", LANE_WISE)
+@pytest.mark.parametrize("params", [{}, {"observe": 0}])
+def test_a_lane_wise_game_stepped_lane_by_lane_plays_the_same(name, params, game_envs):
+    """The lockstep kernel's other path for these games: each lane's own step, as for every other game."""
+    env = game_envs[name]
+    if params:  # the partially observed variant, where a game has one
+        option = next((p for p in env.module.PARAM_NAMES if p.startswith("observe")), None)
+        if option is None:
+            return
+        env = envs.make(name, **{option: 0.0})
+    net = MLP([env.obs_size, 16, env.num_outputs])
+    genomes = genomes_for(net, 37, 12)
+    agent = rollout(env, net, genomes, 2, 4, kernel="agent")
+    by_lane = type(agent)(np.zeros((37, 2)), np.zeros((37, 2), np.int64))
+    _run_lockstep(env, net, genomes, 2, 4, by_lane.returns, by_lane.steps, by_lane=True)
+    assert_same(agent, by_lane)
+    assert_same(agent, rollout(env, net, genomes, 2, 4, kernel="lockstep"))
 
 
 # Several hidden layers, every activation (hidden and output), discrete and continuous games.
