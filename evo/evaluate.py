@@ -323,9 +323,10 @@ def _lockstep_kernel(env, net, args, by_lane):
     return compiled(env, net, "lockstep", counted=True, by_lane=by_lane)
 
 
-def choose_kernel(net, kernel: str = "auto") -> str:
+def choose_kernel(net, kernel: str = "auto", env=None) -> str:
     """The kernel :func:`rollout` uses: ``kernel`` itself, or for "auto" "lockstep" when the network
-    has at most :data:`LOCKSTEP_MAX_GENES` genes and "agent" otherwise."""
+    has at most :data:`LOCKSTEP_MAX_GENES` genes (or the game's own ``LOCKSTEP_MAX_GENES``, where
+    its module sets one) and "agent" otherwise."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
     if isinstance(net, RNN):
@@ -333,7 +334,8 @@ def choose_kernel(net, kernel: str = "auto") -> str:
             raise ValueError("the lockstep kernel plays feed-forward networks only")
         return "agent"
     if kernel == "auto":
-        return "lockstep" if net.num_params <= LOCKSTEP_MAX_GENES else "agent"
+        limit = getattr(getattr(env, "module", None), "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
+        return "lockstep" if net.num_params <= limit else "agent"
     return kernel
 
 
@@ -388,7 +390,8 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     kernel : {"auto", "lockstep", "agent"}
         Which fused kernel plays (module docstring); the same result to the
         bit. ``"auto"``: lockstep for networks of at most
-        :data:`LOCKSTEP_MAX_GENES` genes, where it is the faster.
+        :data:`LOCKSTEP_MAX_GENES` genes (or the game's own limit), where it
+        is the faster.
     backend : {"local", "ray"}
         ``"local"``: this process's cores. ``"ray"``: chunks of the population
         on Ray actors (:mod:`evo.distributed`); the same result to the bit, or
@@ -397,7 +400,7 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
         Ray cluster for ``backend="ray"``: ``None`` starts a local Ray unless
         one is running, ``"auto"`` joins ``ray start``'s cluster, ``"ray://host:port"``.
     """
-    kind = choose_kernel(net, kernel)
+    kind = choose_kernel(net, kernel, env)
     # -- backend (evo.distributed) --
     if backend not in ("local", "ray"):
         raise ValueError(f"unknown backend {backend!r}; known: local, ray")
