@@ -91,7 +91,7 @@ def bench_kernels(names, pops, shapes, repeats):
                 wall = {k: statistics.median(s / w for s, w, _ in v) for k, v in runs.items()}
                 cpu = {k: statistics.median(s / u for s, _, u in v) for k, v in runs.items()}
                 ratio = wall["lockstep"] / wall["agent"]
-                auto = choose_kernel(net, "auto", env)
+                auto = choose_kernel(net, "auto", env, P)
                 slower = (auto == "lockstep" and ratio < 1 / 1.1) or (auto == "agent" and ratio > 1.1)
                 ratios[name, len(hidden), P] = ratio
                 shape = "-".join(str(s) for s in net.sizes)

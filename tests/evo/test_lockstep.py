@@ -1,13 +1,16 @@
 """The lockstep kernel plays exactly what the per-agent kernel plays, for every game and network."""
 
 import textwrap
+from types import SimpleNamespace
+
+import numba
 
 import numpy as np
 import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.evaluate import LOCKSTEP_MAX_GENES, _run_lockstep, choose_kernel, lane_wise
+from evo.evaluate import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
 from evo.networks import ACTIVATIONS
 from evo.run import evolve
 
@@ -179,6 +182,17 @@ def test_auto_picks_lockstep_for_small_networks_only():
     assert choose_kernel(MLP([4, 16, 2]), "agent") == "agent"
     with pytest.raises(ValueError, match="unknown kernel 'simd'; known: auto, lockstep, agent"):
         choose_kernel(MLP([4, 2]), "simd")
+
+
+def test_auto_plays_few_pairs_per_agent_and_follows_a_game_s_own_limit():
+    net = MLP([4, 16, 2])
+    enough = LOCKSTEP_MIN_PAIRS * numba.get_num_threads()
+    assert choose_kernel(net, "auto", None, enough - 1) == "agent"
+    assert choose_kernel(net, "auto", None, enough) == "lockstep"
+    assert choose_kernel(net, "lockstep", None, 1) == "lockstep"
+    capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
+    assert choose_kernel(net, "auto", capped, enough) == "agent"
+    assert choose_kernel(MLP([4, 15, 2]), "auto", capped, enough) == "lockstep"
 
 
 def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
