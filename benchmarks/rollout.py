@@ -25,7 +25,11 @@ NEUROEVO_CACHE_DIR *and* NUMBA_CACHE_DIR. Targets: the lockstep kernel's
 compile within 2x of the agent kernel's; every warm start under 1 s.
 
     python benchmarks/rollout.py [--games cartpole,flappy] [--pops 256,4096,65536] [--large 64,64]
-                                 [--repeats 3] [--parts kernels,compile]
+                                 [--repeats 3] [--parts kernels,compile,trig]
+
+``--parts trig`` (not run by default): cartpole's opt-in ``fast_trig=1``
+against its exact trigonometry, on 200,000 random-genome episodes and on
+about 200,000 long ones: how many end at another step, and the speed-up.
 
 The load average is printed before and after every game: the machine may be
 shared, so compare ratios taken in the same run, not absolute numbers across runs.
@@ -110,6 +114,32 @@ def bench_kernels(names, pops, shapes, repeats):
           f"{'met' if not below else 'NOT met by ' + ', '.join(below)}")
 
 
+def bench_trig(repeats):
+    """cartpole's fast_trig=1 against its exact trigonometry: speed, and how many episodes end elsewhere."""
+    print("\n== cartpole 4-16-2, fast_trig=1 against 0 (lockstep kernel): episodes that end at another step, "
+          "and agent-steps/s ==")
+    exact, fast = envs.make("cartpole"), envs.make("cartpole", fast_trig=1)
+    net = MLP([4, 16, 2])
+    rng = np.random.default_rng(17)
+    genomes = rng.normal(size=(200_000, net.num_params)).astype(np.float32)
+    a, b = (rollout(e, net, genomes, 1, 0, kernel="lockstep") for e in (exact, fast))
+    print(f"random genomes: {int((a.steps != b.steps).sum())} of {a.steps.size} episodes end at another step "
+          f"(mean length {a.steps.mean():.0f})")
+    lasting = genomes[a.steps[:, 0] >= 200]  # genomes that balance for a while play long episodes
+    episodes = -(-200_000 // max(len(lasting), 1))
+    a, b = (rollout(e, net, lasting, episodes, 1, kernel="lockstep") for e in (exact, fast))
+    print(f"long episodes ({len(lasting)} genomes lasting 200 steps or more, {episodes} episodes each): "
+          f"{int((a.steps != b.steps).sum())} of {a.steps.size} end at another step (mean length {a.steps.mean():.0f})")
+    g = genomes[:4096]
+    runs = {0: [], 1: []}
+    for r in range(repeats):
+        for k, e in ((0, exact), (1, fast)):
+            t = time.perf_counter()
+            runs[k].append(rollout(e, net, g, 1, r, kernel="lockstep").total_steps / (time.perf_counter() - t))
+    print(f"P = 4096: exact {statistics.median(runs[0]):.3g}, fast_trig {statistics.median(runs[1]):.3g} "
+          f"agent-steps/s ({statistics.median(runs[1]) / statistics.median(runs[0]):.2f}x)")
+
+
 def fresh_cache_env(root):
     """Environment for a subprocess whose kernel caches live under ``root`` (empty if root is new)."""
     env = dict(USER_ENV)
@@ -174,11 +204,12 @@ def main() -> None:
     parser.add_argument("--pops", default="256,4096,65536")
     parser.add_argument("--large", default="64,64", help="hidden widths of the larger network")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="kernels,compile", help="comma-separated subset of kernels,compile")
+    parser.add_argument("--parts", default="kernels,compile",
+                        help="comma-separated subset of kernels,compile,trig (trig: cartpole's fast_trig option)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    if parts - {"kernels", "compile"}:
-        parser.error(f"unknown parts: {', '.join(sorted(parts - {'kernels', 'compile'}))}")
+    if parts - {"kernels", "compile", "trig"}:
+        parser.error(f"unknown parts: {', '.join(sorted(parts - {'kernels', 'compile', 'trig'}))}")
     names = args.games.split(",")
     unknown = [n for n in names if n not in envs.names()]
     if unknown:
@@ -192,6 +223,8 @@ def main() -> None:
         bench_kernels(names, [int(p) for p in args.pops.split(",")], shapes, args.repeats)
     if "compile" in parts:
         bench_compile(names)
+    if "trig" in parts:
+        bench_trig(args.repeats)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 

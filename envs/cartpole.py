@@ -53,7 +53,7 @@ Fast trigonometry (opt-in)
     beyond it has ended its episode. The dynamics are no longer Gymnasium's
     to the bit, so episodes may end at another step: of 200,000 episodes of
     random 4-16-2 networks, 0 did; of 200,000 episodes that last hundreds of
-    steps, a few dozen did (``benchmarks/rollout.py --parts trig``). Off by
+    steps, a few dozen did (``python benchmarks/rollout.py --parts trig``). Off by
     default.
 """
 

@@ -12,8 +12,11 @@ Two kernels do this, with the same result to the bit:
 - **lockstep**: ``LANES`` pairs at a time per thread, stepped together. Their
   genomes are stored side by side, so one weight of all lanes is one vector
   and the forward pass is vectorised over the lanes; a lane whose episode ends is
-  refilled at once with the next pair, so the block stays full. The game
-  steps lane by lane (its functions are inlined into the loop). Every lane
+  refilled at once with the next pair, so the block stays full. A game that
+  provides ``observe_lanes`` and ``step_lanes`` (cartpole, mountaincar; see
+  docs/games.md) steps lane-wise, its state a row per slot so that a slot of
+  all lanes is one vector; any other steps lane by lane (its functions are
+  inlined into the loop). Every lane
   computes exactly what the agent kernel computes for its pair: the same
   operations in the same order, no value crossing lanes (only "which lanes
   are running" steers the loop). Several times faster for small networks,
