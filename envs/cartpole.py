@@ -42,6 +42,9 @@ Parameters
     observed and a network needs memory, e.g. ``--network gru``, to balance),
     ``fast_trig`` 0.
 
+Levels (``LEVELS``)
+    ``classic`` (the default): the parameter defaults, Gymnasium's CartPole-v1.
+
 Fast trigonometry (opt-in)
     ``fast_trig=1`` (``envs.make("cartpole", fast_trig=1)``, or
     ``fast_trig = 1`` under ``[env_params]`` in a config) takes the pole angle's cosine and sine from
@@ -65,6 +68,9 @@ from numba import njit
 from envs import rng as _rng
 from envs import trig as _trig
 from envs.spec import EnvSpec, build_params
+
+# Named sets of parameters: one, the defaults.
+LEVELS = {"classic": {}}
 
 X, X_DOT, THETA, THETA_DOT = 0, 1, 2, 3
 STATE_SIZE = 4

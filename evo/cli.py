@@ -90,6 +90,7 @@ def _seed_range(text: str) -> list:
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("env", nargs="?", help="game name (see `neuroevo envs`) or gym:<Gymnasium id>")
     p.add_argument("--config", metavar="FILE.toml", help="settings from a TOML file; flags override it")
+    p.add_argument("--level", metavar="NAME", help="the game's level (default: its default level; see `neuroevo envs`)")
     p.add_argument("--generations", type=int, metavar="N")
     p.add_argument("--pop", type=int, metavar="N", dest="pop_size", help="population size")
     p.add_argument("--episodes", type=int, metavar="N", help="episodes per genome per generation")
@@ -102,6 +103,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", type=float, metavar="F",
                    help="stop when the champion's validation mean reaches F (default: the game's solved_at)")
     p.add_argument("--threads", type=int, metavar="N", help="Numba threads (default: all cores)")
+
+
+def _add_level_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", metavar="NAME", help="play the champion at this level of its game (default: its run's)")
 
 
 def _add_backend_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
@@ -133,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, metavar="N", help="default: the run's test_episodes")
     p.add_argument("--seed", type=int, metavar="S",
                    help="key of other episodes (default: the run's test episodes, as the run scored them)")
+    _add_level_option(p)
 
     sub.add_parser("envs", help="list the games")
 
@@ -173,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                                help="a .gif, or a directory for PNG frames")
                 p.add_argument("--steps", type=int, metavar="N", help="at most N game steps")
             p.add_argument("--seed", type=int, default=0, metavar="S", help="episode key")
+            _add_level_option(p)
     return parser
 
 
@@ -206,7 +213,7 @@ def resolve_config(args):
 
 
 # Flags that set a config field of the same name.
-_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target", "checkpoint_every",
+_CONFIG_FLAGS = ("level", "generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target", "checkpoint_every",
                  "threads", "backend", "address")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
 _RESUME_FLAGS = ("generations", "threads", "backend", "address")
@@ -324,13 +331,14 @@ def _resume(args):
 
 def _checked_resume(args, rundir):
     """The checkpoint of a locked run directory, checked against its config.toml and the flags."""
-    from evo.config import RunConfig, load_toml
+    from evo.config import load_toml
+    from evo.run import saved_config
 
     with bad_input():
         run = rundir.load_checkpoint()
         if args.env and args.env != run.config.env:
             raise ValueError(f"{args.resume} is a run of {run.config.env!r}, not {args.env!r}")
-        saved = RunConfig.from_dict(load_toml(rundir.config_path))
+        saved = saved_config(load_toml(rundir.config_path))
         mismatch = [k for k, v in run.config.to_dict().items() if k != "generations" and saved.to_dict().get(k) != v]
         if mismatch:
             raise ValueError(f"the checkpoint's {mismatch[0]} differs from {rundir.config_path}: "
@@ -487,7 +495,7 @@ def cmd_eval(args) -> int:
     from evo.run import load_champion
 
     with bad_input():
-        c = load_champion(args.dir)
+        c = _at_level(load_champion(args.dir), args.level)
         episodes = c.config.test_episodes if args.episodes is None else args.episodes
         if episodes < 1:
             raise ValueError("--episodes must be a positive integer")
@@ -500,7 +508,8 @@ def cmd_eval(args) -> int:
     solved = returns.mean() >= target
     which = "the run's test episodes" if args.seed is None and args.episodes is None else f"{episodes} episodes"
     params = f" with {c.config.env_params}" if c.config.env_params else ""
-    print(f"{c.env.name}{params}: {returns.mean():.4g} ± {returns.std():.3g} over {which} "
+    level = f" at level {c.env.level}" if getattr(c.env, "level", None) not in (None, "default") else ""
+    print(f"{c.env.name}{level}{params}: {returns.mean():.4g} ± {returns.std():.3g} over {which} "
           f"(min {returns.min():.4g}, max {returns.max():.4g}); target {target:.4g}: "
           f"{'solved' if solved else 'not solved'}")
     return 0 if np.isfinite(returns).all() else 1
@@ -525,12 +534,12 @@ def cmd_check_game(args) -> int:
 
 def cmd_envs(args) -> int:
     import envs
-    rows = [("game", "obs", "actions", "outputs", "max_steps", "solved_at")]
+    rows = [("game", "obs", "actions", "outputs", "max_steps", "solved_at", "levels (the default first)")]
     for name in envs.names():
         e = envs.make(name)
         actions = f"{e.num_actions} discrete" if e.num_actions else f"{e.action_size} continuous"
         rows.append((name, str(e.obs_size), actions, str(e.num_outputs), str(e.max_steps),
-                     f"{e.solved_at:g} (mean of {e.spec.solved_over})"))
+                     f"{e.solved_at:g} (mean of {e.spec.solved_over})", ", ".join(envs.levels(name))))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -685,19 +694,28 @@ def cmd_watch(args) -> int:
     return 0
 
 
-def _champion(path):
-    """A run's champion and the label the viewer shows for it."""
+def _at_level(c, level):
+    """The champion ``c`` with its game at ``level`` (None: the level its run played)."""
+    if level is not None:
+        import envs
+        c.env = envs.make(c.config.env, level=level, **c.config.env_params)
+    return c
+
+
+def _champion(path, level=None):
+    """A run's champion (its game at ``level``, default its run's) and the label the viewer shows for it."""
     from evo.run import load_champion
 
     with bad_input():
-        c = load_champion(path)
+        c = _at_level(load_champion(path), level)
     test = "untested" if c.test is None else f"test {c.test:.4g}"
-    return c, f"{c.env.name} champion: validation {c.validation:.4g}, {test}"  # short: a GIF's title is 480 px
+    # short: a GIF's title is 480 px
+    return c, f"{_viz().game_title(c.env)} champion: validation {c.validation:.4g}, {test}"
 
 
 def cmd_replay(args) -> int:
     app = _viz()
-    c, label = _champion(args.dir)
+    c, label = _champion(args.dir, args.level)
     path = Path(args.dir)
     with bad_input():
         app.replay(c.env, c.net, c.genome, label=label, seed=args.seed,
@@ -735,7 +753,7 @@ def cmd_record(args) -> int:
     app = _viz()
     with bad_input():
         app.check_record_target(Path(args.out))
-    c, label = _champion(args.dir)
+    c, label = _champion(args.dir, args.level)
     n = app.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")
     return 0

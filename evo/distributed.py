@@ -190,16 +190,16 @@ def _make(game: tuple):
     import envs
     from evo.networks import from_dict
 
-    name, max_steps, options, net, module = game
+    name, max_steps, level, options, net, module = game
     if module is not None and name not in envs.names():  # a game registered in the driver only
         envs.register(name, module)
-    return envs.make(name, max_steps=max_steps, **options), from_dict(net)
+    return envs.make(name, level=level, max_steps=max_steps, **options), from_dict(net)
 
 
 def game_key(env, net) -> tuple:
     """What an actor needs to rebuild ``env`` and ``net``, and a string naming it."""
     module = env.module.__name__ if env.fused else None  # lets an actor register a game made with envs.register
-    game = (env.name, int(env.max_steps), dict(env.options), net.to_dict(), module)
+    game = (env.name, int(env.max_steps), getattr(env, "level", None), dict(env.options), net.to_dict(), module)
     return json.dumps(game, sort_keys=True, default=repr), game
 
 

@@ -508,14 +508,14 @@ class Watch(Viewer):
             self.replay_champion(loop=True)
             return
         genomes = np.array(run.algorithm.ask())
-        seed = run.train_seed()
+        seed, env = run.train_seed(), run.train_env()
         with self.threads():
-            self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed,
+            self.scored = rollout(env, run.net, genomes, run.config.episodes, seed,
                                   backend=run.config.backend, address=run.config.address or None,
                                   behaviour=run.needs_behaviour)
         if self.episode is not None:
             self.episode.close()
-        self.episode = Episode(run.env, run.net, genomes, seed)
+        self.episode = Episode(env, run.net, genomes, seed)
 
     def breed(self) -> None:
         """Hand the generation's fused scores (which equal the drawn episode 0) to the GA."""
@@ -636,7 +636,7 @@ class Watch(Viewer):
     def status(self) -> str:
         run = self.evo
         best_ever = max((r["best"] for r in run.history), default=None)
-        parts = [run.config.env, f"generation {run.generation}"]
+        parts = [game_title(run.env), f"generation {run.generation}"]
         if self.replay is not None:
             parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
                          else f"replaying the best of generation {self.replaying} ([ ] other generations)")
@@ -804,6 +804,12 @@ def check_record_target(out: Path) -> None:
         others = [p.name for p in out.iterdir() if not (p.name.startswith("frame_") and p.suffix == ".png")]
         if others:
             raise ValueError(f"{out} holds other files ({others[0]}, ...); name a new directory for the PNG frames")
+
+
+def game_title(env) -> str:
+    """The game's name with its level, e.g. ``flappy, level moving`` (a game of one level: its name)."""
+    level = getattr(env, "level", None)
+    return env.name if not level or level == "default" else f"{env.name}, level {level}"
 
 
 def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, width: int = 480,

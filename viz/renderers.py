@@ -236,7 +236,6 @@ class FlappyRenderer(Renderer):
         self.bird_x = float(p[m.BIRD_X])
         self.shift = float(p[m.PIPE_SPEED] * p[m.DT])
         self.half_w = 0.5 * float(p[m.PIPE_WIDTH])
-        self.half_gap = 0.5 * float(p[m.GAP_HEIGHT])
         self.max_fall = float(p[m.MAX_FALL])
         self._sky = self._soil = None
 
@@ -329,9 +328,9 @@ class FlappyRenderer(Renderer):
             x = states[ref, m.PIPE_X + 2 * k]
             if x - self.half_w > world_right or x + self.half_w < 0:
                 continue
-            g = states[ref, m.PIPE_GAP + 2 * k]
-            self._pipe(surf, M, x, g + self.half_gap, 1.0 + 0.1, g + self.half_gap)
-            self._pipe(surf, M, x, -0.1, g - self.half_gap, g - self.half_gap)
+            g, half_gap = states[ref, m.PIPE_GAP + 2 * k], 0.5 * states[ref, m.PIPE_H + k]
+            self._pipe(surf, M, x, g + half_gap, 1.0 + 0.1, g + half_gap)
+            self._pipe(surf, M, x, -0.1, g - half_gap, g - half_gap)
         # ground, scrolling with the pipes
         ground_img, period = self._ground(rect, M)
         off = (states[ref, m.STEPS] * self.shift * s) % period
