@@ -1,21 +1,33 @@
 """Racer: drive a car round a closed track without touching the walls.
 
 Description
-    A car drives on a closed track bounded by two walls. The track is data: a
-    closed centre-line polyline read from ``envs/tracks/<name>.csv`` (one
-    ``x,y`` point per line, in metres) and a constant ``half_width``. The walls
-    are the centre line offset by ``half_width`` to either side (mitred
-    corners). The car is a kinematic point model: speed changes with throttle,
+    A car drives on a closed track bounded by two walls. The track is a closed
+    centre-line polyline and a half width; the walls are the centre line
+    offset by the half width to either side (mitred corners). By default every
+    episode key has its own procedural track (``track="procedural"``), so a
+    run trains on tracks it has never seen; the hand-drawn tracks are the
+    test set. The car is a kinematic point model: speed changes with throttle,
     brake and quadratic drag; the yaw rate is the steering input times the
     smaller of ``max_curvature * speed`` (the tightest turning circle) and
     ``grip / speed`` (the lateral-acceleration limit), so the car must slow
     down for tight corners. The car senses the walls with seven distance rays.
 
-    Shipped tracks, all counter-clockwise, starting on the bottom straight:
-    ``oval`` (training, default; 388 m, a stadium with 30 m turns), ``kidney``
-    (386 m, 35 m turns and a right-hand dip of radius 25 m) and ``hairpin``
-    (485 m, S-bends and two 180-degree hairpins of radius 15 m), the latter
-    two held out to test generalisation (``envs.make("racer", track="kidney")``).
+    Procedural tracks: a closed cubic B-spline over 8 to 16 control points at
+    jittered angles round a circle, their radii perturbed by up to 30-90 %,
+    half of them mirrored (clockwise), scaled to a lap of 300 to 650 m and
+    resampled at 64 points evenly spaced in arc-length; half width 4.5 to
+    7 m; no bend tighter than 10 m (centre line) and the walls of different
+    parts of the track at least 3 m apart. A draw that breaks a rule is
+    discarded and the next one drawn from the same generator, so a key always
+    gives the same track (see ``_generate``).
+
+    Hand-drawn tracks, read from ``envs/tracks/<name>.csv`` (one ``x,y``
+    point per line, in metres), all counter-clockwise, starting on the bottom
+    straight, with the ``half_width`` parameter: ``oval`` (388 m, a stadium
+    with 30 m turns), ``kidney`` (386 m, 35 m turns and a right-hand dip of
+    radius 25 m) and ``hairpin`` (485 m, S-bends and two 180-degree hairpins
+    of radius 15 m). A run's test score is the worst of their means
+    (``SPEC.test_sets``); ``envs.make("racer", track="kidney")`` drives one.
 
 State row
     ``X``, ``Y`` position (m); ``HEADING`` (rad, counter-clockwise from +x);
@@ -23,8 +35,14 @@ State row
     ``ARC`` arc-length of the nearest centre-line point (m, in [0, lap));
     ``PROGRESS`` laps driven (signed) and ``BEST`` its maximum so far;
     ``STALL`` steps since ``BEST`` last grew; ``STEER``, ``THROTTLE`` the last
-    action (clipped); ``RAY0 .. RAY0 + 6`` the ray lengths (m). Draw the walls
-    with ``track_geometry(params)``.
+    action (clipped); ``RAY0 .. RAY0 + 6`` the ray lengths (m); from
+    ``TRACK`` the episode's track block (``TRACK_SIZE`` floats): the number
+    of points ``N`` at ``T_N``, the lap length at ``T_LENGTH``, the half
+    width at ``T_HALF_WIDTH``, then ``MAX_POINTS`` point records of
+    ``POINT_SIZE`` floats from ``T_POINTS`` (centre ``x, y``, its
+    arc-length, left wall ``x, y``, right wall ``x, y``), the first ``N``
+    used. Segment ``i`` runs from point ``i`` to point ``i + 1`` (wrapping).
+    Draw it with ``track_geometry(state)``.
 
 Observation
     =====  ===========================  ===  ===
@@ -57,14 +75,16 @@ Reward
     so one lap is worth 1.0. Moving backwards gives negative reward.
 
 Start state
-    At the start line (the first track point), heading along the first
-    segment, at rest; position jittered by up to ``start_jitter`` metres
-    along and across the track, heading by up to ``heading_jitter`` radians
-    (three uniform draws at reset, nothing random afterwards).
+    The episode's track: the hand-drawn one copied from the parameters, or
+    the procedural one drawn from the episode's generator. The car at the
+    start line (the first track point), heading along the first segment, at
+    rest; position jittered by up to ``start_jitter`` metres along and across
+    the track, heading by up to ``heading_jitter`` radians (uniform draws at
+    reset, nothing random afterwards).
 
 Episode end
     Terminated when the car touches a wall (its distance to the centre line
-    exceeds ``half_width - car_radius``; on the outside of a corner this
+    exceeds the track's half width minus ``car_radius``; on the outside of a corner this
     rounded boundary lies within a few centimetres of the mitred wall the
     rays see) or when it has not beaten its best progress for
     ``stall_steps`` steps (stopped, reversed or circling).
@@ -72,25 +92,21 @@ Episode end
 
 Solved
     Mean return of at least 3.0 (three laps in 75 s) over 100 fresh episodes
-    on the ``oval``.
+    on every hand-drawn track.
 
 Parameters
-    ``dt`` 0.05 s, ``half_width`` 6.0 m, ``car_radius`` 1.0 m, ``accel``
-    8.0 m/s^2, ``brake`` 15.0 m/s^2, ``drag`` 0.01 1/m (top speed 28.3 m/s),
-    ``max_curvature`` 0.125 1/m (8 m turning radius), ``grip`` 12.0 m/s^2,
-    ``ray_length`` 60.0 m, ``stall_steps`` 100, ``start_jitter`` 0.5 m,
-    ``heading_jitter`` 0.05 rad. ``default_params(track="oval", ...)`` picks
-    the track by name (or a path to a CSV file).
+    ``dt`` 0.05 s, ``half_width`` 6.0 m (hand-drawn tracks; procedural ones
+    draw their own), ``car_radius`` 1.0 m, ``accel`` 8.0 m/s^2, ``brake``
+    15.0 m/s^2, ``drag`` 0.01 1/m (top speed 28.3 m/s), ``max_curvature``
+    0.125 1/m (8 m turning radius), ``grip`` 12.0 m/s^2, ``ray_length``
+    60.0 m, ``stall_steps`` 100, ``start_jitter`` 0.5 m, ``heading_jitter``
+    0.05 rad. ``default_params(track="procedural", ...)`` picks the track:
+    ``"procedural"``, a hand-drawn track's name or a path to a CSV file of at
+    most ``MAX_POINTS`` points.
 
     Layout of the params array (float64): the scalars above in
-    ``PARAM_NAMES`` order, then ``N`` (number of centre-line points) at
-    ``TRACK_N``, the lap length at ``TRACK_LENGTH``, then ``N`` centre-line
-    segment records of ``SEG_SIZE`` floats (``ax, ay, ex, ey, len,
-    1/len^2, s0``: start point, direction vector, length, and arc-length at
-    the start) from ``CENTRE``, then ``2N`` wall segment records of
-    ``SEG_SIZE`` floats (``ax, ay, ex, ey, mx, my, r``: start point,
-    direction vector, midpoint, half length), the left wall first. Segment
-    ``i`` runs from point ``i`` to point ``i + 1`` (wrapping). The wall
+    ``PARAM_NAMES`` order, then from ``PARAM_TRACK`` a track block laid out
+    as the state row's (empty, ``N`` = 0, for procedural tracks). The wall
     geometry is computed from ``half_width`` when the array is built; change
     the width through ``default_params``, not by writing into the array.
 """
@@ -133,11 +149,12 @@ TRACKS = ("oval", "kidney", "hairpin")  # hand-drawn: the test set
 PROCEDURAL = "procedural"
 
 # the procedural generator's ranges (uniform draws)
-CONTROL_POINTS = (7, 13)       # control points of the closed spline, low inclusive, high exclusive
-LENGTH_RANGE = (300.0, 560.0)  # lap length (m)
+CONTROL_POINTS = (8, 17)       # control points of the closed spline, low inclusive, high exclusive
+LENGTH_RANGE = (300.0, 650.0)  # lap length (m)
 WIDTH_RANGE = (4.5, 7.0)       # half width (m)
-WOBBLE_RANGE = (0.15, 0.55)    # radial perturbation of the control points, relative
-MIN_RADIUS = 12.0              # tightest centre-line bend (m)
+WOBBLE_RANGE = (0.3, 0.9)      # radial perturbation of the control points, relative
+STRETCH_RANGE = (1.0, 3.5)     # the control points' circle stretched into an ellipse this long
+MIN_RADIUS = 10.0              # tightest centre-line bend (m)
 CLEARANCE = 3.0                # least gap between walls of different parts of the track (m)
 _ATTEMPTS = 200                # draws before the generator settles for a circle
 _FINE = 8                      # spline samples per output point when measuring arc-length
@@ -371,10 +388,12 @@ def _generate(state, rng):
 
     Control points at jittered angles round a circle, their radii perturbed,
     half of the tracks mirrored (clockwise); the closed cubic B-spline through
-    them is scaled to a drawn lap length and resampled at ``MAX_POINTS``
-    points evenly spaced in arc-length. A draw that bends too tightly or
-    comes too close to itself is discarded and the next one drawn, so the
-    track depends on the key alone.
+    them is scaled to a drawn lap length (longer where its tightest bend
+    needs it) and resampled at ``MAX_POINTS`` points evenly spaced in
+    arc-length. A draw that would be longer than ``LENGTH_RANGE`` allows,
+    bends too tightly or comes too close to itself is discarded and the next
+    one drawn, so the track depends on the key alone; after ``_ATTEMPTS``
+    draws (never seen) it is a circle.
     """
     n = MAX_POINTS
     p = TRACK + T_POINTS
@@ -383,25 +402,37 @@ def _generate(state, rng):
         wobble = _rng.uniform(rng, WOBBLE_RANGE[0], WOBBLE_RANGE[1])
         lap = _rng.uniform(rng, LENGTH_RANGE[0], LENGTH_RANGE[1])
         half_width = _rng.uniform(rng, WIDTH_RANGE[0], WIDTH_RANGE[1])
+        stretch = _rng.uniform(rng, STRETCH_RANGE[0], STRETCH_RANGE[1])
         mirror = -1.0 if _rng.uniform(rng) < 0.5 else 1.0
         for i in range(k):
             a = 2.0 * math.pi * (i + _rng.uniform(rng, -0.3, 0.3)) / k
-            r = 1.0 + wobble * _rng.uniform(rng, -1.0, 1.0)
+            r = max(1.0 + wobble * _rng.uniform(rng, -1.0, 1.0), 0.2)
             o = p + i * POINT_SIZE + 5
-            state[o], state[o + 1] = r * math.cos(a), mirror * r * math.sin(a)
+            state[o], state[o + 1] = stretch * r * math.cos(a), mirror * r * math.sin(a)
         if attempt == _ATTEMPTS - 1:  # the fallback: a circle
             k = 4
             for i in range(k):
                 o = p + i * POINT_SIZE + 5
                 state[o], state[o + 1] = math.cos(0.5 * math.pi * i), math.sin(0.5 * math.pi * i)
-        # arc-length of the spline, then points every lap / n of it
+        # arc-length and tightest bend of the spline; a track too twisty for the drawn length
+        # grows (up to the longest), then points every lap / n of it
         samples = n * _FINE
-        total = 0.0
-        x0, y0 = _spline(state, k, 0.0)
+        total, tightest = 0.0, np.inf
+        x0, y0 = _spline(state, k, k * (samples - 1.0) / samples)
+        x1, y1 = _spline(state, k, 0.0)
+        d0, h0 = math.hypot(x1 - x0, y1 - y0), math.atan2(y1 - y0, x1 - x0)
+        x0, y0 = x1, y1
         for s in range(1, samples + 1):
             x1, y1 = _spline(state, k, k * s / samples)
-            total += math.hypot(x1 - x0, y1 - y0)
-            x0, y0 = x1, y1
+            d, h = math.hypot(x1 - x0, y1 - y0), math.atan2(y1 - y0, x1 - x0)
+            turn = abs((h - h0 + 3.0 * math.pi) % (2.0 * math.pi) - math.pi)
+            if turn > 0.0:
+                tightest = min(tightest, 0.5 * (d + d0) / turn)
+            total += d
+            x0, y0, d0, h0 = x1, y1, d, h
+        lap = max(lap, total * MIN_RADIUS / tightest)
+        if lap > LENGTH_RANGE[1] and attempt < _ATTEMPTS - 1:
+            continue
         scale = lap / total
         x0, y0 = _spline(state, k, 0.0)
         state[p], state[p + 1] = scale * x0, scale * y0
