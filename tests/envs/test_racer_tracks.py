@@ -41,6 +41,15 @@ def segments_cross(a, b):
     return np.argwhere(hit & ~neighbours)
 
 
+def test_the_crossing_check_sees_a_figure_eight():
+    t = np.linspace(0, 2 * np.pi, 40, endpoint=False) + 0.05  # the crossing inside segments
+    eight = np.stack([100 * np.sin(t), 50 * np.sin(2 * t)], axis=1)
+    circle = np.stack([300 + 50 * np.cos(t), 50 * np.sin(t)], axis=1)
+    assert len(segments_cross(circle, circle + [200, 0])) == 0
+    assert len(segments_cross(eight, circle + [200, 0])) > 0
+    assert len(segments_cross(circle, circle + [30, 0])) > 0  # one wall across the other
+
+
 def test_the_same_key_gives_the_same_track_and_other_keys_others():
     a, b, c = track_of(7), track_of(7), track_of(8)
     np.testing.assert_array_equal(a, b)
