@@ -222,3 +222,16 @@ def test_a_recurrent_network_is_drawn_with_its_memory(screen):
     panel = pygame.surfarray.array3d(screen)[screen.get_width() * 3 // 4:, 60:400]
     assert panel.std() > 10  # the network is drawn, not left blank
     viewer.close()
+
+
+def test_the_status_line_names_the_racer_track(screen):
+    from envs import racer as R
+    from viz.app import Replay
+    w = Watch(small_run("racer"), screen, None, frame_time=1 / 60)
+    w.run(frames=2)
+    length = w.episode.batch.states[w.episode.leader][R.TRACK + R.T_LENGTH]
+    assert f"procedural track ({length:.0f} m)" in w.status()
+    env = envs.make("racer", track="hairpin")
+    net = w.evo.net
+    replay = Replay(env, net, net.init(np.random.default_rng(0), 1)[0], screen, label="champion")
+    assert "track hairpin (485 m)" in replay.status()
