@@ -112,6 +112,7 @@ class Environment(Protocol):
     def batch(self, n: int, seed: int = 0, episodes=None) -> Batch: ...
     def play(self, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple: ...
     def held_out(self) -> "Environment": ...
+    def test_sets(self, fixed=()) -> list: ...
 
 
 def play(env: Environment, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple:
@@ -253,6 +254,25 @@ class Env:
         if not self.spec.test_params:
             return self
         return Env(self.module, {**self.options, **dict(self.spec.test_params)}, self.max_steps, self.level)
+
+    def test_sets(self, fixed=()) -> list:
+        """``(name, env)`` for every variant a run's test episodes play: the spec's ``test_sets``
+        (the racer's hand-drawn tracks), else the one :meth:`held_out` game named ``""``.
+
+        Parameters named in ``fixed`` keep this game's values (``eval --env-param
+        track=kidney`` scores that track alone, unnamed).
+        """
+        if not self.spec.test_sets:
+            return [("", self.held_out())]
+        sets, seen = [], []
+        for name, params in self.spec.test_sets:
+            free = {k: v for k, v in params if k not in fixed}
+            options = {**self.options, **free}
+            if options not in seen:
+                seen.append(options)
+                sets.append((name if free else "", Env(self.module, self.module.default_params(**options),
+                                                        self.max_steps, options)))
+        return sets
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""

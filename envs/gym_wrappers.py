@@ -177,6 +177,10 @@ class GymEnv:
         """Test episodes play the same environment (Gymnasium has no held-out split)."""
         return self
 
+    def test_sets(self, fixed=()) -> list:
+        """One unnamed test set: the environment itself."""
+        return [("", self)]
+
     def batch(self, n: int, seed: int = 0, episodes=None) -> "GymBatch":
         """``n`` copies stepped together; agent ``i`` plays episode ``episodes[i]`` (default 0).
 

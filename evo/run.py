@@ -66,6 +66,17 @@ def held_out_seed(seed: int) -> int:
     return episode_seed(seed, 0, _TEST)
 
 
+def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=()) -> list:
+    """``(name, rollout result)`` of ``genome`` on every test set of ``env`` (:meth:`envs.Env.test_sets`):
+    the racer's hand-drawn tracks, a data set's held-out split, or the game itself."""
+    return [(name, rollout(test_env, net, genome[None], episodes, seed)) for name, test_env in env.test_sets(fixed)]
+
+
+def test_score(results: list) -> float:
+    """A run's test score: the worst test set's mean return."""
+    return min(float(r.fitness[0]) for _, r in results)
+
+
 class Evolution:
     """One run, advanced a generation at a time.
 
@@ -189,10 +200,10 @@ class Evolution:
         test = None
         last = self.generation + 1 >= self.config.generations
         if self.champion is not None and self.champion_test is None and (self.champion_score >= self.target or last):
-            result = rollout(self.env.held_out(), self.net, self.champion[None], self.config.test_episodes,
-                             held_out_seed(self.config.seed))
-            test = self.champion_test = float(result.fitness[0])
-            validation_steps += result.total_steps
+            results = test_results(self.env, self.net, self.champion, self.config.test_episodes,
+                                   held_out_seed(self.config.seed))
+            test = self.champion_test = test_score(results)
+            validation_steps += sum(r.total_steps for _, r in results)
         self.last_steps = int(steps.sum() + validation_steps)
         row = {
             "generation": self.generation,

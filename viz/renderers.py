@@ -127,6 +127,10 @@ class Renderer:
         """One line about an agent's state (score, laps, ...), shown under the game."""
         return ""
 
+    def scene(self, state) -> str:
+        """What the episode of ``state`` (None before one starts) plays on, for the status line; "" if nothing to say."""
+        return ""
+
     def show_policy(self, net, genome: np.ndarray) -> None:
         """The network and genome of the agent drawn highlighted (a renderer may draw what it decides)."""
 
@@ -579,13 +583,33 @@ class RacerRenderer(Renderer):
         super().__init__(env, single)
         from envs import racer as m
         self.m = m
-        self.centre, self.left, self.right = m.track_geometry(self.params)
+        self.car_r = float(self.params[m.CAR_RADIUS])
+        self._track = None
+        self._key = None
+        self.aspect = 1.6
+        if self.params[m.PARAM_TRACK + m.T_N] > 0:  # a hand-drawn track: known before any episode
+            self._use_track(self.params, m.PARAM_TRACK)
+
+    def _use_track(self, row, at):
+        """Draw the track block at ``row[at:]`` from now on (a procedural track changes per episode)."""
+        key = self.m.track_key(row, at)
+        if key == self._key:
+            return
+        self._key, self._track = key, None
+        self.centre, self.left, self.right = self.m.track_geometry(row, at)
         pts = np.concatenate([self.left, self.right])
         margin = 4.0
         self.box = (pts[:, 0].min() - margin, pts[:, 0].max() + margin, pts[:, 1].min() - margin, pts[:, 1].max() + margin)
         self.aspect = (self.box[1] - self.box[0]) / (self.box[3] - self.box[2])
-        self.car_r = float(self.params[m.CAR_RADIUS])
-        self._track = None
+
+    def scene(self, state):
+        """The track, for the status line."""
+        m = self.m
+        track = self.env.options.get("track", m.PROCEDURAL)
+        name = f"track {track}" if track != m.PROCEDURAL else "procedural track"
+        if state is None or state[m.TRACK + m.T_N] == 0:
+            return name
+        return f"{name} ({state[m.TRACK + m.T_LENGTH]:.0f} m)"
 
     def _track_surface(self, rect, M):
         key = (rect.size, M.s)
@@ -641,6 +665,7 @@ class RacerRenderer(Renderer):
 
     def draw(self, surf, rect, states, fade, leader, only_leader=False):
         m = self.m
+        self._use_track(states[0], m.TRACK)
         M = _Map(rect, *self.box)
         s = M.s
         surf.fill(T.FIELD, rect)

@@ -244,3 +244,15 @@ def test_the_archive_or_the_elite_map_is_drawn(algorithm, screen):
     assert bright() > 0
     w.run(frames=2)  # the viewer draws it beside the game
     assert pixels(screen).std() > 10
+
+def test_the_status_line_names_the_racer_track(screen):
+    from envs import racer as R
+    from viz.app import Replay
+    w = Watch(small_run("racer"), screen, None, frame_time=1 / 60)
+    w.run(frames=2)
+    length = w.episode.batch.states[w.episode.leader][R.TRACK + R.T_LENGTH]
+    assert f"procedural track ({length:.0f} m)" in w.status()
+    env = envs.make("racer", track="hairpin")
+    net = w.evo.net
+    replay = Replay(env, net, net.init(np.random.default_rng(0), 1)[0], screen, label="champion")
+    assert "track hairpin (485 m)" in replay.status()
