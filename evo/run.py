@@ -185,14 +185,21 @@ class Evolution:
         if self.config.validate_on == "improvement":
             # the first genome at the top that was never validated (a capped return ties often)
             top = [i for i in np.flatnonzero(fitness == fitness[best]) if _digest(genomes[i]) not in self.validated]
-            best = top[0] if top and fitness[best] >= self.validated_fitness else None
+            bar = self.validated_fitness
+            if top and fitness[best] < bar and self.champion is not None:
+                # a lucky generation's easy episodes set a bar that later ones cannot reach: the champion
+                # replayed on this generation's episodes is the fair comparison
+                replay = rollout(self.env, self.net, self.champion[None], self.config.episodes, self.train_seed())
+                bar = float(replay.fitness[0])
+                validation_steps += replay.total_steps
+            best = top[0] if top and fitness[best] >= bar else None
         if best is not None:
             self.validated.add(_digest(genomes[best]))
             self.validated_fitness = max(self.validated_fitness, float(fitness[best]))
             val = rollout(self.env, self.net, genomes[best:best + 1], self.config.validation_episodes,
                           episode_seed(self.config.seed, self.generation, _VALIDATE))
             score = float(val.fitness[0])
-            validation_steps = val.total_steps
+            validation_steps += val.total_steps
             if score > self.champion_score:
                 self.champion_score = score
                 self.champion = np.array(genomes[best])
