@@ -20,6 +20,7 @@ _GAMES = {
     "snake": "envs.snake",
     "pong": "envs.pong",
     "racer": "envs.racer",
+    "maze": "envs.maze",
     "acrobot": "envs.acrobot",
     "mountaincar": "envs.mountaincar",
     "mountaincar_continuous": "envs.mountaincar_continuous",

@@ -112,6 +112,7 @@ class Environment(Protocol):
     def batch(self, n: int, seed: int = 0, episodes=None) -> Batch: ...
     def play(self, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple: ...
     def held_out(self) -> "Environment": ...
+    def test_sets(self, fixed=()) -> list: ...
 
 
 def play(env: Environment, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple:
@@ -211,6 +212,37 @@ class Env:
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
         return f"envs.make({self.name!r}, level={self.level!r}{opts})"
 
+    @property
+    def describes(self) -> bool:
+        """Whether the game gives a behaviour descriptor (``BEHAVIOUR_NAMES`` and ``describe``)."""
+        return hasattr(self.module, "describe") and hasattr(self.module, "BEHAVIOUR_NAMES")
+
+    @property
+    def behaviour_space(self) -> tuple:
+        """``(names, low, high)`` of the game's behaviour descriptor: a name and the range of every entry.
+
+        Raises
+        ------
+        ValueError
+            The game has no behaviour descriptor.
+        """
+        if not self.describes:
+            raise ValueError(f"{self.name} has no behaviour descriptor")
+        m = self.module
+        return tuple(m.BEHAVIOUR_NAMES), tuple(m.BEHAVIOUR_LOW), tuple(m.BEHAVIOUR_HIGH)
+
+    def describe(self, states: np.ndarray) -> np.ndarray:
+        """Behaviour descriptors of final state rows: ``(N, state_size)`` -> ``(N, D)`` float64.
+
+        A game describes behaviour with ``BEHAVIOUR_NAMES``, ``BEHAVIOUR_LOW``, ``BEHAVIOUR_HIGH`` (one
+        entry per descriptor dimension) and ``describe(states, params) -> (N, D)`` over final states.
+        """
+        names = self.behaviour_space[0]
+        out = np.asarray(self.module.describe(np.asarray(states, np.float64), self.params), dtype=np.float64)
+        if out.shape != (len(states), len(names)):
+            raise ValueError(f"{self.name}: describe gave shape {out.shape}, expected {(len(states), len(names))}")
+        return out
+
     def kernels(self) -> ModuleType:
         """The compiled batch kernels of this game (compiled or loaded from cache on first use)."""
         return specialise(_BATCH_TEMPLATE, f"batch_{self.name}", game=self.module.__name__)
@@ -222,6 +254,25 @@ class Env:
         if not self.spec.test_params:
             return self
         return Env(self.module, {**self.options, **dict(self.spec.test_params)}, self.max_steps, self.level)
+
+    def test_sets(self, fixed=()) -> list:
+        """``(name, env)`` for every variant a run's test episodes play: the spec's ``test_sets``
+        (the racer's hand-drawn tracks), else the one :meth:`held_out` game named ``""``.
+
+        Parameters named in ``fixed`` keep this game's values (``eval --env-param
+        track=kidney`` scores that track alone, unnamed).
+        """
+        if not self.spec.test_sets:
+            return [("", self.held_out())]
+        sets, seen = [], []
+        for name, params in self.spec.test_sets:
+            free = {k: v for k, v in params if k not in fixed}
+            options = {**self.options, **free}
+            if options not in seen:
+                seen.append(options)
+                sets.append((name if free else "", Env(self.module, self.module.default_params(**options),
+                                                        self.max_steps, options)))
+        return sets
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""

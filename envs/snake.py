@@ -253,3 +253,14 @@ def step(state, params, action, rng):
         return 1.0, not _place_food(state, size, rng)
     state[HUNGER] += 1.0
     return 0.0, state[HUNGER] >= params[STARVE]
+
+
+BEHAVIOUR_NAMES = ("head x", "head y")
+BEHAVIOUR_LOW = (0.0, 0.0)
+BEHAVIOUR_HIGH = (1.0, 1.0)
+
+
+def describe(states, params):
+    """Behaviour descriptor of final states (N, STATE_SIZE): the head's last cell, as fractions of the
+    grid's side (0 the left or top column, 1 the right or bottom one), shape (N, 2)."""
+    return states[:, [HEAD_X, HEAD_Y]] / (params[SIZE] - 1.0)

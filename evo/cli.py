@@ -10,26 +10,15 @@ changed); 130 interrupted (Ctrl-C, at any moment).
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-
-
-def _interrupted_while_loading(signum, frame):
-    os.write(2, b"neuroevo: interrupted\n")
-    os._exit(130)
-
-
-if __name__ == "__main__" or "neuroevo" in os.path.basename(sys.argv[0] or ""):
-    # Ctrl-C before main() has started: one line, exit 130 (main() installs its own handling)
-    signal.signal(signal.SIGINT, _interrupted_while_loading)
-
 import argparse
 import atexit
 import contextlib
 import gc
 import logging
+import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -98,6 +87,23 @@ def _seed_range(text: str) -> list:
     return seeds
 
 
+def _env_param(text: str) -> tuple:
+    """``KEY=VALUE`` as (key, value): a number where the value reads as one, else the text (track=hairpin)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), float(value)
+    except ValueError:
+        return key.strip(), value.strip()
+
+
+def _add_env_param_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--env-param", type=_env_param, action="append", default=[], dest="env_params",
+                   metavar="KEY=VALUE", help="a game parameter overriding the run's (repeatable), "
+                   "e.g. track=hairpin")
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("env", nargs="?", help="game name (see `neuroevo envs`) or gym:<Gymnasium id>")
     p.add_argument("--config", metavar="FILE.toml", help="settings from a TOML file; flags override it")
@@ -150,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="S",
                    help="key of other episodes (default: the run's test episodes, as the run scored them)")
     _add_level_option(p)
+    _add_env_param_option(p)
 
     sub.add_parser("envs", help="list the games")
 
@@ -191,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
                 p.add_argument("--steps", type=int, metavar="N", help="at most N game steps")
             p.add_argument("--seed", type=int, default=0, metavar="S", help="episode key")
             _add_level_option(p)
+            _add_env_param_option(p)
     return parser
 
 
@@ -502,28 +510,37 @@ def _scores(run) -> str:
 def cmd_eval(args) -> int:
     import numpy as np
 
-    from evo.evaluate import rollout
-    from evo.run import load_champion
+    from evo.run import test_results, test_score
 
+    c = _load_champion(args.dir, args.env_params, args.level)
     with bad_input():
-        c = _at_level(load_champion(args.dir), args.level)
         episodes = c.config.test_episodes if args.episodes is None else args.episodes
         if episodes < 1:
             raise ValueError("--episodes must be a positive integer")
         seed = c.held_out_seed if args.seed is None else args.seed
         if not 0 <= seed <= 2**64 - 1:
             raise ValueError("--seed must be in 0..2**64-1")
-    r = rollout(c.env.held_out(), c.net, c.genome[None], episodes, seed)  # a data set's held-out split
-    returns = r.returns[0]
+    results = test_results(c.env, c.net, c.genome, episodes, seed, fixed=dict(args.env_params))
     target = c.config.target if c.config.target is not None else c.env.solved_at
-    solved = returns.mean() >= target
+    score = test_score(results)
     which = "the run's test episodes" if args.seed is None and args.episodes is None else f"{episodes} episodes"
-    params = f" with {c.config.env_params}" if c.config.env_params else ""
+    options = {**c.config.env_params, **dict(args.env_params)}
+    params = f" with {options}" if options else ""
     level = f" at level {c.env.level}" if getattr(c.env, "level", None) not in (None, "default") else ""
-    print(f"{c.env.name}{level}{params}: {returns.mean():.4g} ± {returns.std():.3g} over {which} "
-          f"(min {returns.min():.4g}, max {returns.max():.4g}); target {target:.4g}: "
-          f"{'solved' if solved else 'not solved'}")
-    return 0 if np.isfinite(returns).all() else 1
+    verdict = f"target {target:.4g}: {'solved' if score >= target else 'not solved'}"
+
+    def stats(returns):
+        return f"{returns.mean():.4g} ± {returns.std():.3g}", f"(min {returns.min():.4g}, max {returns.max():.4g})"
+    if len(results) == 1:
+        mean, spread = stats(results[0][1].returns[0])
+        print(f"{c.env.name}{level}{params}: {mean} over {which} {spread}; {verdict}")
+    else:
+        print(f"{c.env.name}{level}{params}: {which} on each test set")
+        width = max(len(name) for name, _ in results)
+        for name, r in results:
+            print(f"  {name:<{width}}  {' '.join(stats(r.returns[0]))}")
+        print(f"worst {score:.4g}; {verdict}")
+    return 0 if all(np.isfinite(r.returns).all() for _, r in results) else 1
 
 
 def cmd_check_game(args) -> int:
@@ -609,7 +626,7 @@ def cmd_sweep(args) -> int:
     while pending or running:
         while pending and len(running) < jobs:
             seed = pending.pop(0)
-            cmd = [sys.executable, "-m", "evo.cli", "run", "--config", str(base), "--seed", str(seed),
+            cmd = [sys.executable, "-m", "evo", "run", "--config", str(base), "--seed", str(seed),
                    "--out", str(out / f"seed-{seed}"), "--threads", str(threads), "--quiet"]
             running[seed] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for seed, proc in list(running.items()):
@@ -705,20 +722,22 @@ def cmd_watch(args) -> int:
     return 0
 
 
-def _at_level(c, level):
-    """The champion ``c`` with its game at ``level`` (None: the level its run played)."""
-    if level is not None:
-        import envs
-        c.env = envs.make(c.config.env, level=level, **c.config.env_params)
-    return c
-
-
-def _champion(path, level=None):
-    """A run's champion (its game at ``level``, default its run's) and the label the viewer shows for it."""
+def _load_champion(path, env_params=(), level=None):
+    """A run's champion, its game remade at ``level`` (None: its run's) with the ``--env-param`` overrides."""
+    import envs
     from evo.run import load_champion
 
     with bad_input():
-        c = _at_level(load_champion(path), level)
+        c = load_champion(path)
+        if env_params or level is not None:
+            level = c.config.level or None if level is None else level
+            c.env = envs.make(c.config.env, level=level, **{**c.config.env_params, **dict(env_params)})
+    return c
+
+
+def _champion(path, env_params=(), level=None):
+    """A run's champion (see :func:`_load_champion`) and the label the viewer shows for it."""
+    c = _load_champion(path, env_params, level)
     test = "untested" if c.test is None else f"test {c.test:.4g}"
     # short: a GIF's title is 480 px
     return c, f"{_viz().game_title(c.env)} champion: validation {c.validation:.4g}, {test}"
@@ -726,7 +745,7 @@ def _champion(path, level=None):
 
 def cmd_replay(args) -> int:
     app = _viz()
-    c, label = _champion(args.dir, args.level)
+    c, label = _champion(args.dir, args.env_params, args.level)
     path = Path(args.dir)
     with bad_input():
         app.replay(c.env, c.net, c.genome, label=label, seed=args.seed,
@@ -764,7 +783,7 @@ def cmd_record(args) -> int:
     app = _viz()
     with bad_input():
         app.check_record_target(Path(args.out))
-    c, label = _champion(args.dir, args.level)
+    c, label = _champion(args.dir, args.env_params, args.level)
     n = app.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")
     return 0
@@ -803,7 +822,8 @@ def main(argv=None) -> int:
 
 
 def entry() -> None:
-    """The console script: Ctrl-C while the program is still loading is one line and exit 130 too.
+    """Run the command line and exit with its status (``evo/__main__.py`` calls this once its
+    interrupt handler is in place).
 
     An interrupted command leaves at once (``os._exit``) once its one line is
     out: an interrupt may have stopped a compilation mid-way, and the

@@ -204,7 +204,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "flappy": {"generations": 300, "pop_size": 48, "episodes": 5, "hidden": [8]},
     "snake": {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16]},
     "pong": {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]},
-    "racer": {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16]},
+    # every track differs, so a generation's training fitness says little about the next one's:
+    # validate every generation's best, on fewer episodes; racer episodes on one track barely differ
+    "racer": {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16], "validate_on": "every",
+              "validation_episodes": 50, "test_episodes": 100},
+    # novelty search moves on from a genome that reached the goal: validate every generation's best
+    "maze": {"generations": 200, "pop_size": 128, "episodes": 1, "hidden": [8], "validation_episodes": 1,
+             "test_episodes": 1, "validate_on": "every", "algorithm": "novelty"},
     "acrobot": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [16]},
     "mountaincar": {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8]},
     "mountaincar_continuous": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]},

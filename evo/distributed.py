@@ -673,7 +673,7 @@ def _sweep_run(config_toml: str, seed: int, dest: str) -> tuple:
     with tempfile.TemporaryDirectory(prefix="neuroevo-sweep-") as tmp:
         config, out = Path(tmp) / "config.toml", Path(tmp) / f"seed-{seed}"
         config.write_text(config_toml)
-        cmd = [sys.executable, "-m", "evo.cli", "run", "--config", str(config), "--seed", str(seed),
+        cmd = [sys.executable, "-m", "evo", "run", "--config", str(config), "--seed", str(seed),
                "--out", str(out), "--threads", "1", "--quiet", "--backend", "local", "--address", ""]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
         files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")} \

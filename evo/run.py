@@ -66,6 +66,17 @@ def held_out_seed(seed: int) -> int:
     return episode_seed(seed, 0, _TEST)
 
 
+def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=()) -> list:
+    """``(name, rollout result)`` of ``genome`` on every test set of ``env`` (:meth:`envs.Env.test_sets`):
+    the racer's hand-drawn tracks, a data set's held-out split, or the game itself."""
+    return [(name, rollout(test_env, net, genome[None], episodes, seed)) for name, test_env in env.test_sets(fixed)]
+
+
+def test_score(results: list) -> float:
+    """A run's test score: the worst test set's mean return."""
+    return min(float(r.fitness[0]) for _, r in results)
+
+
 class Evolution:
     """One run, advanced a generation at a time.
 
@@ -145,18 +156,26 @@ class Evolution:
     def train_seed(self, generation: int | None = None) -> int:
         return episode_seed(self.config.seed, self.generation if generation is None else generation, _TRAIN)
 
-    def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None) -> dict:
+    @property
+    def needs_behaviour(self) -> bool:
+        """Whether the algorithm is told behaviour descriptors (novelty search, MAP-Elites)."""
+        return getattr(self.algorithm, "needs_behaviour", False)
+
+    def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None,
+             behaviour: np.ndarray | None = None) -> dict:
         """Evaluate, validate and breed one generation; returns its log row.
 
         ``returns``/``steps`` of shape (P, episodes) may be given when the
         caller already played the generation (the viewer does, step by step);
-        they must be what :func:`evo.rollout` gives for :meth:`train_seed`.
+        they must be what :func:`evo.rollout` gives for :meth:`train_seed`, and
+        ``behaviour`` its (P, D) descriptors when :attr:`needs_behaviour`.
         """
         genomes = self.algorithm.ask()
         if returns is None:
             r = rollout(self.train_env(), self.net, genomes, self.config.episodes, self.train_seed(),
-                        backend=self.config.backend, address=self.config.address or None)
-            returns, steps = r.returns, r.steps
+                        backend=self.config.backend, address=self.config.address or None,
+                        behaviour=self.needs_behaviour)
+            returns, steps, behaviour = r.returns, r.steps, r.behaviour
         fitness = returns.mean(axis=1)
         if np.isnan(fitness).all():
             raise ValueError(f"generation {self.generation}: every fitness is NaN")
@@ -166,14 +185,21 @@ class Evolution:
         if self.config.validate_on == "improvement":
             # the first genome at the top that was never validated (a capped return ties often)
             top = [i for i in np.flatnonzero(fitness == fitness[best]) if _digest(genomes[i]) not in self.validated]
-            best = top[0] if top and fitness[best] >= self.validated_fitness else None
+            bar = self.validated_fitness
+            if top and fitness[best] < bar and self.champion is not None:
+                # a lucky generation's easy episodes set a bar that later ones cannot reach: the champion
+                # replayed on this generation's episodes is the fair comparison
+                replay = rollout(self.env, self.net, self.champion[None], self.config.episodes, self.train_seed())
+                bar = float(replay.fitness[0])
+                validation_steps += replay.total_steps
+            best = top[0] if top and fitness[best] >= bar else None
         if best is not None:
             self.validated.add(_digest(genomes[best]))
             self.validated_fitness = max(self.validated_fitness, float(fitness[best]))
             val = rollout(self.env, self.net, genomes[best:best + 1], self.config.validation_episodes,
                           episode_seed(self.config.seed, self.generation, _VALIDATE))
             score = float(val.fitness[0])
-            validation_steps = val.total_steps
+            validation_steps += val.total_steps
             if score > self.champion_score:
                 self.champion_score = score
                 self.champion = np.array(genomes[best])
@@ -181,10 +207,10 @@ class Evolution:
         test = None
         last = self.generation + 1 >= self.config.generations
         if self.champion is not None and self.champion_test is None and (self.champion_score >= self.target or last):
-            result = rollout(self.env.held_out(), self.net, self.champion[None], self.config.test_episodes,
-                             held_out_seed(self.config.seed))
-            test = self.champion_test = float(result.fitness[0])
-            validation_steps += result.total_steps
+            results = test_results(self.env, self.net, self.champion, self.config.test_episodes,
+                                   held_out_seed(self.config.seed))
+            test = self.champion_test = test_score(results)
+            validation_steps += sum(r.total_steps for _, r in results)
         self.last_steps = int(steps.sum() + validation_steps)
         row = {
             "generation": self.generation,
@@ -198,7 +224,10 @@ class Evolution:
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
         }
-        self.algorithm.tell(fitness)
+        if self.needs_behaviour:
+            self.algorithm.tell(fitness, behaviour)
+        else:
+            self.algorithm.tell(fitness)
         self.history.append(row)
         return row
 
