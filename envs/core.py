@@ -270,8 +270,7 @@ class Env:
             options = {**self.options, **free}
             if options not in seen:
                 seen.append(options)
-                sets.append((name if free else "", Env(self.module, self.module.default_params(**options),
-                                                        self.max_steps, options)))
+                sets.append((name if free else "", Env(self.module, options, self.max_steps, self.level)))
         return sets
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":

@@ -607,9 +607,10 @@ BEHAVIOUR_HIGH = (1.0, 1.0)
 
 def describe(states, params):
     """Behaviour descriptor of final states (N, STATE_SIZE): where the car stopped, as fractions of the
-    track's bounding box (walls included), shape (N, 2)."""
-    n = int(params[TRACK_N])
-    points = params[CENTRE:CENTRE + n * SEG_SIZE].reshape(n, SEG_SIZE)[:, :2]
-    low = points.min(axis=0) - params[HALF_WIDTH]
-    high = points.max(axis=0) + params[HALF_WIDTH]
+    bounding box of its episode's track (walls included), shape (N, 2)."""
+    block = states[:, TRACK + T_POINTS:TRACK + T_POINTS + MAX_POINTS * POINT_SIZE]
+    walls = block.reshape(len(states), MAX_POINTS, POINT_SIZE)[:, :, 3:7].reshape(len(states), 2 * MAX_POINTS, 2)
+    used = np.arange(2 * MAX_POINTS)[None, :] < 2 * states[:, TRACK + T_N, None]
+    low = np.where(used[:, :, None], walls, np.inf).min(axis=1)
+    high = np.where(used[:, :, None], walls, -np.inf).max(axis=1)
     return np.clip((states[:, [X, Y]] - low) / (high - low), 0.0, 1.0)

@@ -215,3 +215,24 @@ def test_cli_runs_novelty_search_and_resumes(tmp_path):
     assert main(["run", "--resume", str(out), "--generations", "3", "--quiet"]) == 0
     assert main(["run", "racer", "--algorithm", "map_elites", "--pop", "16", "--generations", "1",
                  "--episodes", "1", "--out", str(tmp_path / "m"), "--quiet"]) == 0
+
+
+def test_racer_and_snake_describe_where_the_episode_ended(game_envs):
+    from envs import racer, snake
+    env = game_envs["racer"]
+    batch = env.batch(3, seed=1, episodes=np.arange(3))
+    batch.reset()
+    for _ in range(30):
+        batch.step(np.tile([0.2, 1.0], (3, 1)))
+    for row, got in zip(batch.states, env.describe(batch.states)):
+        _, left, right = racer.track_geometry(row)  # each episode's own track
+        walls = np.concatenate([left, right])
+        lo, hi = walls.min(axis=0), walls.max(axis=0)
+        np.testing.assert_allclose(got, (row[[racer.X, racer.Y]] - lo) / (hi - lo), rtol=1e-12)
+    env = game_envs["snake"]
+    batch = env.batch(2, seed=1, episodes=np.arange(2))
+    batch.reset()
+    got = env.describe(batch.states)
+    size = env.params[snake.SIZE]
+    np.testing.assert_array_equal(got, batch.states[:, [snake.HEAD_X, snake.HEAD_Y]] / (size - 1))
+    assert np.all(got == (size // 2) / (size - 1))  # the head starts in the middle cell
