@@ -637,7 +637,7 @@ class Watch(Viewer):
         run = self.evo
         best_ever = max((r["best"] for r in run.history), default=None)
         shown = self.replay if self.replay is not None else self.episode
-        scene = self.renderer.scene(shown.batch.states[shown.leader] if shown is not None else None)
+        scene = self.renderer.setting(shown.batch.states[shown.leader] if shown is not None else None)
         parts = [game_title(run.env)] + ([scene] if scene else []) + [f"generation {run.generation}"]
         if self.replay is not None:
             parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
@@ -755,7 +755,7 @@ class Replay(Viewer):
 
     def status(self) -> str:
         ep = self.episode
-        scene = self.renderer.scene(ep.batch.states[ep.leader])
+        scene = self.renderer.setting(ep.batch.states[ep.leader])
         parts = [self.label] + ([scene] if scene else []) + [f"episode {self.seed}", f"step {ep.t}"]
         if self.hint:  # in a window, not in a recording
             parts += [f"speed {self.speed_label()}", f"{self.clock.get_fps():.0f} fps"]
