@@ -3,8 +3,9 @@
 Per seed: ``neuroevo run racer --seed S --quiet --out DIR/seed-S`` in a
 subprocess with the game's default settings, timed from before the process
 starts to its exit (a run directory already in DIR is scored as it is, and
-its time read from its ``timing.csv``: generations only, no start-up), then its champion plays ``--episodes``
-episodes (default 100, keyed by the run's test key) on each hand-drawn track
+its time read from its ``timing.csv``: generations only, no start-up), then
+its champion plays ``--episodes`` episodes (default 100, keyed by the run's
+test key) on each hand-drawn track
 (oval, kidney, hairpin), none of which it trained on. Prints the mean laps
 per seed and track, the generations run, how often the run tested a champion
 on these tracks (a run stops at the first champion whose worst track mean
