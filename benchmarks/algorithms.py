@@ -111,10 +111,10 @@ def _median(values):
 
 # -- tasks ------------------------------------------------------------------------------------------
 
-TASKS = {  # name: (budget of training steps, population of the strategies)
-    "acrobot": (1_000_000, 32),
-    "pendulum": (2_000_000, 32),
-    "mountaincar_continuous": (2_000_000, 32),
+TASKS = {  # name: (budget of training steps, population of the strategies, episodes per genome, extra settings)
+    "acrobot": (1_000_000, 32, 2, {}),
+    "pendulum": (2_000_000, 16, 1, {}),
+    "mountaincar_continuous": (2_000_000, 32, 2, {}),
 }
 METHODS = ("ga", "truncation_ga", "cmaes", "sep_cmaes", "snes", "openai_es", "pgpe", "cma package")
 
@@ -146,8 +146,8 @@ def task_run(task, method, seed):
     from evo.config import RunConfig, default_config
     from evo.run import Evolution
 
-    budget, pop = TASKS[task]
-    settings = {"hidden": [16], "episodes": 2, "generations": 100_000, "seed": seed}
+    budget, pop, episodes, extra = TASKS[task]
+    settings = {"hidden": [16], "episodes": episodes, "generations": 100_000, "seed": seed, **extra}
     if method not in ("ga", "truncation_ga"):
         settings["pop_size"] = pop
         settings["algorithm"] = "cmaes" if method == "cma package" else method
@@ -156,33 +156,39 @@ def task_run(task, method, seed):
     run = Evolution(RunConfig.from_dict(settings, base=default_config(task)))
     if method == "cma package":
         run.algorithm = CmaPackage(run.net.num_params, pop, seed)
-    steps = 0
+    steps = all_steps = 0
     while not run.finished and steps < budget:
-        steps += run.step()["env_steps"]
+        row = run.step()
+        steps += row["env_steps"]
+        all_steps += row["env_steps"] + row["validation_steps"]
     test = run.champion_test
     if test is None and run.champion is not None:  # not tested yet: test it now, as a run's end would
         from evo.evaluate import rollout
         from evo.run import held_out_seed
         test = float(rollout(run.env, run.net, run.champion[None], run.config.test_episodes,
                              held_out_seed(seed)).fitness[0])
-    return (steps if run.solved else None), test
+    return (steps if run.solved else None), test, (all_steps if run.solved else None)
 
 
-def tasks(seeds: int, names) -> None:
+def tasks(seeds: int, names, methods) -> None:
+    import envs
     for task in names:
-        budget, pop = TASKS[task]
-        import envs
-        target = envs.make(task).solved_at
+        budget, pop, episodes, extra = TASKS[task]
+        target = envs.make(task, **extra.get("env_params", {})).solved_at
         print(f"\n== {task}: target {target:g} on 1000 test episodes, budget {budget:.0e} training steps, "
-              f"{seeds} seeds; strategies at population {pop}, the GAs at the game's preset ==")
-        print(f"{'method':>14} {'steps to solve (median)':>24} {'solved':>7} {'test score (median)':>20} {'s':>6}")
-        for method in METHODS:
+              f"{seeds} seeds, {episodes} episode(s) per genome; strategies at population {pop}, "
+              f"the GAs at the game's preset ==")
+        print(f"{'method':>14} {'training steps to solve':>24} {'all steps':>10} {'solved':>7} "
+              f"{'test score':>11} {'s':>6}  training steps per seed")
+        for method in methods:
             t = time.perf_counter()
             runs = [task_run(task, method, s) for s in range(seeds)]
-            solved = [st for st, _ in runs if st is not None]
-            med = _median([st for st, _ in runs])
-            print(f"{method:>14} {format(med, '.3g') if med else '-':>24} {len(solved):>4}/{seeds} "
-                  f"{statistics.median(ts for _, ts in runs):>20.4g} {time.perf_counter() - t:>6.0f}")
+            solved = [st for st, _, _ in runs if st is not None]
+            med, med_all = _median([st for st, _, _ in runs]), _median([a for _, _, a in runs])
+            print(f"{method:>14} {format(med, '.3g') if med else '-':>24} {format(med_all, '.3g') if med_all else '-':>10} "
+                  f"{len(solved):>4}/{seeds} {statistics.median(ts for _, ts, _ in runs):>11.4g} "
+                  f"{time.perf_counter() - t:>6.0f}  {' '.join(format(st, '.2g') if st else '-' for st, _, _ in runs)}",
+                  flush=True)
 
 
 def main() -> None:
@@ -190,12 +196,13 @@ def main() -> None:
     parser.add_argument("--parts", default="functions,tasks")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--tasks", default=",".join(TASKS))
+    parser.add_argument("--methods", default=",".join(METHODS))
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} at start")
     if "functions" in args.parts:
         functions(args.seeds)
     if "tasks" in args.parts:
-        tasks(args.seeds, [t for t in args.tasks.split(",") if t])
+        tasks(args.seeds, [t for t in args.tasks.split(",") if t], [m for m in args.methods.split(",") if m])
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 

@@ -27,6 +27,7 @@ GYM_IDS = {
     "snake": "neuroevo/Snake-v0",
     "pong": "neuroevo/Pong-v0",
     "racer": "neuroevo/Racer-v0",
+    "maze": "neuroevo/Maze-v0",
     "acrobot": "neuroevo/Acrobot-v1",
     "mountaincar": "neuroevo/MountainCar-v0",
     "mountaincar_continuous": "neuroevo/MountainCarContinuous-v0",

@@ -598,3 +598,19 @@ def step(state, params, action, rng):
     limit = state[TRACK + T_HALF_WIDTH] - params[CAR_RADIUS]
     terminated = d2 > limit * limit or state[STALL] >= params[STALL_STEPS]
     return reward, terminated
+
+
+BEHAVIOUR_NAMES = ("x", "y")
+BEHAVIOUR_LOW = (0.0, 0.0)
+BEHAVIOUR_HIGH = (1.0, 1.0)
+
+
+def describe(states, params):
+    """Behaviour descriptor of final states (N, STATE_SIZE): where the car stopped, as fractions of the
+    bounding box of its episode's track (walls included), shape (N, 2)."""
+    block = states[:, TRACK + T_POINTS:TRACK + T_POINTS + MAX_POINTS * POINT_SIZE]
+    walls = block.reshape(len(states), MAX_POINTS, POINT_SIZE)[:, :, 3:7].reshape(len(states), 2 * MAX_POINTS, 2)
+    used = np.arange(2 * MAX_POINTS)[None, :] < 2 * states[:, TRACK + T_N, None]
+    low = np.where(used[:, :, None], walls, np.inf).min(axis=1)
+    high = np.where(used[:, :, None], walls, -np.inf).max(axis=1)
+    return np.clip((states[:, [X, Y]] - low) / (high - low), 0.0, 1.0)

@@ -55,7 +55,7 @@ import viz
 import pygame  # noqa: E402  (viz sets PYGAME_HIDE_SUPPORT_PROMPT first)
 
 from viz import theme as T  # noqa: E402
-from viz.panels import FitnessChart, NetworkPanel, fit_text  # noqa: E402
+from viz.panels import BehaviourPanel, FitnessChart, NetworkPanel, fit_text  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
 
 CONTROLS = (
@@ -484,6 +484,7 @@ class Watch(Viewer):
             self.shot_dir = Path(rundir.path)
         self.net_layout = run.net.layout
         self.chart = FitnessChart()
+        self.behaviour = BehaviourPanel(run.env.behaviour_space) if run.needs_behaviour else None
         self.keys.update({pygame.K_f: self.fast_forward, pygame.K_r: self.replay_champion,
                           pygame.K_LEFTBRACKET: lambda: self.replay_generation(-1),
                           pygame.K_RIGHTBRACKET: lambda: self.replay_generation(+1)})
@@ -507,20 +508,21 @@ class Watch(Viewer):
             self.replay_champion(loop=True)
             return
         genomes = np.array(run.algorithm.ask())
-        seed = run.train_seed()
+        seed, env = run.train_seed(), run.train_env()
         with self.threads():
-            self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed,
-                                  backend=run.config.backend, address=run.config.address or None)
+            self.scored = rollout(env, run.net, genomes, run.config.episodes, seed,
+                                  backend=run.config.backend, address=run.config.address or None,
+                                  behaviour=run.needs_behaviour)
         if self.episode is not None:
             self.episode.close()
-        self.episode = Episode(run.env, run.net, genomes, seed)
+        self.episode = Episode(env, run.net, genomes, seed)
 
     def breed(self) -> None:
         """Hand the generation's fused scores (which equal the drawn episode 0) to the GA."""
         self.episode.close()
         self.episode = None
         with self.threads():
-            row = self.evo.step(self.scored.returns, self.scored.steps)
+            row = self.evo.step(self.scored.returns, self.scored.steps, self.scored.behaviour)
         self.after_generation(row)
 
     def threads(self):
@@ -636,7 +638,7 @@ class Watch(Viewer):
         best_ever = max((r["best"] for r in run.history), default=None)
         shown = self.replay if self.replay is not None else self.episode
         scene = self.renderer.scene(shown.batch.states[shown.leader] if shown is not None else None)
-        parts = [run.config.env] + ([scene] if scene else []) + [f"generation {run.generation}"]
+        parts = [game_title(run.env)] + ([scene] if scene else []) + [f"generation {run.generation}"]
         if self.replay is not None:
             parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
                          else f"replaying the best of generation {self.replaying} ([ ] other generations)")
@@ -681,6 +683,10 @@ class Watch(Viewer):
 
     def draw_side(self, surf, rect) -> None:
         ep = self.replay if self.replay is not None else self.episode
+        if self.behaviour is not None:  # novelty search's archive or MAP-Elites' map, under the chart
+            map_h = min(int(rect.h * 0.45), rect.w + 50)
+            self.behaviour.draw(surf, pygame.Rect(rect.x, rect.bottom - map_h, rect.w, map_h), self.evo.algorithm)
+            rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - map_h - 8)
         if self.show_net and ep is not None:
             net_h = int(rect.h * 0.6)
             who = "champion" if ep is self.replay else f"leader #{ep.leader}"
@@ -801,6 +807,12 @@ def check_record_target(out: Path) -> None:
         others = [p.name for p in out.iterdir() if not (p.name.startswith("frame_") and p.suffix == ".png")]
         if others:
             raise ValueError(f"{out} holds other files ({others[0]}, ...); name a new directory for the PNG frames")
+
+
+def game_title(env) -> str:
+    """The game's name with its level, e.g. ``flappy, level moving`` (a game of one level: its name)."""
+    level = getattr(env, "level", None)
+    return env.name if not level or level == "default" else f"{env.name}, level {level}"
 
 
 def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, width: int = 480,

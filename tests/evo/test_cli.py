@@ -17,7 +17,7 @@ LONG = ["cartpole", "--pop", "24", "--episodes", "1", "--hidden", "4", "--target
 
 
 def cli(*args):
-    return [sys.executable, "-m", "evo.cli", *args]
+    return [sys.executable, "-m", "evo", *args]
 
 
 def test_run_writes_a_complete_run_directory(tmp_path, capsys):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from evo.config import RunConfig, default_config
+from evo.evaluate import rollout
 from evo.run import Evolution, evolve
 
 
@@ -27,8 +28,10 @@ def test_same_seed_same_history_other_seed_other():
     assert a == b and a != c
 
 
-def test_evolution_state_roundtrip_continues_identically():
-    config = RunConfig.from_dict({"generations": 8, "pop_size": 20, "target": 1e9}, base=default_config("pong"))
+@pytest.mark.parametrize("game, algorithm", [("pong", "ga"), ("maze", "novelty"), ("maze", "map_elites")])
+def test_evolution_state_roundtrip_continues_identically(game, algorithm):
+    config = RunConfig.from_dict({"generations": 8, "pop_size": 20, "target": 1e9, "algorithm": algorithm},
+                                 base=default_config(game))
     straight = Evolution(config)
     for _ in range(6):
         straight.step()
@@ -71,23 +74,42 @@ def test_the_algorithm_is_named_in_the_config():
         RunConfig(algorithm={"name": "truncation_ga", "tau": 1}).validate()
 
 
+def test_the_ga_table_takes_the_loop_options():
+    table = {"name": "ga", "replacement": "plus", "survivors": 8, "children_per_pair": 2, "mutation_rate": 0.5,
+             "low": -3.0, "high": 3.0, "repair": "reflect"}
+    config = RunConfig.from_dict({"algorithm": table}, base=default_config("cartpole")).validate()
+    ga = Evolution(config).algorithm
+    assert (ga.replacement, ga.survivors, ga.children_per_pair, ga.mutation_rate, ga.repair) == \
+        ("plus", 8, 2, 0.5, "reflect")
+    assert np.abs(np.asarray(ga.ask())).max() <= 3.0
+    with pytest.raises(ValueError, match="replacement must be one of"):
+        Evolution(RunConfig.from_dict({"algorithm": {**table, "replacement": "best"}},
+                                      base=default_config("cartpole")).validate())
+
+
 def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked_for():
     from evo.config import RunConfig, default_config
     counts = {}
     for policy in ("improvement", "every"):
         config = RunConfig.from_dict({"pop_size": 16, "episodes": 1, "hidden": [3], "target": 1e9,
                                       "generations": 40, "validate_on": policy, "validation_episodes": 5},
-                                     base=default_config("snake"))
+                                     base=default_config("pendulum"))
         run = Evolution(config)
         while not run.finished:
             run.step()
         validated = [r for r in run.history if r["validation"] is not None]
         assert all(r["validation_steps"] > 0 for r in validated)
         counts[policy] = len(validated)
-        # a genome is validated only when its training fitness reaches that of every genome validated before
-        best = -np.inf
-        for r in run.history:
+        # a genome is validated only when its training fitness reaches that of every genome validated
+        # before, or that of the champion replayed on the generation's own episodes
+        best, champion, score, replayed = -np.inf, None, -np.inf, 0
+        for g, r in enumerate(run.history):
+            if policy == "improvement" and r["validation"] is not None and r["best"] < best:
+                assert r["best"] >= rollout(run.env, run.net, champion[None], 1, run.train_seed(g)).fitness[0]
+                replayed += 1
             if r["validation"] is not None:
-                assert policy == "every" or r["best"] >= best
                 best = max(best, r["best"])
+                if r["validation"] > score:
+                    champion, score = run.bests[g], r["validation"]
+        assert policy == "every" or replayed >= 1  # episodes differ per generation: the replay lets some in
     assert counts["every"] == 40 and 1 <= counts["improvement"] < 40

@@ -224,6 +224,27 @@ def test_a_recurrent_network_is_drawn_with_its_memory(screen):
     viewer.close()
 
 
+@pytest.mark.parametrize("algorithm", ["novelty", "map_elites"])
+def test_the_archive_or_the_elite_map_is_drawn(algorithm, screen):
+    from viz import theme as T
+    from viz.panels import BehaviourPanel
+    run = small_run("maze", algorithm=algorithm, pop_size=16, episodes=1)
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    assert isinstance(w.behaviour, BehaviourPanel)
+    assert Watch(small_run("maze", algorithm="ga"), screen, None).behaviour is None
+    panel, surf, rect = BehaviourPanel(run.env.behaviour_space), pygame.Surface((300, 340)), pygame.Rect(0, 0, 300, 340)
+
+    def bright():  # pixels of the archive's dots or the best elite's cell
+        panel.draw(surf, rect, run.algorithm)
+        return int((pixels(surf) == T.LEADER).all(axis=2).sum())
+
+    assert bright() == 0  # nothing archived or mapped before the first generation
+    for _ in range(3):
+        run.step()
+    assert bright() > 0
+    w.run(frames=2)  # the viewer draws it beside the game
+    assert pixels(screen).std() > 10
+
 def test_the_status_line_names_the_racer_track(screen):
     from envs import racer as R
     from viz.app import Replay
