@@ -127,7 +127,7 @@ class Renderer:
         """One line about an agent's state (score, laps, ...), shown under the game."""
         return ""
 
-    def scene(self, state) -> str:
+    def setting(self, state) -> str:
         """What the episode of ``state`` (None before one starts) plays on, for the status line; "" if nothing to say."""
         return ""
 
@@ -602,7 +602,7 @@ class RacerRenderer(Renderer):
         self.box = (pts[:, 0].min() - margin, pts[:, 0].max() + margin, pts[:, 1].min() - margin, pts[:, 1].max() + margin)
         self.aspect = (self.box[1] - self.box[0]) / (self.box[3] - self.box[2])
 
-    def scene(self, state):
+    def setting(self, state):
         """The track, for the status line."""
         m = self.m
         track = self.env.options.get("track", m.PROCEDURAL)
