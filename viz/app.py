@@ -637,8 +637,8 @@ class Watch(Viewer):
         run = self.evo
         best_ever = max((r["best"] for r in run.history), default=None)
         shown = self.replay if self.replay is not None else self.episode
-        scene = self.renderer.setting(shown.batch.states[shown.leader] if shown is not None else None)
-        parts = [game_title(run.env)] + ([scene] if scene else []) + [f"generation {run.generation}"]
+        setting = self.renderer.setting(shown.batch.states[shown.leader] if shown is not None else None)
+        parts = [game_title(run.env)] + ([setting] if setting else []) + [f"generation {run.generation}"]
         if self.replay is not None:
             parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
                          else f"replaying the best of generation {self.replaying} ([ ] other generations)")
@@ -755,8 +755,8 @@ class Replay(Viewer):
 
     def status(self) -> str:
         ep = self.episode
-        scene = self.renderer.setting(ep.batch.states[ep.leader])
-        parts = [self.label] + ([scene] if scene else []) + [f"episode {self.seed}", f"step {ep.t}"]
+        setting = self.renderer.setting(ep.batch.states[ep.leader])
+        parts = [self.label] + ([setting] if setting else []) + [f"episode {self.seed}", f"step {ep.t}"]
         if self.hint:  # in a window, not in a recording
             parts += [f"speed {self.speed_label()}", f"{self.clock.get_fps():.0f} fps"]
         return "   ".join(parts)
