@@ -98,6 +98,10 @@ PARAM_RANGES = ((0.1, 20.0), (0.05, 5.0), (0.1, 5.0), (0.05, 0.8), (0.005, 0.1),
 (GRAVITY, FLAP_SPEED, MAX_FALL, BIRD_X, BIRD_RADIUS, PIPE_SPEED, PIPE_SPACING, PIPE_WIDTH,
  GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT, OBSERVE_SPEED) = range(15)
 
+# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
+LOCKSTEP_MIN_PAIRS = 256
+
 SPEC = EnvSpec(
     name="flappy",
     obs_size=5,
