@@ -266,16 +266,17 @@ scalar code)."""
 LOCKSTEP_MAX_GENES = 6144
 """Largest network (genes) the lockstep kernel plays under ``kernel="auto"``. A block of ``LANES`` genomes
 (``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about 512 genes on, but each neuron's
-weights of all lanes are one contiguous block read front to back, which the hardware prefetches: the
-lockstep kernel stayed the faster up to networks of this size (obs-64-64-out: 4600-5800 genes).
-Measured: benchmarks/rollout.py."""
+weights of all lanes are one contiguous block read front to back, which the hardware prefetches: for
+obs-64-64-out networks (4400-5100 genes) the lockstep kernel ran 0.96-1.71x the per-agent kernel's speed
+at P = 4096 (benchmarks/rollout.py; pong 7-64-64-3 went from 0.70x to 1.5x with this layout)."""
 LOCKSTEP_MIN_PAIRS = 0
 """Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
 game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
 episodes and a few as long as the game allows (cartpole, flappy) do: with few pairs a lockstep block then
 spends most of its time part-empty, waiting on its longest episode (benchmarks/rollout.py, P = 256: by
 CPU time no faster than the per-agent kernel; by wall time on a busy machine 3-5x slower, as it waits
-for both threads twice per call). Other games' lockstep stayed the faster at every measured size."""
+for both threads twice per call). The other games' lockstep was the faster at P = 256 too, but for
+racer's obs-64-64-out network (0.84x)."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the
 next, so only the last episodes of each thread run in a part-empty block)."""
