@@ -24,7 +24,7 @@ genomes with warm caches, median of 3). "Empty" means a fresh temporary
 NEUROEVO_CACHE_DIR *and* NUMBA_CACHE_DIR. Targets: the lockstep kernel's
 compile within 2x of the agent kernel's; every warm start under 1 s.
 
-    python benchmarks/rollout.py [--games cartpole,flappy] [--pops 256,4096,65536] [--large 64,64]
+    python benchmarks/rollout.py [--games cartpole,flappy] [--pops 256,4096,65536] [--large 64,64] [--large-pops 256,4096]
                                  [--repeats 3] [--parts kernels,compile,trig]
 
 ``--parts trig`` (not run by default): cartpole's opt-in ``fast_trig=1``
@@ -73,7 +73,8 @@ def play(env, net, genomes, kind, seed):
     return r.total_steps, time.perf_counter() - t, time.process_time() - c
 
 
-def bench_kernels(names, pops, shapes, repeats):
+def bench_kernels(names, shapes, repeats):
+    """``shapes``: (hidden widths, populations) pairs."""
     print(f"\n== agent-steps/s (wall), medians of {repeats} interleaved runs; ratio = lockstep / agent "
           f"(cpu: by CPU seconds) ==")
     print(f"{'game':>22} {'network':>10} {'P':>6} {'agent':>9} {'lockstep':>9} {'by lane':>9} {'ratio':>6} "
@@ -82,9 +83,9 @@ def bench_kernels(names, pops, shapes, repeats):
     for name in names:
         env = envs.make(name)
         kinds = ["agent", "lockstep"] + (["by lane"] if lane_wise(env) else [])
-        for hidden in shapes:
+        for hidden, shape_pops in shapes:
             net = MLP([env.obs_size, *hidden, env.num_outputs])
-            for P in pops:
+            for P in shape_pops:
                 genomes = np.random.default_rng(P).normal(size=(P, net.num_params)).astype(np.float32)
                 for k in kinds:
                     play(env, net, genomes[:64], k, 0)  # compile or load
@@ -203,6 +204,7 @@ def main() -> None:
     parser.add_argument("--games", default=",".join(n for n in envs.names() if envs.make(n).fused))
     parser.add_argument("--pops", default="256,4096,65536")
     parser.add_argument("--large", default="64,64", help="hidden widths of the larger network")
+    parser.add_argument("--large-pops", default=None, help="populations for the larger network (default --pops)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--parts", default="kernels,compile",
                         help="comma-separated subset of kernels,compile,trig (trig: cartpole's fast_trig option)")
@@ -219,8 +221,10 @@ def main() -> None:
           f"({numba.get_num_threads()} threads), {os.cpu_count()} cpus, load average "
           f"{os.getloadavg()[0]:.2f} at start")
     if "kernels" in parts:
-        shapes = [[16], [int(w) for w in args.large.split(",")]]
-        bench_kernels(names, [int(p) for p in args.pops.split(",")], shapes, args.repeats)
+        pops = [int(p) for p in args.pops.split(",")]
+        large_pops = [int(p) for p in args.large_pops.split(",")] if args.large_pops else pops
+        shapes = [([16], pops), ([int(w) for w in args.large.split(",")], large_pops)]
+        bench_kernels(names, shapes, args.repeats)
     if "compile" in parts:
         bench_compile(names)
     if "trig" in parts:

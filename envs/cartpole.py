@@ -83,6 +83,10 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
 (GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD,
  OBSERVE_VELOCITIES, FAST_TRIG) = range(10)
 
+# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
+LOCKSTEP_MIN_PAIRS = 256
+
 SPEC = EnvSpec(
     name="cartpole",
     obs_size=4,

@@ -127,6 +127,10 @@ LEVELS = {
     "classic": {},
 }
 
+# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
+LOCKSTEP_MIN_PAIRS = 256
+
 SPEC = EnvSpec(
     name="flappy",
     obs_size=5,

@@ -287,14 +287,17 @@ scalar code)."""
 LOCKSTEP_MAX_GENES = 6144
 """Largest network (genes) the lockstep kernel plays under ``kernel="auto"``. A block of ``LANES`` genomes
 (``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about 512 genes on, but each neuron's
-weights of all lanes are one contiguous block read front to back, which the hardware prefetches: the
-lockstep kernel stayed the faster up to networks of this size (obs-64-64-out: 4600-5800 genes).
-Measured: benchmarks/rollout.py."""
-LOCKSTEP_MIN_PAIRS = 256
-"""Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``. With few
-pairs its blocks spend most of the time part-empty, waiting for their longest episode (random
-genomes: most episodes short, a few as long as the game allows): measured on one thread, cartpole
-and flappy with random genomes, lockstep / agent 0.8-1.0 at 256 pairs, 1.3 at 512, 1.5 at 1024."""
+weights of all lanes are one contiguous block read front to back, which the hardware prefetches: for
+obs-64-64-out networks (4400-5100 genes) the lockstep kernel ran 0.96-1.71x the per-agent kernel's speed
+at P = 4096 (benchmarks/rollout.py; pong 7-64-64-3 went from 0.70x to 1.5x with this layout)."""
+LOCKSTEP_MIN_PAIRS = 0
+"""Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
+game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
+episodes and a few as long as the game allows (cartpole, flappy) do: with few pairs a lockstep block then
+spends most of its time part-empty, waiting on its longest episode (benchmarks/rollout.py, P = 256: by
+CPU time no faster than the per-agent kernel; by wall time on a busy machine 3-5x slower, as it waits
+for both threads twice per call). The other games' lockstep was the faster at P = 256 too, but for
+racer's obs-64-64-out network (0.84x)."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the
 next, so only the last episodes of each thread run in a part-empty block)."""
@@ -354,9 +357,9 @@ def _lockstep_kernel(env, net, args, by_lane):
 
 def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None) -> str:
     """The kernel :func:`rollout` uses: ``kernel`` itself, or for "auto" "lockstep" when the network
-    has at most :data:`LOCKSTEP_MAX_GENES` genes (or the game's own ``LOCKSTEP_MAX_GENES``, where
-    its module sets one) and there are at least :data:`LOCKSTEP_MIN_PAIRS` (genome, episode) pairs
-    per thread to play (``pairs``, when given), and "agent" otherwise."""
+    has at most :data:`LOCKSTEP_MAX_GENES` genes and there are at least :data:`LOCKSTEP_MIN_PAIRS`
+    (genome, episode) pairs per thread to play (``pairs``, when given), and "agent" otherwise. The
+    game's module may set either limit for itself."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
     if isinstance(net, RNN):
@@ -364,9 +367,10 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
             raise ValueError("the lockstep kernel plays feed-forward networks only")
         return "agent"
     if kernel == "auto":
-        limit = getattr(getattr(env, "module", None), "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
-        few = pairs is not None and pairs < LOCKSTEP_MIN_PAIRS * numba.get_num_threads()
-        return "lockstep" if net.num_params <= limit and not few else "agent"
+        module = getattr(env, "module", None)
+        most = getattr(module, "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
+        least = getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS) * numba.get_num_threads()
+        return "lockstep" if net.num_params <= most and (pairs is None or pairs >= least) else "agent"
     return kernel
 
 
@@ -423,9 +427,9 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     kernel : {"auto", "lockstep", "agent"}
         Which fused kernel plays (module docstring); the same result to the
         bit. ``"auto"``: lockstep for networks of at most
-        :data:`LOCKSTEP_MAX_GENES` genes (or the game's own limit) and at
-        least :data:`LOCKSTEP_MIN_PAIRS` pairs per thread, where it is the
-        faster.
+        :data:`LOCKSTEP_MAX_GENES` genes and at least
+        :data:`LOCKSTEP_MIN_PAIRS` pairs per thread (or the game's own
+        limits), where it is the faster.
     backend : {"local", "ray"}
         ``"local"``: this process's cores. ``"ray"``: chunks of the population
         on Ray actors (:mod:`evo.distributed`); the same result to the bit, or

@@ -198,15 +198,18 @@ def test_auto_picks_lockstep_for_small_networks_only():
         choose_kernel(MLP([4, 2]), "simd")
 
 
-def test_auto_plays_few_pairs_per_agent_and_follows_a_game_s_own_limit():
+def test_auto_follows_a_game_s_own_limits():
     net = MLP([4, 16, 2])
-    enough = LOCKSTEP_MIN_PAIRS * numba.get_num_threads()
-    assert choose_kernel(net, "auto", None, enough - 1) == "agent"
-    assert choose_kernel(net, "auto", None, enough) == "lockstep"
-    assert choose_kernel(net, "lockstep", None, 1) == "lockstep"
+    threads = numba.get_num_threads()
+    assert LOCKSTEP_MIN_PAIRS == 0 and choose_kernel(net, "auto", None, 1) == "lockstep"
+    cartpole = envs.make("cartpole")
+    enough = cartpole.module.LOCKSTEP_MIN_PAIRS * threads
+    assert choose_kernel(net, "auto", cartpole, enough - 1) == "agent"
+    assert choose_kernel(net, "auto", cartpole, enough) == "lockstep"
+    assert choose_kernel(net, "lockstep", cartpole, 1) == "lockstep"
     capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
-    assert choose_kernel(net, "auto", capped, enough) == "agent"
-    assert choose_kernel(MLP([4, 15, 2]), "auto", capped, enough) == "lockstep"
+    assert choose_kernel(net, "auto", capped, 10 ** 6) == "agent"
+    assert choose_kernel(MLP([4, 15, 2]), "auto", capped, 10 ** 6) == "lockstep"
 
 
 def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
