@@ -672,13 +672,13 @@ def _sweep_row(path: Path, seed: int, config) -> tuple:
             "" if champion.test is None else f"{champion.test:.6g}")
 
 
-def _viz():
-    """The pygame viewer, imported only by the commands that draw."""
+def _viz(part: str = "app"):
+    """A module of the pygame viewer (``viz.app``, ``viz.record``), imported only by the commands that draw."""
+    import importlib
     try:
-        from viz import app
+        return importlib.import_module(f"viz.{part}")
     except ImportError as e:
         raise UsageError(f"neuroevo: the viewer needs pygame ({e}); pip install pygame") from None
-    return app
 
 
 def cmd_watch(args) -> int:
@@ -780,11 +780,11 @@ def cmd_play(args) -> int:
 def cmd_record(args) -> int:
     if args.steps is not None and args.steps < 1:
         raise UsageError("neuroevo: --steps must be a positive integer")
-    app = _viz()
+    recording = _viz("record")
     with bad_input():
-        app.check_record_target(Path(args.out))
+        recording.check_record_target(Path(args.out))
     c, label = _champion(args.dir, args.env_params, args.level)
-    n = app.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
+    n = recording.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")
     return 0
 

@@ -20,7 +20,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from evo.config import RunConfig, default_config  # noqa: E402
 from evo.run import Evolution, RunDir  # noqa: E402
-from viz.app import Watch, open_window, record  # noqa: E402
+from viz.app import Watch, open_window  # noqa: E402
+from viz.record import record  # noqa: E402
 
 # shot (a game, or the name of a variant whose extra config names the game): (generations bred first,
 # frames played, extra config)

@@ -8,7 +8,8 @@ pygame = pytest.importorskip("pygame")
 import envs  # noqa: E402
 from evo.config import RunConfig, default_config  # noqa: E402
 from evo.run import Evolution, RunDir  # noqa: E402
-from viz.app import SPEEDS, Episode, Watch, open_window  # noqa: E402
+from viz.app import SPEEDS, Watch, open_window  # noqa: E402
+from viz.episode import Episode  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
 
 SIZE = (800, 450)
