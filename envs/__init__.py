@@ -20,6 +20,7 @@ _GAMES = {
     "snake": "envs.snake",
     "pong": "envs.pong",
     "racer": "envs.racer",
+    "maze": "envs.maze",
     "acrobot": "envs.acrobot",
     "mountaincar": "envs.mountaincar",
     "mountaincar_continuous": "envs.mountaincar_continuous",
@@ -76,25 +77,48 @@ def register(name: str, module_path: str) -> None:
     _GAMES[name] = module_path
 
 
-def make(name: str, *, max_steps: int | None = None, **params):
-    """Make a game by name, with parameters overriding its defaults.
+def make(name: str, *, level: str | None = None, max_steps: int | None = None, **params):
+    """Make a game by name at a level, with parameters overriding the level's.
 
-    ``"gym:<id>"`` wraps any Gymnasium environment with a discrete or box
-    action space (see :mod:`envs.gym_wrappers`).
+    ``level`` names one of the game's levels (:func:`levels`); None plays its
+    default level. ``"gym:<id>"`` wraps any Gymnasium environment with a
+    discrete or box action space (see :mod:`envs.gym_wrappers`); it has no
+    levels.
 
     Raises
     ------
     ValueError
-        Unknown game (the message lists the known ones) or bad parameter.
+        Unknown game (the message lists the known ones), unknown level (the
+        message suggests the closest) or bad parameter.
     """
     if not isinstance(name, str):
         raise ValueError(f"game name must be a string, got {name!r}")
     if name.startswith("gym:"):
         from envs.gym_wrappers import GymEnv
+        if level:
+            raise ValueError(f"{name} has no levels, got level {level!r}")
         return GymEnv(name[4:], max_steps=max_steps, **params)
     name = canonical_name(name)
     module = importlib.import_module(_GAMES[name])
-    return Env(module, module.default_params(**params), max_steps=max_steps, options=params)
+    return Env(module, params, max_steps=max_steps, level=level)
+
+
+def levels(name: str) -> dict:
+    """The levels of a game: name -> the parameters it sets, the default level first.
+
+    A level is a named set of game parameters, defined in the game's module
+    (``LEVELS``; a game without one has the single level ``"default"``, its
+    parameter defaults). Parameters given to :func:`make` override the level's.
+    """
+    if isinstance(name, str) and name.startswith("gym:"):
+        return {}
+    from envs.core import game_levels
+    return game_levels(importlib.import_module(_GAMES[canonical_name(name)]))
+
+
+def default_level(name: str) -> str:
+    """Name of the level a game is played at when none is named ("" for a Gymnasium environment)."""
+    return next(iter(levels(name)), "")
 
 
 def canonical_name(name: str) -> str:
@@ -153,4 +177,4 @@ def _register_with_gymnasium() -> None:
 
 _register_with_gymnasium()
 
-__all__ = ["make", "names", "register", "canonical_name", "check_file_id", "Env", "BatchEnv", "EnvSpec"]
+__all__ = ["make", "levels", "default_level", "names", "register", "canonical_name", "check_file_id", "Env", "BatchEnv", "EnvSpec"]

@@ -42,6 +42,9 @@ Parameters
     observed and a network needs memory, e.g. ``--network gru``, to balance),
     ``fast_trig`` 0.
 
+Levels (``LEVELS``)
+    ``classic`` (the default): the parameter defaults, Gymnasium's CartPole-v1.
+
 Fast trigonometry (opt-in)
     ``fast_trig=1`` (``envs.make("cartpole", fast_trig=1)``, or
     ``fast_trig = 1`` under ``[env_params]`` in a config) takes the pole angle's cosine and sine from
@@ -53,7 +56,7 @@ Fast trigonometry (opt-in)
     beyond it has ended its episode. The dynamics are no longer Gymnasium's
     to the bit, so episodes may end at another step: of 200,000 episodes of
     random 4-16-2 networks, 0 did; of 200,000 episodes that last hundreds of
-    steps, a few dozen did (``benchmarks/rollout.py --parts trig``). Off by
+    steps, a few dozen did (``python benchmarks/rollout.py --parts trig``). Off by
     default.
 """
 
@@ -66,6 +69,9 @@ from envs import rng as _rng
 from envs import trig as _trig
 from envs.spec import EnvSpec, build_params
 
+# Named sets of parameters: one, the defaults.
+LEVELS = {"classic": {}}
+
 X, X_DOT, THETA, THETA_DOT = 0, 1, 2, 3
 STATE_SIZE = 4
 
@@ -76,6 +82,10 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
                 (0.01, 1.5), (0.5, 10.0), (0.0, 1.0), (0.0, 1.0))  # (low, high) of each, inclusive
 (GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD,
  OBSERVE_VELOCITIES, FAST_TRIG) = range(10)
+
+# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
+LOCKSTEP_MIN_PAIRS = 256
 
 SPEC = EnvSpec(
     name="cartpole",
@@ -124,28 +134,66 @@ def observe(state, params, obs):
         obs[THETA_DOT] = 0.0
 
 
-@njit
-def step(state, params, action, rng):
-    """Advance one Euler step with action ``action[0]`` (0 left, 1 right). Returns (reward, terminated)."""
+@njit(inline="always")
+def _advance(params, push, x, x_dot, theta, theta_dot, costheta, sintheta):
+    """One Euler step from the given state with action ``push`` (0 left, 1 right) and the angle's cosine
+    and sine: the new state and whether it ends the episode. Inlined into :func:`step` and
+    :func:`step_lanes`: one computation."""
     total_mass = params[MASSPOLE] + params[MASSCART]
     polemass_length = params[MASSPOLE] * params[LENGTH]
     tau = params[TAU]
-    force = params[FORCE_MAG] if action[0] == 1.0 else -params[FORCE_MAG]
-    x, x_dot, theta, theta_dot = state[X], state[X_DOT], state[THETA], state[THETA_DOT]
-    if params[FAST_TRIG] != 0.0:  # |theta| <= theta_threshold <= 1.5: within envs.trig's range
-        costheta = _trig.cos(theta)
-        sintheta = _trig.sin(theta)
-    else:
-        costheta = math.cos(theta)
-        sintheta = math.sin(theta)
+    force = params[FORCE_MAG] if push == 1.0 else -params[FORCE_MAG]
     temp = (force + polemass_length * theta_dot * theta_dot * sintheta) / total_mass
     thetaacc = (params[GRAVITY] * sintheta - costheta * temp) / (
         params[LENGTH] * (4.0 / 3.0 - params[MASSPOLE] * costheta * costheta / total_mass))
     xacc = temp - polemass_length * thetaacc * costheta / total_mass
-    state[X] = x + tau * x_dot
-    state[X_DOT] = x_dot + tau * xacc
-    state[THETA] = theta + tau * theta_dot
-    state[THETA_DOT] = theta_dot + tau * thetaacc
-    terminated = (state[X] < -params[X_THRESHOLD] or state[X] > params[X_THRESHOLD]
-                  or state[THETA] < -params[THETA_THRESHOLD] or state[THETA] > params[THETA_THRESHOLD])
+    x_new = x + tau * x_dot
+    theta_new = theta + tau * theta_dot
+    terminated = (x_new < -params[X_THRESHOLD]) | (x_new > params[X_THRESHOLD]) | (
+        theta_new < -params[THETA_THRESHOLD]) | (theta_new > params[THETA_THRESHOLD])
+    return x_new, x_dot + tau * xacc, theta_new, theta_dot + tau * thetaacc, terminated
+
+
+@njit
+def step(state, params, action, rng):
+    """Advance one Euler step with action ``action[0]`` (0 left, 1 right). Returns (reward, terminated)."""
+    theta = state[THETA]
+    if params[FAST_TRIG] != 0.0:  # |theta| <= theta_threshold <= 1.5: within envs.trig's range
+        costheta, sintheta = _trig.cos(theta), _trig.sin(theta)
+    else:
+        costheta, sintheta = math.cos(theta), math.sin(theta)
+    state[X], state[X_DOT], state[THETA], state[THETA_DOT], terminated = _advance(
+        params, action[0], state[X], state[X_DOT], theta, state[THETA_DOT], costheta, sintheta)
     return 1.0, terminated
+
+
+# Lane-wise (docs/games.md): many games at once, state[:, l] the row of game l, so that each slot of
+# all games is one vector.
+
+
+@njit
+def observe_lanes(state, params, obs):
+    """:func:`observe` of every lane: ``obs[:, l]`` from ``state[:, l]``."""
+    hide = params[OBSERVE_VELOCITIES] == 0.0
+    for i in range(4):
+        for l in range(state.shape[1]):
+            obs[i, l] = 0.0 if hide and (i == X_DOT or i == THETA_DOT) else state[i, l]
+
+
+@njit
+def step_lanes(state, params, action, rng, reward, done):
+    """:func:`step` of every lane: ``state[:, l]`` with ``action[:, l]``; ``reward[l]``, ``done[l]`` (1.0: terminated)."""
+    n = state.shape[1]
+    cos, sin = reward, done  # before they hold rewards and ends, the angles' cosines and sines
+    if params[FAST_TRIG] != 0.0:
+        for l in range(n):
+            cos[l], sin[l] = _trig.cos(state[THETA, l]), _trig.sin(state[THETA, l])
+    else:  # libm's: calls, the one part that stays scalar
+        for l in range(n):
+            cos[l], sin[l] = math.cos(state[THETA, l]), math.sin(state[THETA, l])
+    for l in range(n):
+        state[X, l], state[X_DOT, l], state[THETA, l], state[THETA_DOT, l], terminated = _advance(
+            params, action[0, l], state[X, l], state[X_DOT, l], state[THETA, l], state[THETA_DOT, l],
+            cos[l], sin[l])
+        reward[l] = 1.0
+        done[l] = 1.0 if terminated else 0.0

@@ -112,6 +112,7 @@ class Environment(Protocol):
     def batch(self, n: int, seed: int = 0, episodes=None) -> Batch: ...
     def play(self, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple: ...
     def held_out(self) -> "Environment": ...
+    def test_sets(self, fixed=()) -> list: ...
 
 
 def play(env: Environment, net, genomes: np.ndarray, episodes: int, seed: int) -> tuple:
@@ -145,20 +146,47 @@ def play(env: Environment, net, genomes: np.ndarray, episodes: int, seed: int) -
     return returns, steps
 
 
+def game_levels(module: ModuleType) -> dict:
+    """A game module's levels, the default first: its ``LEVELS``, or ``{"default": {}}`` without one."""
+    return dict(getattr(module, "LEVELS", None) or {"default": {}})
+
+
+def level_params(module: ModuleType, level: str | None) -> tuple:
+    """(level name, the parameters it sets) for ``level`` of a game; None names the default level.
+
+    Raises
+    ------
+    ValueError
+        One line: an unknown level, with the closest names and the known ones.
+    """
+    known = game_levels(module)
+    if level is None or level == "":
+        level = next(iter(known))
+    if level not in known:
+        import difflib
+        close = difflib.get_close_matches(str(level).lower(), list(known), n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+        raise ValueError(f"{module.SPEC.name}: unknown level {level!r}; {hint}known: {', '.join(known)}")
+    return level, dict(known[level])
+
+
 class Env:
-    """A game module bound to parameter values; an :class:`Environment` played by the fused kernels.
+    """A game module bound to a level and parameter values; an :class:`Environment` played by the fused kernels.
 
     Attributes mirror the game's :class:`envs.spec.EnvSpec` (``obs_size``,
     ``num_actions``, ``action_size``, ``num_outputs``, ``max_steps``, ``dt``,
-    ``solved_at``); ``params`` is the float64 parameter array the kernels read.
+    ``solved_at``); ``params`` is the float64 parameter array the kernels
+    read: the game's defaults, overlaid with the level's parameters, then with
+    ``options``. ``level`` is the level's name (None: the game's default level).
     """
 
-    def __init__(self, module: ModuleType, params: np.ndarray, max_steps: int | None = None,
-                 options: dict | None = None):
+    def __init__(self, module: ModuleType, options: dict | None = None, max_steps: int | None = None,
+                 level: str | None = None):
         self.module = module
         self.spec = module.SPEC
-        self.params = params
+        self.level, values = level_params(module, level)
         self.options = dict(options or {})
+        self.params = module.default_params(**{**values, **self.options})
         if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, (int, np.integer))
                                       or not 1 <= max_steps <= self.spec.max_steps):
             raise ValueError(f"{self.spec.name}: max_steps must be an integer in 1..{self.spec.max_steps}, "
@@ -182,7 +210,38 @@ class Env:
 
     def __repr__(self) -> str:
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        return f"envs.make({self.name!r}{opts})"
+        return f"envs.make({self.name!r}, level={self.level!r}{opts})"
+
+    @property
+    def describes(self) -> bool:
+        """Whether the game gives a behaviour descriptor (``BEHAVIOUR_NAMES`` and ``describe``)."""
+        return hasattr(self.module, "describe") and hasattr(self.module, "BEHAVIOUR_NAMES")
+
+    @property
+    def behaviour_space(self) -> tuple:
+        """``(names, low, high)`` of the game's behaviour descriptor: a name and the range of every entry.
+
+        Raises
+        ------
+        ValueError
+            The game has no behaviour descriptor.
+        """
+        if not self.describes:
+            raise ValueError(f"{self.name} has no behaviour descriptor")
+        m = self.module
+        return tuple(m.BEHAVIOUR_NAMES), tuple(m.BEHAVIOUR_LOW), tuple(m.BEHAVIOUR_HIGH)
+
+    def describe(self, states: np.ndarray) -> np.ndarray:
+        """Behaviour descriptors of final state rows: ``(N, state_size)`` -> ``(N, D)`` float64.
+
+        A game describes behaviour with ``BEHAVIOUR_NAMES``, ``BEHAVIOUR_LOW``, ``BEHAVIOUR_HIGH`` (one
+        entry per descriptor dimension) and ``describe(states, params) -> (N, D)`` over final states.
+        """
+        names = self.behaviour_space[0]
+        out = np.asarray(self.module.describe(np.asarray(states, np.float64), self.params), dtype=np.float64)
+        if out.shape != (len(states), len(names)):
+            raise ValueError(f"{self.name}: describe gave shape {out.shape}, expected {(len(states), len(names))}")
+        return out
 
     def kernels(self) -> ModuleType:
         """The compiled batch kernels of this game (compiled or loaded from cache on first use)."""
@@ -194,8 +253,25 @@ class Env:
         """The game as a run's test episodes play it: with the spec's ``test_params`` (a held-out data split)."""
         if not self.spec.test_params:
             return self
-        options = {**self.options, **dict(self.spec.test_params)}
-        return Env(self.module, self.module.default_params(**options), self.max_steps, options)
+        return Env(self.module, {**self.options, **dict(self.spec.test_params)}, self.max_steps, self.level)
+
+    def test_sets(self, fixed=()) -> list:
+        """``(name, env)`` for every variant a run's test episodes play: the spec's ``test_sets``
+        (the racer's hand-drawn tracks), else the one :meth:`held_out` game named ``""``.
+
+        Parameters named in ``fixed`` keep this game's values (``eval --env-param
+        track=kidney`` scores that track alone, unnamed).
+        """
+        if not self.spec.test_sets:
+            return [("", self.held_out())]
+        sets, seen = [], []
+        for name, params in self.spec.test_sets:
+            free = {k: v for k, v in params if k not in fixed}
+            options = {**self.options, **free}
+            if options not in seen:
+                seen.append(options)
+                sets.append((name if free else "", Env(self.module, options, self.max_steps, self.level)))
+        return sets
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "BatchEnv":
         """``n`` copies of the game stepped together; see :class:`BatchEnv`."""

@@ -71,9 +71,25 @@ Parameters
     ``pipe_spacing`` 0.55, ``pipe_width`` 0.12, ``gap_height`` 0.3,
     ``gap_min`` 0.3, ``gap_max`` 0.7, ``width`` 1.0, ``alive_reward`` 0.0,
     ``dt`` 1/30 s, ``observe_speed`` 1 (0 hides the bird's vertical speed: it
-    reads 0, and a network needs memory to recover it). A harder variant: ``gap_height`` 0.25 (the simple
-    heuristic above then fails, as a flap's rise overshoots the gap; a GA
-    still learns it).
+    reads 0, and a network needs memory to recover it), ``gap_vary`` 0,
+    ``gap_speed`` 0 /s, ``pipe_accel`` 0 /s, ``max_pipe_speed`` 1 /s.
+
+    ``gap_vary`` > 0 draws each pipe's gap height uniformly from
+    [``gap_height`` - ``gap_vary``, ``gap_height``] (one more draw per pipe,
+    after its centre). ``gap_speed`` > 0 moves each gap up or down at that
+    speed, its direction drawn per pipe (one more draw, after the height),
+    bouncing so that the gap's centre stays within [``gap_min``,
+    ``gap_max``]. ``pipe_accel`` > 0 speeds the pipes up by that much for
+    every pipe passed, up to ``max_pipe_speed``. With all three 0 (the
+    defaults) no extra draw is made and the game is the classic one.
+
+Levels (``LEVELS``; parameters a level sets, over the defaults above)
+    ``moving`` (the default): gaps 0.24-0.32 high that move at 0.2 /s, pipes
+    that speed up by 0.0075 /s per pipe passed (up to 0.5 /s); a GA takes a
+    few dozen generations. ``classic``: the parameter defaults. A harder
+    variant of the classic level: ``gap_height`` 0.25 (the simple heuristic
+    above then fails, as a flap's rise overshoots the gap; a GA still learns
+    it).
 """
 
 import numpy as np
@@ -86,17 +102,34 @@ NUM_PIPES = 4
 Y, VY, STEPS, SCORE = 0, 1, 2, 3
 PIPE_X = 4  # state[PIPE_X + 2 * i]: centre x of pipe slot i (left to right)
 PIPE_GAP = 5  # state[PIPE_GAP + 2 * i]: gap centre height of pipe slot i
-STATE_SIZE = 4 + 2 * NUM_PIPES
+PIPE_H = 4 + 2 * NUM_PIPES  # state[PIPE_H + i]: gap height of pipe slot i
+PIPE_V = PIPE_H + NUM_PIPES  # state[PIPE_V + i]: vertical speed of the gap of pipe slot i
+SPEED = PIPE_V + NUM_PIPES  # current pipe speed
+STATE_SIZE = SPEED + 1
 
 PARAM_NAMES = ("gravity", "flap_speed", "max_fall", "bird_x", "bird_radius", "pipe_speed",
                "pipe_spacing", "pipe_width", "gap_height", "gap_min", "gap_max", "width",
-               "alive_reward", "dt", "observe_speed")
-PARAM_DEFAULTS = (2.4, 0.7, 1.0, 0.3, 0.03, 0.35, 0.55, 0.12, 0.3, 0.3, 0.7, 1.0, 0.0, 1.0 / 30.0, 1.0)
+               "alive_reward", "dt", "observe_speed", "gap_vary", "gap_speed", "pipe_accel", "max_pipe_speed")
+PARAM_DEFAULTS = (2.4, 0.7, 1.0, 0.3, 0.03, 0.35, 0.55, 0.12, 0.3, 0.3, 0.7, 1.0, 0.0, 1.0 / 30.0, 1.0,
+                  0.0, 0.0, 0.0, 1.0)
 PARAM_RANGES = ((0.1, 20.0), (0.05, 5.0), (0.1, 5.0), (0.05, 0.8), (0.005, 0.1), (0.05, 2.0),
                 (0.3, 2.0), (0.02, 0.3), (0.1, 0.9), (0.05, 0.95), (0.05, 0.95), (0.5, 3.0),
-                (0.0, 1.0), (0.005, 0.1), (0.0, 1.0))  # (low, high) of each, inclusive
+                (0.0, 1.0), (0.005, 0.1), (0.0, 1.0), (0.0, 0.5), (0.0, 1.0), (0.0, 0.1),
+                (0.05, 3.0))  # (low, high) of each, inclusive
 (GRAVITY, FLAP_SPEED, MAX_FALL, BIRD_X, BIRD_RADIUS, PIPE_SPEED, PIPE_SPACING, PIPE_WIDTH,
- GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT, OBSERVE_SPEED) = range(15)
+ GAP_HEIGHT, GAP_MIN, GAP_MAX, WIDTH, ALIVE_REWARD, DT, OBSERVE_SPEED, GAP_VARY, GAP_SPEED,
+ PIPE_ACCEL, MAX_PIPE_SPEED) = range(19)
+
+# Named sets of parameters (see the module docstring), the default level first.
+LEVELS = {
+    "moving": {"gap_height": 0.32, "gap_vary": 0.08, "gap_speed": 0.2, "pipe_accel": 0.0075,
+               "max_pipe_speed": 0.5},
+    "classic": {},
+}
+
+# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
+LOCKSTEP_MIN_PAIRS = 256
 
 SPEC = EnvSpec(
     name="flappy",
@@ -126,9 +159,18 @@ def _clip(v, lo, hi):
 
 
 @njit
-def _draw_gap(params, rng):
-    """Gap centre of a new pipe: one draw, uniform in [gap_min, gap_max]."""
-    return _rng.uniform(rng, params[GAP_MIN], params[GAP_MAX])
+def _new_pipe(state, params, rng, slot, x):
+    """Place a pipe in ``slot`` at ``x``: its gap centre, then its height and motion where they vary."""
+    state[PIPE_X + 2 * slot] = x
+    state[PIPE_GAP + 2 * slot] = _rng.uniform(rng, params[GAP_MIN], params[GAP_MAX])
+    h = params[GAP_HEIGHT]
+    if params[GAP_VARY] > 0.0:
+        h -= params[GAP_VARY] * _rng.uniform(rng)
+    state[PIPE_H + slot] = h
+    v = 0.0
+    if params[GAP_SPEED] > 0.0:
+        v = params[GAP_SPEED] if _rng.randint(rng, 2) == 1 else -params[GAP_SPEED]
+    state[PIPE_V + slot] = v
 
 
 @njit
@@ -148,10 +190,10 @@ def reset(state, params, rng):
     state[VY] = 0.0
     state[STEPS] = 0.0
     state[SCORE] = 0.0
+    state[SPEED] = params[PIPE_SPEED]
     x0 = params[WIDTH] + 0.5 * params[PIPE_WIDTH]
     for i in range(NUM_PIPES):
-        state[PIPE_X + 2 * i] = x0 + i * params[PIPE_SPACING]
-        state[PIPE_GAP + 2 * i] = _draw_gap(params, rng)
+        _new_pipe(state, params, rng, i, x0 + i * params[PIPE_SPACING])
 
 
 @njit
@@ -160,7 +202,7 @@ def observe(state, params, obs):
     y = state[Y]
     i = next_pipe(state, params)
     gap = state[PIPE_GAP + 2 * i]
-    half = 0.5 * params[GAP_HEIGHT]
+    half = 0.5 * state[PIPE_H + i]
     obs[0] = _clip(2.0 * y - 1.0, -1.0, 1.0)
     obs[1] = _clip(state[VY] / params[MAX_FALL], -1.0, 1.0) if params[OBSERVE_SPEED] != 0.0 else 0.0
     obs[2] = _clip((state[PIPE_X + 2 * i] - params[BIRD_X]) / params[PIPE_SPACING], -1.0, 1.0)
@@ -179,7 +221,6 @@ def step(state, params, action, rng):
     dt = params[DT]
     r = params[BIRD_RADIUS]
     half_w = 0.5 * params[PIPE_WIDTH]
-    half_gap = 0.5 * params[GAP_HEIGHT]
     bx = params[BIRD_X]
 
     vy = max(state[VY] - params[GRAVITY] * dt, -params[MAX_FALL])
@@ -190,17 +231,27 @@ def step(state, params, action, rng):
     y = state[Y]
 
     reward = params[ALIVE_REWARD]
-    move = params[PIPE_SPEED] * dt
+    move = state[SPEED] * dt
     crashed = y - r <= 0.0 or y + r >= 1.0
     for i in range(NUM_PIPES):
         x_old = state[PIPE_X + 2 * i]
         x = x_old - move
         state[PIPE_X + 2 * i] = x
+        v = state[PIPE_V + i]
+        if v != 0.0:  # a moving gap bounces between gap_min and gap_max
+            g = state[PIPE_GAP + 2 * i] + v * dt
+            if g > params[GAP_MAX]:
+                g, state[PIPE_V + i] = 2.0 * params[GAP_MAX] - g, -v
+            elif g < params[GAP_MIN]:
+                g, state[PIPE_V + i] = 2.0 * params[GAP_MIN] - g, -v
+            state[PIPE_GAP + 2 * i] = g
         if x_old + half_w >= bx - r > x + half_w:
             reward += 1.0
             state[SCORE] += 1.0
+            state[SPEED] = min(state[SPEED] + params[PIPE_ACCEL], max(params[MAX_PIPE_SPEED], params[PIPE_SPEED]))
         if abs(x - bx) < half_w + r:  # bird overlaps the pipe's column: it must be inside the gap
             gap = state[PIPE_GAP + 2 * i]
+            half_gap = 0.5 * state[PIPE_H + i]
             if y + r > gap + half_gap or y - r < gap - half_gap:
                 crashed = True
 
@@ -208,9 +259,10 @@ def step(state, params, action, rng):
         for i in range(NUM_PIPES - 1):
             state[PIPE_X + 2 * i] = state[PIPE_X + 2 * i + 2]
             state[PIPE_GAP + 2 * i] = state[PIPE_GAP + 2 * i + 2]
-        last = PIPE_X + 2 * (NUM_PIPES - 1)
-        state[last] = state[last - 2] + params[PIPE_SPACING]
-        state[last + 1] = _draw_gap(params, rng)
+            state[PIPE_H + i] = state[PIPE_H + i + 1]
+            state[PIPE_V + i] = state[PIPE_V + i + 1]
+        last = NUM_PIPES - 1
+        _new_pipe(state, params, rng, last, state[PIPE_X + 2 * last - 2] + params[PIPE_SPACING])
 
     state[STEPS] += 1.0
     return reward, crashed

@@ -27,6 +27,7 @@ GYM_IDS = {
     "snake": "neuroevo/Snake-v0",
     "pong": "neuroevo/Pong-v0",
     "racer": "neuroevo/Racer-v0",
+    "maze": "neuroevo/Maze-v0",
     "acrobot": "neuroevo/Acrobot-v1",
     "mountaincar": "neuroevo/MountainCar-v0",
     "mountaincar_continuous": "neuroevo/MountainCarContinuous-v0",
@@ -175,6 +176,10 @@ class GymEnv:
     def held_out(self) -> "GymEnv":
         """Test episodes play the same environment (Gymnasium has no held-out split)."""
         return self
+
+    def test_sets(self, fixed=()) -> list:
+        """One unnamed test set: the environment itself."""
+        return [("", self)]
 
     def batch(self, n: int, seed: int = 0, episodes=None) -> "GymBatch":
         """``n`` copies stepped together; agent ``i`` plays episode ``episodes[i]`` (default 0).

@@ -89,16 +89,46 @@ def observe(state, params, obs):
     obs[1] = state[VELOCITY]
 
 
-@njit
-def step(state, params, action, rng):
-    """Push with action ``action[0]`` (0 left, 1 none, 2 right) for one step. Returns (reward, terminated)."""
-    position, velocity = state[POSITION], state[VELOCITY]
-    velocity += (action[0] - 1.0) * params[FORCE] + math.cos(3 * position) * (-params[GRAVITY])
+@njit(inline="always")
+def _advance(params, push, position, velocity, slope):
+    """One step from (``position``, ``velocity``) with action ``push`` and ``slope`` = cos(3 * position):
+    the new position, velocity and whether the car is at the goal. Inlined into :func:`step` and
+    :func:`step_lanes`: one computation."""
+    velocity += (push - 1.0) * params[FORCE] + slope * (-params[GRAVITY])
     velocity = min(max(velocity, -params[MAX_SPEED]), params[MAX_SPEED])
     position += velocity
     position = min(max(position, MIN_POSITION), MAX_POSITION)
-    if position == MIN_POSITION and velocity < 0:
-        velocity = 0.0
-    state[POSITION] = position
-    state[VELOCITY] = velocity
-    return -1.0, position >= params[GOAL_POSITION] and velocity >= params[GOAL_VELOCITY]
+    velocity = 0.0 if (position == MIN_POSITION) & (velocity < 0) else velocity
+    return position, velocity, (position >= params[GOAL_POSITION]) & (velocity >= params[GOAL_VELOCITY])
+
+
+@njit
+def step(state, params, action, rng):
+    """Push with action ``action[0]`` (0 left, 1 none, 2 right) for one step. Returns (reward, terminated)."""
+    state[POSITION], state[VELOCITY], terminated = _advance(
+        params, action[0], state[POSITION], state[VELOCITY], math.cos(3 * state[POSITION]))
+    return -1.0, terminated
+
+
+# Lane-wise (docs/games.md): many cars at once, state[:, l] the row of car l.
+
+
+@njit
+def observe_lanes(state, params, obs):
+    """:func:`observe` of every lane: ``obs[:, l]`` from ``state[:, l]``."""
+    for i in range(2):
+        for l in range(state.shape[1]):
+            obs[i, l] = state[i, l]
+
+
+@njit
+def step_lanes(state, params, action, rng, reward, done):
+    """:func:`step` of every lane: ``state[:, l]`` with ``action[:, l]``; ``reward[l]``, ``done[l]`` (1.0: at the goal)."""
+    n = state.shape[1]
+    for l in range(n):  # libm's cosine: calls, the one part that stays scalar
+        reward[l] = math.cos(3 * state[POSITION, l])  # before it holds the reward
+    for l in range(n):
+        state[POSITION, l], state[VELOCITY, l], terminated = _advance(
+            params, action[0, l], state[POSITION, l], state[VELOCITY, l], reward[l])
+        reward[l] = -1.0
+        done[l] = 1.0 if terminated else 0.0

@@ -18,6 +18,14 @@ Description
     ``opp_speed`` per second. It cannot follow a ball whose vertical speed
     exceeds that, which steep returns from the paddle's edge exploit.
 
+    Self-play: a parameter array may carry a network after its named
+    parameters (:func:`with_opponent`); that network then moves the right
+    paddle, at ``paddle_speed``, seeing the court mirrored (its own paddle on
+    the left, as the agent sees it). ``self_play`` = 1 asks a run to train
+    against a hall of fame of its earlier generations' best genomes
+    (:mod:`evo.run`); the game itself only reads the attached network, and a
+    run's validation and test episodes play the built-in opponent.
+
 Observation (all within [-1, 1])
     =====  ==========================================  ====  ===
     index  name                                        min   max
@@ -64,7 +72,12 @@ Parameters
     ``paddle_speed`` 2.0 /s, ``opp_speed`` 1.0 /s, ``ball_speed`` 1.5 /s
     (serve speed), ``speedup`` 1.05, ``max_ball_speed`` 3.0 /s,
     ``max_bounce_angle`` 60 degrees in radians, ``serve_angle`` 30 degrees in
-    radians, ``points`` 5, ``dt`` 1/60 s.
+    radians, ``points`` 5, ``dt`` 1/60 s, ``self_play`` 0.
+
+Levels (``LEVELS``; parameters a level sets, over the defaults above)
+    ``fast`` (the default): serve at 2.4 /s, up to 5 /s, and an opponent
+    that moves at 1.7 /s; a GA takes a few dozen generations.
+    ``classic``: the parameter defaults.
 """
 
 import math
@@ -80,14 +93,21 @@ STATE_SIZE = 9
 
 PARAM_NAMES = ("paddle_x", "paddle_half", "ball_radius", "paddle_speed", "opp_speed",
                "ball_speed", "speedup", "max_ball_speed", "max_bounce_angle", "serve_angle",
-               "points", "dt")
+               "points", "dt", "self_play")
 PARAM_DEFAULTS = (0.95, 0.2, 0.02, 2.0, 1.0, 1.5, 1.05, 3.0, math.radians(60.0),
-                  math.radians(30.0), 5.0, 1.0 / 60.0)
+                  math.radians(30.0), 5.0, 1.0 / 60.0, 0.0)
 PARAM_RANGES = ((0.5, 0.99), (0.02, 0.9), (0.005, 0.1), (0.1, 10.0), (0.0, 10.0),
                 (0.1, 5.0), (1.0, 1.5), (0.1, 10.0), (0.0, 1.5), (0.0, 1.2),
-                (1.0, 100.0), (0.002, 0.05))  # (low, high) of each, inclusive
+                (1.0, 100.0), (0.002, 0.05), (0.0, 1.0))  # (low, high) of each, inclusive
 (PADDLE_X, PADDLE_HALF, BALL_RADIUS, PADDLE_SPEED, OPP_SPEED, BALL_SPEED, SPEEDUP,
- MAX_BALL_SPEED, MAX_BOUNCE_ANGLE, SERVE_ANGLE, POINTS, DT) = range(12)
+ MAX_BALL_SPEED, MAX_BOUNCE_ANGLE, SERVE_ANGLE, POINTS, DT, SELF_PLAY) = range(13)
+NET = len(PARAM_NAMES)  # params[NET:], when present: the opponent network (see with_opponent)
+
+# Named sets of parameters (see the module docstring), the default level first.
+LEVELS = {
+    "fast": {"ball_speed": 2.4, "max_ball_speed": 5.0, "opp_speed": 1.7},
+    "classic": {},
+}
 
 SPEC = EnvSpec(
     name="pong",
@@ -109,6 +129,104 @@ SPEC = EnvSpec(
 def default_params(**overrides) -> np.ndarray:
     """Parameters as a float64 array; keyword arguments override the defaults by name."""
     return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
+
+
+def with_opponent(params: np.ndarray, sizes, activations, genome: np.ndarray) -> np.ndarray:
+    """``params`` with a feed-forward network attached that moves the right paddle.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer widths: ``[7, 3]`` or ``[7, hidden, 3]`` (at most one hidden layer).
+    activations : sequence of int
+        Every layer's activation code: 0 linear, 1 tanh, 2 sigmoid, 3 relu, 4 step
+        (the order of :data:`evo.networks.ACTIVATIONS`).
+    genome : ndarray
+        Every layer's weights, input by input, then its biases.
+    """
+    sizes = [int(s) for s in sizes]
+    if (sizes[0] != SPEC.obs_size or sizes[-1] != SPEC.num_actions or len(sizes) > 3
+            or len(activations) != len(sizes) - 1):
+        raise ValueError(f"pong: an opponent network maps {SPEC.obs_size} inputs to {SPEC.num_actions} outputs "
+                         f"through at most one hidden layer, got sizes {sizes}")
+    n = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    if len(genome) != n:
+        raise ValueError(f"pong: an opponent network of sizes {sizes} has {n} genes, got {len(genome)}")
+    hidden, codes = (sizes[1], list(activations)) if len(sizes) == 3 else (0, [0, *activations])
+    head = [hidden, *codes]
+    return np.concatenate([params[:NET], np.array(head, dtype=np.float64), np.asarray(genome, dtype=np.float64)])
+
+
+@njit
+def _activate(code, x):
+    if code == 1:
+        return math.tanh(x)
+    if code == 2:
+        return 1.0 / (1.0 + math.exp(-x))
+    if code == 3:
+        return max(x, 0.0)
+    if code == 4:
+        return 1.0 if x > 0.0 else 0.0
+    return x
+
+
+@njit
+def _mirrored(state, params, i):
+    """Observation entry ``i`` of the court seen from the right paddle (as the agent sees it from the left)."""
+    vmax = params[MAX_BALL_SPEED]
+    if i == 0:
+        v = -state[BALL_X]
+    elif i == 1:
+        v = state[BALL_Y]
+    elif i == 2:
+        v = -state[BALL_VX] / vmax
+    elif i == 3:
+        v = state[BALL_VY] / vmax
+    elif i == 4:
+        v = state[OPP_Y]
+    elif i == 5:
+        v = state[PADDLE_Y]
+    else:
+        v = 0.5 * (state[BALL_Y] - state[OPP_Y])
+    return _clip(v, -1.0, 1.0)
+
+
+@njit
+def _opponent_action(state, params):
+    """The attached network's action (0 up, 1 stay, 2 down), with no allocation.
+
+    ``params[NET:]``: the hidden width (0 for none), the hidden and output
+    activation codes, then the genome (:func:`with_opponent`).
+    """
+    n_in, n_out = 7, 3
+    hidden = int(params[NET])
+    act_h, act_o = int(params[NET + 1]), int(params[NET + 2])
+    w = NET + 3
+    o0, o1, o2 = params[w + n_in * n_out], params[w + n_in * n_out + 1], params[w + n_in * n_out + 2]
+    if hidden == 0:
+        for i in range(n_in):
+            x = _mirrored(state, params, i)
+            o0 += params[w + i * n_out] * x
+            o1 += params[w + i * n_out + 1] * x
+            o2 += params[w + i * n_out + 2] * x
+    else:
+        w2 = w + (n_in + 1) * hidden  # the output layer
+        o0, o1, o2 = params[w2 + hidden * n_out], params[w2 + hidden * n_out + 1], params[w2 + hidden * n_out + 2]
+        for h in range(hidden):
+            z = params[w + n_in * hidden + h]
+            for i in range(n_in):
+                z += params[w + i * hidden + h] * _mirrored(state, params, i)
+            y = _activate(act_h, z)
+            o0 += params[w2 + h * n_out] * y
+            o1 += params[w2 + h * n_out + 1] * y
+            o2 += params[w2 + h * n_out + 2] * y
+    o0, o1, o2 = _activate(act_o, o0), _activate(act_o, o1), _activate(act_o, o2)
+    best, top = 0, o0  # the first largest output, as argmax picks
+    if o1 > top:
+        best, top = 1, o1
+    if o2 > top:
+        best = 2
+    return best
 
 
 @njit
@@ -190,8 +308,13 @@ def step(state, params, action, rng):
     ylim = 1.0 - params[PADDLE_HALF]
     move = 1.0 if action[0] == 0.0 else (-1.0 if action[0] == 2.0 else 0.0)
     state[PADDLE_Y] = _clip(state[PADDLE_Y] + move * params[PADDLE_SPEED] * dt, -ylim, ylim)
-    opp_max = params[OPP_SPEED] * dt
-    state[OPP_Y] = _clip(state[OPP_Y] + _clip(state[BALL_Y] - state[OPP_Y], -opp_max, opp_max), -ylim, ylim)
+    if params.shape[0] > NET:  # a network plays the right paddle
+        a = _opponent_action(state, params)
+        opp_move = (1.0 if a == 0 else (-1.0 if a == 2 else 0.0)) * params[PADDLE_SPEED] * dt
+    else:
+        opp_max = params[OPP_SPEED] * dt
+        opp_move = _clip(state[BALL_Y] - state[OPP_Y], -opp_max, opp_max)
+    state[OPP_Y] = _clip(state[OPP_Y] + opp_move, -ylim, ylim)
 
     x0, y0 = state[BALL_X], state[BALL_Y]
     state[BALL_X] = x0 + state[BALL_VX] * dt

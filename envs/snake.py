@@ -2,7 +2,7 @@
 
 Description
     The snake moves one cell per step on a ``size`` x ``size`` grid. Eating the
-    food grows it by one cell and places new food uniformly at random on a free
+    food grows it by ``growth`` cells and places new food uniformly at random on a free
     cell. Coordinates are screen-like: ``x`` grows to the right, ``y`` grows
     downwards, cell ``(x, y)`` is stored at index ``y * size + x``.
 
@@ -64,7 +64,14 @@ Solved
 Parameters
     ``size`` 16 (grid side, an integer in 8..32; the state row is sized for
     32), ``starve`` 256 (steps allowed without eating; about ``size**2`` suits
-    other sizes).
+    other sizes), ``growth`` 1 (cells the snake grows by per food, an integer
+    in 1..8).
+
+Levels (``LEVELS``; parameters a level sets, over the defaults above)
+    ``long`` (the default): a 20 x 20 grid, 400 steps allowed without eating,
+    and the snake grows by two cells per food, so that 20 foods make it 43
+    long; a GA takes dozens of generations. ``classic``: the parameter
+    defaults, 16 x 16. (A larger grid alone is easier: more room to turn.)
 """
 
 import numpy as np
@@ -79,10 +86,16 @@ EMPTY = -1.0e9  # stamp of a cell the head never entered
 HEAD_X, HEAD_Y, HEADING, LENGTH, STEPS, HUNGER, FOOD_X, FOOD_Y, SCORE, GRID = range(10)
 STATE_SIZE = GRID + MAX_SIZE * MAX_SIZE
 
-PARAM_NAMES = ("size", "starve")
-PARAM_DEFAULTS = (16.0, 256.0)
-PARAM_RANGES = ((8.0, 32.0), (1.0, 4096.0))  # (low, high) of each, inclusive
-SIZE, STARVE = range(2)
+PARAM_NAMES = ("size", "starve", "growth")
+PARAM_DEFAULTS = (16.0, 256.0, 1.0)
+PARAM_RANGES = ((8.0, 32.0), (1.0, 4096.0), (1.0, 8.0))  # (low, high) of each, inclusive
+SIZE, STARVE, GROWTH = range(3)
+
+# Named sets of parameters (see the module docstring), the default level first.
+LEVELS = {
+    "long": {"size": 20.0, "starve": 400.0, "growth": 2.0},
+    "classic": {},
+}
 
 # Headings 0 up, 1 right, 2 down, 3 left; turning right is +1 (mod 4).
 _DX = np.array([0, 1, 0, -1], dtype=np.int64)
@@ -114,12 +127,14 @@ def default_params(**overrides) -> np.ndarray:
     Raises
     ------
     ValueError
-        Unknown name, ``size`` not an integer in 8..32, or ``starve`` below 1.
+        Unknown name, ``size`` not an integer in 8..32, ``growth`` not an integer, or ``starve`` below 1.
     """
     params = build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, SPEC.name)
     size = params[SIZE]
     if size != int(size) or not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"snake: size must be an integer in {MIN_SIZE}..{MAX_SIZE}, got {size:g}")
+    if params[GROWTH] != int(params[GROWTH]):
+        raise ValueError(f"snake: growth must be an integer in 1..8, got {params[GROWTH]:g}")
     if params[STARVE] < 1:
         raise ValueError(f"snake: starve must be at least 1, got {params[STARVE]:g}")
     return params
@@ -232,9 +247,20 @@ def step(state, params, action, rng):
     state[HEAD_X], state[HEAD_Y] = x, y
     state[GRID + y * size + x] = state[STEPS]
     if x == state[FOOD_X] and y == state[FOOD_Y]:
-        state[LENGTH] += 1.0
+        state[LENGTH] += params[GROWTH]
         state[SCORE] += 1.0
         state[HUNGER] = 0.0
         return 1.0, not _place_food(state, size, rng)
     state[HUNGER] += 1.0
     return 0.0, state[HUNGER] >= params[STARVE]
+
+
+BEHAVIOUR_NAMES = ("head x", "head y")
+BEHAVIOUR_LOW = (0.0, 0.0)
+BEHAVIOUR_HIGH = (1.0, 1.0)
+
+
+def describe(states, params):
+    """Behaviour descriptor of final states (N, STATE_SIZE): the head's last cell, as fractions of the
+    grid's side (0 the left or top column, 1 the right or bottom one), shape (N, 2)."""
+    return states[:, [HEAD_X, HEAD_Y]] / (params[SIZE] - 1.0)

@@ -47,6 +47,10 @@ class EnvSpec:
         Parameters a run's test episodes (and ``neuroevo eval``) play with,
         e.g. ``(("split", 1.0),)`` for a held-out split of the data
         (:meth:`envs.Env.held_out`).
+    test_sets : tuple of (str, tuple of (str, value))
+        Named variants a run's test episodes play, each with its parameters,
+        e.g. the racer's hand-drawn tracks ``(("oval", (("track", "oval"),)), ...)``;
+        the test score is the worst variant's mean (:meth:`envs.Env.test_sets`).
     """
 
     name: str
@@ -63,6 +67,7 @@ class EnvSpec:
     obs_names: tuple
     action_high: tuple | None = None
     test_params: tuple = ()
+    test_sets: tuple = ()
 
     @property
     def num_outputs(self) -> int:

@@ -5,19 +5,31 @@ or ``--algorithm NAME``):
 
 ``ga``
     :class:`evo.ga.GeneticAlgorithm` with the config's ``selection``,
-    ``crossover``, ``mutation``, ``elite`` and ``crossover_rate``.
+    ``crossover``, ``mutation``, ``elite`` and ``crossover_rate``; the table
+    may add the loop's options (:data:`GA_OPTIONS`: ``replacement``,
+    ``survivors``, ``children_per_pair``, ``mutation_rate``, ``low``, ``high``,
+    ``repair``).
 ``truncation_ga``
     The mutation-only GA of the deep-neuroevolution literature (Such et al.,
     "Deep Neuroevolution", 2017): the best ``fraction`` of the population are
     the parents, every child is a parent plus Gaussian noise of ``sigma`` on
     every gene, no crossover, ``elite`` best kept.
+``novelty``
+    :class:`evo.diversity.NoveltySearch`: the GA of ``ga`` (the config's
+    operators) breeding on novelty; ``k``, ``threshold``, ``max_added`` and
+    ``fitness_weight`` in the table.
+``map_elites``
+    :class:`evo.diversity.MAPElites` over the game's two behaviour
+    dimensions; ``bins``, ``low``, ``high``, ``sigma`` and ``line`` in the table.
 any name in :data:`evo.strategies.ALGORITHMS`
     An evolution strategy (``cmaes``, ``sep_cmaes``, ``openai_es``, ``snes``,
     ``pgpe``); the table's other keys are its constructor's parameters.
 
 Every algorithm has the ask/tell surface of ``GeneticAlgorithm``: ``ask()``,
 ``tell(fitness)``, ``generation``, ``best_genome``, ``best_fitness``,
-``state_dict()`` and ``from_state_dict()``.
+``state_dict()`` and ``from_state_dict()``; those with ``needs_behaviour``
+(``novelty``, ``map_elites``) are told ``tell(fitness, behaviour)``, the
+descriptors the rollout gives with ``behaviour=True``.
 """
 
 from __future__ import annotations
@@ -27,7 +39,10 @@ import inspect
 from evo.ga import GeneticAlgorithm
 
 GA_NAMES = ("ga", "truncation_ga")
+DIVERSITY = {"novelty": "NoveltySearch", "map_elites": "MAPElites"}
 TRUNCATION_GA = {"fraction": 0.2, "sigma": 0.05, "elite": 1}
+GA_OPTIONS = {"replacement": "generational", "survivors": None, "children_per_pair": 1, "mutation_rate": 1.0,
+              "low": None, "high": None, "repair": "clip"}
 
 
 def _strategies() -> dict:
@@ -40,7 +55,12 @@ def _strategies() -> dict:
 
 def names() -> list[str]:
     """Every algorithm a run config can name."""
-    return [*GA_NAMES, *_strategies()]
+    return [*GA_NAMES, *DIVERSITY, *_strategies()]
+
+
+def _diversity(name: str):
+    from evo import diversity
+    return getattr(diversity, DIVERSITY[name])
 
 
 def parameters(spec: dict) -> dict:
@@ -55,16 +75,16 @@ def parameters(spec: dict) -> dict:
         raise ValueError(f"algorithm must be a name or a table with a name, got {spec!r}")
     name, given = spec["name"], {k: v for k, v in spec.items() if k != "name"}
     if name == "ga":
-        defaults = {}
+        defaults = dict(GA_OPTIONS)
     elif name == "truncation_ga":
         defaults = dict(TRUNCATION_GA)
-    elif name in _strategies():
-        signature = inspect.signature(_strategies()[name])
-        defaults = {p.name: p.default for p in signature.parameters.values()
-                    if p.name not in ("num_params", "pop_size", "seed")
-                    and p.default is not inspect.Parameter.empty and p.default is not None}
-        defaults.update({p.name: None for p in signature.parameters.values()
-                         if p.name not in ("num_params", "pop_size", "seed") and p.default is None})
+    elif name in _strategies() or name in DIVERSITY:
+        signature = inspect.signature(_diversity(name) if name in DIVERSITY else _strategies()[name])
+        own = [p for p in signature.parameters.values()  # what the run sets is not the table's
+               if p.name not in ("num_params", "pop_size", "seed", "init") and p.kind != p.VAR_KEYWORD]
+        defaults = {p.name: p.default for p in own
+                    if p.default is not inspect.Parameter.empty and p.default is not None}
+        defaults.update({p.name: None for p in own if p.default is None})
     else:
         raise ValueError(f"unknown algorithm {name!r}; known: {', '.join(names())}")
     unknown = sorted(set(given) - set(defaults))
@@ -84,13 +104,20 @@ def build(config, net):
             num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
             selection=dict(config.selection), crossover=dict(config.crossover),
             mutation=dict(config.mutation), elite=config.elite, crossover_rate=config.crossover_rate,
-            init=net.init, layout=net.layout)
+            init=net.init, layout=net.layout, **params)
     if name == "truncation_ga":
         return GeneticAlgorithm(
             num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
             selection=("truncation", {"fraction": params["fraction"]}), crossover="uniform",
             mutation={"name": "gaussian", "sigma": params["sigma"], "rate": 1.0},
             elite=params["elite"], crossover_rate=0.0, init=net.init, layout=net.layout)
+    if name == "novelty":
+        return _diversity(name)(
+            net.num_params, config.pop_size, config.seed, **params,
+            selection=dict(config.selection), crossover=dict(config.crossover), mutation=dict(config.mutation),
+            elite=config.elite, crossover_rate=config.crossover_rate, init=net.init, layout=net.layout)
+    if name == "map_elites":
+        return _diversity(name)(net.num_params, config.pop_size, config.seed, **params, init=net.init)
     return _strategies()[name](net.num_params, pop_size=config.pop_size, seed=config.seed, **params)
 
 
@@ -99,4 +126,8 @@ def restore(config, net, state: dict):
     name = parameters(config.algorithm)["name"]
     if name in GA_NAMES:
         return GeneticAlgorithm.from_state_dict(state, layout=net.layout)
+    if name == "novelty":
+        return _diversity(name).from_state_dict(state, layout=net.layout)
+    if name == "map_elites":
+        return _diversity(name).from_state_dict(state)
     return _strategies()[name].from_state_dict(state)

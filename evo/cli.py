@@ -10,26 +10,15 @@ changed); 130 interrupted (Ctrl-C, at any moment).
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-
-
-def _interrupted_while_loading(signum, frame):
-    os.write(2, b"neuroevo: interrupted\n")
-    os._exit(130)
-
-
-if __name__ == "__main__" or "neuroevo" in os.path.basename(sys.argv[0] or ""):
-    # Ctrl-C before main() has started: one line, exit 130 (main() installs its own handling)
-    signal.signal(signal.SIGINT, _interrupted_while_loading)
-
 import argparse
 import atexit
 import contextlib
 import gc
 import logging
+import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -98,9 +87,27 @@ def _seed_range(text: str) -> list:
     return seeds
 
 
+def _env_param(text: str) -> tuple:
+    """``KEY=VALUE`` as (key, value): a number where the value reads as one, else the text (track=hairpin)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key.strip(), float(value)
+    except ValueError:
+        return key.strip(), value.strip()
+
+
+def _add_env_param_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--env-param", type=_env_param, action="append", default=[], dest="env_params",
+                   metavar="KEY=VALUE", help="a game parameter overriding the run's (repeatable), "
+                   "e.g. track=hairpin")
+
+
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("env", nargs="?", help="game name (see `neuroevo envs`) or gym:<Gymnasium id>")
     p.add_argument("--config", metavar="FILE.toml", help="settings from a TOML file; flags override it")
+    p.add_argument("--level", metavar="NAME", help="the game's level (default: its default level; see `neuroevo envs`)")
     p.add_argument("--generations", type=int, metavar="N")
     p.add_argument("--pop", type=int, metavar="N", dest="pop_size", help="population size")
     p.add_argument("--episodes", type=int, metavar="N", help="episodes per genome per generation")
@@ -113,6 +120,10 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", type=float, metavar="F",
                    help="stop when the champion's validation mean reaches F (default: the game's solved_at)")
     p.add_argument("--threads", type=int, metavar="N", help="Numba threads (default: all cores)")
+
+
+def _add_level_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--level", metavar="NAME", help="play the champion at this level of its game (default: its run's)")
 
 
 def _add_backend_options(p: argparse.ArgumentParser, sweep: bool = False) -> None:
@@ -144,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, metavar="N", help="default: the run's test_episodes")
     p.add_argument("--seed", type=int, metavar="S",
                    help="key of other episodes (default: the run's test episodes, as the run scored them)")
+    _add_level_option(p)
+    _add_env_param_option(p)
 
     sub.add_parser("envs", help="list the games")
 
@@ -184,6 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                                help="a .gif, or a directory for PNG frames")
                 p.add_argument("--steps", type=int, metavar="N", help="at most N game steps")
             p.add_argument("--seed", type=int, default=0, metavar="S", help="episode key")
+            _add_level_option(p)
+            _add_env_param_option(p)
     return parser
 
 
@@ -217,7 +232,7 @@ def resolve_config(args):
 
 
 # Flags that set a config field of the same name.
-_CONFIG_FLAGS = ("generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target", "checkpoint_every",
+_CONFIG_FLAGS = ("level", "generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target", "checkpoint_every",
                  "threads", "backend", "address")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
 _RESUME_FLAGS = ("generations", "threads", "backend", "address")
@@ -335,13 +350,14 @@ def _resume(args):
 
 def _checked_resume(args, rundir):
     """The checkpoint of a locked run directory, checked against its config.toml and the flags."""
-    from evo.config import RunConfig, load_toml
+    from evo.config import load_toml
+    from evo.run import saved_config
 
     with bad_input():
         run = rundir.load_checkpoint()
         if args.env and args.env != run.config.env:
             raise ValueError(f"{args.resume} is a run of {run.config.env!r}, not {args.env!r}")
-        saved = RunConfig.from_dict(load_toml(rundir.config_path))
+        saved = saved_config(load_toml(rundir.config_path))
         mismatch = [k for k, v in run.config.to_dict().items() if k != "generations" and saved.to_dict().get(k) != v]
         if mismatch:
             raise ValueError(f"the checkpoint's {mismatch[0]} differs from {rundir.config_path}: "
@@ -494,27 +510,37 @@ def _scores(run) -> str:
 def cmd_eval(args) -> int:
     import numpy as np
 
-    from evo.evaluate import rollout
-    from evo.run import load_champion
+    from evo.run import test_results, test_score
 
+    c = _load_champion(args.dir, args.env_params, args.level)
     with bad_input():
-        c = load_champion(args.dir)
         episodes = c.config.test_episodes if args.episodes is None else args.episodes
         if episodes < 1:
             raise ValueError("--episodes must be a positive integer")
         seed = c.held_out_seed if args.seed is None else args.seed
         if not 0 <= seed <= 2**64 - 1:
             raise ValueError("--seed must be in 0..2**64-1")
-    r = rollout(c.env.held_out(), c.net, c.genome[None], episodes, seed)  # a data set's held-out split
-    returns = r.returns[0]
+    results = test_results(c.env, c.net, c.genome, episodes, seed, fixed=dict(args.env_params))
     target = c.config.target if c.config.target is not None else c.env.solved_at
-    solved = returns.mean() >= target
+    score = test_score(results)
     which = "the run's test episodes" if args.seed is None and args.episodes is None else f"{episodes} episodes"
-    params = f" with {c.config.env_params}" if c.config.env_params else ""
-    print(f"{c.env.name}{params}: {returns.mean():.4g} ± {returns.std():.3g} over {which} "
-          f"(min {returns.min():.4g}, max {returns.max():.4g}); target {target:.4g}: "
-          f"{'solved' if solved else 'not solved'}")
-    return 0 if np.isfinite(returns).all() else 1
+    options = {**c.config.env_params, **dict(args.env_params)}
+    params = f" with {options}" if options else ""
+    level = f" at level {c.env.level}" if getattr(c.env, "level", None) not in (None, "default") else ""
+    verdict = f"target {target:.4g}: {'solved' if score >= target else 'not solved'}"
+
+    def stats(returns):
+        return f"{returns.mean():.4g} ± {returns.std():.3g}", f"(min {returns.min():.4g}, max {returns.max():.4g})"
+    if len(results) == 1:
+        mean, spread = stats(results[0][1].returns[0])
+        print(f"{c.env.name}{level}{params}: {mean} over {which} {spread}; {verdict}")
+    else:
+        print(f"{c.env.name}{level}{params}: {which} on each test set")
+        width = max(len(name) for name, _ in results)
+        for name, r in results:
+            print(f"  {name:<{width}}  {' '.join(stats(r.returns[0]))}")
+        print(f"worst {score:.4g}; {verdict}")
+    return 0 if all(np.isfinite(r.returns).all() for _, r in results) else 1
 
 
 def cmd_check_game(args) -> int:
@@ -536,12 +562,12 @@ def cmd_check_game(args) -> int:
 
 def cmd_envs(args) -> int:
     import envs
-    rows = [("game", "obs", "actions", "outputs", "max_steps", "solved_at")]
+    rows = [("game", "obs", "actions", "outputs", "max_steps", "solved_at", "levels (the default first)")]
     for name in envs.names():
         e = envs.make(name)
         actions = f"{e.num_actions} discrete" if e.num_actions else f"{e.action_size} continuous"
         rows.append((name, str(e.obs_size), actions, str(e.num_outputs), str(e.max_steps),
-                     f"{e.solved_at:g} (mean of {e.spec.solved_over})"))
+                     f"{e.solved_at:g} (mean of {e.spec.solved_over})", ", ".join(envs.levels(name))))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
@@ -600,7 +626,7 @@ def cmd_sweep(args) -> int:
     while pending or running:
         while pending and len(running) < jobs:
             seed = pending.pop(0)
-            cmd = [sys.executable, "-m", "evo.cli", "run", "--config", str(base), "--seed", str(seed),
+            cmd = [sys.executable, "-m", "evo", "run", "--config", str(base), "--seed", str(seed),
                    "--out", str(out / f"seed-{seed}"), "--threads", str(threads), "--quiet"]
             running[seed] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for seed, proc in list(running.items()):
@@ -646,13 +672,13 @@ def _sweep_row(path: Path, seed: int, config) -> tuple:
             "" if champion.test is None else f"{champion.test:.6g}")
 
 
-def _viz():
-    """The pygame viewer, imported only by the commands that draw."""
+def _viz(part: str = "app"):
+    """A module of the pygame viewer (``viz.app``, ``viz.record``), imported only by the commands that draw."""
+    import importlib
     try:
-        from viz import app
+        return importlib.import_module(f"viz.{part}")
     except ImportError as e:
         raise UsageError(f"neuroevo: the viewer needs pygame ({e}); pip install pygame") from None
-    return app
 
 
 def cmd_watch(args) -> int:
@@ -696,19 +722,30 @@ def cmd_watch(args) -> int:
     return 0
 
 
-def _champion(path):
-    """A run's champion and the label the viewer shows for it."""
+def _load_champion(path, env_params=(), level=None):
+    """A run's champion, its game remade at ``level`` (None: its run's) with the ``--env-param`` overrides."""
+    import envs
     from evo.run import load_champion
 
     with bad_input():
         c = load_champion(path)
+        if env_params or level is not None:
+            level = c.config.level or None if level is None else level
+            c.env = envs.make(c.config.env, level=level, **{**c.config.env_params, **dict(env_params)})
+    return c
+
+
+def _champion(path, env_params=(), level=None):
+    """A run's champion (see :func:`_load_champion`) and the label the viewer shows for it."""
+    c = _load_champion(path, env_params, level)
     test = "untested" if c.test is None else f"test {c.test:.4g}"
-    return c, f"{c.env.name} champion: validation {c.validation:.4g}, {test}"  # short: a GIF's title is 480 px
+    # short: a GIF's title is 480 px
+    return c, f"{_viz().game_title(c.env)} champion: validation {c.validation:.4g}, {test}"
 
 
 def cmd_replay(args) -> int:
     app = _viz()
-    c, label = _champion(args.dir)
+    c, label = _champion(args.dir, args.env_params, args.level)
     path = Path(args.dir)
     with bad_input():
         app.replay(c.env, c.net, c.genome, label=label, seed=args.seed,
@@ -743,11 +780,11 @@ def cmd_play(args) -> int:
 def cmd_record(args) -> int:
     if args.steps is not None and args.steps < 1:
         raise UsageError("neuroevo: --steps must be a positive integer")
-    app = _viz()
+    recording = _viz("record")
     with bad_input():
-        app.check_record_target(Path(args.out))
-    c, label = _champion(args.dir)
-    n = app.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
+        recording.check_record_target(Path(args.out))
+    c, label = _champion(args.dir, args.env_params, args.level)
+    n = recording.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")
     return 0
 
@@ -785,7 +822,8 @@ def main(argv=None) -> int:
 
 
 def entry() -> None:
-    """The console script: Ctrl-C while the program is still loading is one line and exit 130 too.
+    """Run the command line and exit with its status (``evo/__main__.py`` calls this once its
+    interrupt handler is in place).
 
     An interrupted command leaves at once (``os._exit``) once its one line is
     out: an interrupt may have stopped a compilation mid-way, and the

@@ -19,8 +19,11 @@ class RunConfig:
 
     env: str = "cartpole"
     """Game name (``neuroevo envs`` lists them) or ``gym:<Gymnasium id>``."""
+    level: str = ""
+    """The game's level (``neuroevo envs`` lists them): a named set of its parameters; empty for the
+    game's default level, which :meth:`validate` names."""
     env_params: dict = field(default_factory=dict)
-    """Game parameters overriding the game's defaults, by name."""
+    """Game parameters overriding the level's, by name."""
     generations: int = 100
     """Maximum number of generations."""
     pop_size: int = 256
@@ -101,6 +104,11 @@ class RunConfig:
             raise ValueError(f"elite must be smaller than pop_size ({self.pop_size}), got {self.elite}")
         if not isinstance(self.env, str) or not self.env.strip():
             raise ValueError(f"env must be a game name, got {self.env!r}")
+        if not isinstance(self.level, str):
+            raise ValueError(f"level must be a level name, got {self.level!r}")
+        if not self.level and not self.env.startswith("gym:"):
+            import envs
+            self.level = envs.default_level(self.env)
         if not isinstance(self.env_params, dict) or not all(
                 isinstance(v, (int, float, str)) and not isinstance(v, bool) for v in self.env_params.values()):
             raise ValueError(f"env_params must be a table of name = number (or string), got {self.env_params!r}")
@@ -194,10 +202,16 @@ def load_toml(path: str) -> dict:
 # Per-game defaults: settings that get each game solved with no options.
 PRESETS: dict[str, dict[str, Any]] = {
     "cartpole": {"generations": 50, "pop_size": 128, "episodes": 3, "hidden": [8]},
-    "flappy": {"generations": 60, "pop_size": 256, "episodes": 3, "hidden": [8]},
-    "snake": {"generations": 300, "pop_size": 512, "episodes": 4, "hidden": [16]},
+    "flappy": {"generations": 300, "pop_size": 48, "episodes": 5, "hidden": [8]},
+    "snake": {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16]},
     "pong": {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]},
-    "racer": {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16]},
+    # every track differs, so a generation's training fitness says little about the next one's:
+    # validate every generation's best, on fewer episodes; racer episodes on one track barely differ
+    "racer": {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16], "validate_on": "every",
+              "validation_episodes": 50, "test_episodes": 100},
+    # novelty search moves on from a genome that reached the goal: validate every generation's best
+    "maze": {"generations": 200, "pop_size": 128, "episodes": 1, "hidden": [8], "validation_episodes": 1,
+             "test_episodes": 1, "validate_on": "every", "algorithm": "novelty"},
     "acrobot": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [16]},
     "mountaincar": {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8]},
     "mountaincar_continuous": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]},

@@ -29,6 +29,16 @@ Operators
 
 Use :func:`get` to look an operator up by name (e.g. from a TOML config).
 
+Conventions for DEAP users: DEAP's ``cx*`` functions modify two parents in
+place and return two children; ours return one new child per pair, and the
+second child DEAP would give is the same distribution with ``a`` and ``b``
+swapped. :class:`evo.ga.GeneticAlgorithm` with ``children_per_pair=2`` keeps
+both children of a pair, as DEAP's ``varAnd`` does. Each docstring gives the
+parameter conversion.
+
+Bounds: :func:`blend` and :func:`sbx` take ``low``, ``high`` and ``repair``
+(see :mod:`evo.bounds`); with bounds, :func:`sbx` uses Deb's bounded form.
+
 References
 ----------
 - J. H. Holland, *Adaptation in Natural and Artificial Systems*, 1975.
@@ -50,8 +60,9 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
+from evo import bounds as _bounds
 from evo._validation import check_rng
 
 __all__ = [
@@ -123,6 +134,34 @@ def _sbx(a: NDArray, b: NDArray, u: NDArray[np.float64], first: NDArray[np.bool_
     return child.astype(np.result_type(a, b))
 
 
+def _sbx_bounded(a: NDArray, b: NDArray, u: NDArray[np.float64], first: NDArray[np.bool_], eta: float,
+                 low: NDArray[np.float64], high: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Deb's bounded SBX from u in [0, 1): the child on ``a``'s side where ``first``, else the other (float64).
+
+    Genes with ``|a - b| <= 1e-14`` are returned as ``a``.
+    """
+    a64 = a.astype(np.float64)
+    b64 = b.astype(np.float64)
+    y1 = np.minimum(a64, b64)
+    y2 = np.maximum(a64, b64)
+    d = y2 - y1
+    live = d > 1e-14
+    d = np.where(live, d, 1.0)
+    e = eta + 1.0
+
+    def spread(room):
+        # beta's CDF F is 0.5 b^e on [0, 1] and 1 - 0.5 b^-e above; truncate it at the room left
+        beta_max = 1.0 + 2.0 * np.maximum(room, 0.0) / d
+        alpha = 2.0 - beta_max ** -e
+        with np.errstate(divide="ignore", over="ignore"):
+            return np.where(u <= 1.0 / alpha, (u * alpha) ** (1.0 / e), (1.0 / (2.0 - u * alpha)) ** (1.0 / e))
+
+    lower = 0.5 * (y1 + y2 - spread(y1 - low) * d)
+    upper = 0.5 * (y1 + y2 + spread(high - y2) * d)
+    # ``first`` picks the child on a's side, so that swapping the parents gives the other child
+    return np.where(live, np.where(first == (a64 <= b64), lower, upper), a64)
+
+
 # --------------------------------------------------------------------------
 # operators
 # --------------------------------------------------------------------------
@@ -133,6 +172,11 @@ def uniform(a: NDArray, b: NDArray, rng: np.random.Generator, *, p: float = 0.5)
 
     ``child[i, g] = a[i, g]`` if ``U(0,1) < p`` else ``b[i, g]``, independently
     for every gene.
+
+    DEAP's ``cxUniform(ind1, ind2, indpb)`` swaps each gene with probability
+    ``indpb``, so its first child takes a gene from ``ind1`` with probability
+    ``1 - indpb``: ``p = 1 - indpb`` (the usual 0.5 is the same in both).
+    PyGAD's ``"uniform"`` crossover is ``p = 0.5``.
 
     Parameters
     ----------
@@ -162,6 +206,9 @@ def one_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     one gene of each parent. With G < 2 there is no cut point and the child
     is a copy of ``a``.
 
+    DEAP: ``cxOnePoint`` (same cut distribution; its second child is
+    ``b[:c] + a[c:]``). PyGAD: ``"single_point"``.
+
     Parameters
     ----------
     a, b : ndarray of shape (n, G)
@@ -190,6 +237,8 @@ def two_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     is ``a`` with the segment ``[lo, hi)`` taken from ``b`` (as in DEAP's
     ``cxTwoPoint``; ``hi = G`` makes it a one-point crossover). With G < 2
     the child is a copy of ``a``.
+
+    DEAP: ``cxTwoPoint``, same distribution of cuts. PyGAD: ``"two_points"``.
 
     Parameters
     ----------
@@ -258,7 +307,9 @@ def neurons(a: NDArray, b: NDArray, rng: np.random.Generator, *, layout: Any, p:
     return np.where(from_a[:, units], a, b).astype(np.result_type(a, b), copy=False)
 
 
-def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.5) -> NDArray:
+def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.5,
+          low: float | ArrayLike | None = None, high: float | ArrayLike | None = None,
+          repair: str = "clip") -> NDArray:
     """Blend crossover BLX-alpha (Eshelman & Schaffer 1993).
 
     Per gene, with ``d = |a - b|``, the child is drawn uniformly from
@@ -266,7 +317,14 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
         ``[min(a, b) - alpha d, max(a, b) + alpha d]``.
 
     ``alpha = 0`` samples between the parents; ``alpha = 0.5`` keeps the
-    population's variance in expectation.
+    population's variance in expectation. The child is drawn as
+    ``a + gamma (b - a)`` with ``gamma ~ U[-alpha, 1 + alpha)``, so the same
+    draws with ``a`` and ``b`` swapped give the mirrored child.
+
+    DEAP: ``cxBlend(ind1, ind2, alpha)`` draws ``gamma ~ U[-alpha, 1 + alpha)``
+    and gives ``(1 - gamma) ind1 + gamma ind2``: the same interval, same
+    ``alpha``, each child uniform on it. DEAP has no bounds for it; here
+    ``low``/``high`` with ``repair`` keep children in a box.
 
     Parameters
     ----------
@@ -276,6 +334,10 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
         Source of randomness.
     alpha : float, default 0.5
         Extension of the interval on each side, as a fraction of ``d``, >= 0.
+    low, high : float or ndarray of shape (G,) or None, default None
+        Box the children are repaired into (None: unbounded on that side).
+    repair : {"clip", "reflect"}, default "clip"
+        How a child gene outside the box is brought back (:mod:`evo.bounds`).
 
     Returns
     -------
@@ -286,19 +348,22 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
     alpha = float(alpha)
     if not alpha >= 0.0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")
+    box = _bounds.check(low, high, a.shape[1], repair)
     a64 = a.astype(np.float64)
     b64 = b.astype(np.float64)
-    lo = np.minimum(a64, b64)
-    d = np.abs(a64 - b64)
-    lo = lo - alpha * d
-    width = (1.0 + 2.0 * alpha) * d
-    return (lo + rng.random(a.shape) * width).astype(np.result_type(a, b))
+    gamma = (1.0 + 2.0 * alpha) * rng.random(a.shape) - alpha
+    child = np.clip(a64 + gamma * (b64 - a64), np.minimum(a64, b64) - alpha * np.abs(a64 - b64),
+                    np.maximum(a64, b64) + alpha * np.abs(a64 - b64))  # against rounding at the ends
+    return _bounds.repair(child, box, repair, np.result_type(a, b))
 
 
-def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0) -> NDArray:
-    """Simulated binary crossover, unbounded (Deb & Agrawal 1995).
+def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, prob: float = 1.0,
+        low: float | ArrayLike | None = None, high: float | ArrayLike | None = None,
+        repair: str = "clip") -> NDArray:
+    """Simulated binary crossover (Deb & Agrawal 1995), unbounded or in Deb's bounded form.
 
-    Per gene, with ``u ~ U[0, 1)`` the spread factor is
+    Each gene is crossed with probability ``prob`` (otherwise the child keeps
+    ``a``'s gene). Unbounded, with ``u ~ U[0, 1)`` the spread factor is
 
         ``beta = (2u)^(1/(eta+1))``            if ``u <= 0.5``,
         ``beta = (1 / (2(1-u)))^(1/(eta+1))``  otherwise,
@@ -308,7 +373,25 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0) 
     chosen at random independently per gene, i.e.
     ``child = (a+b)/2 +/- beta (a-b)/2``: the pair mean is kept exactly by
     ``c1 + c2 = a + b`` and the child's expectation is ``(a+b)/2``. Large
-    ``eta`` keeps children near the parents. Every gene is crossed.
+    ``eta`` keeps children near the parents.
+
+    With ``low`` or ``high`` given, the spread follows Deb's bounded SBX (as
+    in NSGA-II and DEAP's ``cxSimulatedBinaryBounded``): with
+    ``y1 = min(a, b)``, ``y2 = max(a, b)``, each side's ``beta`` is drawn from
+    the SBX distribution truncated so that the child cannot pass the bound on
+    that side (``beta <= 1 + 2 (y1 - low) / (y2 - y1)`` for the lower child,
+    ``beta <= 1 + 2 (high - y2) / (y2 - y1)`` for the upper one), the child is
+    the lower or the upper one at random, and genes with ``|a - b| <= 1e-14``
+    are not crossed. Parents outside the box give children that ``repair``
+    brings back. Unbounded parents at +-5 with ``eta = 2`` give children
+    far outside [-5, 5]; bounded ones never leave it.
+
+    Conventions: our default ``prob = 1`` crosses every gene; Deb's code and
+    DEAP's ``cxSimulatedBinaryBounded(eta, low, up)`` cross each gene with
+    probability 0.5 (``prob=0.5``); DEAP's unbounded ``cxSimulatedBinary``
+    crosses every gene (``prob=1``) and gives ``c1`` to the first child and
+    ``c2`` to the second, whose mixture is our child. ``eta`` is the same
+    distribution index everywhere.
 
     Parameters
     ----------
@@ -318,6 +401,13 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0) 
         Source of randomness.
     eta : float, default 15.0
         Distribution index, >= 0.
+    prob : float, default 1.0
+        Probability that a gene is crossed, in [0, 1].
+    low, high : float or ndarray of shape (G,) or None, default None
+        Bounds per gene (None: unbounded on that side); either one selects
+        the bounded form.
+    repair : {"clip", "reflect"}, default "clip"
+        How a gene of a parent outside the box is brought back (:mod:`evo.bounds`).
 
     Returns
     -------
@@ -328,9 +418,17 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0) 
     eta = float(eta)
     if not eta >= 0.0:
         raise ValueError(f"eta must be >= 0, got {eta}")
+    prob = _probability("prob", prob)
+    box = _bounds.check(low, high, a.shape[1], repair)
     u = rng.random(a.shape)
     first = rng.random(a.shape) < 0.5
-    return _sbx(a, b, u, first, eta)
+    crossed = rng.random(a.shape) < prob if prob < 1.0 else np.ones(a.shape, bool)
+    if box is None:
+        child = _sbx(a, b, u, first, eta)
+    else:
+        child = _sbx_bounded(a, b, u, first, eta, *box)
+    child = np.where(crossed, child, a)
+    return _bounds.repair(child, box, repair, np.result_type(a, b))
 
 
 def arithmetic(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:

@@ -190,16 +190,16 @@ def _make(game: tuple):
     import envs
     from evo.networks import from_dict
 
-    name, max_steps, options, net, module = game
+    name, max_steps, level, options, net, module = game
     if module is not None and name not in envs.names():  # a game registered in the driver only
         envs.register(name, module)
-    return envs.make(name, max_steps=max_steps, **options), from_dict(net)
+    return envs.make(name, level=level, max_steps=max_steps, **options), from_dict(net)
 
 
 def game_key(env, net) -> tuple:
     """What an actor needs to rebuild ``env`` and ``net``, and a string naming it."""
     module = env.module.__name__ if env.fused else None  # lets an actor register a game made with envs.register
-    game = (env.name, int(env.max_steps), dict(env.options), net.to_dict(), module)
+    game = (env.name, int(env.max_steps), getattr(env, "level", None), dict(env.options), net.to_dict(), module)
     return json.dumps(game, sort_keys=True, default=repr), game
 
 
@@ -673,7 +673,7 @@ def _sweep_run(config_toml: str, seed: int, dest: str) -> tuple:
     with tempfile.TemporaryDirectory(prefix="neuroevo-sweep-") as tmp:
         config, out = Path(tmp) / "config.toml", Path(tmp) / f"seed-{seed}"
         config.write_text(config_toml)
-        cmd = [sys.executable, "-m", "evo.cli", "run", "--config", str(config), "--seed", str(seed),
+        cmd = [sys.executable, "-m", "evo", "run", "--config", str(config), "--seed", str(seed),
                "--out", str(out), "--threads", "1", "--quiet", "--backend", "local", "--address", ""]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
         files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")} \

@@ -10,16 +10,23 @@ Two kernels do this, with the same result to the bit:
 - **agent**: one pair at a time per thread; each layer of the forward pass is
   vectorised over its neurons.
 - **lockstep**: ``LANES`` pairs at a time per thread, stepped together. Their
-  genomes are stored transposed, so one weight of all lanes is one vector and
-  the forward pass is vectorised over the lanes; a lane whose episode ends is
-  refilled at once with the next pair, so the block stays full. The game
-  steps lane by lane (its functions are inlined into the loop). Every lane
+  genomes are stored side by side, so one weight of all lanes is one vector
+  and the forward pass is vectorised over the lanes; a lane whose episode ends is
+  refilled at once with the next pair, so the block stays full. A game that
+  provides ``observe_lanes`` and ``step_lanes`` (cartpole, mountaincar; see
+  docs/games.md) steps lane-wise, its state a row per slot so that a slot of
+  all lanes is one vector; any other steps lane by lane (its functions are
+  inlined into the loop). Every lane
   computes exactly what the agent kernel computes for its pair: the same
   operations in the same order, no value crossing lanes (only "which lanes
-  are running" steers the loop). Several times faster for small networks;
-  once a block of transposed genomes no longer fits the core's L1 cache it
-  loses, so :func:`rollout` picks it only for networks of at most
+  are running" steers the loop). Several times faster for small networks,
+  less so as networks grow; :func:`rollout` picks it for networks of at most
   ``LOCKSTEP_MAX_GENES`` genes.
+
+Asked for behaviour descriptors (``rollout(..., behaviour=True)``), both
+kernels also copy every pair's final state row out when its episode ends, the
+same state in both; the game's ``describe`` turns them into descriptors
+afterwards (``envs.Env.describe``), so nothing changes inside the step loop.
 
 The per-pair generator is counter-based (:mod:`envs.rng`), and each pair's
 return is summed in step order by one thread, so the result is bit-identical
@@ -61,7 +68,7 @@ _WIDTH = $width
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def rollout(genomes, params, seed, episodes, max_steps, discrete,
-            state_size, obs_size, action_size, returns, steps):
+            state_size, obs_size, action_size, returns, steps, finals):
     n_pop = genomes.shape[0]
     n_jobs = n_pop * episodes
     chunk = 8
@@ -92,6 +99,9 @@ def rollout(genomes, params, seed, episodes, max_steps, discrete,
                 t += 1
             returns[p, e] = total
             steps[p, e] = t
+            if finals.shape[0]:  # the final state, for a behaviour descriptor
+                for i in range(state_size):
+                    finals[p, e, i] = state[i]
 '''
 
 
@@ -101,28 +111,26 @@ import numpy as np
 from numba import get_thread_id, njit, prange
 from envs.rng import key as _key
 from evo.networks import _ZERO, _activate, act_lanes as _act_lanes
-from $game import reset as _game_reset, observe as _game_observe, step as _game_step
+from $game import $imports
 
 # The game's functions inlined into the lane loop: called, they cost a call and
 # reference counting per lane and step, more than their arithmetic for small
 # games. Inlined code follows the kernel's options, so the kernel takes the
 # game's (error model, fast math).
-_reset = njit(inline="always")(_game_reset.py_func)
-_observe = njit(inline="always")(_game_observe.py_func)
-_step = njit(inline="always")(_game_step.py_func)
+$inlined
 
-_SIZES = $sizes
 _WIDTH = $width
 _GENES = $genes
 _LANES = $lanes
 _DISCRETE = $discrete
 _STATE = $state_size
 _ACTION = $action_size
-_N_IN = _SIZES[0]
-_N_OUT = _SIZES[len(_SIZES) - 1]
-_N_OBS = _N_IN
-_X = _GENES * _LANES  # the lanes' inputs, after their transposed genomes
+_N_IN = $n_in
+_N_OUT = $n_out
+_X = _GENES * _LANES  # the lanes' inputs, after their genomes
 _RETURN = _STATE + _ACTION  # where a lane's return is summed, after its state and action
+_REWARD = _RETURN + 1  # lane-wise games: the rewards and ends of the last step
+_DONE = _RETURN + 2
 
 
 $forward
@@ -131,18 +139,20 @@ $forward
 # Without reference counting unless the game needs it ($counted): every array here belongs to the
 # caller, and counting the views of a lane's state, action and generator cost 15-20% of the time.
 @njit(cache=True, parallel=True, error_model=$error_model, fastmath=$fastmath, _nrt=$counted)
-def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, f32, f64, i64, u64):
+def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, finals,
+            f32, f64, i64, u64):
     # A block of lanes per thread t, kept from chunk to chunk: f32[t] forward_lanes' memory and an
-    # observation, f64[t, l] lane l's state, action and return, i64[t, :, l] its pair (or -1) and
-    # steps taken, u64[t, l] its generator. Playing, chunk c hands out pairs c * chunk ... to the
-    # lanes of whichever thread plays it; draining, block c plays its lanes' last episodes.
+    # observation, f64[t] the lanes' states, actions and returns ($where), i64[t, :, l] lane l's
+    # pair (or -1) and steps taken, u64[t, l] its generator. Playing, chunk c hands out pairs
+    # c * chunk ... to the lanes of whichever thread plays it; draining, block c plays its lanes'
+    # last episodes.
     n_jobs = genomes.shape[0] * episodes
     n = f32.shape[0] if draining else (n_jobs + chunk - 1) // chunk
     for c in prange(n):
         b = np.int64(c) if draining else np.int64(get_thread_id())
         mem = f32[b, :_X + 2 * _WIDTH * _LANES]
-        obs = f32[b, _X + 2 * _WIDTH * _LANES:_X + 2 * _WIDTH * _LANES + _N_OBS]
-        lanes = f64[b]
+        obs = f32[b, _X + 2 * _WIDTH * _LANES:_X + 2 * _WIDTH * _LANES + _N_IN]
+        lanes = f64[b].reshape($block)  # constant strides: the compiler sees which rows differ
         job = i64[b, 0]
         t = i64[b, 1]
         rngs = u64[b]
@@ -160,44 +170,91 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
                     job[l] = nxt
                     nxt += 1
                     active += 1
-                    genome = genomes[job[l] // episodes]
-                    for g in range(_GENES):
-                        mem[g * _LANES + l] = genome[g]
+                    load_lane(mem, l, genomes[job[l] // episodes])
                     rngs[l] = _key(seed, 0, job[l] % episodes)
-                    _reset(lanes[l, :_STATE], params, rngs[l:l + 1])
-                    lanes[l, _RETURN] = 0.0
+                    _reset($lane_state, params, rngs[l:l + 1])
+                    $lane_return = 0.0
                     t[l] = 0
-                _observe(lanes[l, :_STATE], params, obs)
-                for i in range(_N_IN):
-                    mem[_X + i * _LANES + l] = obs[i]
+$observe
             o = forward_lanes(mem)
-            _act_lanes(mem[o:o + _N_OUT * _LANES], _N_OUT, _LANES, _DISCRETE, lanes[:, _STATE:_RETURN])
-            for l in range(_LANES):
-                if job[l] < 0:
-                    continue
-                r, terminated = _step(lanes[l, :_STATE], params, lanes[l, _STATE:_RETURN], rngs[l:l + 1])
-                lanes[l, _RETURN] += r
+            _act_lanes(mem[o:o + _N_OUT * _LANES], _N_OUT, _LANES, _DISCRETE, $actions)
+$step
                 t[l] += 1
-                if terminated or t[l] >= max_steps:
-                    returns[job[l] // episodes, job[l] % episodes] = lanes[l, _RETURN]
+                if $terminated or t[l] >= max_steps:
+                    returns[job[l] // episodes, job[l] % episodes] = $lane_return
                     steps[job[l] // episodes, job[l] % episodes] = t[l]
+                    if finals.shape[0]:  # the final state, for a behaviour descriptor
+                        for i in range(_STATE):
+                            finals[job[l] // episodes, job[l] % episodes, i] = $final_slot
                     job[l] = -1
                     active -= 1
 '''
 
+# The lines of the lockstep kernel that differ between a game stepped lane by lane (its state,
+# action and return a row per lane: f64[t, l, :]) and one stepped lane-wise (a row per slot:
+# f64[t, :, l]).
+_BY_LANE = {
+    "imports": "reset as _game_reset, observe as _game_observe, step as _game_step",
+    "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)" for f in ("reset", "observe", "step")),
+    "where": "f64[t, l]: lane l's state, action and return",
+    "block": "(_LANES, _RETURN + 1)",
+    "lane_state": "lanes[l, :_STATE]",
+    "lane_return": "lanes[l, _RETURN]",
+    "final_slot": "lanes[l, i]",
+    "observe": """\
+                _observe(lanes[l, :_STATE], params, obs)
+                for i in range(_N_IN):
+                    mem[_X + i * _LANES + l] = obs[i]""",
+    "actions": "lanes[:, _STATE:_RETURN]",
+    "step": """\
+            for l in range(_LANES):
+                if job[l] < 0:
+                    continue
+                r, terminated = _step(lanes[l, :_STATE], params, lanes[l, _STATE:_RETURN], rngs[l:l + 1])
+                lanes[l, _RETURN] += r""",
+    "terminated": "terminated",
+}
+_LANE_WISE = {
+    "imports": ("reset as _game_reset, observe_lanes as _game_observe_lanes, step_lanes as _game_step_lanes"),
+    "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)"
+                         for f in ("reset", "observe_lanes", "step_lanes")),
+    "where": "f64[t, :, l]: lane l's state, action, return, last reward and end",
+    "block": "(_DONE + 1, _LANES)",
+    "lane_state": "lanes[:_STATE, l]",
+    "lane_return": "lanes[_RETURN, l]",
+    "final_slot": "lanes[i, l]",
+    "observe": """\
+            _observe_lanes(lanes[:_STATE], params, mem[_X:_X + _N_IN * _LANES].reshape((_N_IN, _LANES)))""",
+    "actions": "lanes[_STATE:_RETURN].T",
+    "step": """\
+            _step_lanes(lanes[:_STATE], params, lanes[_STATE:_RETURN], rngs, lanes[_REWARD], lanes[_DONE])
+            for l in range(_LANES):
+                if job[l] < 0:
+                    continue
+                lanes[_RETURN, l] += lanes[_REWARD, l]""",
+    "terminated": "lanes[_DONE, l] != 0.0",
+}
+
 
 @dataclass
 class Rollout:
-    """Returns and episode lengths of every (genome, episode) pair.
+    """Returns and episode lengths of every (genome, episode) pair, and their behaviour descriptors if asked.
 
     Attributes
     ----------
     returns : ndarray of shape (P, E), float64
     steps : ndarray of shape (P, E), int64
+    descriptors : ndarray of shape (P, E, D), float64, or None
     """
 
     returns: np.ndarray
     steps: np.ndarray
+    descriptors: np.ndarray | None = None
+
+    @property
+    def behaviour(self) -> np.ndarray | None:
+        """Mean behaviour descriptor over episodes, shape (P, D), float64 (None unless asked for)."""
+        return None if self.descriptors is None else self.descriptors.mean(axis=1)
 
     @property
     def fitness(self) -> np.ndarray:
@@ -227,10 +284,20 @@ KERNELS = ("auto", "lockstep", "agent")
 LANES = 16
 """Pairs a lockstep block plays together: 16 float32 weights are one AVX-512 vector (8 lanes stayed
 scalar code)."""
-LOCKSTEP_MAX_GENES = 512
-"""Largest network (genes) the lockstep kernel plays under ``kernel="auto"``: a block of ``LANES``
-transposed genomes (``genes * LANES * 4`` bytes, 32 KiB here) must stay in the core's L1 cache.
-Measured: benchmarks/rollout.py."""
+LOCKSTEP_MAX_GENES = 6144
+"""Largest network (genes) the lockstep kernel plays under ``kernel="auto"``. A block of ``LANES`` genomes
+(``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about 512 genes on, but each neuron's
+weights of all lanes are one contiguous block read front to back, which the hardware prefetches: for
+obs-64-64-out networks (4400-5100 genes) the lockstep kernel ran 0.96-1.71x the per-agent kernel's speed
+at P = 4096 (benchmarks/rollout.py; pong 7-64-64-3 went from 0.70x to 1.5x with this layout)."""
+LOCKSTEP_MIN_PAIRS = 0
+"""Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
+game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
+episodes and a few as long as the game allows (cartpole, flappy) do: with few pairs a lockstep block then
+spends most of its time part-empty, waiting on its longest episode (benchmarks/rollout.py, P = 256: by
+CPU time no faster than the per-agent kernel; by wall time on a busy machine 3-5x slower, as it waits
+for both threads twice per call). The other games' lockstep was the faster at P = 256 too, but for
+racer's obs-64-64-out network (0.84x)."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the
 next, so only the last episodes of each thread run in a part-empty block)."""
@@ -243,12 +310,20 @@ def _game_options(env) -> dict:
             "fastmath": repr(options.get("fastmath", False))}
 
 
-def compiled(env, net, kind: str = "agent", counted: bool = False):
+def lane_wise(env) -> bool:
+    """Whether ``env``'s game steps lane-wise in the lockstep kernel: it provides ``observe_lanes`` and
+    ``step_lanes`` (docs/games.md), which play many games at once, one slot of all of them a vector."""
+    return all(isinstance(getattr(env.module, f, None), numba.core.dispatcher.Dispatcher)
+               for f in ("observe_lanes", "step_lanes"))
+
+
+def compiled(env, net, kind: str = "agent", counted: bool = False, by_lane: bool = False):
     """The fused rollout of ``kind`` ("agent" or "lockstep") compiled for ``env``'s game and ``net``'s shape.
 
     Compiled on first use, or loaded from the cache on disk. ``counted``: the
     lockstep kernel with reference counting, which games that allocate arrays
-    need (:func:`_lockstep_kernel` picks it).
+    need (:func:`_lockstep_kernel` picks it). ``by_lane``: the lockstep kernel
+    steps the game lane by lane even where it could step lane-wise.
     """
     if isinstance(net, RNN):  # recurrent networks play per agent, their memory reset every episode
         return specialise(_recurrent.ROLLOUT_TEMPLATE, f"rollout_rnn_{env.name}", game=env.module.__name__,
@@ -257,17 +332,19 @@ def compiled(env, net, kind: str = "agent", counted: bool = False):
     if kind == "agent":
         return specialise(_AGENT_TEMPLATE, f"rollout_{env.name}", game=env.module.__name__, **shape).rollout
     spec = env.spec
+    lines = _LANE_WISE if lane_wise(env) and not by_lane else _BY_LANE
     return specialise(_LOCKSTEP_TEMPLATE, f"lockstep_{env.name}", game=env.module.__name__,
                       genes=str(net.num_params), lanes=str(LANES), discrete=str(spec.discrete),
                       state_size=str(spec.state_size), action_size=str(spec.action_buffer_size),
-                      counted=str(bool(counted)), **_game_options(env), **shape,
+                      n_in=str(net.sizes[0]), n_out=str(net.sizes[-1]), width=shape["width"],
+                      counted=str(bool(counted)), **_game_options(env), **lines,
                       forward=_networks.lanes_forward_source(net.sizes, net.acts_array, LANES)).rollout
 
 
-def _lockstep_kernel(env, net, args):
+def _lockstep_kernel(env, net, args, by_lane):
     """The lockstep kernel for these arguments: without reference counting, unless the game's functions
     allocate arrays (then compiling it fails, which a file beside it in the cache remembers)."""
-    kernel = compiled(env, net, "lockstep")
+    kernel = compiled(env, net, "lockstep", by_lane=by_lane)
     counted = Path(sys.modules[kernel.py_func.__module__].__file__).with_suffix(".counted")
     if not counted.exists():
         try:
@@ -275,12 +352,14 @@ def _lockstep_kernel(env, net, args):
             return kernel
         except numba.core.errors.NumbaError:
             counted.touch()
-    return compiled(env, net, "lockstep", counted=True)
+    return compiled(env, net, "lockstep", counted=True, by_lane=by_lane)
 
 
-def choose_kernel(net, kernel: str = "auto") -> str:
+def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None) -> str:
     """The kernel :func:`rollout` uses: ``kernel`` itself, or for "auto" "lockstep" when the network
-    has at most :data:`LOCKSTEP_MAX_GENES` genes and "agent" otherwise."""
+    has at most :data:`LOCKSTEP_MAX_GENES` genes and there are at least :data:`LOCKSTEP_MIN_PAIRS`
+    (genome, episode) pairs per thread to play (``pairs``, when given), and "agent" otherwise. The
+    game's module may set either limit for itself."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
     if isinstance(net, RNN):
@@ -288,7 +367,10 @@ def choose_kernel(net, kernel: str = "auto") -> str:
             raise ValueError("the lockstep kernel plays feed-forward networks only")
         return "agent"
     if kernel == "auto":
-        return "lockstep" if net.num_params <= LOCKSTEP_MAX_GENES else "agent"
+        module = getattr(env, "module", None)
+        most = getattr(module, "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
+        least = getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS) * numba.get_num_threads()
+        return "lockstep" if net.num_params <= most and (pairs is None or pairs >= least) else "agent"
     return kernel
 
 
@@ -306,24 +388,30 @@ def _lines(shape, dtype, fill=0) -> np.ndarray:
     return buf[start:start + n].reshape(shape)
 
 
-def _run_lockstep(env, net, genomes, episodes, seed, returns, steps):
+def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals=None, by_lane=False):
     spec = env.spec
+    if finals is None:  # no final states asked for
+        finals = np.zeros((0, 0, 0), dtype=np.float64)
     threads = numba.get_num_threads()
     floats = (net.num_params + 2 * max(net.sizes)) * LANES + spec.obs_size
     f32 = _lines((threads, -(-floats // 16) * 16), np.float32)
-    f64 = _lines((threads, LANES, spec.state_size + spec.action_buffer_size + 1), np.float64)
+    slots = spec.state_size + spec.action_buffer_size + 1
+    if lane_wise(env) and not by_lane:  # a row per slot, and two for the last step's rewards and ends
+        f64 = _lines((threads, slots + 2, LANES), np.float64)
+    else:  # a row per lane
+        f64 = _lines((threads, LANES, slots), np.float64)
     i64 = _lines((threads, 2, LANES), np.int64, fill=-1)
     u64 = _lines((threads, LANES), np.uint64)
-    args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps,
+    args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps, finals,
             f32, f64, i64, u64]
-    play = _lockstep_kernel(env, net, args)
+    play = _lockstep_kernel(env, net, args, by_lane)
     play(*args)
     args[6] = True  # every pair handed out: finish each block's last episodes
     play(*args)
 
 
 def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "auto",
-            backend: str = "local", address: str | None = None) -> Rollout:
+            backend: str = "local", address: str | None = None, behaviour: bool = False) -> Rollout:
     """Play ``episodes`` episodes with every genome; see :class:`Rollout`.
 
     Parameters
@@ -339,7 +427,9 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     kernel : {"auto", "lockstep", "agent"}
         Which fused kernel plays (module docstring); the same result to the
         bit. ``"auto"``: lockstep for networks of at most
-        :data:`LOCKSTEP_MAX_GENES` genes, where it is the faster.
+        :data:`LOCKSTEP_MAX_GENES` genes and at least
+        :data:`LOCKSTEP_MIN_PAIRS` pairs per thread (or the game's own
+        limits), where it is the faster.
     backend : {"local", "ray"}
         ``"local"``: this process's cores. ``"ray"``: chunks of the population
         on Ray actors (:mod:`evo.distributed`); the same result to the bit, or
@@ -347,8 +437,16 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     address : str, optional
         Ray cluster for ``backend="ray"``: ``None`` starts a local Ray unless
         one is running, ``"auto"`` joins ``ray start``'s cluster, ``"ray://host:port"``.
+    behaviour : bool
+        Also give every episode's behaviour descriptor (:attr:`Rollout.descriptors`), which the game
+        computes from the episode's final state (``env.describe``). The kernels copy each final state
+        out and play exactly as without it. Numba games that describe behaviour, local backend only.
     """
-    kind = choose_kernel(net, kernel)
+    kind = choose_kernel(net, kernel, env, np.shape(genomes)[0] * episodes)
+    if behaviour and backend != "local":
+        raise ValueError("behaviour descriptors are computed on the local backend only")
+    if behaviour and not (env.fused and env.describes):
+        raise ValueError(f"{env.name} has no behaviour descriptor")
     # -- backend (evo.distributed) --
     if backend not in ("local", "ray"):
         raise ValueError(f"unknown backend {backend!r}; known: local, ray")
@@ -363,15 +461,19 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
     P, E = genomes.shape[0], int(episodes)
     returns = np.zeros((P, E), dtype=np.float64)
     steps = np.zeros((P, E), dtype=np.int64)
+    finals = np.zeros((P, E, env.spec.state_size) if behaviour else (0, 0, 0), dtype=np.float64)
     if P:
         spec = env.spec
         numba.set_parallel_chunksize(1)  # dynamic scheduling: episode lengths vary widely
         if kind == "lockstep":
-            _run_lockstep(env, net, genomes, E, seed, returns, steps)
+            _run_lockstep(env, net, genomes, E, seed, returns, steps, finals)
         else:
             compiled(env, net)(genomes, env.params, np.uint64(seed), E, env.max_steps, spec.discrete,
-                               spec.state_size, spec.obs_size, spec.action_buffer_size, returns, steps)
-    return Rollout(returns, steps)
+                               spec.state_size, spec.obs_size, spec.action_buffer_size, returns, steps, finals)
+    if not behaviour:
+        return Rollout(returns, steps)
+    described = env.describe(finals.reshape(P * E, -1))
+    return Rollout(returns, steps, described.reshape(P, E, -1))
 
 
 def evaluate(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "auto",

@@ -22,23 +22,53 @@ with parameters, which is how a TOML run config names them::
                      mutation={"name": "gaussian", "sigma": 0.1, "rate": 0.05})
 
 A mutation's ``sigma`` may be a schedule (see :func:`evo.mutation.schedule_from_spec`),
-evaluated at the current generation.
+evaluated at the current generation, or the 1/5-success rule
+(``{"kind": "one_fifth", "start": 0.3}``), adapted from how often children beat
+their parents.
+
+The loop is chosen by ``replacement`` (``pop_size`` is always the number of
+genomes ``ask`` returns, DEAP's ``lambda_``):
+
+- ``"generational"``: the ``elite`` best plus ``pop_size - elite`` children
+  of the asked population (``eaSimple`` with ``elite=0,
+  children_per_pair=2``);
+- ``"plus"``: the best ``survivors`` of the previous parents and the asked
+  children are the parents (``eaMuPlusLambda``, ``survivors`` = ``mu``);
+- ``"comma"``: the best ``survivors`` of the asked children only
+  (``eaMuCommaLambda``);
+- ``"steady_state"``: a population of ``survivors``; each asked child, in
+  order, replaces the population's current worst member (delete-worst,
+  Whitley's GENITOR), or joins it while it has fewer than ``survivors``
+  members; a small ``pop_size`` gives the classic one-at-a-time loop.
+
+Every child comes from a pair of parents drawn by ``selection`` (from the
+survivors outside the generational loop); a pair is crossed with probability
+``crossover_rate`` (else its children are copies of the parents) and gives
+``children_per_pair`` children, the second one the complement of the first
+(the same random draws with the parents swapped, as DEAP's two children); a
+child is then mutated with probability ``mutation_rate`` (DEAP's ``mutpb``) and
+repaired into ``[low, high]`` when bounds are given.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import math
 from typing import Callable
 
 import numpy as np
 
+from evo import bounds as _bounds
 from evo import crossover as _crossover
 from evo import mutation as _mutation
 from evo import selection as _selection
 from evo._validation import MAX_SEED, check_int, check_memory, check_number
 
 _STATE_VERSION = 1
+# the GA's options beside the operators, as config() and state_dict() record them
+_LOOP_OPTIONS = ("replacement", "survivors", "children_per_pair", "mutation_rate", "low", "high", "repair")
+REPLACEMENTS = ("generational", "plus", "comma", "steady_state")
 
 
 def _parse_operator(spec, kind: str):
@@ -71,10 +101,27 @@ class GeneticAlgorithm:
         Defaults: tournament of size 3, uniform crossover, Gaussian mutation
         (sigma 0.1, rate 0.1).
     elite : int
-        Number of best genomes copied unchanged into the next generation.
+        Number of best genomes copied unchanged into the next generation
+        (``replacement="generational"`` only; the other loops keep their
+        survivors by construction).
     crossover_rate : float
-        Probability that a child is made by crossover rather than copied from
-        its first parent (mutation applies to both).
+        Probability that a pair of parents is crossed rather than copied
+        (DEAP's ``cxpb``; with one child per pair it is per child).
+    replacement : {"generational", "plus", "comma", "steady_state"}
+        The loop (see the module docstring).
+    survivors : int, optional
+        ``mu``, the parents kept by ``plus``, ``comma`` and ``steady_state``;
+        default ``pop_size``; ``comma`` needs ``survivors <= pop_size``.
+    children_per_pair : {1, 2}
+        Children made from each pair of parents (DEAP's operators make 2).
+    mutation_rate : float
+        Probability that a child is mutated (DEAP's ``mutpb``); 1 mutates every
+        child, the operator's own ``rate`` deciding which genes.
+    low, high : float or array of shape (G,), optional
+        Bounds every asked genome is repaired into (the initial population
+        too); None: unbounded on that side.
+    repair : {"clip", "reflect"}
+        How a gene beyond a bound is brought back (:mod:`evo.bounds`).
     init : callable, optional
         ``init(rng, P) -> (P, G)`` initial genomes (e.g. ``net.init``); by
         default N(0, ``init_scale``^2) per gene.
@@ -97,12 +144,28 @@ class GeneticAlgorithm:
     def __init__(self, num_params: int, pop_size: int, seed: int = 0, *,
                  selection="tournament", crossover="uniform", mutation="gaussian",
                  elite: int = 2, crossover_rate: float = 0.5,
-                 init: Callable | None = None, init_scale: float = 1.0, layout=None):
+                 init: Callable | None = None, init_scale: float = 1.0, layout=None,
+                 replacement: str = "generational", survivors: int | None = None,
+                 children_per_pair: int = 1, mutation_rate: float = 1.0,
+                 low=None, high=None, repair: str = "clip"):
         self.num_params = check_int("num_params", num_params, 1)
         self.pop_size = check_int("pop_size", pop_size, 1)
         self.seed = check_int("seed", seed, 0, MAX_SEED)
-        self.elite = check_int("elite", elite, 0, self.pop_size)
+        if replacement not in REPLACEMENTS:
+            raise ValueError(f"replacement must be one of {', '.join(REPLACEMENTS)}, got {replacement!r}")
+        self.elite = check_int("elite", elite, 0, self.pop_size if replacement == "generational" else None)
         self.crossover_rate = check_number("crossover_rate", crossover_rate, 0.0, 1.0)
+        self.replacement = replacement
+        self.survivors = self.pop_size if survivors is None else check_int("survivors", survivors, 1)
+        if replacement == "comma" and self.survivors > self.pop_size:
+            raise ValueError(f"replacement 'comma' keeps survivors among the {self.pop_size} children: "
+                             f"survivors must be <= pop_size, got {self.survivors}")
+        self.children_per_pair = check_int("children_per_pair", children_per_pair, 1, 2)
+        self.mutation_rate = check_number("mutation_rate", mutation_rate, 0.0, 1.0)
+        self._box = _bounds.check(low, high, self.num_params, repair)
+        self.repair = repair
+        self.low = None if low is None else np.asarray(low, dtype=np.float64).tolist()
+        self.high = None if high is None else np.asarray(high, dtype=np.float64).tolist()
         self.init_scale = check_number("init_scale", init_scale, 0.0)
         if self.init_scale == 0:
             raise ValueError("init_scale must be > 0, got 0.0")
@@ -111,10 +174,12 @@ class GeneticAlgorithm:
                      4.0 * 4 * self.pop_size * self.num_params)
         self.layout = layout
         self._specs = {}
+        self._one_fifth = None
         self._select = self._resolve("selection", selection, _selection)
         self._cross = self._resolve("crossover", crossover, _crossover)
         self._mutate = self._resolve("mutation", mutation, _mutation)
         self._self_adaptive = self._specs["mutation"][0] == "self_adaptive"
+        self._per_gene = bool(self._self_adaptive and self._specs["mutation"][1].get("per_gene", False))
         self._try_operators()
 
         self.rng = np.random.default_rng(self.seed)
@@ -125,11 +190,17 @@ class GeneticAlgorithm:
         pop = np.ascontiguousarray(pop, dtype=np.float32)
         if pop.shape != (self.pop_size, self.num_params):
             raise ValueError(f"init returned shape {pop.shape}, expected {(self.pop_size, self.num_params)}")
-        self.population = pop
+        self.population = np.ascontiguousarray(_bounds.repair(pop, self._box, self.repair, np.float32))
         self.sigmas = None
         if self._self_adaptive:
             s0 = float(self._mutation_params.get("sigma", 0.1))
-            self.sigmas = np.full(self.pop_size, s0, dtype=np.float64)
+            shape = (self.pop_size, self.num_params) if self._per_gene else (self.pop_size,)
+            self.sigmas = np.full(shape, s0, dtype=np.float64)
+        # the parents kept between generations by "plus" and "steady_state": genomes, fitness, sigmas
+        self.parents = self.parents_fitness = self.parents_sigmas = None
+        # the 1/5-success rule: current step size, and the fitness of each asked child's parent
+        self.step = self._one_fifth.start if self._one_fifth is not None else None
+        self.parent_fitness = np.full(self.pop_size, np.nan)
         self.generation = 0
         self.best_genome = None
         self.best_fitness = -np.inf
@@ -149,11 +220,19 @@ class GeneticAlgorithm:
             params = {**params, "layout": self.layout}
         if kind == "mutation":
             self._mutation_params = params
-            schedules = {k: _mutation.schedule_from_spec(v) for k, v in params.items()
-                         if k == "sigma" and name != "self_adaptive"}
-            static = {k: v for k, v in params.items() if k not in schedules and not
-                      (name == "self_adaptive" and k == "sigma")}
+            if name == "self_adaptive":
+                if not isinstance(params.get("per_gene", False), bool):
+                    raise ValueError(f"mutation self_adaptive: per_gene must be true or false, "
+                                     f"got {params['per_gene']!r}")
+                static = {k: v for k, v in params.items() if k not in ("sigma", "per_gene")}
+                self._check_params(kind, name, op, static, {})
+                return lambda g, sigmas, rng: op(g, sigmas, rng, **static)
+            schedules = {k: _mutation.schedule_from_spec(v) for k, v in params.items() if k == "sigma"}
+            static = {k: v for k, v in params.items() if k not in schedules}
             self._check_params(kind, name, op, static, schedules)
+            if isinstance(schedules.get("sigma"), _mutation.OneFifth):
+                self._one_fifth = schedules["sigma"]
+                return lambda g, rng: op(g, rng, **static, sigma=self.step)
             return lambda g, rng: op(g, rng, **static, **{k: s(self.generation) for k, s in schedules.items()})
         self._check_params(kind, name, op, params, {})
         return lambda *args: op(*args, **params)
@@ -168,8 +247,9 @@ class GeneticAlgorithm:
 
         def mutate():
             if self._self_adaptive:
-                self._mutate_self_adaptive(parents, np.full(2, 0.1), rng)
+                self._mutate(parents, np.full((2, self.num_params) if self._per_gene else 2, 0.1), rng)
                 return
+            self.step = self._one_fifth.start if self._one_fifth is not None else None
             for generation in (0, 10**6):  # a schedule is checked at both ends
                 self.generation = generation
                 self._mutate(parents, rng)
@@ -199,8 +279,10 @@ class GeneticAlgorithm:
         """Operator names and parameters, as a TOML config would give them (callables show as None)."""
         out = {}
         for kind, (name, params) in self._specs.items():
-            out[kind] = {"name": name, **{k: v for k, v in params.items() if k != "layout"}}
-        out.update(elite=self.elite, crossover_rate=self.crossover_rate, init_scale=self.init_scale)
+            out[kind] = {"name": name, **{k: v.to_spec() if hasattr(v, "to_spec") else v
+                                          for k, v in params.items() if k != "layout"}}
+        out.update(elite=self.elite, crossover_rate=self.crossover_rate, init_scale=self.init_scale,
+                   **{k: getattr(self, k) for k in _LOOP_OPTIONS})
         return out
 
     # -- ask / tell -------------------------------------------------------------
@@ -231,27 +313,96 @@ class GeneticAlgorithm:
             self.best_genome = self.population[best].copy()
         self.last_fitness = fitness.copy()
 
-        rng, pop = self.rng, self.population
-        n_kids = self.pop_size - self.elite
-        ia = self._select(fitness, n_kids, rng)
-        ib = self._select(fitness, n_kids, rng)
-        a, b = pop[ia], pop[ib]
-        mated = rng.random(n_kids) < self.crossover_rate
-        kids = a.copy()
-        if mated.any():
-            kids[mated] = self._cross(a[mated], b[mated], rng)
-        if self._self_adaptive:
-            kids, kid_sigmas = self._mutate_self_adaptive(kids, self.sigmas[ia], rng)
-            self.sigmas = np.concatenate([self.sigmas[order[:self.elite]], kid_sigmas])
-        else:
-            kids = self._mutate(kids, rng)
-        self.population = np.ascontiguousarray(
-            np.concatenate([pop[order[:self.elite]], kids]), dtype=np.float32)
+        if self._one_fifth is not None:
+            bred = ~np.isnan(self.parent_fitness)
+            if bred.any():
+                won = clean[bred] > np.where(np.isnan(self.parent_fitness[bred]), -np.inf, self.parent_fitness[bred])
+                self.step = self._one_fifth.update(self.step, float(won.mean()))
+
+        pool, pool_fitness, pool_sigmas = self._survivors(fitness, clean)
+        n_kids = self.pop_size - self.elite if self.replacement == "generational" else self.pop_size
+        kids, kid_sigmas, kid_parent_fitness = self._breed(pool, pool_fitness, pool_sigmas, n_kids)
+        if self.replacement == "generational":
+            keep = order[:self.elite]
+            kids = np.concatenate([self.population[keep], kids])
+            kid_parent_fitness = np.concatenate([np.full(self.elite, np.nan), kid_parent_fitness])
+            if kid_sigmas is not None:
+                kid_sigmas = np.concatenate([self.sigmas[keep], kid_sigmas])
+        self.population = np.ascontiguousarray(kids, dtype=np.float32)
+        self.sigmas = kid_sigmas
+        self.parent_fitness = kid_parent_fitness
         self.generation += 1
 
-    def _mutate_self_adaptive(self, kids, sigmas, rng):
-        params = {k: v for k, v in self._mutation_params.items() if k != "sigma"}
-        return _mutation.self_adaptive(kids, sigmas, rng, **params)
+    def _survivors(self, fitness, clean):
+        """The genomes, fitness and sigmas the next children are bred from."""
+        pop, sigmas = self.population, self.sigmas
+        if self.replacement == "generational":
+            return pop, fitness, sigmas
+        if self.replacement == "comma" or self.parents is None:
+            # comma, or the first generation of plus and steady state: the best of the asked genomes
+            keep = np.argsort(-clean, kind="stable")[:self.survivors]
+            parents, parents_fitness = pop[keep], fitness[keep]
+            parents_sigmas = None if sigmas is None else sigmas[keep]
+        elif self.replacement == "plus":
+            union = np.concatenate([self.parents, pop])
+            union_fitness = np.concatenate([self.parents_fitness, fitness])
+            # stable: on a tie the older parent stays
+            keep = np.argsort(-np.where(np.isnan(union_fitness), -np.inf, union_fitness), kind="stable")
+            keep = keep[:self.survivors]
+            parents, parents_fitness = union[keep], union_fitness[keep]
+            parents_sigmas = None if sigmas is None else np.concatenate([self.parents_sigmas, sigmas])[keep]
+        else:  # steady state: each child in turn joins a population not yet full, or replaces its worst
+            room = min(self.survivors - len(self.parents), self.pop_size)
+            parents = np.concatenate([self.parents, pop[:room]])
+            parents_fitness = np.concatenate([self.parents_fitness, fitness[:room]])
+            parents_sigmas = None if sigmas is None else np.concatenate([self.parents_sigmas, sigmas[:room]])
+            key = np.where(np.isnan(parents_fitness), -np.inf, parents_fitness)
+            for i in range(room, self.pop_size):
+                worst = int(np.argmin(key))
+                parents[worst], parents_fitness[worst], key[worst] = pop[i], fitness[i], clean[i]
+                if sigmas is not None:
+                    parents_sigmas[worst] = sigmas[i]
+        if self.replacement != "comma":
+            self.parents, self.parents_fitness, self.parents_sigmas = parents, parents_fitness, parents_sigmas
+        return parents, parents_fitness, parents_sigmas
+
+    def _breed(self, pool, pool_fitness, pool_sigmas, n_kids):
+        """``n_kids`` children of ``pool``: (genomes, sigmas or None, fitness of each child's parent)."""
+        rng = self.rng
+        n_pairs = math.ceil(n_kids / self.children_per_pair)
+        ia = self._select(pool_fitness, n_pairs, rng)
+        ib = self._select(pool_fitness, n_pairs, rng)
+        a, b = pool[ia], pool[ib]
+        mated = rng.random(n_pairs) < self.crossover_rate
+        first = a.copy()
+        replay = rng.bit_generator.state if self.children_per_pair == 2 else None
+        if mated.any():
+            first[mated] = self._cross(a[mated], b[mated], rng)
+        if self.children_per_pair == 2:
+            second = b.copy()
+            if mated.any():
+                # the complementary child: the same draws with the parents swapped
+                rng.bit_generator.state = replay
+                second[mated] = self._cross(b[mated], a[mated], rng)
+            kids = np.stack([first, second], axis=1).reshape(2 * n_pairs, -1)[:n_kids]
+            source = np.stack([ia, ib], axis=1).reshape(-1)[:n_kids]
+        else:
+            kids, source = first, ia
+        sigmas = None if pool_sigmas is None else pool_sigmas[source].copy()
+        mutated = (rng.random(n_kids) < self.mutation_rate) if self.mutation_rate < 1.0 else None
+        if mutated is None:
+            if sigmas is None:
+                kids = self._mutate(kids, rng)
+            else:
+                kids, sigmas = self._mutate(kids, sigmas, rng)
+        elif mutated.any():
+            kids = kids.copy()
+            if sigmas is None:
+                kids[mutated] = self._mutate(kids[mutated], rng)
+            else:
+                kids[mutated], sigmas[mutated] = self._mutate(kids[mutated], sigmas[mutated], rng)
+        kids = _bounds.repair(kids, self._box, self.repair, np.float32)
+        return kids, sigmas, np.asarray(pool_fitness, dtype=np.float64)[source]
 
     # -- checkpoints ------------------------------------------------------------
 
@@ -272,6 +423,14 @@ class GeneticAlgorithm:
         }
         if self.sigmas is not None:
             d["sigmas"] = self.sigmas.copy()
+        if self.parents is not None:
+            d["parents"] = self.parents.copy()
+            d["parents_fitness"] = self.parents_fitness.copy()
+            if self.parents_sigmas is not None:
+                d["parents_sigmas"] = self.parents_sigmas.copy()
+        if self._one_fifth is not None:
+            d["step"] = np.array(self.step, dtype=np.float64)
+            d["parent_fitness"] = self.parent_fitness.copy()
         return d
 
     @classmethod
@@ -292,6 +451,7 @@ class GeneticAlgorithm:
             kwargs = {k: config[k] for k in ("selection", "crossover", "mutation")}
             kwargs.update(elite=config["elite"], crossover_rate=config["crossover_rate"],
                           init_scale=config["init_scale"])
+            kwargs.update({k: config[k] for k in _LOOP_OPTIONS if k in config})
             kwargs.update(operators)
             for kind in ("selection", "crossover", "mutation"):
                 if isinstance(kwargs[kind], dict) and kwargs[kind].get("name") is None:
@@ -317,9 +477,24 @@ class GeneticAlgorithm:
             ga.rng.bit_generator.state = json.loads(_text_field(state, "rng_state"))
             if ga._self_adaptive:
                 sigmas = np.asarray(state["sigmas"])
-                if sigmas.dtype != np.float64 or sigmas.shape != (pop_size,) or not (sigmas > 0).all():
-                    raise ValueError(f"GA state 'sigmas' must be positive float64 of shape ({pop_size},)")
+                if sigmas.dtype != np.float64 or sigmas.shape != ga.sigmas.shape or not (sigmas > 0).all():
+                    raise ValueError(f"GA state 'sigmas' must be positive float64 of shape {ga.sigmas.shape}")
                 ga.sigmas = sigmas.copy()
+            if ga.replacement in ("plus", "steady_state") and "parents" in state:
+                rows = np.shape(state["parents"])[0] if np.ndim(state["parents"]) else 0
+                if not 1 <= rows <= ga.survivors:
+                    raise ValueError(f"GA state 'parents' must have 1 to {ga.survivors} rows")
+                ga.parents = _array_field(state, "parents", np.float32, (num_params,), rows=rows)
+                ga.parents_fitness = _array_field(state, "parents_fitness", np.float64, (rows,), finite=False)
+                if ga._self_adaptive:
+                    ga.parents_sigmas = _array_field(state, "parents_sigmas", np.float64, ga.sigmas.shape[1:],
+                                                     rows=rows)
+            if ga._one_fifth is not None:
+                step = np.asarray(state["step"])
+                if step.shape != () or step.dtype != np.float64 or not step > 0 or not np.isfinite(step):
+                    raise ValueError("GA state 'step' must be a positive float64")
+                ga.step = float(step)
+                ga.parent_fitness = _array_field(state, "parent_fitness", np.float64, (pop_size,), finite=False)
         except KeyError as e:
             raise ValueError(f"GA state is missing {e.args[0]!r}") from None
         except (TypeError, AttributeError, json.JSONDecodeError) as e:
@@ -332,6 +507,16 @@ def _int_field(state: dict, key: str) -> int:
     if v.shape != () or v.dtype.kind not in "iu":
         raise ValueError(f"GA state {key!r} must be a single integer, got {v.dtype} of shape {v.shape}")
     return int(v)
+
+
+def _array_field(state: dict, key: str, dtype, shape: tuple, *, rows: int | None = None,
+                 finite: bool = True) -> np.ndarray:
+    """A copy of ``state[key]``, checked for dtype and shape (``rows`` prepended when given)."""
+    v = np.asarray(state[key])
+    shape = shape if rows is None else (rows, *shape)
+    if v.dtype != dtype or v.shape != shape or (finite and not np.isfinite(v).all()):
+        raise ValueError(f"GA state {key!r} must be {'finite ' if finite else ''}{np.dtype(dtype)} of shape {shape}")
+    return v.copy()
 
 
 def _text_field(state: dict, key: str) -> str:

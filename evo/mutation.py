@@ -24,8 +24,17 @@ Schedules (a strength that changes over generations, e.g. ``sigma``):
 :func:`constant`, :func:`linear`, :func:`exponential` return a
 :class:`Schedule`, a callable ``schedule(generation) -> float``;
 :func:`schedule_from_spec` builds one from a number or a dict (TOML config).
+:func:`one_fifth` is Rechenberg's 1/5-success rule, a step size the GA adapts
+from its children's success (:class:`OneFifth`).
 
 Use :func:`get` to look an operator up by name (e.g. from a TOML config).
+
+Conventions for DEAP users: DEAP's ``mut*`` functions change an individual
+in place; ours return a mutated copy of a whole batch. A gene-wise
+probability (DEAP's ``indpb``) is our ``rate``. Whether a child is mutated
+at all (DEAP's ``mutpb`` in ``eaSimple``) is the GA's ``mutation_rate``.
+PyGAD's ``mutation_percent_genes`` mutates a fixed number of genes per child;
+our ``rate`` mutates each gene independently (the same number on average).
 
 References
 ----------
@@ -38,6 +47,7 @@ References
   Wiley, 2001.
 - H.-G. Beyer and H.-P. Schwefel, "Evolution strategies: a comprehensive
   introduction", Natural Computing 1, 2002, pp. 3-52.
+- I. Rechenberg, *Evolutionsstrategie*, Frommann-Holzboog, 1973.
 - A. E. Eiben and J. E. Smith, *Introduction to Evolutionary Computing*,
   2nd ed., Springer, 2015.
 """
@@ -52,16 +62,19 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from evo import bounds as _bounds
 from evo._validation import check_rng
 
 __all__ = [
     "NAMES",
+    "OneFifth",
     "Schedule",
     "constant",
     "exponential",
     "gaussian",
     "get",
     "linear",
+    "one_fifth",
     "polynomial",
     "reset",
     "schedule_from_spec",
@@ -117,13 +130,21 @@ def _polynomial(
 
 
 def gaussian(
-    genomes: NDArray, rng: np.random.Generator, *, sigma: float | ArrayLike = 0.1, rate: float = 0.1
+    genomes: NDArray, rng: np.random.Generator, *, sigma: float | ArrayLike = 0.1, rate: float = 0.1,
+    low: float | ArrayLike | None = None, high: float | ArrayLike | None = None, repair: str = "clip",
 ) -> NDArray:
     """Gaussian mutation: add ``N(0, sigma^2)`` to each gene with probability ``rate``.
 
     ``x'_ig = x_ig + sigma_i z_ig`` where ``z_ig ~ N(0, 1)`` for the genes
     picked by independent ``U(0,1) < rate`` draws, ``x'_ig = x_ig``
     otherwise (Schwefel 1981; Baeck & Schwefel 1993).
+
+    DEAP: ``mutGaussian(ind, mu=0, sigma, indpb)`` with ``rate = indpb``
+    (our noise has mean 0). PyGAD's ``"random"`` mutation adds
+    ``U(random_mutation_min_val, random_mutation_max_val)`` noise instead.
+    With ``low``/``high`` the mutated genes are repaired into the box
+    (:mod:`evo.bounds`; genes not picked are copied unchanged, even if
+    outside it); DEAP has no bounded Gaussian mutation.
 
     Parameters
     ----------
@@ -136,6 +157,10 @@ def gaussian(
         gene of every individual.
     rate : float, default 0.1
         Probability that a gene is mutated, in [0, 1].
+    low, high : float or ndarray of shape (G,) or None, default None
+        Box the mutated genes are repaired into (None: unbounded on that side).
+    repair : {"clip", "reflect"}, default "clip"
+        How a gene pushed out of the box is brought back.
 
     Returns
     -------
@@ -144,6 +169,7 @@ def gaussian(
     """
     x = _genomes(genomes, rng)
     rate = _rate(rate)
+    box = _bounds.check(low, high, x.shape[1], repair)
     s = np.asarray(sigma, dtype=np.float64)
     n, g = x.shape
     if s.ndim == 1:
@@ -158,7 +184,12 @@ def gaussian(
     mask = rng.random(x.shape) < rate
     z = rng.standard_normal(int(mask.sum()))
     sig = np.broadcast_to(s, x.shape)[mask]
-    out[mask] = (x[mask].astype(np.float64) + sig * z).astype(x.dtype)
+    moved = x[mask].astype(np.float64) + sig * z
+    if box is None:
+        out[mask] = moved.astype(x.dtype)
+    else:
+        cols = np.nonzero(mask)[1]
+        out[mask] = _bounds.repair(moved[:, None], (box[0][cols, None], box[1][cols, None]), repair, x.dtype)[:, 0]
     return out
 
 
@@ -169,6 +200,11 @@ def reset(genomes: NDArray, rng: np.random.Generator, *, rate: float = 0.01, sca
     ``x'_ig ~ N(0, scale^2)`` for the genes picked by independent
     ``U(0,1) < rate`` draws. ``N(0, scale^2)`` stands for the initial weight
     distribution; pass the ``scale`` your network was initialised with.
+
+    DEAP has no real-valued reset (``mutUniformInt`` redraws integers
+    uniformly). PyGAD's ``"random"`` mutation with
+    ``mutation_by_replacement=True`` redraws uniformly in
+    ``[random_mutation_min_val, random_mutation_max_val)``; ours is normal.
 
     Parameters
     ----------
@@ -219,6 +255,10 @@ def polynomial(
     and ``x' = x + delta (high - low)``, clipped into ``[low, high]``. The
     perturbation never leaves the bounds; large ``eta`` keeps it small.
     Genes not picked are copied unchanged (even if outside the bounds).
+
+    DEAP: ``mutPolynomialBounded(ind, eta, low, up, indpb)``, the same
+    formula, with ``rate = indpb``. It is bounded by construction and needs
+    no ``repair``.
 
     Parameters
     ----------
@@ -287,6 +327,12 @@ def self_adaptive(
 
     then ``sigma' = max(sigma', min_sigma)`` and ``x'_g = x_g + sigma'_(g) N(0, 1)``
     for every gene. ``G = 0`` uses ``G = 1`` in the defaults.
+
+    DEAP: ``mutESLogNormal(ind, c, indpb)`` on an individual with a
+    ``strategy`` attribute (one sigma per gene) uses ``t0 = c / sqrt(2G)``
+    (our ``tau_prime``) and ``t = c / sqrt(2 sqrt(G))`` (our ``tau``); our
+    per-gene defaults are ``c = 1`` with ``indpb = 1``. The GA keeps one sigma
+    per individual by default, or one per gene with ``per_gene = True``.
 
     Parameters
     ----------
@@ -459,6 +505,62 @@ class Schedule:
         return {"kind": self.kind, "start": self.start, "end": self.end, "generations": self.generations}
 
 
+@dataclass(frozen=True)
+class OneFifth:
+    """Rechenberg's 1/5-success rule: a step size steered by how often children beat their parents.
+
+    After each generation, with ``p`` the share of children fitter than
+    the parent they were copied from, the step size is divided by ``factor``
+    if ``p > target``, multiplied by it if ``p < target``, and kept if equal
+    (Rechenberg 1973; Schwefel 1981 applies ``factor = 0.817`` every ``G``
+    generations, Beyer & Schwefel 2002 give ``factor`` in [0.817, 1) per
+    generation). Unlike :class:`Schedule` it is not a function of the
+    generation alone: :class:`evo.ga.GeneticAlgorithm` carries the current
+    value in its state and updates it with :meth:`update`. Config form:
+    ``{"kind": "one_fifth", "start": s, "factor": f, "target": t}``
+    (``factor`` and ``target`` optional).
+
+    Attributes
+    ----------
+    start : float
+        Step size at generation 0, > 0.
+    factor : float
+        Change per generation, in (0, 1).
+    target : float
+        Success rate kept at equilibrium, in (0, 1).
+    """
+
+    start: float
+    factor: float = 0.85
+    target: float = 0.2
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("start", 0.0, math.inf), ("factor", 0.0, 1.0), ("target", 0.0, 1.0)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                raise ValueError(f"one_fifth {name} must be a number, got {v!r}")
+            if not lo < v < hi:
+                raise ValueError(f"one_fifth {name} must be in ({lo}, {hi}), got {v}")
+            object.__setattr__(self, name, float(v))
+
+    def update(self, value: float, success_rate: float) -> float:
+        """The step size after a generation whose children succeeded at ``success_rate``."""
+        if success_rate > self.target:
+            return value / self.factor
+        if success_rate < self.target:
+            return value * self.factor
+        return value
+
+    def to_spec(self) -> dict[str, Any]:
+        """The config form, for :func:`schedule_from_spec`."""
+        return {"kind": "one_fifth", "start": self.start, "factor": self.factor, "target": self.target}
+
+
+def one_fifth(start: float, factor: float = 0.85, target: float = 0.2) -> OneFifth:
+    """The 1/5-success rule starting at ``start`` (see :class:`OneFifth`)."""
+    return OneFifth(start, factor, target)
+
+
 def constant(value: float) -> Schedule:
     """Schedule that always returns ``value``."""
     return Schedule("constant", value, value)
@@ -482,7 +584,7 @@ def exponential(start: float, end: float, generations: int) -> Schedule:
     return Schedule("exponential", start, end, generations)
 
 
-def schedule_from_spec(spec: float | dict[str, Any] | Schedule) -> Schedule:
+def schedule_from_spec(spec: float | dict[str, Any] | Schedule | OneFifth) -> Schedule | OneFifth:
     """Build a :class:`Schedule` from its config form.
 
     Accepted forms:
@@ -490,7 +592,9 @@ def schedule_from_spec(spec: float | dict[str, Any] | Schedule) -> Schedule:
     - a number: ``constant(number)``;
     - ``{"kind": "constant", "value": v}``;
     - ``{"kind": "linear" | "exponential", "start": s, "end": e, "generations": g}``;
-    - a :class:`Schedule` (returned as is).
+    - ``{"kind": "one_fifth", "start": s}`` with optional ``factor`` and
+      ``target``: a :class:`OneFifth` (adapted by the GA, not by generation);
+    - a :class:`Schedule` or :class:`OneFifth` (returned as is).
 
     Raises
     ------
@@ -498,19 +602,25 @@ def schedule_from_spec(spec: float | dict[str, Any] | Schedule) -> Schedule:
         For anything else: unknown kind, missing or unexpected keys, wrong
         types or out-of-range values.
     """
-    if isinstance(spec, Schedule):
+    if isinstance(spec, (Schedule, OneFifth)):
         return spec
     if isinstance(spec, (int, float, np.integer, np.floating)) and not isinstance(spec, bool):
         return constant(spec)
     if not isinstance(spec, dict):
         raise ValueError(f"schedule spec must be a number or a table with a 'kind', got {spec!r}")
     kind = spec.get("kind")
+    if kind == "one_fifth":
+        extra = sorted(set(spec) - {"kind", "start", "factor", "target"})
+        if "start" not in spec or extra:
+            raise ValueError(f"one_fifth schedule needs 'start' and takes 'factor', 'target'; "
+                             f"{'unexpected ' + str(extra) if extra else 'missing start'}")
+        return OneFifth(**{k: v for k, v in spec.items() if k != "kind"})
     if kind == "constant":
         required = ("value",)
     elif kind in ("linear", "exponential"):
         required = ("start", "end", "generations")
     else:
-        raise ValueError(f"unknown schedule kind {kind!r}; known: {', '.join(_KINDS)}")
+        raise ValueError(f"unknown schedule kind {kind!r}; known: {', '.join(_KINDS)}, one_fifth")
     keys = set(spec) - {"kind"}
     if keys != set(required):
         missing = sorted(set(required) - keys)

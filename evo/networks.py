@@ -121,14 +121,18 @@ def forward_one(genome, x, sizes, acts, buf_a, buf_b, out):
 
 
 def lanes_forward_source(sizes, acts, lanes: int) -> str:
-    """Source of ``forward_lanes(mem)``: the forward pass of ``lanes`` genomes in lockstep, for one shape.
+    """Source of ``load_lane(mem, l, genome)`` and ``forward_lanes(mem)``: ``lanes`` genomes in lockstep.
 
-    ``mem`` is one float32 array holding, in this order, the genomes
-    transposed (``mem[g * lanes + l]`` is gene ``g`` of lane ``l``'s genome,
-    so one weight of every lane is one contiguous vector), then two buffers
-    of ``max(sizes) * lanes`` values each, the first holding the inputs
-    (input ``i`` of lane ``l`` at ``i * lanes + l``). The function returns
-    the offset ``o`` of the outputs: output ``j`` of lane ``l`` is
+    ``mem`` is one float32 array holding, in this order, the genomes of the
+    lanes side by side, then two buffers of ``max(sizes) * lanes`` values
+    each, the first holding the inputs (input ``i`` of lane ``l`` at
+    ``i * lanes + l``). ``load_lane`` stores a genome as lane ``l``'s: layer
+    by layer, neuron by neuron, the neuron's incoming weights input by input,
+    then its bias, each value beside the same value of the other lanes (at
+    ``k * lanes + l`` for the neuron's ``k``-th value). A neuron's weights of
+    every lane are thus one contiguous block, read front to back, which keeps
+    the blocks of large networks streaming through the cache. ``forward_lanes``
+    returns the offset ``o`` of the outputs: output ``j`` of lane ``l`` is
     ``mem[o + j * lanes + l]``.
 
     For each neuron, the loop over the lanes is the innermost, and each
@@ -144,21 +148,26 @@ def lanes_forward_source(sizes, acts, lanes: int) -> str:
     sizes = tuple(int(n) for n in sizes)
     genes = sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
     src, dst = genes * lanes, (genes + max(sizes)) * lanes
+    load = ['@njit(error_model="numpy")', "def load_lane(mem, l, genome):"]
     lines = ['@njit(error_model="numpy")', "def forward_lanes(mem):"]
     g = 0
     for n_in, n_out, act in zip(sizes[:-1], sizes[1:], acts):
-        b = g + n_in * n_out
+        b = g + n_in * n_out  # the genome's biases of this layer; its weights input by input from g
+        load += [f"    for j in range({n_out}):",
+                 f"        for i in range({n_in}):",
+                 f"            mem[({g} + j * {n_in + 1} + i) * {lanes} + l] = genome[{g} + i * {n_out} + j]",
+                 f"        mem[({g + n_in} + j * {n_in + 1}) * {lanes} + l] = genome[{b} + j]"]
         lines += [f"    for j in range({n_out}):",
                   f"        for l in range({lanes}):",
                   "            s = _ZERO"]
-        lines += [f"            s += mem[({g + i * n_out} + j) * {lanes} + l] * mem[{src + i * lanes} + l]"
+        lines += [f"            s += mem[({g + i} + j * {n_in + 1}) * {lanes} + l] * mem[{src + i * lanes} + l]"
                   for i in range(n_in)]
-        lines += [f"            mem[{dst} + j * {lanes} + l] = s + mem[({b} + j) * {lanes} + l]",
+        lines += [f"            mem[{dst} + j * {lanes} + l] = s + mem[({g + n_in} + j * {n_in + 1}) * {lanes} + l]",
                   f"    _activate(mem[{dst}:{dst + n_out * lanes}], {n_out * lanes}, {int(act)})"]
         g = b + n_out
         src, dst = dst, src
     lines.append(f"    return {src}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(load) + "\n\n\n" + "\n".join(lines) + "\n"
 
 
 # Below this much work (genomes x genes) one thread beats waking the others.

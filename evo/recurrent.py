@@ -185,7 +185,7 @@ _MEMORY = $memory
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def rollout(genomes, params, seed, episodes, max_steps, discrete,
-            state_size, obs_size, action_size, returns, steps):
+            state_size, obs_size, action_size, returns, steps, finals):
     n_jobs = genomes.shape[0] * episodes
     chunk = 8
     for c in prange((n_jobs + chunk - 1) // chunk):
@@ -216,6 +216,9 @@ def rollout(genomes, params, seed, episodes, max_steps, discrete,
                 t += 1
             returns[p, e] = total
             steps[p, e] = t
+            if finals.shape[0]:  # the final state, for a behaviour descriptor
+                for i in range(state_size):
+                    finals[p, e, i] = state[i]
 '''
 
 

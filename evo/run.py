@@ -18,6 +18,7 @@ test episodes by default, so its verdict and the run's agree.
 
 from __future__ import annotations
 
+import copy
 import csv
 import hashlib
 import io
@@ -46,7 +47,7 @@ LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation
 _CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
                     "validated_fitness", "validated", "bests")
 TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second", "backend")
-_TRAIN, _VALIDATE, _TEST = 1, 2, 3
+_TRAIN, _VALIDATE, _TEST, _HALL = 1, 2, 3, 4
 _CHECKPOINT_VERSION = 2
 
 
@@ -64,6 +65,17 @@ def network(config: RunConfig, env):
 def held_out_seed(seed: int) -> int:
     """The key of a run's test episodes: one set per run seed, apart from every training and validation key."""
     return episode_seed(seed, 0, _TEST)
+
+
+def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=()) -> list:
+    """``(name, rollout result)`` of ``genome`` on every test set of ``env`` (:meth:`envs.Env.test_sets`):
+    the racer's hand-drawn tracks, a data set's held-out split, or the game itself."""
+    return [(name, rollout(test_env, net, genome[None], episodes, seed)) for name, test_env in env.test_sets(fixed)]
+
+
+def test_score(results: list) -> float:
+    """A run's test score: the worst test set's mean return."""
+    return min(float(r.fitness[0]) for _, r in results)
 
 
 class Evolution:
@@ -87,10 +99,13 @@ class Evolution:
 
     def __init__(self, config: RunConfig):
         self.config = config.validate()
-        self.env = envs.make(config.env, **config.env_params)
+        self.env = envs.make(config.env, level=config.level or None, **config.env_params)
         self.net = network(config, self.env)
         widest = max(config.episodes, config.validation_episodes, config.test_episodes)
         check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
+        if self.self_play and (config.network != "mlp" or len(config.hidden) > 1 or config.backend != "local"):
+            raise ValueError("self_play needs a feed-forward network with at most one hidden layer "
+                             "(network = mlp) and the local backend")
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
         self.algorithm = algorithms.build(config, self.net)
         self.history: list[dict] = []
@@ -115,21 +130,53 @@ class Evolution:
     def finished(self) -> bool:
         return self.solved or self.generation >= self.config.generations
 
+    @property
+    def self_play(self) -> bool:
+        """Whether the game trains against the run's hall of fame (a game's ``self_play`` parameter)."""
+        names = getattr(getattr(self.env, "module", None), "PARAM_NAMES", ())
+        return "self_play" in names and self.env.params[names.index("self_play")] != 0.0
+
+    def train_env(self) -> "envs.Env":
+        """The game this generation trains on.
+
+        With self-play, the opponent is drawn, uniformly and keyed by the run's
+        seed and the generation, from a hall of fame: the game's built-in
+        opponent and the best genome of every earlier generation. Validation
+        and test episodes always play the built-in opponent.
+        """
+        if not self.self_play:
+            return self.env
+        pick = int(np.random.default_rng([self.config.seed, self.generation, _HALL]).integers(self.generation + 1))
+        if pick == 0:
+            return self.env
+        env = copy.copy(self.env)
+        env.params = self.env.module.with_opponent(self.env.params, self.net.sizes, self.net.acts_array,
+                                                   self.bests[pick - 1])
+        return env
+
     def train_seed(self, generation: int | None = None) -> int:
         return episode_seed(self.config.seed, self.generation if generation is None else generation, _TRAIN)
 
-    def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None) -> dict:
+    @property
+    def needs_behaviour(self) -> bool:
+        """Whether the algorithm is told behaviour descriptors (novelty search, MAP-Elites)."""
+        return getattr(self.algorithm, "needs_behaviour", False)
+
+    def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None,
+             behaviour: np.ndarray | None = None) -> dict:
         """Evaluate, validate and breed one generation; returns its log row.
 
         ``returns``/``steps`` of shape (P, episodes) may be given when the
         caller already played the generation (the viewer does, step by step);
-        they must be what :func:`evo.rollout` gives for :meth:`train_seed`.
+        they must be what :func:`evo.rollout` gives for :meth:`train_seed`, and
+        ``behaviour`` its (P, D) descriptors when :attr:`needs_behaviour`.
         """
         genomes = self.algorithm.ask()
         if returns is None:
-            r = rollout(self.env, self.net, genomes, self.config.episodes, self.train_seed(),
-                        backend=self.config.backend, address=self.config.address or None)
-            returns, steps = r.returns, r.steps
+            r = rollout(self.train_env(), self.net, genomes, self.config.episodes, self.train_seed(),
+                        backend=self.config.backend, address=self.config.address or None,
+                        behaviour=self.needs_behaviour)
+            returns, steps, behaviour = r.returns, r.steps, r.behaviour
         fitness = returns.mean(axis=1)
         if np.isnan(fitness).all():
             raise ValueError(f"generation {self.generation}: every fitness is NaN")
@@ -161,10 +208,10 @@ class Evolution:
         test = None
         last = self.generation + 1 >= self.config.generations
         if self.champion is not None and self.champion_test is None and (self.champion_score >= self.target or last):
-            result = rollout(self.env.held_out(), self.net, self.champion[None], self.config.test_episodes,
-                             held_out_seed(self.config.seed))
-            test = self.champion_test = float(result.fitness[0])
-            validation_steps += result.total_steps
+            results = test_results(self.env, self.net, self.champion, self.config.test_episodes,
+                                   held_out_seed(self.config.seed))
+            test = self.champion_test = test_score(results)
+            validation_steps += sum(r.total_steps for _, r in results)
         self.last_steps = int(steps.sum() + validation_steps)
         row = {
             "generation": self.generation,
@@ -178,7 +225,10 @@ class Evolution:
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
         }
-        self.algorithm.tell(fitness)
+        if self.needs_behaviour:
+            self.algorithm.tell(fitness, behaviour)
+        else:
+            self.algorithm.tell(fitness)
         self.history.append(row)
         return row
 
@@ -279,9 +329,22 @@ def _config_field(value, what: str) -> RunConfig:
         settings = tomllib.loads(_text(value, "config"))
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"its config is malformed: {e}") from None
+    return saved_config(settings)
+
+
+def saved_config(settings: dict) -> RunConfig:
+    """The config of a run's own file (its config.toml, checkpoint or champion), checked.
+
+    A file written before games had levels played the parameters the game's
+    ``classic`` level keeps.
+    """
+    settings = dict(settings)
     settings.pop("address", None)  # a file never chooses where the program connects
     settings.pop("backend", None)  # nor where it runs (files written before it was left out)
     envs.check_file_id(settings.get("env"))
+    if "level" not in settings and isinstance(settings.get("env"), str) and not settings["env"].startswith("gym:"):
+        levels = envs.levels(settings["env"])
+        settings["level"] = "classic" if "classic" in levels else next(iter(levels), "")
     return RunConfig.from_dict(settings).validate()
 
 
@@ -614,7 +677,7 @@ def load_champion(path) -> Champion:
         if version != _CHECKPOINT_VERSION:
             raise ValueError(f"version {version} is not supported (this neuroevo writes {_CHECKPOINT_VERSION})")
         config = _config_field(d["config"], "champion")
-        env = envs.make(config.env, **config.env_params)
+        env = envs.make(config.env, level=config.level or None, **config.env_params)
         net = network(config, env)
         if (_text(d["env"], "env") != config.env or json.loads(_text(d["env_params"], "env_params")) != config.env_params
                 or json.loads(_text(d["network"], "network")) != net.to_dict()):

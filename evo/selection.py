@@ -193,6 +193,10 @@ def tournament(fitness: ArrayLike, n: int, rng: np.random.Generator, *, size: in
     individual of rank r (0 = worst) wins with probability
     ``((r + 1)**size - r**size) / P**size`` (Blickle & Thiele 1996).
 
+    DEAP: ``selTournament(pop, k, tournsize)`` is the same operator
+    (``k = n``, ``tournsize = size``, aspirants drawn with replacement).
+    PyGAD: ``parent_selection_type="tournament"`` with ``K_tournament = size``.
+
     Ties go to the contestant drawn first, so equally fit individuals are
     equally likely to win (all-equal fitness gives uniform selection). NaN
     loses to everything, including ``-inf``.
@@ -239,6 +243,13 @@ def truncation(
     1e-12 relative tolerance, so ``fraction=0.3, P=10`` gives 3, not 4.
     Individuals tied at the cut are admitted in random order, never by
     position in the population.
+
+    DEAP's ``selBest(pop, k)`` differs: it returns the ``k`` best once each,
+    sorted, with no randomness (PyGAD's ``"sss"`` likewise). Our ``n`` draws
+    sample the top ``fraction`` *with replacement*; ``selBest(k)`` corresponds
+    to ``fraction = k / P`` only in which individuals are eligible. To keep
+    the best ``mu`` of a population deterministically, as ``eaMuPlusLambda``
+    does, use :class:`evo.ga.GeneticAlgorithm` with ``replacement="plus"``.
 
     Parameters
     ----------
@@ -288,6 +299,11 @@ def roulette(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np
     individuals; if all fitness is NaN it is uniform over everyone; ``+inf``
     fitness takes all the weight, shared equally.
 
+    DEAP: ``selRoulette(pop, k)`` uses the raw fitness as weights and is
+    only defined for non-negative fitness; ours equals it there (``k = n``)
+    and shifts negative fitness instead of failing. PyGAD's ``"rws"`` is the
+    same for non-negative fitness.
+
     Parameters
     ----------
     fitness : array-like of shape (P,)
@@ -320,6 +336,11 @@ def sus(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int6
     ``e_i = n w_i / W`` is its expected count (zero bias, minimal spread).
     The selected indices are returned in random order (a permutation of the
     wheel order), so consecutive entries can be paired as parents.
+
+    DEAP: ``selStochasticUniversalSampling(pop, k)`` draws the same counts
+    (for non-negative fitness) but returns them in wheel order, best first,
+    with the pointer offset drawn as ``U[0, W/k)``: the same as our ``u W / n``.
+    PyGAD's ``"sus"`` likewise.
 
     Parameters
     ----------
@@ -358,6 +379,10 @@ def rank(
     fitness means equal probability and the probabilities still sum to 1.
     NaN ranks below every number. P = 1 always selects index 0.
 
+    DEAP has no linear ranking selection. PyGAD's ``"rank"`` draws rank
+    ``r`` (1 = worst) with probability ``r / (P (P + 1) / 2)``, which is this
+    operator with ``pressure = 2 P / (P + 1)``.
+
     Parameters
     ----------
     fitness : array-like of shape (P,)
@@ -389,6 +414,8 @@ def random(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.i
 
     Each index is ``rng.integers(0, P)``: a no-pressure baseline (and the
     distribution every other operator reduces to when all fitness is equal).
+
+    DEAP: ``selRandom(pop, k)``; PyGAD: ``parent_selection_type="random"``.
 
     Parameters
     ----------

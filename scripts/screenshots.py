@@ -20,27 +20,31 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from evo.config import RunConfig, default_config  # noqa: E402
 from evo.run import Evolution, RunDir  # noqa: E402
-from viz.app import Watch, open_window, record  # noqa: E402
+from viz.app import Watch, open_window  # noqa: E402
+from viz.record import record  # noqa: E402
 
-# game: (generations bred first, frames played, extra config)
+# shot (a game, or the name of a variant whose extra config names the game): (generations bred first,
+# frames played, extra config)
 SHOTS = {
     "cartpole": (3, 150, {}),
     "flappy": (6, 100, {}),
     "snake": (25, 200, {}),
     "pong": (12, 400, {}),
     "racer": (12, 700, {}),
+    "maze": (40, 120, {}),
+    "maze-map-elites": (40, 120, {"env": "maze", "algorithm": "map_elites"}),
 }
 
 
-def screenshot(game: str, out: Path, size=(1280, 720)) -> Path:
-    generations, frames, extra = SHOTS[game]
-    config = RunConfig.from_dict({"target": 1e9, **extra}, base=default_config(game))
+def screenshot(shot: str, out: Path, size=(1280, 720)) -> Path:
+    generations, frames, extra = SHOTS[shot]
+    config = RunConfig.from_dict({"target": 1e9, **extra}, base=default_config(extra.get("env", shot)))
     run = Evolution(config)
     for _ in range(generations):
         run.step()
     viewer = Watch(run, open_window(size), None, frame_time=1 / 60)
     viewer.run(frames=frames)
-    path = out / f"watch-{game}.png"
+    path = out / f"watch-{shot}.png"
     viewer.save_screenshot(path)
     viewer.close()
     return path

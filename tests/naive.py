@@ -231,3 +231,83 @@ def rnn_step(genome, x, state, sizes, cell: str):
     W = take(sizes[-2], sizes[-1])
     out = inp @ W + take(1, sizes[-1])[0]
     return out, np.concatenate(new_state)
+
+
+# --------------------------------------------------------------------------
+# the GA's loops
+# --------------------------------------------------------------------------
+
+
+def _worst_first(values) -> list[int]:
+    """Indices sorted best first, NaN last, ties in index order (a plain stable sort)."""
+    key = [(-math.inf if math.isnan(v) else v) for v in values]
+    return sorted(range(len(key)), key=lambda i: -key[i])
+
+
+def ga_tell(ga_like: dict, fitness, rng, *, select, cross, mutate, repair) -> dict:
+    """One ``tell`` of :class:`evo.ga.GeneticAlgorithm`, written out child by child.
+
+    ``ga_like`` holds ``population`` (P, G), ``parents`` and ``parents_fitness`` (or None) and the
+    options ``replacement``, ``survivors``, ``elite``, ``children_per_pair``, ``crossover_rate``,
+    ``mutation_rate``. The operators are called on the same batches, in the same order, as the GA
+    calls them, so that the random draws match; everything else is loops. Returns the new state.
+    """
+    pop = [row.copy() for row in ga_like["population"]]
+    fit = [float(f) for f in fitness]
+    mode, mu = ga_like["replacement"], ga_like["survivors"]
+    parents, parents_fitness = ga_like["parents"], ga_like["parents_fitness"]
+    if mode == "generational":
+        pool, pool_fit = pop, fit
+    elif mode == "comma" or parents is None:
+        best = _worst_first(fit)[:mu]
+        pool, pool_fit = [pop[i] for i in best], [fit[i] for i in best]
+    elif mode == "plus":
+        union, union_fit = list(parents) + pop, list(parents_fitness) + fit
+        best = _worst_first(union_fit)[:mu]
+        pool, pool_fit = [union[i] for i in best], [union_fit[i] for i in best]
+    else:
+        pool, pool_fit = [p.copy() for p in parents], list(parents_fitness)
+        for child, f in zip(pop, fit):
+            if len(pool) < mu:
+                pool.append(child.copy())
+                pool_fit.append(f)
+                continue
+            keys = [(-math.inf if math.isnan(v) else v) for v in pool_fit]
+            worst = keys.index(min(keys))
+            pool[worst], pool_fit[worst] = child.copy(), f
+    new_parents = (None, None) if mode in ("generational", "comma") else (pool, pool_fit)
+
+    elite = ga_like["elite"] if mode == "generational" else 0
+    n_kids = len(pop) - elite
+    per_pair = ga_like["children_per_pair"]
+    n_pairs = -(-n_kids // per_pair)
+    pool_arr, pool_fit_arr = np.array(pool), np.array(pool_fit)
+    ia = select(pool_fit_arr, n_pairs, rng)
+    ib = select(pool_fit_arr, n_pairs, rng)
+    mated = rng.random(n_pairs) < ga_like["crossover_rate"]
+    where = [i for i in range(n_pairs) if mated[i]]
+    a = np.array([pool_arr[ia[i]] for i in where]).reshape(len(where), -1)
+    b = np.array([pool_arr[ib[i]] for i in where]).reshape(len(where), -1)
+    replay = rng.bit_generator.state
+    crossed = {i: row for i, row in zip(where, cross(a, b, rng))} if where else {}
+    kids = []
+    if per_pair == 2 and where:
+        rng.bit_generator.state = replay
+        crossed_back = {i: row for i, row in zip(where, cross(b, a, rng))}
+    for i in range(n_pairs):
+        kids.append(crossed[i] if mated[i] else pool_arr[ia[i]].copy())
+        if per_pair == 2:
+            kids.append(crossed_back[i] if mated[i] else pool_arr[ib[i]].copy())
+    kids = np.array(kids[:n_kids]).reshape(n_kids, -1)
+    if ga_like["mutation_rate"] < 1.0:
+        chosen = rng.random(n_kids) < ga_like["mutation_rate"]
+        picked = [i for i in range(n_kids) if chosen[i]]
+        if picked:
+            for i, row in zip(picked, mutate(kids[picked], rng)):
+                kids[i] = row
+    else:
+        kids = mutate(kids, rng)
+    kids = repair(kids)
+    elites = [pop[i] for i in _worst_first(fit)[:elite]]
+    population = np.array(elites + list(kids), dtype=np.float32).reshape(len(pop), -1)
+    return {**ga_like, "population": population, "parents": new_parents[0], "parents_fitness": new_parents[1]}

@@ -1,7 +1,9 @@
 """pygame viewer: the whole generation playing, the leader's network, the fitness curve.
 
-Only this package imports pygame. :mod:`viz.app` holds the ``watch``,
-``replay`` and ``record`` commands, :mod:`viz.renderers` one renderer per game
+Only this package imports pygame. :mod:`viz.app` holds the ``watch`` and
+``replay`` windows, :mod:`viz.record` the ``record`` command's off-screen
+rendering, :mod:`viz.episode` the episode model they draw (no pygame in it),
+:mod:`viz.play` ``neuroevo play``, :mod:`viz.renderers` one renderer per game
 (and :func:`viz.renderers.render_rgb` for Gymnasium's ``rgb_array`` mode),
 :mod:`viz.panels` the network diagram and the fitness chart, :mod:`viz.theme`
 the palette and text drawing.

@@ -1,4 +1,5 @@
-"""The viewer: ``neuroevo watch``, ``neuroevo replay`` and ``neuroevo record``.
+"""The viewer's windows: ``neuroevo watch`` and ``neuroevo replay`` (``neuroevo record`` draws the
+replay viewer off screen: :mod:`viz.record`; the episode it shows: :mod:`viz.episode`).
 
 ``watch ENV`` opens a resizable window in which the whole current generation
 plays at once: every agent drawn, the dead fading out, the leader (highest
@@ -10,9 +11,7 @@ first episode is played visibly step by step, and the two agree exactly.
 Quitting saves a checkpoint in the run directory (``neuroevo run --resume``
 continues it).
 
-``replay DIR`` plays a run's champion in a window, episode after episode;
-``record DIR --out champion.gif`` renders it without a window to a GIF or to
-PNG frames in a directory.
+``replay DIR`` plays a run's champion in a window, episode after episode.
 
 Controls
 --------
@@ -40,22 +39,21 @@ snowball.
 
 from __future__ import annotations
 
-import io
 import math
 import os
 import time
 from collections import deque
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
 
-import numba
 import numpy as np
 
 import viz
 import pygame  # noqa: E402  (viz sets PYGAME_HIDE_SUPPORT_PROMPT first)
 
 from viz import theme as T  # noqa: E402
-from viz.panels import FitnessChart, NetworkPanel, fit_text  # noqa: E402
+from viz.episode import Episode, one_thread  # noqa: E402
+from viz.panels import BehaviourPanel, FitnessChart, NetworkPanel, fit_text  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
 
 CONTROLS = (
@@ -73,7 +71,6 @@ CONTROLS = (
 )
 SPEEDS = (1, 2, 4, 8, 16, 32, 64, math.inf)
 FAST_FORWARD = 10      # generations per F
-FADE_SECONDS = 1.0     # simulated seconds a dead agent takes to fade out
 MAX_FRAME = 0.25       # clamp of the frame time fed to the accumulator (s)
 STEP_BUDGET = 0.1      # wall seconds of stepping per frame before the backlog is dropped
 MAX_SPEED_BUDGET = 0.014  # wall seconds of stepping per frame at "max" speed
@@ -98,99 +95,6 @@ def open_window(size=WINDOW, title: str = "neuroevo") -> pygame.Surface:
                          f"`watch --frames N --screenshot FILE.png` or `record`") from None
     pygame.display.set_caption(title)
     return screen
-
-
-# -- playing an episode step by step ----------------------------------------------------------
-
-
-@contextmanager
-def one_thread():
-    """Run Numba kernels on one thread: for a population's single forward pass per step, waking
-    the thread pool costs more than the arithmetic (and far more on a busy machine)."""
-    n = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(n)
-
-
-class Episode:
-    """Genomes playing one episode step by step, as the fused evaluation plays its episode 0.
-
-    Attributes
-    ----------
-    batch : envs.BatchEnv
-        ``states``, ``done``, ``returns``, ``steps`` of every agent.
-    genomes : ndarray of shape (P, G), float32
-    obs : ndarray of shape (P, obs_size), float32
-        The observation each agent acts on next.
-    leader : int
-        Highest return so far among the living (kept on ties; the last one once all are done).
-    t : int
-        Steps played.
-    """
-
-    def __init__(self, env, net, genomes: np.ndarray, seed: int):
-        self.env, self.net = env, net
-        self.genomes = np.array(genomes, dtype=np.float32)  # a copy: the GA replaces its population
-        self.n = len(self.genomes)
-        self.batch = env.batch(self.n, seed=seed)
-        self.obs = self.batch.reset()
-        self.memory = net.initial_state(self.n)  # a recurrent network's hidden state, empty for an MLP
-        self.t = 0
-        self.died = np.full(self.n, -1, np.int64)
-        self.leader = 0
-        self.actions = None
-        self.fade_steps = max(1, int(round(FADE_SECONDS / float(env.dt))))
-
-    @property
-    def done(self) -> bool:
-        return bool(self.batch.done.all())
-
-    @property
-    def alive(self) -> int:
-        return int(self.n - self.batch.done.sum())
-
-    def step(self) -> None:
-        """One step of every living agent."""
-        if self.done:
-            return
-        running = np.flatnonzero(~self.batch.done)
-        k = self.env.num_actions
-        with one_thread():
-            if len(running) * 2 < self.n:  # many dead: think only for the living
-                sub, memory = self.net.step(self.genomes[running], self.obs[running], self.memory[running], k)
-                actions = np.zeros((self.n,) + sub.shape[1:], sub.dtype)
-                actions[running] = sub
-                self.memory[running] = memory
-            else:
-                actions, self.memory = self.net.step(self.genomes, self.obs, self.memory, k)
-            self.obs, _, done = self.batch.step(actions)
-        self.actions = actions
-        self.t += 1
-        self.died[done & (self.died < 0)] = self.t
-        alive = ~done
-        if alive.any():
-            r = np.where(alive, self.batch.returns, -np.inf)
-            if not (alive[self.leader] and r[self.leader] >= r.max()):
-                self.leader = int(np.argmax(r))
-
-    def fade(self) -> np.ndarray:
-        """1 for the living; for the dead, from just below 1 at death down to 0 after FADE_SECONDS."""
-        f = np.ones(self.n)
-        dead = self.died >= 0
-        f[dead] = 0.999 * np.clip(1.0 - (self.t - self.died[dead]) / self.fade_steps, 0.0, 1.0)
-        return f
-
-    def chosen(self) -> int | None:
-        """The leader's last discrete action (None before the first step and for continuous games)."""
-        if self.env.num_actions is None or self.actions is None:
-            return None
-        return int(self.actions[self.leader])
-
-    def close(self) -> None:
-        self.batch.close()
 
 
 # -- the window -------------------------------------------------------------------------------
@@ -484,6 +388,7 @@ class Watch(Viewer):
             self.shot_dir = Path(rundir.path)
         self.net_layout = run.net.layout
         self.chart = FitnessChart()
+        self.behaviour = BehaviourPanel(run.env.behaviour_space) if run.needs_behaviour else None
         self.keys.update({pygame.K_f: self.fast_forward, pygame.K_r: self.replay_champion,
                           pygame.K_LEFTBRACKET: lambda: self.replay_generation(-1),
                           pygame.K_RIGHTBRACKET: lambda: self.replay_generation(+1)})
@@ -507,20 +412,21 @@ class Watch(Viewer):
             self.replay_champion(loop=True)
             return
         genomes = np.array(run.algorithm.ask())
-        seed = run.train_seed()
+        seed, env = run.train_seed(), run.train_env()
         with self.threads():
-            self.scored = rollout(run.env, run.net, genomes, run.config.episodes, seed,
-                                  backend=run.config.backend, address=run.config.address or None)
+            self.scored = rollout(env, run.net, genomes, run.config.episodes, seed,
+                                  backend=run.config.backend, address=run.config.address or None,
+                                  behaviour=run.needs_behaviour)
         if self.episode is not None:
             self.episode.close()
-        self.episode = Episode(run.env, run.net, genomes, seed)
+        self.episode = Episode(env, run.net, genomes, seed)
 
     def breed(self) -> None:
         """Hand the generation's fused scores (which equal the drawn episode 0) to the GA."""
         self.episode.close()
         self.episode = None
         with self.threads():
-            row = self.evo.step(self.scored.returns, self.scored.steps)
+            row = self.evo.step(self.scored.returns, self.scored.steps, self.scored.behaviour)
         self.after_generation(row)
 
     def threads(self):
@@ -634,7 +540,9 @@ class Watch(Viewer):
     def status(self) -> str:
         run = self.evo
         best_ever = max((r["best"] for r in run.history), default=None)
-        parts = [run.config.env, f"generation {run.generation}"]
+        shown = self.replay if self.replay is not None else self.episode
+        setting = self.renderer.setting(shown.batch.states[shown.leader] if shown is not None else None)
+        parts = [game_title(run.env)] + ([setting] if setting else []) + [f"generation {run.generation}"]
         if self.replay is not None:
             parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
                          else f"replaying the best of generation {self.replaying} ([ ] other generations)")
@@ -679,6 +587,10 @@ class Watch(Viewer):
 
     def draw_side(self, surf, rect) -> None:
         ep = self.replay if self.replay is not None else self.episode
+        if self.behaviour is not None:  # novelty search's archive or MAP-Elites' map, under the chart
+            map_h = min(int(rect.h * 0.45), rect.w + 50)
+            self.behaviour.draw(surf, pygame.Rect(rect.x, rect.bottom - map_h, rect.w, map_h), self.evo.algorithm)
+            rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - map_h - 8)
         if self.show_net and ep is not None:
             net_h = int(rect.h * 0.6)
             who = "champion" if ep is self.replay else f"leader #{ep.leader}"
@@ -747,7 +659,8 @@ class Replay(Viewer):
 
     def status(self) -> str:
         ep = self.episode
-        parts = [self.label, f"episode {self.seed}", f"step {ep.t}"]
+        setting = self.renderer.setting(ep.batch.states[ep.leader])
+        parts = [self.label] + ([setting] if setting else []) + [f"episode {self.seed}", f"step {ep.t}"]
         if self.hint:  # in a window, not in a recording
             parts += [f"speed {self.speed_label()}", f"{self.clock.get_fps():.0f} fps"]
         return "   ".join(parts)
@@ -769,107 +682,13 @@ class Replay(Viewer):
         self.episode.close()
 
 
-# -- record -----------------------------------------------------------------------------------
+# -- labels ---------------------------------------------------------------------------------
 
 
-def check_record_target(out: Path) -> None:
-    """Refuse, with one line, a recording target that would overwrite what is not a recording.
-
-    A ``.gif`` may replace an earlier GIF but no other file; a frames
-    directory must be new, empty or hold only ``frame_*.png`` files of an
-    earlier recording (so neither the current directory nor any other
-    directory of a user's files receives frames by accident).
-    """
-    if str(out).strip() == "":
-        raise ValueError("--out must name a .gif file or a new directory for PNG frames")
-    if out.suffix.lower() == ".gif":
-        if not out.parent.is_dir():
-            raise ValueError(f"directory {out.parent} does not exist")
-        if out.is_dir() or out.exists() and out.read_bytes()[:4] != b"GIF8":
-            raise ValueError(f"{out} exists and is not a GIF; choose another --out")
-        return
-    if out.suffix:
-        raise ValueError(f"--out must be a .gif file or a directory for PNG frames, got {out}")
-    if out.exists():
-        if not out.is_dir():
-            raise ValueError(f"{out} exists and is not a directory")
-        if out.resolve() == Path.cwd().resolve():
-            raise ValueError("--out is the current directory; name a new directory for the PNG frames")
-        others = [p.name for p in out.iterdir() if not (p.name.startswith("frame_") and p.suffix == ".png")]
-        if others:
-            raise ValueError(f"{out} holds other files ({others[0]}, ...); name a new directory for the PNG frames")
-
-
-def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, width: int = 480,
-           label: str = "champion") -> int:
-    """Render one episode of ``genome`` without a window, to a GIF or to PNG frames.
-
-    Parameters
-    ----------
-    env : envs.Env
-    net : evo.MLP
-    genome : ndarray of shape (G,)
-    out : str or Path
-        A ``.gif`` file, or a directory that receives ``frame_00000.png`` ...
-    seed : int
-        Episode key.
-    steps : int, optional
-        Stop after this many game steps (default: the whole episode).
-    width : int
-        Frame width in pixels; the height follows the game's aspect ratio.
-
-    Returns
-    -------
-    int
-        Number of frames written (one every 40 ms of game time or more, at least one per step).
-    """
-    from PIL import Image
-
-    from evo.run import atomic_write
-
-    out = Path(out)
-    check_record_target(out)
-    gif = out.suffix.lower() == ".gif"
-    viz.use_dummy_video_if_headless()
-    init_pygame()
-    aspect = min(max(renderer_for(env).aspect, 0.75), 2.5)
-    size = (int(width), int(width / aspect) + 68)
-    surface = pygame.Surface(size)
-    viewer = Replay(env, net, np.asarray(genome, np.float32), surface, seed=seed, label=label, loop=False)
-    viewer.show_net = viewer.hint = False
-    stride = max(1, math.ceil(0.04 / viewer.dt - 1e-9))
-    limit = env.max_steps if steps is None else int(steps)
-    if not gif:
-        out.mkdir(parents=True, exist_ok=True)
-    frames, palette = [], None
-
-    def grab():
-        nonlocal palette
-        viewer.draw()
-        img = Image.frombytes("RGB", size, pygame.image.tobytes(surface, "RGB"))
-        if not gif:
-            buf = io.BytesIO()
-            img.save(buf, format="PNG")
-            atomic_write(out / f"frame_{len(frames):05d}.png", buf.getvalue())
-            frames.append(None)
-        else:  # one palette, and one colour-to-index mapping, for all frames: small files, no flicker
-            if palette is None:
-                palette = img.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-            frames.append(img.quantize(palette=palette, dither=Image.Dither.NONE))
-
-    grab()
-    while not viewer.episode.done and viewer.episode.t < limit:
-        viewer.sim_step()
-        if viewer.episode.t % stride == 0 or viewer.episode.done:
-            grab()
-    viewer.close()
-    if gif:
-        ms = 10 * int(round(100 * viewer.dt * stride))  # GIF delays are in hundredths of a second
-        buf = io.BytesIO()
-        frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], loop=0,
-                       duration=[ms] * (len(frames) - 1) + [1500])
-        atomic_write(out, buf.getvalue())
-    return len(frames)
+def game_title(env) -> str:
+    """The game's name with its level, e.g. ``flappy, level moving`` (a game of one level: its name)."""
+    level = getattr(env, "level", None)
+    return env.name if not level or level == "default" else f"{env.name}, level {level}"
 
 
 # -- commands ---------------------------------------------------------------------------------

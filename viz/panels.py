@@ -1,4 +1,5 @@
-"""Side panels: the leader's network with live activations, and the fitness chart."""
+"""Side panels: the leader's network with live activations, the fitness chart, and the behaviour map of
+novelty search (its archive) or MAP-Elites (its elites)."""
 
 from __future__ import annotations
 
@@ -217,6 +218,80 @@ class FitnessChart:
         return img
 
 
+class BehaviourPanel:
+    """Where the population's behaviours lie, in the game's two behaviour dimensions.
+
+    Novelty search (an algorithm with an ``archive``): the archived behaviours
+    as dots, the last population's as fainter ones. MAP-Elites (a
+    ``fitness_map``): every filled cell coloured by its elite's fitness, from
+    the worst (dim) to the best (bright). The first axis runs right, the second
+    up; their names come from ``env.behaviour_space``.
+    """
+
+    PLOT = (30, 10, 30, 22)  # margins inside the panel: left, right, top, bottom
+
+    def __init__(self, space):
+        self.names, self.low, self.high = (tuple(v) for v in space)
+        self._cache = None
+
+    def draw(self, surf, rect, algorithm):
+        key = (rect.size, rect.topleft, algorithm.generation)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, self._render(rect, algorithm))
+        surf.blit(self._cache[1], rect)
+
+    def _box(self, w, h):
+        left, right, top, bottom = self.PLOT[0], w - self.PLOT[1], self.PLOT[2], h - self.PLOT[3]
+        side = max(0, min(right - left, bottom - top))
+        x0 = left + (right - left - side) // 2
+        return pygame.Rect(x0, top, side, side)
+
+    def _render(self, rect, algo):
+        img = pygame.Surface(rect.size)
+        img.fill(T.PANEL)
+        box = self._box(rect.w, rect.h)
+        elites = hasattr(algo, "fitness_map")
+        if elites:
+            title = f"MAP-Elites: {np.isfinite(algo.fitness_map).sum()} elites, {100 * algo.coverage:.0f}% of cells"
+        else:
+            title = f"novelty archive: {len(algo.archive)} behaviours"
+        T.text(img, fit_text(title, rect.w - 20, 20), (10, 8), 20, T.TEXT)
+        if box.w < 30:
+            return img
+        pygame.draw.rect(img, T.FIELD, box)
+        low, high = np.array(self.low[:2], float), np.array(self.high[:2], float)
+
+        def px(b):  # behaviours (n, 2) -> pixel columns and rows
+            u = np.clip((np.asarray(b, float)[:, :2] - low) / (high - low), 0.0, 1.0)
+            return box.x + u[:, 0] * (box.w - 1), box.bottom - 1 - u[:, 1] * (box.h - 1)
+
+        if elites:
+            f = algo.fitness_map
+            filled = np.isfinite(f)
+            if filled.any():
+                lo, hi = float(f[filled].min()), float(f[filled].max())
+                nx, ny = f.shape
+                for i, j in zip(*np.nonzero(filled)):
+                    t = 1.0 if hi <= lo else (f[i, j] - lo) / (hi - lo)
+                    x0, x1 = box.x + box.w * i // nx, box.x + box.w * (i + 1) // nx
+                    y1, y0 = box.bottom - box.h * j // ny, box.bottom - box.h * (j + 1) // ny
+                    pygame.draw.rect(img, T.lerp(T.lerp(T.FIELD, T.AGENT, 0.35), T.LEADER, float(t)),
+                                     (x0, y0, max(1, x1 - x0), max(1, y1 - y0)))
+                T.text(img, f"fitness {_fmt(lo)} .. {_fmt(hi)}", (rect.w - 10, rect.h - 4), 16, T.DIM, "bottomright")
+        else:
+            last = getattr(algo, "last_behaviour", None)
+            if last is not None:
+                for x, y in zip(*px(last[np.isfinite(last).all(axis=1)])):
+                    pygame.draw.circle(img, T.lerp(T.FIELD, T.AGENT, 0.45), (x, y), 2)
+            if len(algo.archive):
+                for x, y in zip(*px(algo.archive)):
+                    pygame.draw.circle(img, T.LEADER, (x, y), 2)
+        pygame.draw.rect(img, T.EDGE, box, 1)
+        T.text(img, self.names[0], (box.centerx, box.bottom + 3), 16, T.DIM, "midtop")
+        T.text(img, self.names[1], (box.x - 4, box.centery), 16, T.DIM, "midright")
+        return img
+
+
 def _fmt(v: float) -> str:
     if v == 0 or 0.01 <= abs(v) < 1e5:
         return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
@@ -233,4 +308,4 @@ def fit_text(s: str, width: int, size: int) -> str:
     return s + "..."
 
 
-__all__ = ["NetworkPanel", "FitnessChart", "activations", "fit_text"]
+__all__ = ["NetworkPanel", "FitnessChart", "BehaviourPanel", "activations", "fit_text"]

@@ -163,7 +163,9 @@ class Play:
             done = "  (over)" if self.batch.done[i] else ""
             line = f"{who}: {self.batch.returns[i]:.4g}{done}   {self.renderer.info(self.batch.states[i])}"
             T.text(surf, fit_text(line, view.w, 20), (view.x, view.bottom + 8), 20, T.TEXT if i == 0 else T.DIM)
-        head = f"{self.env.name}   episode {self.episode}   {KEYS[self.env.name]}   P pause   Esc quit"
+        setting = self.renderer.setting(self.batch.states[0])
+        where = f"   {setting}" if setting else ""
+        head = f"{self.env.name}{where}   episode {self.episode}   {KEYS[self.env.name]}   P pause   Esc quit"
         if self.batch.done[0]:
             head = f"{self.env.name}   your episode is over: Space for the next one   Esc quit"
         T.text(surf, fit_text(head, W - 20, 20), (10, 12), 20, T.TEXT)

@@ -127,6 +127,10 @@ class Renderer:
         """One line about an agent's state (score, laps, ...), shown under the game."""
         return ""
 
+    def setting(self, state) -> str:
+        """What the episode of ``state`` (None before one starts) plays on, for the status line; "" if nothing to say."""
+        return ""
+
     def show_policy(self, net, genome: np.ndarray) -> None:
         """The network and genome of the agent drawn highlighted (a renderer may draw what it decides)."""
 
@@ -236,7 +240,6 @@ class FlappyRenderer(Renderer):
         self.bird_x = float(p[m.BIRD_X])
         self.shift = float(p[m.PIPE_SPEED] * p[m.DT])
         self.half_w = 0.5 * float(p[m.PIPE_WIDTH])
-        self.half_gap = 0.5 * float(p[m.GAP_HEIGHT])
         self.max_fall = float(p[m.MAX_FALL])
         self._sky = self._soil = None
 
@@ -329,9 +332,9 @@ class FlappyRenderer(Renderer):
             x = states[ref, m.PIPE_X + 2 * k]
             if x - self.half_w > world_right or x + self.half_w < 0:
                 continue
-            g = states[ref, m.PIPE_GAP + 2 * k]
-            self._pipe(surf, M, x, g + self.half_gap, 1.0 + 0.1, g + self.half_gap)
-            self._pipe(surf, M, x, -0.1, g - self.half_gap, g - self.half_gap)
+            g, half_gap = states[ref, m.PIPE_GAP + 2 * k], 0.5 * states[ref, m.PIPE_H + k]
+            self._pipe(surf, M, x, g + half_gap, 1.0 + 0.1, g + half_gap)
+            self._pipe(surf, M, x, -0.1, g - half_gap, g - half_gap)
         # ground, scrolling with the pipes
         ground_img, period = self._ground(rect, M)
         off = (states[ref, m.STEPS] * self.shift * s) % period
@@ -580,13 +583,33 @@ class RacerRenderer(Renderer):
         super().__init__(env, single)
         from envs import racer as m
         self.m = m
-        self.centre, self.left, self.right = m.track_geometry(self.params)
+        self.car_r = float(self.params[m.CAR_RADIUS])
+        self._track = None
+        self._key = None
+        self.aspect = 1.6
+        if self.params[m.PARAM_TRACK + m.T_N] > 0:  # a hand-drawn track: known before any episode
+            self._use_track(self.params, m.PARAM_TRACK)
+
+    def _use_track(self, row, at):
+        """Draw the track block at ``row[at:]`` from now on (a procedural track changes per episode)."""
+        key = self.m.track_key(row, at)
+        if key == self._key:
+            return
+        self._key, self._track = key, None
+        self.centre, self.left, self.right = self.m.track_geometry(row, at)
         pts = np.concatenate([self.left, self.right])
         margin = 4.0
         self.box = (pts[:, 0].min() - margin, pts[:, 0].max() + margin, pts[:, 1].min() - margin, pts[:, 1].max() + margin)
         self.aspect = (self.box[1] - self.box[0]) / (self.box[3] - self.box[2])
-        self.car_r = float(self.params[m.CAR_RADIUS])
-        self._track = None
+
+    def setting(self, state):
+        """The track, for the status line."""
+        m = self.m
+        track = self.env.options.get("track", m.PROCEDURAL)
+        name = f"track {track}" if track != m.PROCEDURAL else "procedural track"
+        if state is None or state[m.TRACK + m.T_N] == 0:
+            return name
+        return f"{name} ({state[m.TRACK + m.T_LENGTH]:.0f} m)"
 
     def _track_surface(self, rect, M):
         key = (rect.size, M.s)
@@ -642,6 +665,7 @@ class RacerRenderer(Renderer):
 
     def draw(self, surf, rect, states, fade, leader, only_leader=False):
         m = self.m
+        self._use_track(states[0], m.TRACK)
         M = _Map(rect, *self.box)
         s = M.s
         surf.fill(T.FIELD, rect)
@@ -678,6 +702,54 @@ class RacerRenderer(Renderer):
     def info(self, state):
         m = self.m
         return f"laps {state[m.PROGRESS]:.2f}   speed {state[m.SPEED]:.1f} m/s   steer {state[m.STEER]:+.2f}"
+
+
+class MazeRenderer(Renderer):
+    """The maze's walls, the goal and every robot; the leader's rangefinders drawn."""
+
+    action_names = ("turn", "speed")
+
+    def __init__(self, env, single=False):
+        super().__init__(env, single)
+        from envs import maze as m
+        self.m = m
+        self.box = (-4.0, m.SIZE + 4.0, -4.0, m.SIZE + 4.0)
+        self.radius = float(self.params[m.RADIUS])
+
+    def draw(self, surf, rect, states, fade, leader, only_leader=False):
+        m = self.m
+        M = _Map(rect, *self.box)
+        s = M.s
+        surf.fill(T.FIELD, rect)
+        goal = (M.x(m.GOAL[0]), M.y(m.GOAL[1]))
+        pygame.draw.circle(surf, T.GOOD_DARK, goal, max(3, self.params[m.GOAL_RADIUS] * s))
+        pygame.draw.circle(surf, T.GOOD, goal, max(2, 0.4 * self.params[m.GOAL_RADIUS] * s))
+        for ax, ay, bx, by in m.WALLS:
+            pygame.draw.line(surf, (150, 158, 182), (M.x(ax), M.y(ay)), (M.x(bx), M.y(by)), max(2, int(s * 1.5)))
+        dead, living = _order(fade, leader)
+        if only_leader:
+            dead, living = dead[:0], living[:0]
+        r = max(2.0, self.radius * s)
+        xs, ys = M.x(states[:, m.X]), M.y(states[:, m.Y])
+        for i in dead:
+            pygame.draw.circle(surf, T.lerp(T.FIELD, T.AGENT, 0.5 * float(fade[i])), (xs[i], ys[i]), r)
+        for i in living:
+            pygame.draw.circle(surf, T.AGENT, (xs[i], ys[i]), r)
+        if leader is not None:
+            i = leader
+            h = states[i, m.HEADING]
+            for k, a in enumerate(m.RAY_ANGLES):
+                d = states[i, m.RAY0 + k]
+                end = (xs[i] + math.cos(h + a) * d * s, ys[i] - math.sin(h + a) * d * s)
+                col = T.lerp(T.BAD, T.GOOD, min(1.0, d / float(self.params[m.RAY_LENGTH]) * 2.0))
+                pygame.draw.line(surf, T.lerp(T.FIELD, col, 0.8), (xs[i], ys[i]), end, 1)
+            pygame.draw.circle(surf, T.LEADER_EDGE, (xs[i], ys[i]), r * 1.3)
+            pygame.draw.circle(surf, T.LEADER, (xs[i], ys[i]), r * 1.1)
+            nose = (xs[i] + math.cos(h) * r * 1.6, ys[i] - math.sin(h) * r * 1.6)
+            pygame.draw.line(surf, T.LEADER_EDGE, (xs[i], ys[i]), nose, 2)
+
+    def info(self, state):
+        return f"distance to the goal {state[self.m.DIST]:.1f}"
 
 
 # -- anything else (gym:<id>) ---------------------------------------------------------------
@@ -924,7 +996,7 @@ class PlaygroundRenderer(Renderer):
 
 
 _RENDERERS = {"cartpole": CartPoleRenderer, "flappy": FlappyRenderer, "snake": SnakeRenderer,
-              "pong": PongRenderer, "racer": RacerRenderer, "pendulum": PendulumRenderer,
+              "pong": PongRenderer, "racer": RacerRenderer, "maze": MazeRenderer, "pendulum": PendulumRenderer,
               "acrobot": AcrobotRenderer, "mountaincar": MountainCarRenderer,
               "mountaincar_continuous": MountainCarRenderer, "xor": PlaygroundRenderer,
               "circles": PlaygroundRenderer, "spirals": PlaygroundRenderer, "blobs": PlaygroundRenderer,

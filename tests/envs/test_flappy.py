@@ -59,7 +59,7 @@ def play(policy, episodes, seed=0, params=PARAMS, check_obs=False):
 
 
 def test_spec_and_params():
-    assert SPEC.state_size == STATE_SIZE == 4 + 2 * N
+    assert SPEC.state_size == STATE_SIZE == 4 + 4 * N + 1
     assert len(F.PARAM_NAMES) == len(F.PARAM_DEFAULTS) == PARAMS.shape[0]
     assert F.default_params(gap_height=0.25)[GAP_HEIGHT] == 0.25
     with pytest.raises(ValueError, match="flappy"):

@@ -10,8 +10,8 @@ from envs import racer as R
 from envs.racer import (ARC, BEST, HEADING, PROGRESS, RAY0, SEG, SPEC, SPEED, STALL, STATE_SIZE,
                         X, Y)
 
-PARAMS = R.default_params()
-LAP = PARAMS[R.TRACK_LENGTH]
+PARAMS = R.default_params("oval")
+LAP = PARAMS[R.PARAM_TRACK + R.T_LENGTH]
 HW = PARAMS[R.HALF_WIDTH]
 
 
@@ -23,12 +23,14 @@ def new_episode(seed=0, ep=0, params=PARAMS):
 
 
 def place(state, params, x, y, heading, speed=0.0):
-    """Put the car at (x, y) with the given heading and speed; refresh segment cache, arc and rays."""
+    """Put the car at (x, y) with the given heading and speed on the track of ``params``; refresh
+    the track, segment cache, arc and rays."""
+    state[R.TRACK:] = params[R.PARAM_TRACK:]
     state[X], state[Y], state[HEADING], state[SPEED] = x, y, heading, speed
-    n = int(params[R.TRACK_N])
-    centre, _, _ = R.track_geometry(params)
+    n = int(state[R.TRACK + R.T_N])
+    centre, _, _ = R.track_geometry(state)
     k = int(np.argmin(np.hypot(*(centre - (x, y)).T)))
-    j, s, _ = R._locate(params, x, y, k)
+    j, s, _ = R._locate(state, x, y, k)
     state[SEG], state[ARC] = j, s
     state[PROGRESS] = state[BEST] = state[STALL] = 0.0
     R._cast_rays(state, params)
@@ -69,7 +71,7 @@ def play(policy, episodes, params=PARAMS, seed=0, check_obs=False):
 
 def naive_rays(state, params):
     """Reference: every ray against every wall segment, by numpy.linalg.solve."""
-    _, left, right = R.track_geometry(params)
+    _, left, right = R.track_geometry(state)
     segs = [(w[i], w[(i + 1) % len(w)]) for w in (left, right) for i in range(len(w))]
     p = np.array([state[X], state[Y]])
     out = []
@@ -101,27 +103,31 @@ def _segments_cross(p1, p2, q1, q2):
 @pytest.mark.parametrize("track", R.TRACKS)
 def test_walls_are_half_width_from_the_centre_line_and_never_cross(track):
     params = R.default_params(track)
-    n = int(params[R.TRACK_N])
-    assert params.shape == (len(R.PARAM_NAMES) + 2 + 3 * n * R.SEG_SIZE,)
-    assert 2 * n <= 120  # ray casting cost is O(rays x wall segments)
-    centre, left, right = R.track_geometry(params)
+    n = int(params[R.PARAM_TRACK + R.T_N])
+    assert params.shape == (R.PARAM_TRACK + R.TRACK_SIZE,)
+    centre, left, right = R.track_geometry(params, R.PARAM_TRACK)
+    assert len(centre) == n <= R.MAX_POINTS
     seg = np.roll(centre, -1, axis=0) - centre
-    assert params[R.TRACK_LENGTH] == pytest.approx(np.hypot(*seg.T).sum())
-    assert np.all(np.diff(params[R.CENTRE + 6::R.SEG_SIZE][:n]) > 0)  # arc-length increases
+    assert params[R.PARAM_TRACK + R.T_LENGTH] == pytest.approx(np.hypot(*seg.T).sum())
+    block = params[R.PARAM_TRACK + R.T_POINTS:].reshape(R.MAX_POINTS, R.POINT_SIZE)
+    assert np.all(np.diff(block[:n, 2]) > 0)  # arc-length increases
     for wall, side in ((left, 1.0), (right, -1.0)):
         for i in range(n):  # a wall vertex lies half_width off both centre segments meeting there
             for e in (seg[i], seg[i - 1]):
                 normal = np.array([-e[1], e[0]]) / np.hypot(*e)
                 assert (wall[i] - centre[i]) @ normal == pytest.approx(side * HW)
+    assert not walls_cross(left, right), f"{track}: walls cross"
+
+
+def walls_cross(left, right):
+    n = len(left)
     walls = [(w[i], w[(i + 1) % n]) for w in (left, right) for i in range(n)]
-    for i, (a, b) in enumerate(walls):
-        for c, d in walls[i + 2:]:
-            assert not _segments_cross(a, b, c, d), f"{track}: walls cross"
+    return any(_segments_cross(a, b, c, d) for i, (a, b) in enumerate(walls) for c, d in walls[i + 2:])
 
 
 def test_held_out_tracks_are_twistier_than_the_training_track():
     def max_curvature(track):
-        c, _, _ = R.track_geometry(R.default_params(track))
+        c, _, _ = R.track_geometry(R.default_params(track), R.PARAM_TRACK)
         e = np.roll(c, -1, axis=0) - c
         h = np.arctan2(e[:, 1], e[:, 0])
         turn = np.abs(np.angle(np.exp(1j * (np.roll(h, -1) - h))))
@@ -135,13 +141,13 @@ def test_track_from_a_csv_path(tmp_path):
     path.write_text("# a circle\nx,y\n" + "".join(f"{50 * math.cos(a)},{50 * math.sin(a)}\n" for a in ang))
     assert R.load_track(str(path)).shape == (24, 2)
     params = R.default_params(str(path), half_width=4.0)
-    assert params[R.TRACK_LENGTH] == pytest.approx(2 * np.pi * 50, rel=0.01)
+    assert params[R.PARAM_TRACK + R.T_LENGTH] == pytest.approx(2 * np.pi * 50, rel=0.01)
     state, _ = new_episode(params=params)
     assert state[X] == pytest.approx(50, abs=1) and state[HEADING] == pytest.approx(np.pi / 2, abs=0.2)
 
 
 def test_bad_tracks_are_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="unknown track 'monza'; known: oval, kidney, hairpin"):
+    with pytest.raises(ValueError, match="unknown track 'monza'; known: procedural, oval, kidney, hairpin"):
         R.default_params("monza")
     with pytest.raises(ValueError, match="unknown parameter 'warp'"):
         R.default_params(warp=1.0)
@@ -167,7 +173,7 @@ def test_rays_on_the_straight():
     assert rays[0] == pytest.approx(HW) and rays[6] == pytest.approx(HW)  # -90 right, +90 left
     assert rays[1] == pytest.approx(HW / math.cos(math.radians(30)))
     assert rays[3] == PARAMS[R.RAY_LENGTH]  # the far wall is out of reach
-    far = R.default_params(ray_length=100.0)
+    far = R.default_params("oval", ray_length=100.0)
     place(state, far, 0.0, 1.0, 0.0)
     assert state[RAY0 + 0] == pytest.approx(HW + 1) and state[RAY0 + 6] == pytest.approx(HW - 1)
     # straight ahead meets the outer wall of the 30 m turn (radius 36) at x = 50 + sqrt(36^2 - 29^2)
@@ -177,7 +183,7 @@ def test_rays_on_the_straight():
 @pytest.mark.parametrize("track", R.TRACKS)
 def test_rays_match_a_brute_force_reference(track):
     params = R.default_params(track)
-    centre, _, _ = R.track_geometry(params)
+    centre, _, _ = R.track_geometry(params, R.PARAM_TRACK)
     seg = np.roll(centre, -1, axis=0) - centre
     gen = np.random.default_rng(1)
     state, _ = new_episode(params=params)

@@ -133,7 +133,7 @@ def test_a_planted_module_is_replaced_not_run(tmp_path):
     cache = tmp_path / "cache"
     code = NAMED
     assert run(code, tmp_path, "cartpole", cache=cache).returncode == 0
-    (module,) = cache.glob("neuroevo_lockstep_cartpole_*.py")
+    (module,) = cache.glob("neuroevo_*cartpole_*.py")
     expected = module.read_text()
     marker = tmp_path / "pwned"
     module.write_text(f"open({str(marker)!r}, 'w').close()\n" + expected)

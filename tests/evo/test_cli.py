@@ -17,7 +17,7 @@ LONG = ["cartpole", "--pop", "24", "--episodes", "1", "--hidden", "4", "--target
 
 
 def cli(*args):
-    return [sys.executable, "-m", "evo.cli", *args]
+    return [sys.executable, "-m", "evo", *args]
 
 
 def test_run_writes_a_complete_run_directory(tmp_path, capsys):
@@ -256,3 +256,29 @@ def test_timing_has_per_generation_seconds(tmp_path, capsys):
     walls = [float(r["wall_seconds"]) for r in rows]
     assert all(s > 0 for s in seconds) and walls == sorted(walls) and walls[-1] >= sum(seconds) - 1e-3
     assert [r["backend"] for r in rows] == ["local"] * 3
+
+
+def test_eval_reports_each_test_track_and_env_param_picks_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "racer"
+    assert main(["run", "racer", "--generations", "1", "--pop", "8", "--episodes", "1", "--hidden", "4",
+                 "--out", str(out), "--quiet"]) == 0
+    test = float(capsys.readouterr().out.split(", test ")[1].split(" ")[0])
+    assert main(["eval", str(out)]) == 0  # the run's test episodes: its test score is the worst track's mean
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "racer: the run's test episodes on each test set"
+    means = {line.split()[0]: float(line.split()[1]) for line in lines[1:4]}
+    assert list(means) == ["oval", "kidney", "hairpin"]
+    assert lines[4].startswith(f"worst {min(means.values()):.4g}") and min(means.values()) == pytest.approx(test, rel=1e-3)
+    assert main(["eval", str(out), "--episodes", "5", "--env-param", "track=kidney", "--env-param",
+                 "half_width=5"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("racer with {'track': 'kidney', 'half_width': 5.0}: ") and "over 5 episodes" in line
+    for bad, message in ((["--env-param", "warp=2"], "unknown parameter 'warp'"),
+                         (["--env-param", "track"], "expected KEY=VALUE"),
+                         (["--env-param", "track=monza"], "unknown track 'monza'")):
+        for command in ("eval", "replay", "record"):
+            assert main([command, str(out), *bad]) == 2
+            err = capsys.readouterr().err
+            assert message in err and len(err.strip().splitlines()) == 1, (command, err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["racer"]  # nothing recorded

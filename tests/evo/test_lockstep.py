@@ -1,13 +1,16 @@
 """The lockstep kernel plays exactly what the per-agent kernel plays, for every game and network."""
 
 import textwrap
+from types import SimpleNamespace
+
+import numba
 
 import numpy as np
 import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.evaluate import LOCKSTEP_MAX_GENES, choose_kernel
+from evo.evaluate import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
 from evo.networks import ACTIVATIONS
 from evo.run import evolve
 
@@ -37,9 +40,49 @@ def test_same_returns_and_steps_on_every_game(name, game_envs):
     agent, lockstep = both(env, net, genomes_for(net, 53, 1), episodes=3, seed=11)  # 159 pairs: a part block
     assert_same(agent, lockstep)
     assert agent.steps.min() >= 1
-    if env.spec.test_params or name.startswith("mountaincar") or name == "pendulum":
-        return  # fixed-length episodes (the playground, pendulum) or random play never at the flag
+    if env.spec.test_params or name.startswith(("mountaincar", "maze")) or name == "pendulum":
+        return  # fixed-length episodes (the playground, pendulum) or random play never at the flag or goal
     assert len(np.unique(agent.steps)) > 3  # episodes of many lengths: lanes are refilled mid-block
+
+
+@pytest.mark.parametrize("name", [n for n in envs.names() if envs.make(n).describes])
+def test_same_behaviour_descriptors_and_the_same_returns_with_them(name, game_envs):
+    env = game_envs[name]
+    net = MLP([env.obs_size, 8, env.num_outputs])
+    genomes = genomes_for(net, 37, 5)
+    agent = rollout(env, net, genomes, 2, 3, kernel="agent", behaviour=True)
+    lockstep = rollout(env, net, genomes, 2, 3, kernel="lockstep", behaviour=True)
+    assert_same(agent, lockstep)
+    np.testing.assert_array_equal(lockstep.descriptors, agent.descriptors)
+    assert_same(agent, rollout(env, net, genomes, 2, 3, kernel="agent"))  # asking for them changes no return
+    assert agent.behaviour.shape == (37, len(env.behaviour_space[0]))
+    assert len(np.unique(agent.behaviour[:, 0])) > 5  # the genomes ended in different places
+
+
+LANE_WISE = [name for name in envs.names() if lane_wise(envs.make(name))]
+
+
+def test_the_games_that_step_lane_wise():
+    assert {"cartpole"} <= set(LANE_WISE)
+
+
+@pytest.mark.parametrize("name", LANE_WISE)
+@pytest.mark.parametrize("params", [{}, {"observe": 0}])
+def test_a_lane_wise_game_stepped_lane_by_lane_plays_the_same(name, params, game_envs):
+    """The lockstep kernel's other path for these games: each lane's own step, as for every other game."""
+    env = game_envs[name]
+    if params:  # the partially observed variant, where a game has one
+        option = next((p for p in env.module.PARAM_NAMES if p.startswith("observe")), None)
+        if option is None:
+            return
+        env = envs.make(name, **{option: 0.0})
+    net = MLP([env.obs_size, 16, env.num_outputs])
+    genomes = genomes_for(net, 37, 12)
+    agent = rollout(env, net, genomes, 2, 4, kernel="agent")
+    by_lane = type(agent)(np.zeros((37, 2)), np.zeros((37, 2), np.int64))
+    _run_lockstep(env, net, genomes, 2, 4, by_lane.returns, by_lane.steps, by_lane=True)
+    assert_same(agent, by_lane)
+    assert_same(agent, rollout(env, net, genomes, 2, 4, kernel="lockstep"))
 
 
 # Several hidden layers, every activation (hidden and output), discrete and continuous games.
@@ -48,6 +91,7 @@ SHAPES = [
     ([20], ["linear", "tanh"]),
     ([], ["tanh"]),
     ([6, 6, 6], ["tanh", "sigmoid", "relu", "linear"]),
+    ([24, 24], ["tanh", "tanh", "linear"]),  # more than 512 genes: a block larger than L1
 ]
 
 
@@ -145,12 +189,27 @@ def test_a_game_whose_kernels_allocate_arrays(tmp_path, monkeypatch):
 
 def test_auto_picks_lockstep_for_small_networks_only():
     assert choose_kernel(MLP([4, 16, 2])) == "lockstep"
-    assert choose_kernel(MLP([4, 64, 64, 2])) == "agent"
-    assert MLP([4, 64, 64, 2]).num_params > LOCKSTEP_MAX_GENES
-    assert choose_kernel(MLP([4, 64, 64, 2]), "lockstep") == "lockstep"
+    assert choose_kernel(MLP([4, 64, 64, 2])) == "lockstep"
+    assert choose_kernel(MLP([4, 128, 128, 2])) == "agent"
+    assert MLP([4, 128, 128, 2]).num_params > LOCKSTEP_MAX_GENES
+    assert choose_kernel(MLP([4, 128, 128, 2]), "lockstep") == "lockstep"
     assert choose_kernel(MLP([4, 16, 2]), "agent") == "agent"
     with pytest.raises(ValueError, match="unknown kernel 'simd'; known: auto, lockstep, agent"):
         choose_kernel(MLP([4, 2]), "simd")
+
+
+def test_auto_follows_a_game_s_own_limits():
+    net = MLP([4, 16, 2])
+    threads = numba.get_num_threads()
+    assert LOCKSTEP_MIN_PAIRS == 0 and choose_kernel(net, "auto", None, 1) == "lockstep"
+    cartpole = envs.make("cartpole")
+    enough = cartpole.module.LOCKSTEP_MIN_PAIRS * threads
+    assert choose_kernel(net, "auto", cartpole, enough - 1) == "agent"
+    assert choose_kernel(net, "auto", cartpole, enough) == "lockstep"
+    assert choose_kernel(net, "lockstep", cartpole, 1) == "lockstep"
+    capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
+    assert choose_kernel(net, "auto", capped, 10 ** 6) == "agent"
+    assert choose_kernel(MLP([4, 15, 2]), "auto", capped, 10 ** 6) == "lockstep"
 
 
 def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):

@@ -398,3 +398,29 @@ def test_schedule_from_spec(spec, at0, at_end):
 def test_schedule_from_spec_rejects_malformed(spec, message):
     with pytest.raises(ValueError, match=message):
         mutation.schedule_from_spec(spec)
+
+
+def test_one_fifth_rule_updates_and_round_trips_its_spec():
+    rule = mutation.schedule_from_spec({"kind": "one_fifth", "start": 0.5, "factor": 0.8})
+    assert isinstance(rule, mutation.OneFifth) and rule.target == 0.2
+    assert rule.update(1.0, 0.5) == pytest.approx(1.25)
+    assert rule.update(1.0, 0.1) == pytest.approx(0.8)
+    assert rule.update(1.0, 0.2) == 1.0
+    assert mutation.schedule_from_spec(rule.to_spec()) == rule
+    assert mutation.one_fifth(0.5, 0.8) == rule
+    for bad, message in (({"kind": "one_fifth"}, "missing start"),
+                         ({"kind": "one_fifth", "start": 1.0, "size": 2}, "unexpected"),
+                         ({"kind": "one_fifth", "start": -1.0}, "start must be in"),
+                         ({"kind": "one_fifth", "start": 1.0, "target": 1.0}, "target must be in")):
+        with pytest.raises(ValueError, match=message):
+            mutation.schedule_from_spec(bad)
+
+
+def test_bounded_gaussian_repairs_only_the_moved_genes():
+    x = np.array([[0.5, 9.0, -0.5]] * 2000, dtype=np.float32)  # 9.0 is outside the box
+    out = mutation.gaussian(x, np.random.default_rng(0), sigma=2.0, rate=0.5, low=-1.0, high=1.0,
+                            repair="reflect")
+    moved = out != x
+    assert np.all(np.abs(out[moved]) <= 1.0)
+    assert 0.45 < moved[:, 0].mean() < 0.55
+    assert np.all(out[~moved[:, 1], 1] == 9.0)  # a gene not picked is left as it is, like polynomial's

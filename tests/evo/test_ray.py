@@ -169,6 +169,16 @@ def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_e
     assert len({node for node, _ in where}) == 3 and distributed.pool().threads == 1
 
 
+def test_the_level_reaches_the_actors(sim):
+    import envs
+    env = envs.make("snake", level="classic")  # 16 x 16, not the default level's grid
+    net = MLP([env.obs_size, 8, env.num_outputs])
+    genomes = net.init(np.random.default_rng(4), 40)
+    local = rollout(env, net, genomes, episodes=2, seed=3)
+    assert same(local, rollout(env, net, genomes, episodes=2, seed=3, backend="ray"))
+    assert not same(local, rollout(envs.make("snake"), net, genomes, episodes=2, seed=3))
+
+
 def test_actors_are_reused_across_calls_and_games(sim, game_envs):
     env, net = game(game_envs, "cartpole")
     before = sorted(full_pool(env, net))
@@ -341,7 +351,7 @@ def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch
 
 def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
     distributed.shutdown()
-    res = subprocess.run([sys.executable, "-m", "evo.cli", "run", *LONG, "--generations", "2",
+    res = subprocess.run([sys.executable, "-m", "evo", "run", *LONG, "--generations", "2",
                           "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
@@ -386,7 +396,7 @@ def test_cli_run_with_no_actor_left_checkpoints_and_says_how_to_resume(sim, tmp_
 def test_sigterm_ends_a_ray_run_within_seconds_with_a_checkpoint(sim, tmp_path):
     distributed.shutdown()
     out = tmp_path / "r"
-    proc = subprocess.Popen([sys.executable, "-m", "evo.cli", "run", *SLOW, "--generations", "200", "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "evo", "run", *SLOW, "--generations", "200", "--out", str(out),
                              "--backend", "ray", "--address", sim.address], stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: log_rows(out) >= 2, 120, "second generation")
@@ -422,7 +432,7 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
     out = tmp_path / "r"
     run = None
     try:
-        run = subprocess.Popen([sys.executable, "-m", "evo.cli", "run", *SLOW, "--generations", "200", "--out",
+        run = subprocess.Popen([sys.executable, "-m", "evo", "run", *SLOW, "--generations", "200", "--out",
                                 str(out), "--backend", "ray", "--address", f"127.0.0.1:{port}"],
                                env=env, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: log_rows(out) >= 2 or run.poll() is not None, 120, "second generation")

@@ -28,8 +28,10 @@ def test_same_seed_same_history_other_seed_other():
     assert a == b and a != c
 
 
-def test_evolution_state_roundtrip_continues_identically():
-    config = RunConfig.from_dict({"generations": 8, "pop_size": 20, "target": 1e9}, base=default_config("pong"))
+@pytest.mark.parametrize("game, algorithm", [("pong", "ga"), ("maze", "novelty"), ("maze", "map_elites")])
+def test_evolution_state_roundtrip_continues_identically(game, algorithm):
+    config = RunConfig.from_dict({"generations": 8, "pop_size": 20, "target": 1e9, "algorithm": algorithm},
+                                 base=default_config(game))
     straight = Evolution(config)
     for _ in range(6):
         straight.step()
@@ -70,6 +72,19 @@ def test_the_algorithm_is_named_in_the_config():
         RunConfig(algorithm={"name": "annealing"}).validate()
     with pytest.raises(ValueError, match="has no parameter 'tau'"):
         RunConfig(algorithm={"name": "truncation_ga", "tau": 1}).validate()
+
+
+def test_the_ga_table_takes_the_loop_options():
+    table = {"name": "ga", "replacement": "plus", "survivors": 8, "children_per_pair": 2, "mutation_rate": 0.5,
+             "low": -3.0, "high": 3.0, "repair": "reflect"}
+    config = RunConfig.from_dict({"algorithm": table}, base=default_config("cartpole")).validate()
+    ga = Evolution(config).algorithm
+    assert (ga.replacement, ga.survivors, ga.children_per_pair, ga.mutation_rate, ga.repair) == \
+        ("plus", 8, 2, 0.5, "reflect")
+    assert np.abs(np.asarray(ga.ask())).max() <= 3.0
+    with pytest.raises(ValueError, match="replacement must be one of"):
+        Evolution(RunConfig.from_dict({"algorithm": {**table, "replacement": "best"}},
+                                      base=default_config("cartpole")).validate())
 
 
 def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked_for():

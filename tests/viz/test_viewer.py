@@ -8,7 +8,8 @@ pygame = pytest.importorskip("pygame")
 import envs  # noqa: E402
 from evo.config import RunConfig, default_config  # noqa: E402
 from evo.run import Evolution, RunDir  # noqa: E402
-from viz.app import SPEEDS, Episode, Watch, open_window  # noqa: E402
+from viz.app import SPEEDS, Watch, open_window  # noqa: E402
+from viz.episode import Episode  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
 
 SIZE = (800, 450)
@@ -222,3 +223,37 @@ def test_a_recurrent_network_is_drawn_with_its_memory(screen):
     panel = pygame.surfarray.array3d(screen)[screen.get_width() * 3 // 4:, 60:400]
     assert panel.std() > 10  # the network is drawn, not left blank
     viewer.close()
+
+
+@pytest.mark.parametrize("algorithm", ["novelty", "map_elites"])
+def test_the_archive_or_the_elite_map_is_drawn(algorithm, screen):
+    from viz import theme as T
+    from viz.panels import BehaviourPanel
+    run = small_run("maze", algorithm=algorithm, pop_size=16, episodes=1)
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    assert isinstance(w.behaviour, BehaviourPanel)
+    assert Watch(small_run("maze", algorithm="ga"), screen, None).behaviour is None
+    panel, surf, rect = BehaviourPanel(run.env.behaviour_space), pygame.Surface((300, 340)), pygame.Rect(0, 0, 300, 340)
+
+    def bright():  # pixels of the archive's dots or the best elite's cell
+        panel.draw(surf, rect, run.algorithm)
+        return int((pixels(surf) == T.LEADER).all(axis=2).sum())
+
+    assert bright() == 0  # nothing archived or mapped before the first generation
+    for _ in range(3):
+        run.step()
+    assert bright() > 0
+    w.run(frames=2)  # the viewer draws it beside the game
+    assert pixels(screen).std() > 10
+
+def test_the_status_line_names_the_racer_track(screen):
+    from envs import racer as R
+    from viz.app import Replay
+    w = Watch(small_run("racer"), screen, None, frame_time=1 / 60)
+    w.run(frames=2)
+    length = w.episode.batch.states[w.episode.leader][R.TRACK + R.T_LENGTH]
+    assert f"procedural track ({length:.0f} m)" in w.status()
+    env = envs.make("racer", track="hairpin")
+    net = w.evo.net
+    replay = Replay(env, net, net.init(np.random.default_rng(0), 1)[0], screen, label="champion")
+    assert "track hairpin (485 m)" in replay.status()

@@ -98,3 +98,13 @@ def test_headless_run_never_imports_pygame(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_episode_model_plays_without_pygame():
+    code = ("import sys, numpy as np, envs; from evo import MLP; from viz.episode import Episode; "
+            "env = envs.make('cartpole'); net = MLP([env.obs_size, 4, env.num_outputs]); "
+            "e = Episode(env, net, net.init(np.random.default_rng(0), 3), seed=0); "
+            "[e.step() for _ in range(5)]; print(e.t, 'pygame' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["5", "False"]
