@@ -793,7 +793,6 @@ def main(argv=None) -> int:
     # Numba leaves many objects behind; moving them out of the collector's reach
     # makes interpreter exit a fraction of a second faster.
     atexit.register(gc.freeze)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
     debug = "--debug" in (sys.argv[1:] if argv is None else argv) or bool(os.environ.get("NEUROEVO_DEBUG"))
     try:
         parser = build_parser()
@@ -801,6 +800,11 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        # The heavy imports (numpy, Numba, the games) run under the handler the program started with:
+        # evo/__main__.py's, which prints one line and exits at once. Raised as KeyboardInterrupt inside a
+        # library's import code, an interrupt can be swallowed there and leave the command running.
+        import evo.run  # noqa: F401
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         handler = {"run": cmd_run, "eval": cmd_eval, "envs": cmd_envs, "sweep": cmd_sweep, "check-game": cmd_check_game,
                    "watch": cmd_watch, "replay": cmd_replay, "record": cmd_record, "play": cmd_play}[args.command]
         return handler(args)
