@@ -23,6 +23,7 @@ under the same budget and test; its best genome is validated every
 generation.
 
     python benchmarks/algorithms.py [--parts functions,tasks] [--seeds 5] [--tasks acrobot,pendulum] [--methods snes,cmaes]
+                                    [--jobs 2] [--progress]
 
 Needs the ``bench`` extra (``cma``, ``neat-python``).
 """
@@ -173,6 +174,9 @@ def task_run(task, method, seed):
         row = run.step()
         steps += row["env_steps"]
         all_steps += row["env_steps"] + row["validation_steps"]
+        if os.environ.get("NEUROEVO_BENCH_PROGRESS") and run.generation % 20 == 0:
+            print(f"  [{task} {method} seed {seed}] generation {run.generation}: {steps:.3g} training steps, "
+                  f"{all_steps:.3g} in all, champion validated {run.champion_score}", flush=True)
     test = run.champion_test
     if test is None and run.champion is not None:  # not tested yet: test it now, as a run's end would
         from evo.evaluate import rollout
@@ -255,8 +259,19 @@ def neat_run(task, seed):
     return (state["steps"] if solved else None), float(state["test"]), (state["all"] if solved else None)
 
 
-def tasks(seeds: int, names, methods) -> None:
+def _one(job):
+    task, method, seed = job
+    return neat_run(task, seed) if method == "neat-python" else task_run(task, method, seed)
+
+
+def tasks(seeds: int, names, methods, jobs: int = 1) -> None:
     import envs
+    pool = None
+    if jobs > 1:  # seeds in separate processes, one Numba thread each; results do not depend on it
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        os.environ["NUMBA_NUM_THREADS"] = "1"
+        pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
     for task in names:
         budget, pop, episodes, extra = TASKS[task]
         target = envs.make(task, **extra.get("env_params", {})).solved_at
@@ -267,10 +282,8 @@ def tasks(seeds: int, names, methods) -> None:
               f"{'test score':>11} {'s':>6}  training steps per seed")
         for method in methods:
             t = time.perf_counter()
-            if method == "neat-python":
-                runs = [neat_run(task, s) for s in range(seeds)]
-            else:
-                runs = [task_run(task, method, s) for s in range(seeds)]
+            work = [(task, method, s) for s in range(seeds)]
+            runs = list(pool.map(_one, work)) if pool else [_one(job) for job in work]
             solved = [st for st, _, _ in runs if st is not None]
             med, med_all = _median([st for st, _, _ in runs]), _median([a for _, _, a in runs])
             print(f"{method:>14} {format(med, '.3g') if med else '-':>24} {format(med_all, '.3g') if med_all else '-':>10} "
@@ -286,12 +299,17 @@ def main() -> None:
     parser.add_argument("--tasks", default=",".join(t for t in TASKS if not t.startswith("gym:")),
                         help="LunarLander (gym:LunarLander-v3) only when named: hours on 2 cores")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--jobs", type=int, default=1, help="seeds played in this many processes at once")
+    parser.add_argument("--progress", action="store_true", help="a line every 20 generations of each task run")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} at start")
+    if args.progress:
+        os.environ["NEUROEVO_BENCH_PROGRESS"] = "1"
     if "functions" in args.parts:
         functions(args.seeds)
     if "tasks" in args.parts:
-        tasks(args.seeds, [t for t in args.tasks.split(",") if t], [m for m in args.methods.split(",") if m])
+        tasks(args.seeds, [t for t in args.tasks.split(",") if t], [m for m in args.methods.split(",") if m],
+              args.jobs)
     print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
