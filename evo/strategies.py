@@ -172,7 +172,9 @@ class CMAES(_Strategy):
     Written from Hansen, "The CMA Evolution Strategy: A Tutorial" (2016,
     arXiv:1604.00772), with its default population ``4 + floor(3 ln G)``,
     recombination weights ``ln((lambda + 1) / 2) - ln i`` for the best half,
-    its learning rates, and its active covariance update: the worse half of
+    its learning rates (``c_sigma`` and ``c_mu`` with the constants of Hansen's
+    reference implementation, pycma: ``(mu_eff + 2) / (G + mu_eff + 3)`` and a
+    ``1/4`` added to the ``c_mu`` numerator), and its active covariance update: the worse half of
     the samples gets the tutorial's negative weights, which shrinks the
     covariance along directions that failed. ``restarts > 0`` turns on IPOP (Auger and
     Hansen, 2005): when the search stalls (its step size collapses, its
@@ -231,9 +233,9 @@ class CMAES(_Strategy):
         mueff = self.mueff = pos.sum() ** 2 / np.sum(pos**2)
         self.weights = pos / pos.sum()  # recombination of the mean: the best mu, positive weights
         self.cc = (4 + mueff / n) / (n + 4 + 2 * mueff / n)
-        self.cs = (mueff + 2) / (n + mueff + 5)
+        self.cs = (mueff + 2) / (n + mueff + 3)
         self.c1 = 2 / ((n + 1.3) ** 2 + mueff)
-        self.cmu = min(1 - self.c1, 2 * (mueff - 2 + 1 / mueff) / ((n + 2) ** 2 + mueff))
+        self.cmu = min(1 - self.c1, 2 * (0.25 + mueff - 2 + 1 / mueff) / ((n + 2) ** 2 + mueff))
         self.damps = 1 + 2 * max(0.0, math.sqrt((mueff - 1) / (n + 1)) - 1) + self.cs
         self.chi_n = math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n))
         self._active_weights(raw, pos, neg)
