@@ -164,8 +164,9 @@ def task_run(task, method, seed):
         settings["algorithm"] = "cmaes" if method == "cma package" else method
     else:
         settings["algorithm"] = method
-        if "algorithm" in PRESETS.get(task, {}):  # the game's preset is an ES's: the GAs get the general defaults
-            settings["pop_size"] = RunConfig().pop_size
+        preset = PRESETS.get(task, {}).get("algorithm", "ga")
+        if (preset if isinstance(preset, str) else preset["name"]) not in ("ga", "truncation_ga"):
+            settings["pop_size"] = RunConfig().pop_size  # the game's preset is an ES's: the GAs get the defaults
     run = Evolution(RunConfig.from_dict(settings, base=default_config(task)))
     if method == "cma package":
         run.algorithm = CmaPackage(run.net.num_params, pop, seed)
