@@ -153,12 +153,11 @@ GA_OPTIONS = {
 
 def run_ga(problem: Problem, seed: int, budget: int, options: dict) -> float:
     d = problem.dim
-    options = {"elite": 2, "pop_size": POP,
+    options = {"elite": 2, "pop_size": POP, "crossover_rate": 0.9, "mutation_rate": 1.0,
                "mutation": {"name": "polynomial", "eta": 20.0, "low": LOW, "high": HIGH, "rate": 1.0 / d}, **options}
     ga = GeneticAlgorithm(
         num_params=d, seed=seed, selection=("tournament", {"size": 3}),
-        crossover=("sbx", {"eta": 15.0, "prob": 0.5, "low": LOW, "high": HIGH}),
-        crossover_rate=0.9, mutation_rate=1.0, low=LOW, high=HIGH,
+        crossover=("sbx", {"eta": 15.0, "prob": 0.5, "low": LOW, "high": HIGH}), low=LOW, high=HIGH,
         init=lambda rng, n: rng.uniform(LOW, HIGH, (n, d)), **options)
     best, evals = math.inf, 0
     while evals + ga.pop_size <= budget:
