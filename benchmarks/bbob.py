@@ -144,6 +144,8 @@ GA_OPTIONS = {
     "ga-elite1-pairs": dict(elite=1, children_per_pair=2),
     "ga-elite0": dict(elite=0),
     "ga-steady": dict(replacement="steady_state", survivors=POP, pop_size=10),
+    # (mu, lambda) with mu = 90 of lambda = 100: the worst tenth of the children never breeds; every pair crosses
+    "ga-comma90-cx1": dict(replacement="comma", survivors=90, crossover_rate=1.0),
     # other mutations (not DEAP's operators): self-adaptation per individual and per gene, the 1/5 rule
     "ga-sa-individual": dict(mutation={"name": "self_adaptive", "sigma": 1.0}),
     "ga-sa-gene": dict(mutation={"name": "self_adaptive", "sigma": 1.0, "per_gene": True}),
