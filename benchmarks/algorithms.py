@@ -124,8 +124,8 @@ TASKS = {  # name: (budget of training steps, population of the strategies, epis
     "pendulum": (2_000_000, 16, 1, {}),
     "mountaincar_continuous": (2_000_000, 32, 2, {}),
     "gym:LunarLander-v3": (5_000_000, 32, 1, {}),
-    "snake": (2_000_000, 32, 2, {}),
-    "racer": (1_000_000, 32, 2, {}),
+    "snake": (10_000_000, 32, 2, {}),
+    "racer": (5_000_000, 32, 2, {}),
 }
 METHODS = ("ga", "truncation_ga", "cmaes", "sep_cmaes", "snes", "openai_es", "pgpe", "cma package", "neat-python")
 
