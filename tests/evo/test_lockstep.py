@@ -1,5 +1,6 @@
 """The lockstep kernel plays exactly what the per-agent kernel plays, for every game and network."""
 
+import sys
 import textwrap
 from types import SimpleNamespace
 
@@ -210,6 +211,20 @@ def test_auto_follows_a_game_s_own_limits():
     capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
     assert choose_kernel(net, "auto", capped, 10 ** 6) == "agent"
     assert choose_kernel(MLP([4, 15, 2]), "auto", capped, 10 ** 6) == "lockstep"
+    big = MLP([4, 64, 64, 2])  # cartpole's own cap: a large network plays per agent, however many pairs
+    assert big.num_params > cartpole.module.LOCKSTEP_MAX_GENES
+    assert choose_kernel(big, "auto", cartpole, 10 ** 6) == "agent"
+    assert choose_kernel(big, "auto", envs.make("pong"), 10 ** 6) == "lockstep"
+
+
+def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
+    module = sys.modules["evo.evaluate"]  # the package's name `evo.evaluate` is the function
+    env, net = envs.make("cartpole"), MLP([4, 5, 2])
+    genomes = genomes_for(net, 20, 3)
+    first = rollout(env, net, genomes, episodes=2, seed=4, kernel="lockstep")
+    monkeypatch.setattr(module, "compiled", lambda *a, **kw: pytest.fail("looked up again"))
+    again = rollout(env, net, genomes, episodes=2, seed=4, kernel="lockstep")
+    assert np.array_equal(first.returns, again.returns) and np.array_equal(first.steps, again.steps)
 
 
 def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
