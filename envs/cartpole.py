@@ -86,9 +86,9 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
 # evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
 # mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
 LOCKSTEP_MIN_PAIRS = 256
-# ... and larger networks than this per agent too: with obs-64-64-out (4600 genes) its long tails of
-# part-empty blocks left the lockstep kernel at 0.74-0.86x of the per-agent kernel, with obs-32-32-out
-# (1300 genes) it was 1.5-1.7x (benchmarks/rollout.py, P = 4096)
+# ... and larger networks than this per agent too: with 4-64-64-2 (4610 genes) its long tails of
+# part-empty blocks left the lockstep kernel at 0.74-0.78x of the per-agent kernel in one quiet run of
+# benchmarks/rollout.py and 0.90-1.08x in another; with 4-32-32-2 (1250 genes) it was 1.69x (P = 4096)
 LOCKSTEP_MAX_GENES = 2048
 
 SPEC = EnvSpec(

@@ -130,10 +130,6 @@ LEVELS = {
 # evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
 # mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
 LOCKSTEP_MIN_PAIRS = 256
-# ... and larger networks than this per agent too: with obs-64-64-out (4600 genes) its long tails of
-# part-empty blocks left the lockstep kernel at 0.74-0.86x of the per-agent kernel, with obs-32-32-out
-# (1300 genes) it was 1.5-1.7x (benchmarks/rollout.py, P = 4096)
-LOCKSTEP_MAX_GENES = 2048
 
 SPEC = EnvSpec(
     name="flappy",
