@@ -154,7 +154,8 @@ class CmaPackage:
 
 
 def task_run(task, method, seed):
-    from evo.config import PRESETS, RunConfig, default_config
+    from evo.algorithms import GA_NAMES
+    from evo.config import RunConfig, default_config
     from evo.run import Evolution
 
     budget, pop, episodes, extra = TASKS[task]
@@ -164,9 +165,8 @@ def task_run(task, method, seed):
         settings["algorithm"] = "cmaes" if method == "cma package" else method
     else:
         settings["algorithm"] = method
-        preset = PRESETS.get(task, {}).get("algorithm", "ga")
-        if (preset if isinstance(preset, str) else preset["name"]) not in ("ga", "truncation_ga"):
-            settings["pop_size"] = RunConfig().pop_size  # the game's preset is an ES's: the GAs get the defaults
+        if default_config(task).algorithm["name"] not in GA_NAMES:  # the preset is an ES's: the GAs get the defaults
+            settings["pop_size"] = RunConfig().pop_size
     run = Evolution(RunConfig.from_dict(settings, base=default_config(task)))
     if method == "cma package":
         run.algorithm = CmaPackage(run.net.num_params, pop, seed)

@@ -350,7 +350,7 @@ _LOCKSTEP_KERNELS: dict = {}
 def _lockstep_kernel(env, net, args, by_lane):
     """The lockstep kernel for these arguments: without reference counting, unless the game's functions
     allocate arrays (then compiling it fails, which a file beside it in the cache remembers)."""
-    key = (env.module, tuple(net.sizes), tuple(np.asarray(net.acts_array).tolist()), bool(by_lane))
+    key = (env.module, tuple(net.sizes), tuple(net.acts_array.tolist()), bool(by_lane))
     kernel = _LOCKSTEP_KERNELS.get(key)
     if kernel is None:
         kernel = _LOCKSTEP_KERNELS[key] = _find_lockstep_kernel(env, net, args, by_lane)
