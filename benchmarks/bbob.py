@@ -29,7 +29,7 @@ a mean uniform in [-4, 4]^D with sigma 2, their default population, CMA-ES with
 up to 9 restarts (doubling population).
 
     nice -n 10 python benchmarks/bbob.py [--dims 10,40] [--instances 5] [--budget 100000]
-        [--functions 1,2,3,8,10,15] [--methods ...]
+        [--functions 1,2,3,8,10,15] [--methods ...] [--first-instance 0]
 
 Needs the ``bench`` extra (``deap``).
 """
@@ -221,6 +221,8 @@ def main(argv=None):
     ap.add_argument("--dims", default="10,40")
     ap.add_argument("--functions", default="1,2,3,8,10,15")
     ap.add_argument("--instances", type=int, default=5)
+    ap.add_argument("--first-instance", type=int, default=0,
+                    help="play instances first..first+instances-1, e.g. 5 to check a choice made on 0-4")
     ap.add_argument("--budget", type=int, default=100_000)
     ap.add_argument("--methods", default=",".join(METHODS))
     args = ap.parse_args(argv)
@@ -230,13 +232,15 @@ def main(argv=None):
         raise SystemExit(f"unknown method {unknown[0]!r}; known: {', '.join(METHODS)}")
     dims = [int(v) for v in args.dims.split(",")]
     fids = [int(v) for v in args.functions.split(",")]
-    print(f"median over {args.instances} instances of f_best - f_opt after {args.budget} evaluations")
+    first = args.first_instance
+    print(f"median over instances {first}-{first + args.instances - 1} of f_best - f_opt "
+          f"after {args.budget} evaluations")
     results = {}
     for d in dims:
         for fid in fids:
             for m in methods:
                 t0 = time.perf_counter()
-                vals = [METHODS[m](Problem(fid, d, i), i, args.budget) for i in range(args.instances)]
+                vals = [METHODS[m](Problem(fid, d, i), i, args.budget) for i in range(first, first + args.instances)]
                 results[d, fid, m] = statistics.median(vals)
                 print(f"  f{fid:<2} {d:>2}-d  {m:<24} median {results[d, fid, m]:10.3e}  "
                       f"({time.perf_counter() - t0:.0f} s; {', '.join(f'{v:.2e}' for v in vals)})", flush=True)

@@ -12,7 +12,9 @@ Two kernels do this, with the same result to the bit:
 - **lockstep**: ``LANES`` pairs at a time per thread, stepped together. Their
   genomes are stored side by side, so one weight of all lanes is one vector
   and the forward pass is vectorised over the lanes; a lane whose episode ends is
-  refilled at once with the next pair, so the block stays full. A game that
+  refilled at once with the next pair, so the block stays full. Once every
+  pair is handed out, a block with ``TAIL_LANES`` or fewer lanes still
+  running plays them one at a time, as the agent kernel does. A game that
   provides ``observe_lanes`` and ``step_lanes`` (cartpole, mountaincar; see
   docs/games.md) steps lane-wise, its state a row per slot so that a slot of
   all lanes is one vector; any other steps lane by lane (its functions are
@@ -111,6 +113,7 @@ import numpy as np
 from numba import get_thread_id, njit, prange
 from envs.rng import key as _key
 from evo.networks import _ZERO, _activate, act_lanes as _act_lanes
+from evo.networks import forward_one as _forward_one, act_one as _act_one
 from $game import $imports
 
 # The game's functions inlined into the lane loop: called, they cost a call and
@@ -119,9 +122,12 @@ from $game import $imports
 # game's (error model, fast math).
 $inlined
 
+_SIZES = $sizes
+_ACTS = $acts
 _WIDTH = $width
 _GENES = $genes
 _LANES = $lanes
+_TAIL = $tail  # draining, a block with this many lanes or fewer left plays them one at a time
 _DISCRETE = $discrete
 _STATE = $state_size
 _ACTION = $action_size
@@ -140,12 +146,12 @@ $forward
 # caller, and counting the views of a lane's state, action and generator cost 15-20% of the time.
 @njit(cache=True, parallel=True, error_model=$error_model, fastmath=$fastmath, _nrt=$counted)
 def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns, steps, finals,
-            f32, f64, i64, u64):
+            f32, f64, i64, u64, one):
     # A block of lanes per thread t, kept from chunk to chunk: f32[t] forward_lanes' memory and an
     # observation, f64[t] the lanes' states, actions and returns ($where), i64[t, :, l] lane l's
     # pair (or -1) and steps taken, u64[t, l] its generator. Playing, chunk c hands out pairs
     # c * chunk ... to the lanes of whichever thread plays it; draining, block c plays its lanes'
-    # last episodes.
+    # last episodes, the last _TAIL of them one at a time as the agent kernel does ($one_where).
     n_jobs = genomes.shape[0] * episodes
     n = f32.shape[0] if draining else (n_jobs + chunk - 1) // chunk
     for c in prange(n):
@@ -163,6 +169,34 @@ def rollout(genomes, params, seed, episodes, max_steps, chunk, draining, returns
             if job[l] >= 0:
                 active += 1
         while nxt < stop or (draining and active > 0):
+            if draining and active <= _TAIL:  # a block step costs 4-5 agent steps: finish these alone
+                buf_a = mem[_X:_X + _WIDTH]
+                buf_b = mem[_X + _WIDTH:_X + 2 * _WIDTH]
+                out = mem[_X + 2 * _WIDTH:_X + 2 * _WIDTH + _N_OUT]
+                for l in range(_LANES):
+                    if job[l] < 0:
+                        continue
+                    p = job[l] // episodes
+                    e = job[l] % episodes
+$one_state
+                    total = $lane_return
+                    n_steps = t[l]
+                    terminated = False
+                    while n_steps < max_steps and not terminated:
+                        _one_observe(state, params, obs)
+                        _forward_one(genomes[p], obs, _SIZES, _ACTS, buf_a, buf_b, out)
+                        _act_one(out, _DISCRETE, action)
+                        r, terminated = _one_step(state, params, action, rngs[l:l + 1])
+                        total += r
+                        n_steps += 1
+                    returns[p, e] = total
+                    steps[p, e] = n_steps
+                    if finals.shape[0]:
+                        for i in range(_STATE):
+                            finals[p, e, i] = state[i]
+                    job[l] = -1
+                active = 0
+                break
             for l in range(_LANES):
                 if job[l] < 0:  # an idle lane takes the next pair
                     if nxt >= stop:
@@ -195,7 +229,8 @@ $step
 # f64[t, :, l]).
 _BY_LANE = {
     "imports": "reset as _game_reset, observe as _game_observe, step as _game_step",
-    "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)" for f in ("reset", "observe", "step")),
+    "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)" for f in ("reset", "observe", "step"))
+               + "\n_one_observe, _one_step = _game_observe, _game_step  # called, not inlined: compile time",
     "where": "f64[t, l]: lane l's state, action and return",
     "block": "(_LANES, _RETURN + 1)",
     "lane_state": "lanes[l, :_STATE]",
@@ -213,9 +248,14 @@ _BY_LANE = {
                 r, terminated = _step(lanes[l, :_STATE], params, lanes[l, _STATE:_RETURN], rngs[l:l + 1])
                 lanes[l, _RETURN] += r""",
     "terminated": "terminated",
+    "one_where": "on the lane's own rows",
+    "one_state": """\
+                    state = lanes[l, :_STATE]
+                    action = lanes[l, _STATE:_RETURN]""",
 }
 _LANE_WISE = {
-    "imports": ("reset as _game_reset, observe_lanes as _game_observe_lanes, step_lanes as _game_step_lanes"),
+    "imports": ("reset as _game_reset, observe_lanes as _game_observe_lanes, step_lanes as _game_step_lanes, "
+                "observe as _one_observe, step as _one_step"),
     "inlined": "\n".join(f"_{f} = njit(inline=\"always\")(_game_{f}.py_func)"
                          for f in ("reset", "observe_lanes", "step_lanes")),
     "where": "f64[t, :, l]: lane l's state, action, return, last reward and end",
@@ -233,6 +273,12 @@ _LANE_WISE = {
                     continue
                 lanes[_RETURN, l] += lanes[_REWARD, l]""",
     "terminated": "lanes[_DONE, l] != 0.0",
+    "one_where": "the lane's state copied into one[t]",
+    "one_state": """\
+                    state = one[b, :_STATE]
+                    action = one[b, _STATE:_RETURN]
+                    for i in range(_STATE):
+                        state[i] = lanes[i, l]""",
 }
 
 
@@ -298,6 +344,9 @@ spends most of its time part-empty, waiting on its longest episode (benchmarks/r
 CPU time no faster than the per-agent kernel; by wall time on a busy machine 3-5x slower, as it waits
 for both threads twice per call). The other games' lockstep was the faster at P = 256 too, but for
 racer's obs-64-64-out network (0.84x)."""
+TAIL_LANES = 4
+"""Draining, a lockstep block with this many running lanes or fewer finishes them one at a time, as the
+agent kernel plays: a block step costs about as much as 4-5 agent steps, whatever how many lanes run."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the
 next, so only the last episodes of each thread run in a part-empty block)."""
@@ -337,7 +386,8 @@ def compiled(env, net, kind: str = "agent", counted: bool = False, by_lane: bool
                       genes=str(net.num_params), lanes=str(LANES), discrete=str(spec.discrete),
                       state_size=str(spec.state_size), action_size=str(spec.action_buffer_size),
                       n_in=str(net.sizes[0]), n_out=str(net.sizes[-1]), width=shape["width"],
-                      counted=str(bool(counted)), **_game_options(env), **lines,
+                      counted=str(bool(counted)), tail=str(TAIL_LANES), sizes=shape["sizes"], acts=shape["acts"],
+                      **_game_options(env), **lines,
                       forward=_networks.lanes_forward_source(net.sizes, net.acts_array, LANES)).rollout
 
 
@@ -416,8 +466,9 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals=None
         f64 = _lines((threads, LANES, slots), np.float64)
     i64 = _lines((threads, 2, LANES), np.int64, fill=-1)
     u64 = _lines((threads, LANES), np.uint64)
+    one = _lines((threads, -(-(slots - 1) // 8) * 8), np.float64)  # a lane's state and action, played alone
     args = [genomes, env.params, np.uint64(seed), episodes, env.max_steps, CHUNK, False, returns, steps, finals,
-            f32, f64, i64, u64]
+            f32, f64, i64, u64, one]
     play = _lockstep_kernel(env, net, args, by_lane)
     play(*args)
     args[6] = True  # every pair handed out: finish each block's last episodes
