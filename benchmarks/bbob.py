@@ -31,7 +31,7 @@ up to 9 restarts (doubling population).
     nice -n 10 python benchmarks/bbob.py [--dims 10,40] [--instances 5] [--budget 100000]
         [--functions 1,2,3,8,10,15] [--methods ...] [--first-instance 0]
 
-Needs the ``bench`` extra (``deap``).
+Needs the ``bench`` extra (``deap``, and ``scipy`` for the paired test).
 """
 
 from __future__ import annotations
@@ -235,12 +235,13 @@ def main(argv=None):
     first = args.first_instance
     print(f"median over instances {first}-{first + args.instances - 1} of f_best - f_opt "
           f"after {args.budget} evaluations")
-    results = {}
+    results, values = {}, {}
     for d in dims:
         for fid in fids:
             for m in methods:
                 t0 = time.perf_counter()
                 vals = [METHODS[m](Problem(fid, d, i), i, args.budget) for i in range(first, first + args.instances)]
+                values[d, fid, m] = vals
                 results[d, fid, m] = statistics.median(vals)
                 print(f"  f{fid:<2} {d:>2}-d  {m:<24} median {results[d, fid, m]:10.3e}  "
                       f"({time.perf_counter() - t0:.0f} s; {', '.join(f'{v:.2e}' for v in vals)})", flush=True)
@@ -253,16 +254,41 @@ def main(argv=None):
             cells = " | ".join(f"{results[d, fid, m]:.3g}" for m in methods)
             print(f"| f{fid} {Problem.NAMES[fid]} | {d} | {cells} |")
     if "deap eaSimple" in methods:
-        print()
-        cases = [(d, fid) for d in dims for fid in fids]
-        for m in methods:
-            if not m.startswith("ga"):
+        compare(methods, [(d, fid) for d in dims for fid in fids], results, values)
+
+
+def compare(methods, cases, results, values):
+    """Each GA row against ``eaSimple``: by medians, and by a paired test over the instances.
+
+    Instance i is the same function and the same seed for both, so the runs pair up: the Wilcoxon
+    signed-rank test on the log ratio of their precisions says where a difference is more than the
+    spread between instances, two-sided at 0.05 over all the cases together (Bonferroni: each side of
+    each case at 0.025 / cases), so that a row with no real difference anywhere is rarely called
+    better or worse anywhere. With 5 instances no difference can pass it; 30 (``--instances 30``)
+    separate the cases.
+    """
+    from scipy.stats import wilcoxon
+
+    print()
+    for m in methods:
+        if not m.startswith("ga"):
+            continue
+        ref = [results[d, f, "deap eaSimple"] for d, f in cases]
+        ours = [results[d, f, m] for d, f in cases]
+        better = sum(o < r for o, r in zip(ours, ref))
+        worse = sum(o > r for o, r in zip(ours, ref))
+        sig_better, sig_worse = [], []
+        for d, f in cases:
+            ratio = np.log(np.maximum(values[d, f, m], 1e-300)) - np.log(np.maximum(values[d, f, "deap eaSimple"], 1e-300))
+            if np.all(ratio == 0):
                 continue
-            ref = [results[d, f, "deap eaSimple"] for d, f in cases]
-            ours = [results[d, f, m] for d, f in cases]
-            better = sum(o < r for o, r in zip(ours, ref))
-            worse = sum(o > r for o, r in zip(ours, ref))
-            print(f"{m:<24} better than eaSimple on {better}/{len(cases)}, worse on {worse}")
+            if wilcoxon(ratio, alternative="less").pvalue < 0.025 / len(cases):
+                sig_better.append(f"f{f} {d}-d")
+            elif wilcoxon(ratio, alternative="greater").pvalue < 0.025 / len(cases):
+                sig_worse.append(f"f{f} {d}-d")
+        print(f"{m:<24} medians: better than eaSimple on {better}/{len(cases)}, worse on {worse}; "
+              f"paired test: better on {len(sig_better)}, worse on {len(sig_worse)}"
+              + (f" ({', '.join(sig_worse)})" if sig_worse else ""))
 
 
 if __name__ == "__main__":
