@@ -84,7 +84,9 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
  OBSERVE_VELOCITIES, FAST_TRIG) = range(10)
 
 # evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
-# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
+# mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest
+# (1.1x the per-agent kernel at 128 pairs per thread), and the preset's run (384 pairs) would spend
+# more on compiling the lockstep kernel (3.6 s more) than it gains.
 LOCKSTEP_MIN_PAIRS = 256
 # ... and larger networks than this per agent too: with 4-64-64-2 (4610 genes) its long tails of
 # part-empty blocks left the lockstep kernel at 0.74-0.78x of the per-agent kernel in one quiet run of
