@@ -11,7 +11,8 @@ of many lengths), one episode each, at the populations of ``--pops``:
   lane by lane instead, as every other game steps;
 
 agent-steps per wall second, medians of ``--repeats`` interleaved runs in
-this process, the ratio lockstep / agent (and the same ratio by CPU seconds
+this process (its kernels compiled beforehand in a child process and loaded
+from the cache here, as every run after a game's first loads them), the ratio lockstep / agent (and the same ratio by CPU seconds
 of this process, less sensitive to other processes on a shared machine),
 and which kernel ``kernel="auto"`` picks (``!`` where that is the slower by
 more than 10%). Targets: cartpole 4-16-2 at P = 4096 at least 3x; every game
@@ -73,6 +74,29 @@ def play(env, net, genomes, kind, seed):
     return r.total_steps, time.perf_counter() - t, time.process_time() - c
 
 
+def compile_kernels(name, shapes):
+    """Compile (or load) every kernel ``bench_kernels`` plays for game ``name``."""
+    env = envs.make(name)
+    kinds = ["agent", "lockstep"] + (["by lane"] if lane_wise(env) else [])
+    for hidden, _ in shapes:
+        net = MLP([env.obs_size, *hidden, env.num_outputs])
+        genomes = np.zeros((64, net.num_params), np.float32)
+        for k in kinds:
+            play(env, net, genomes, k, 0)
+
+
+def warm_cache(name, shapes):
+    """Compile ``name``'s kernels in a child process, so that this one loads them from the cache.
+
+    A kernel compiled in this process can run slower than the same kernel loaded from the cache: the
+    per-agent kernel of snake 10-64-64-3 ran at 4.5-4.8e6 agent-steps/s in the process that compiled it
+    and 7.5-8.3e6 in every later one (cartpole 4-16-2: 2.47e7 and 2.8e7; the lockstep kernel: the same
+    in both). Every run after a game's first loads its kernels from the cache, so that is what is timed.
+    """
+    large = ",".join(str(w) for w in shapes[-1][0])
+    subprocess.run([sys.executable, __file__, "--compile-only", "--games", name, "--large", large], check=True)
+
+
 def bench_kernels(names, shapes, repeats):
     """``shapes``: (hidden widths, populations) pairs."""
     print(f"\n== agent-steps/s (wall), medians of {repeats} interleaved runs; ratio = lockstep / agent "
@@ -83,6 +107,7 @@ def bench_kernels(names, shapes, repeats):
     for name in names:
         env = envs.make(name)
         kinds = ["agent", "lockstep"] + (["by lane"] if lane_wise(env) else [])
+        warm_cache(name, shapes)
         for hidden, shape_pops in shapes:
             net = MLP([env.obs_size, *hidden, env.num_outputs])
             for P in shape_pops:
@@ -206,6 +231,7 @@ def main() -> None:
     parser.add_argument("--large", default="64,64", help="hidden widths of the larger network")
     parser.add_argument("--large-pops", default=None, help="populations for the larger network (default --pops)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--parts", default="kernels,compile",
                         help="comma-separated subset of kernels,compile,trig (trig: cartpole's fast_trig option)")
     args = parser.parse_args()
@@ -216,6 +242,10 @@ def main() -> None:
     unknown = [n for n in names if n not in envs.names()]
     if unknown:
         parser.error(f"unknown games: {', '.join(unknown)}")
+    if args.compile_only:
+        for name in names:
+            compile_kernels(name, [([16], []), ([int(w) for w in args.large.split(",")], [])])
+        return
     import numba
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__} "
           f"({numba.get_num_threads()} threads), {os.cpu_count()} cpus, load average "
