@@ -88,10 +88,6 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
 # (1.1x the per-agent kernel at 128 pairs per thread), and the preset's run (384 pairs) would spend
 # more on compiling the lockstep kernel (3.6 s more) than it gains.
 LOCKSTEP_MIN_PAIRS = 256
-# ... and larger networks than this per agent too: with 4-64-64-2 (4610 genes) its long tails of
-# part-empty blocks left the lockstep kernel at 0.74-0.78x of the per-agent kernel in one quiet run of
-# benchmarks/rollout.py and 0.90-1.08x in another; with 4-32-32-2 (1250 genes) it was 1.69x (P = 4096)
-LOCKSTEP_MAX_GENES = 2048
 
 SPEC = EnvSpec(
     name="cartpole",

@@ -109,6 +109,11 @@ LEVELS = {
     "classic": {},
 }
 
+# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.evaluate's default: 2048
+# genes): with 7-64-64-3 (4867 genes) lockstep ran at 1.13-1.22x the per-agent kernel (P = 256-65536,
+# kernels loaded from the cache, benchmarks/rollout.py), 1.2-1.6x in earlier runs on another machine.
+LOCKSTEP_MAX_GENES = 6144
+
 SPEC = EnvSpec(
     name="pong",
     obs_size=7,

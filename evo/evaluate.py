@@ -330,12 +330,13 @@ KERNELS = ("auto", "lockstep", "agent")
 LANES = 16
 """Pairs a lockstep block plays together: 16 float32 weights are one AVX-512 vector (8 lanes stayed
 scalar code)."""
-LOCKSTEP_MAX_GENES = 6144
-"""Largest network (genes) the lockstep kernel plays under ``kernel="auto"``. A block of ``LANES`` genomes
-(``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about 512 genes on, but each neuron's
-weights of all lanes are one contiguous block read front to back, which the hardware prefetches: for
-obs-64-64-out networks (4400-5100 genes) the lockstep kernel ran 0.96-1.71x the per-agent kernel's speed
-at P = 4096 (benchmarks/rollout.py; pong 7-64-64-3 went from 0.70x to 1.5x with this layout)."""
+LOCKSTEP_MAX_GENES = 2048
+"""Largest network (genes) the lockstep kernel plays under ``kernel="auto"``, unless the game's module sets
+its own. A block of ``LANES`` genomes (``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about
+512 genes on; each neuron's weights of all lanes are one contiguous block read front to back, which the
+hardware prefetches, but with kernels loaded from the cache (as every run after the first loads them)
+obs-64-64-out networks (4400-5100 genes) ran at 0.6-1.1x the per-agent kernel's speed for every game but
+pong, maze and acrobot (1.1-1.2x) (benchmarks/rollout.py, P = 4096)."""
 LOCKSTEP_MIN_PAIRS = 0
 """Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
 game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short

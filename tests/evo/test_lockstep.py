@@ -190,10 +190,10 @@ def test_a_game_whose_kernels_allocate_arrays(tmp_path, monkeypatch):
 
 def test_auto_picks_lockstep_for_small_networks_only():
     assert choose_kernel(MLP([4, 16, 2])) == "lockstep"
-    assert choose_kernel(MLP([4, 64, 64, 2])) == "lockstep"
-    assert choose_kernel(MLP([4, 128, 128, 2])) == "agent"
-    assert MLP([4, 128, 128, 2]).num_params > LOCKSTEP_MAX_GENES
-    assert choose_kernel(MLP([4, 128, 128, 2]), "lockstep") == "lockstep"
+    assert choose_kernel(MLP([4, 32, 32, 2])) == "lockstep"
+    assert choose_kernel(MLP([4, 64, 64, 2])) == "agent"
+    assert MLP([4, 64, 64, 2]).num_params > LOCKSTEP_MAX_GENES >= MLP([4, 32, 32, 2]).num_params
+    assert choose_kernel(MLP([4, 64, 64, 2]), "lockstep") == "lockstep"
     assert choose_kernel(MLP([4, 16, 2]), "agent") == "agent"
     with pytest.raises(ValueError, match="unknown kernel 'simd'; known: auto, lockstep, agent"):
         choose_kernel(MLP([4, 2]), "simd")
@@ -211,10 +211,10 @@ def test_auto_follows_a_game_s_own_limits():
     capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
     assert choose_kernel(net, "auto", capped, 10 ** 6) == "agent"
     assert choose_kernel(MLP([4, 15, 2]), "auto", capped, 10 ** 6) == "lockstep"
-    big = MLP([4, 64, 64, 2])  # cartpole's own cap: a large network plays per agent, however many pairs
-    assert big.num_params > cartpole.module.LOCKSTEP_MAX_GENES
-    assert choose_kernel(big, "auto", cartpole, 10 ** 6) == "agent"
+    big = MLP([7, 64, 64, 3])  # pong's own cap: its large networks play in lockstep, the others' per agent
+    assert LOCKSTEP_MAX_GENES < big.num_params <= envs.make("pong").module.LOCKSTEP_MAX_GENES
     assert choose_kernel(big, "auto", envs.make("pong"), 10 ** 6) == "lockstep"
+    assert choose_kernel(big, "auto", cartpole, 10 ** 6) == "agent"
 
 
 def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
