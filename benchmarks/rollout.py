@@ -74,14 +74,18 @@ def play(env, net, genomes, kind, seed):
     return r.total_steps, time.perf_counter() - t, time.process_time() - c
 
 
+def kinds_of(env):
+    """The kernels timed for ``env``: "by lane" too for a game that steps lane-wise."""
+    return ["agent", "lockstep"] + (["by lane"] if lane_wise(env) else [])
+
+
 def compile_kernels(name, shapes):
     """Compile (or load) every kernel ``bench_kernels`` plays for game ``name``."""
     env = envs.make(name)
-    kinds = ["agent", "lockstep"] + (["by lane"] if lane_wise(env) else [])
     for hidden, _ in shapes:
         net = MLP([env.obs_size, *hidden, env.num_outputs])
         genomes = np.zeros((64, net.num_params), np.float32)
-        for k in kinds:
+        for k in kinds_of(env):
             play(env, net, genomes, k, 0)
 
 
@@ -106,7 +110,7 @@ def bench_kernels(names, shapes, repeats):
     ratios = {}
     for name in names:
         env = envs.make(name)
-        kinds = ["agent", "lockstep"] + (["by lane"] if lane_wise(env) else [])
+        kinds = kinds_of(env)
         warm_cache(name, shapes)
         for hidden, shape_pops in shapes:
             net = MLP([env.obs_size, *hidden, env.num_outputs])
@@ -242,18 +246,18 @@ def main() -> None:
     unknown = [n for n in names if n not in envs.names()]
     if unknown:
         parser.error(f"unknown games: {', '.join(unknown)}")
+    pops = [int(p) for p in args.pops.split(",")]
+    large_pops = [int(p) for p in args.large_pops.split(",")] if args.large_pops else pops
+    shapes = [([16], pops), ([int(w) for w in args.large.split(",")], large_pops)]
     if args.compile_only:
         for name in names:
-            compile_kernels(name, [([16], []), ([int(w) for w in args.large.split(",")], [])])
+            compile_kernels(name, shapes)
         return
     import numba
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__} "
           f"({numba.get_num_threads()} threads), {os.cpu_count()} cpus, load average "
           f"{os.getloadavg()[0]:.2f} at start")
     if "kernels" in parts:
-        pops = [int(p) for p in args.pops.split(",")]
-        large_pops = [int(p) for p in args.large_pops.split(",")] if args.large_pops else pops
-        shapes = [([16], pops), ([int(w) for w in args.large.split(",")], large_pops)]
         bench_kernels(names, shapes, args.repeats)
     if "compile" in parts:
         bench_compile(names)
