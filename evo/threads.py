@@ -22,8 +22,8 @@ from numba.extending import intrinsic
 
 class NoAlias(Compiler):
     """Numba's compiler, declaring that no two array arguments of the compiled function overlap (LLVM's
-    ``noalias``): a store through one then does not force reloads through another, which let the
-    lockstep kernel keep its lanes' values in registers (about 20% of its speed for small networks).
+    ``noalias``): a store through one then does not force reloads through another (cartpole 4-16-2's
+    lockstep kernel, one thread: 10% faster with it).
     Numba declares this for the body of a ``prange`` loop that it finds alias-free; for a plain
     function it takes ``@njit(pipeline_class=NoAlias)``, and the caller's promise that the arrays
     are distinct."""
