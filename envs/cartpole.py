@@ -85,8 +85,8 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
 
 # evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
 # mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest
-# (1.1x the per-agent kernel at 128 pairs per thread), and the preset's run (384 pairs) would spend
-# more on compiling the lockstep kernel (3.6 s more) than it gains.
+# (1.0-1.4x the per-agent kernel at 128 pairs per thread), and the preset's run (384 pairs, solved in
+# under a second) would spend more on compiling the lockstep kernel (0.9 s more) than it gains.
 LOCKSTEP_MIN_PAIRS = 256
 
 SPEC = EnvSpec(

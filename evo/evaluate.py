@@ -349,11 +349,10 @@ LOCKSTEP_MIN_PAIRS = 0
 """Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
 game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
 episodes and a few as long as the game allows (cartpole, flappy) do: with few pairs a lockstep block then
-spends most of its time part-empty, waiting on its longest episode (benchmarks/rollout.py, P = 256: 1.1x
-the per-agent kernel by wall time with the tail played one lane at a time, 0.74x without; on a busy
-machine 3-5x slower, as it waits for both threads twice per call), and the lockstep kernel's first
-compile takes 3-4 s longer. The other games' lockstep was the faster at P = 256 too, but for
-racer's obs-64-64-out network (0.84x)."""
+spends most of its time part-empty, waiting on its longest episode (benchmarks/rollout.py, P = 256, 128
+pairs per thread: cartpole 1.0-1.4x the per-agent kernel by wall time, flappy 1.1-2.0x, from run to run),
+and the first run compiles a second kernel (0.5-0.9 s). The other games' lockstep was the faster at
+P = 256 too, but for racer's obs-64-64-out network (0.84x)."""
 TAIL_LANES = 4
 """Draining, a lockstep block with this many running lanes or fewer finishes them one at a time, as the
 agent kernel plays: a block step costs about as much as 4-5 agent steps, however many lanes run."""

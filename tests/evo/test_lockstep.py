@@ -211,10 +211,12 @@ def test_auto_follows_a_game_s_own_limits():
     capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
     assert choose_kernel(net, "auto", capped, 10 ** 6) == "agent"
     assert choose_kernel(MLP([4, 15, 2]), "auto", capped, 10 ** 6) == "lockstep"
-    big = MLP([7, 64, 64, 3])  # pong's own cap: its large networks play in lockstep, the others' per agent
-    assert LOCKSTEP_MAX_GENES < big.num_params <= envs.make("pong").module.LOCKSTEP_MAX_GENES
-    assert choose_kernel(big, "auto", envs.make("pong"), 10 ** 6) == "lockstep"
-    assert choose_kernel(big, "auto", cartpole, 10 ** 6) == "agent"
+    for name in ("pong", "maze", "acrobot"):  # their own cap: large networks play in lockstep, the others' per agent
+        env = envs.make(name)
+        big = MLP([env.obs_size, 64, 64, env.num_outputs])
+        assert LOCKSTEP_MAX_GENES < big.num_params <= env.module.LOCKSTEP_MAX_GENES
+        assert choose_kernel(big, "auto", env, 10 ** 6) == "lockstep"
+    assert choose_kernel(MLP([4, 64, 64, 2]), "auto", cartpole, 10 ** 6) == "agent"
 
 
 def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
