@@ -470,7 +470,7 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals=None
     spec = env.spec
     if finals is None:  # no final states asked for
         finals = np.zeros((0, 0, 0), dtype=np.float64)
-    threads = numba.get_num_threads()
+    threads = min(numba.get_num_threads(), -(-genomes.shape[0] * episodes // CHUNK))  # one per chunk at most
     floats = (net.num_params + 2 * max(net.sizes)) * LANES + spec.obs_size
     slots = spec.state_size + spec.action_buffer_size + 1
     if lane_wise(env) and not by_lane:  # a row per slot, and two for the last step's rewards and ends
