@@ -110,8 +110,8 @@ PARAM_RANGES = ((1.0, 20.0), (0.5, 10.0), (0.05, 1.5), (10.0, 400.0), (1.0, 40.0
 RADIUS, MAX_SPEED, MAX_TURN, RAY_LENGTH, GOAL_RADIUS, START_JITTER, HEADING_JITTER = range(7)
 
 # evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.evaluate's default:
-# 2048 genes): with 10-64-64-2 (4994 genes) lockstep ran at 1.10-1.12x the per-agent kernel in
-# two runs (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py). The step's libm
+# 2048 genes): with 10-64-64-2 (4994 genes) lockstep ran at 1.10-1.14x the per-agent kernel in
+# three runs (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py): the step's libm
 # calls, not the network, set the pace of both kernels.
 LOCKSTEP_MAX_GENES = 6144
 

@@ -110,8 +110,8 @@ LEVELS = {
 }
 
 # evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.evaluate's default: 2048
-# genes): with 7-64-64-3 (4867 genes) lockstep ran at 1.13-1.22x the per-agent kernel (P = 256-65536,
-# kernels loaded from the cache, benchmarks/rollout.py), 1.2-1.6x in earlier runs on another machine.
+# genes): with 7-64-64-3 (4867 genes) lockstep ran at 0.92-1.31x the per-agent kernel over four runs
+# (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py), 1.2-1.6x on another machine.
 LOCKSTEP_MAX_GENES = 6144
 
 SPEC = EnvSpec(

@@ -4,9 +4,11 @@ The lockstep rollout (:mod:`evo.evaluate`) is one plain ``@njit(nogil=True)``
 function that every thread runs with its own index: each thread takes the
 next chunk of work from a shared counter (:func:`fetch_add`), so a thread that
 draws short episodes takes more chunks, as dynamic scheduling would. Not a
-``parallel=True`` kernel: its ``prange`` loop compiles the whole loop body a
-second time and links it into a third library, which took about a third of
-the lockstep kernel's empty-cache compile.
+``parallel=True`` kernel: Numba compiles a ``prange`` loop's body a second
+time as a function of its own and optimises and generates its machine code
+once more for each library it is linked into. With an empty cache,
+cartpole's lockstep kernel compiled in 5.9-6.2 s as a ``prange`` kernel and
+in 3.1-3.4 s as this.
 """
 
 from __future__ import annotations
