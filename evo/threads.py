@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 from numba.core import cgutils, types
 from numba.core.compiler import Compiler
@@ -50,19 +49,53 @@ def fetch_add(typingctx, counter, index, value):
     return types.int64(counter, types.int64, types.int64), codegen
 
 
-_pool: dict = {}  # process id -> executor: a forked child starts its own (threads do not survive a fork)
-_pool_lock = threading.Lock()
+class _Worker:
+    """A thread that runs one call at a time, handed to it through two locks: about 15 us a call to start
+    and finish, against 55 us through a ``concurrent.futures.ThreadPoolExecutor``."""
+
+    def __init__(self):
+        self._go = threading.Lock()
+        self._go.acquire()
+        self._done = threading.Lock()
+        self._done.acquire()
+        self._call = None
+        self._error = None
+        threading.Thread(target=self._loop, name="neuroevo-kernel", daemon=True).start()
+
+    def _loop(self):
+        while True:
+            self._go.acquire()
+            kernel, args = self._call
+            try:
+                kernel(*args)
+            except BaseException as e:  # handed to the caller by wait()
+                self._error = e
+            finally:
+                self._done.release()
+
+    def start(self, kernel, args) -> None:
+        self._error = None
+        self._call = (kernel, args)
+        self._go.release()
+
+    def wait(self) -> BaseException | None:
+        """Block until the call has returned; its exception, if it raised one."""
+        self._done.acquire()
+        self._call = None  # hold no reference to the caller's arrays
+        return self._error
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    with _pool_lock:
-        pid = os.getpid()
-        pool = _pool.get(pid)
-        if pool is None or pool._max_workers < workers:
-            if pool is not None:
-                pool.shutdown(wait=False)
-            pool = _pool[pid] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neuroevo")
-        return pool
+_workers: list = []
+_lock = threading.Lock()  # one run at a time: concurrent calls from several threads take turns
+
+
+def _after_fork() -> None:  # threads do not survive a fork, and the lock may have been held
+    global _lock
+    _workers.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def run(kernel, threads: int, *args) -> None:
@@ -71,11 +104,19 @@ def run(kernel, threads: int, *args) -> None:
     if threads <= 1:
         kernel(0, *args)
         return
-    futures = [_executor(threads - 1).submit(kernel, t, *args) for t in range(1, threads)]
-    try:
-        kernel(0, *args)
-    finally:
-        errors = [f.exception() for f in futures]  # waits for every thread: they write into args
+    with _lock:
+        while len(_workers) < threads - 1:
+            _workers.append(_Worker())
+        for t in range(1, threads):
+            _workers[t - 1].start(kernel, (t, *args))
+        try:
+            kernel(0, *args)
+        finally:
+            try:
+                errors = [w.wait() for w in _workers[:threads - 1]]  # every thread: they write into args
+            except BaseException:  # interrupted (Ctrl-C) while they still play: never give them another call
+                _workers.clear()
+                raise
     for error in errors:
         if error is not None:
             raise error

@@ -1,4 +1,7 @@
-"""The thread pool the lockstep rollout runs on, and its shared counter."""
+"""The threads the lockstep rollout runs on, and their shared counter."""
+
+import multiprocessing
+import sys
 
 import numpy as np
 import pytest
@@ -56,3 +59,20 @@ def test_one_thread_runs_in_the_caller():
     out = np.zeros(1, np.int64)
     threads.run(_fail_on, 1, -1, out)
     assert out.tolist() == [1]
+
+
+def _count_in_child(queue):
+    counter, seen = np.zeros(8, np.int64), np.zeros(1000, np.int64)
+    threads.run(_count, 2, counter, seen, 1000)
+    queue.put(int((seen > 0).sum()))
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_a_forked_child_starts_its_own_threads():
+    threads.run(_count, 2, np.zeros(8, np.int64), np.zeros(10, np.int64), 10)  # this process's thread exists
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_count_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0 and queue.get(timeout=5) == 1000
