@@ -28,6 +28,12 @@ compile within 2x of the agent kernel's; every warm start under 1 s.
     python benchmarks/rollout.py [--games cartpole,flappy] [--pops 256,4096,65536] [--large 64,64] [--large-pops 256,4096]
                                  [--repeats 3] [--parts kernels,compile,trig]
 
+``--parts bound`` (not run by default): per game, the lockstep kernel with
+a network of no hidden layer against the per-agent kernel with obs-16-out,
+ns per agent-step at P = 4096: with the forward pass next to free, what is
+left is the game's step, so that ratio bounds what any faster forward pass
+could give lockstep for the game as it steps now.
+
 ``--parts trig`` (not run by default): cartpole's opt-in ``fast_trig=1``
 against its exact trigonometry, on 200,000 random-genome episodes and on
 about 200,000 long ones: how many end at another step, and the speed-up.
@@ -170,6 +176,30 @@ def bench_trig(repeats):
           f"agent-steps/s ({statistics.median(runs[1]) / statistics.median(runs[0]):.2f}x)")
 
 
+def bench_bound(names, repeats):
+    """How far lockstep could go per game: the lockstep kernel with a network of no hidden layer (its
+    forward pass next to free) against the per-agent kernel with obs-16-out. As long as a game steps
+    the same way, no faster forward pass takes lockstep past that ratio."""
+    print("\n== ns per agent-step at P = 4096, medians of interleaved runs: per-agent with obs-16-out, lockstep "
+          "with obs-16-out and with obs-out (no hidden layer); bound = the first over the last ==")
+    print(f"{'game':>22} {'agent 16':>9} {'lockstep 16':>12} {'lockstep 0':>11} {'ratio':>6} {'bound':>6}")
+    for name in names:
+        env = envs.make(name)
+        warm_cache(name, [([16], [4096]), ([], [4096])])
+        cases = [("agent", [16]), ("lockstep", [16]), ("lockstep", [])]
+        nets = [MLP([env.obs_size, *hidden, env.num_outputs]) for _, hidden in cases]
+        genomes = [np.random.default_rng(0).normal(size=(4096, n.num_params)).astype(np.float32) for n in nets]
+        runs = [[] for _ in cases]
+        for (kind, _), net, g in zip(cases, nets, genomes):
+            play(env, net, g[:64], kind, 0)
+        for r in range(repeats):
+            for i, ((kind, _), net, g) in enumerate(zip(cases, nets, genomes)):
+                steps, seconds, _ = play(env, net, g, kind, r)
+                runs[i].append(seconds / steps * 1e9)
+        a, l16, l0 = (statistics.median(v) for v in runs)
+        print(f"{name:>22} {a:9.1f} {l16:12.1f} {l0:11.1f} {a / l16:6.2f} {a / l0:6.2f}", flush=True)
+
+
 def fresh_cache_env(root):
     """Environment for a subprocess whose kernel caches live under ``root`` (empty if root is new)."""
     env = dict(USER_ENV)
@@ -237,18 +267,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--parts", default="kernels,compile",
-                        help="comma-separated subset of kernels,compile,trig (trig: cartpole's fast_trig option)")
+                        help="comma-separated subset of kernels,compile,trig,bound (trig: cartpole's fast_trig "
+                             "option; bound: lockstep's ceiling per game with its step as it is)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    if parts - {"kernels", "compile", "trig"}:
-        parser.error(f"unknown parts: {', '.join(sorted(parts - {'kernels', 'compile', 'trig'}))}")
+    known = {"kernels", "compile", "trig", "bound"}
+    if parts - known:
+        parser.error(f"unknown parts: {', '.join(sorted(parts - known))}")
     names = args.games.split(",")
     unknown = [n for n in names if n not in envs.names()]
     if unknown:
         parser.error(f"unknown games: {', '.join(unknown)}")
     pops = [int(p) for p in args.pops.split(",")]
     large_pops = [int(p) for p in args.large_pops.split(",")] if args.large_pops else pops
-    shapes = [([16], pops), ([int(w) for w in args.large.split(",")], large_pops)]
+    shapes = [([16], pops), ([int(w) for w in args.large.split(",") if w], large_pops)]  # "": no hidden layer
     if args.compile_only:
         for name in names:
             compile_kernels(name, shapes)
@@ -263,6 +295,8 @@ def main() -> None:
         bench_compile(names)
     if "trig" in parts:
         bench_trig(args.repeats)
+    if "bound" in parts:
+        bench_bound(names, args.repeats)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 
