@@ -118,6 +118,14 @@ def test_dependencies_are_found_by_walking_the_calls():
     assert any(v.startswith(b"evo.networks._TANH_CLAMP=") for v in values)
 
 
+def test_an_intrinsic_s_source_is_a_dependency_imported_or_reached():
+    """An intrinsic's Python source generates its code: an edit to it must give a kernel a new name."""
+    files, _ = specialise.dependencies("from evo.threads import fetch_add\n")
+    assert {Path(f).name for f in files} == {"threads.py"}
+    files, _ = specialise.dependencies("from tests.evo.test_threads import _count\n")  # as threads.fetch_add
+    assert {"threads.py", "test_threads.py"} <= {Path(f).name for f in files}
+
+
 def test_nothing_compiled_is_written_beside_the_package(tmp_path):
     res = run(NAMED, tmp_path, "flappy", cache=tmp_path / "cache")
     assert res.returncode == 0, res.stderr
