@@ -3,7 +3,7 @@
 Part ``functions`` (a correctness check): function evaluations to reach
 f < 1e-8 on the 10-d sphere, ellipsoid (condition 1e6) and Rosenbrock from
 mean 3 (Rosenbrock: 0) with sigma 0.5, median of ``--seeds`` seeds, for our
-:class:`evo.strategies.CMAES` and the ``cma`` package's CMA-ES at the same
+:class:`evo.algorithms.strategies.CMAES` and the ``cma`` package's CMA-ES at the same
 population, and for our other strategies. Target: ours needs no more
 evaluations than ``cma``.
 
@@ -154,9 +154,9 @@ class CmaPackage:
 
 
 def task_run(task, method, seed):
-    from evo.algorithms import GA_NAMES
-    from evo.config import RunConfig, default_config
-    from evo.run import Evolution
+    from evo.algorithms.registry import GA_NAMES
+    from evo.runs.config import RunConfig, default_config
+    from evo.runs.driver import Evolution
 
     budget, pop, episodes, extra = TASKS[task]
     settings = {"hidden": [16], "episodes": episodes, "generations": 100_000, "seed": seed, **extra}
@@ -180,8 +180,8 @@ def task_run(task, method, seed):
                   f"{all_steps:.3g} in all, champion validated {run.champion_score}", flush=True)
     test = run.champion_test
     if test is None and run.champion is not None:  # not tested yet: test it now, as a run's end would
-        from evo.evaluate import rollout
-        from evo.run import held_out_seed
+        from evo.kernels.evaluate import rollout
+        from evo.runs.driver import held_out_seed
         test = float(rollout(run.env, run.net, run.champion[None], run.config.test_episodes,
                              held_out_seed(seed)).fitness[0])
     solved = run.solved and steps <= budget  # a generation that starts within the budget may end past it
@@ -214,7 +214,7 @@ def neat_run(task, seed):
     import neat
 
     import envs
-    from evo.run import episode_seed, held_out_seed
+    from evo.runs.driver import episode_seed, held_out_seed
     from solve import NEAT_CONFIG, NEAT_POP
 
     budget, _, episodes, extra = TASKS[task]

@@ -24,7 +24,7 @@ population 100, ``cxpb = 0.9`` and ``mutpb = 1`` (ours ``crossover_rate=0.9``,
 ``mutation_rate=1``), starting uniform in the box. Our GA differs only by the
 loop options named per row, except the ``ga-sa-*`` and ``ga-one-fifth`` rows,
 which replace the mutation by self-adaptation (one sigma per individual or
-per gene) or a Gaussian steered by the 1/5-success rule. The strategies (:mod:`evo.strategies`) start from
+per gene) or a Gaussian steered by the 1/5-success rule. The strategies (:mod:`evo.algorithms.strategies`) start from
 a mean uniform in [-4, 4]^D with sigma 2, their default population, CMA-ES with
 up to 9 restarts (doubling population).
 

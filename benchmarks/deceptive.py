@@ -32,7 +32,7 @@ import statistics
 import time
 
 from envs.maze import SPEC, START_DISTANCE
-from evo.run import evolve
+from evo.runs.driver import evolve
 
 SOLVED = SPEC.solved_at
 METHODS = {

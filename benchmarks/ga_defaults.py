@@ -57,8 +57,8 @@ VARIANTS = {  # name: settings over the game's defaults
 
 def one_run(job):
     """(game, variant, seed) -> (training steps to solve or None, training steps played, generations)."""
-    from evo.config import RunConfig, default_config
-    from evo.run import Evolution
+    from evo.runs.config import RunConfig, default_config
+    from evo.runs.driver import Evolution
 
     game, variant, seed = job
     base = default_config(game)
@@ -89,7 +89,7 @@ def main() -> None:
     pool = ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn"))
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     print(f"load average {os.getloadavg()[0]:.2f} at start; seeds {seeds[0]}..{seeds[-1]}")
-    from evo.config import default_config
+    from evo.runs.config import default_config
     for game in [g for g in args.games.split(",") if g]:
         base = default_config(game)
         print(f"\n== {game}: population {base.pop_size}, {base.episodes} episodes, hidden {base.hidden}, "

@@ -38,9 +38,9 @@ import time
 import numpy as np
 
 import envs
-from evo.config import RunConfig, default_config
-from evo.evaluate import rollout
-from evo.run import Evolution, held_out_seed
+from evo.runs.config import RunConfig, default_config
+from evo.kernels.evaluate import rollout
+from evo.runs.driver import Evolution, held_out_seed
 
 MIN_GENERATIONS = 15
 HARD = ("flappy", "snake", "pong")

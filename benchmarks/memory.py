@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
 from evo import RNN, MLP, rollout  # noqa: E402
-from evo.run import evolve  # noqa: E402
+from evo.runs.driver import evolve  # noqa: E402
 
 
 def solving(seeds: int) -> None:

@@ -1,7 +1,7 @@
 """The playground at its defaults: test accuracy per task over seeds.
 
 For xor, circles, spirals, blobs and iris, ``neuroevo run TASK --seed S`` at
-the defaults (``evo.run.evolve``), ``--seeds`` seeds: solved or not, the
+the defaults (``evo.runs.driver.evolve``), ``--seeds`` seeds: solved or not, the
 generations it took, and the champion's mean accuracy over the run's 1000
 test episodes (points of the held-out split). Targets: spirals and iris at
 least 0.95 test accuracy on the median seed; xor solved by a 2-2-1 network.
@@ -18,7 +18,7 @@ import time
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
-from evo.run import evolve  # noqa: E402
+from evo.runs.driver import evolve  # noqa: E402
 
 
 def main() -> None:

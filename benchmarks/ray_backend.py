@@ -37,7 +37,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
-from evo import MLP, distributed, rollout  # noqa: E402
+from evo import MLP, rollout
+from evo.ray import distributed  # noqa: E402
 
 TARGETS = {65536: 1.3, 4096: 2.0}
 

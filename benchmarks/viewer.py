@@ -25,8 +25,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
-from evo.config import RunConfig, default_config  # noqa: E402
-from evo.run import Evolution  # noqa: E402
+from evo.runs.config import RunConfig, default_config  # noqa: E402
+from evo.runs.driver import Evolution  # noqa: E402
 from viz.app import Watch, open_window  # noqa: E402
 
 

@@ -67,7 +67,7 @@ PARAM_RANGES = ((0.01, 0.5), (0.1, 5.0), (0.1, 10.0), (0.1, 10.0), (0.05, 5.0), 
                 (0.0, 1.0))  # (low, high) of each, inclusive
 DT, L1, M1, M2, LC1, LC2, MOI, BOOK = range(8)
 
-# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.evaluate's default:
+# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.kernels.evaluate's default:
 # 2048 genes): with 6-64-64-3 (4803 genes) lockstep ran at 1.05-1.16x the per-agent kernel in two
 # runs and at 0.94-0.95x in a third (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py):
 # the step's libm calls, not the network, set the pace of both kernels.

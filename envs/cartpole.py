@@ -50,7 +50,7 @@ Fast trigonometry (opt-in)
     ``fast_trig = 1`` under ``[env_params]`` in a config) takes the pole angle's cosine and sine from
     the polynomials of :mod:`envs.trig` instead of libm: branch-free
     arithmetic that a loop over many games can vectorise, which makes the
-    lockstep rollout (:mod:`evo.evaluate`) several times faster again. They
+    lockstep rollout (:mod:`evo.kernels.evaluate`) several times faster again. They
     are within 1 ulp of libm's on [-pi/2, pi/2], and the angle they see never
     leaves +-``theta_threshold`` (at most 1.5 rad): a state whose angle is
     beyond it has ended its episode. The dynamics are no longer Gymnasium's

@@ -287,7 +287,7 @@ class BatchEnv:
 
     Agent ``i`` plays episode ``episodes[i]`` (default 0 for all: every agent
     meets the same episode, as every genome does in one generation of
-    :func:`evo.evaluate`) with its random stream keyed by ``(seed, episode)``,
+    :func:`evo.kernels.evaluate`) with its random stream keyed by ``(seed, episode)``,
     so its trajectory is the one the fused evaluation scores. An agent whose
     episode ended (terminated, or ``max_steps`` reached) freezes: its state no
     longer changes and its reward is 0.

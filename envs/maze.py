@@ -20,7 +20,7 @@ Description
     a better score than any point of the route, which first leads away to the
     right end of the bottom corridor (215 units from the goal). A search that
     follows the score piles up under the goal; one that looks for new places
-    to end (:class:`evo.diversity.NoveltySearch`) finds the route.
+    to end (:class:`evo.algorithms.diversity.NoveltySearch`) finds the route.
 
 State row
     ``X``, ``Y`` position (y grows upwards); ``HEADING`` (rad, counter-clockwise
@@ -109,7 +109,7 @@ PARAM_DEFAULTS = (6.0, 3.0, 0.3, 100.0, 8.0, 1.0, 0.05)
 PARAM_RANGES = ((1.0, 20.0), (0.5, 10.0), (0.05, 1.5), (10.0, 400.0), (1.0, 40.0), (0.0, 10.0), (0.0, 0.5))
 RADIUS, MAX_SPEED, MAX_TURN, RAY_LENGTH, GOAL_RADIUS, START_JITTER, HEADING_JITTER = range(7)
 
-# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.evaluate's default:
+# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.kernels.evaluate's default:
 # 2048 genes): with 10-64-64-2 (4994 genes) lockstep ran at 1.10-1.14x the per-agent kernel in
 # three runs (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py): the step's libm
 # calls, not the network, set the pace of both kernels.

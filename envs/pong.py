@@ -23,7 +23,7 @@ Description
     paddle, at ``paddle_speed``, seeing the court mirrored (its own paddle on
     the left, as the agent sees it). ``self_play`` = 1 asks a run to train
     against a hall of fame of its earlier generations' best genomes
-    (:mod:`evo.run`); the game itself only reads the attached network, and a
+    (:mod:`evo.runs.driver`); the game itself only reads the attached network, and a
     run's validation and test episodes play the built-in opponent.
 
 Observation (all within [-1, 1])
@@ -109,7 +109,7 @@ LEVELS = {
     "classic": {},
 }
 
-# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.evaluate's default: 2048
+# evo.rollout's kernel="auto" plays networks up to this size in lockstep (evo.kernels.evaluate's default: 2048
 # genes): with 7-64-64-3 (4867 genes) lockstep ran at 0.92-1.31x the per-agent kernel over four runs
 # (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py), 1.2-1.6x on another machine.
 LOCKSTEP_MAX_GENES = 6144
@@ -145,7 +145,7 @@ def with_opponent(params: np.ndarray, sizes, activations, genome: np.ndarray) ->
         Layer widths: ``[7, 3]`` or ``[7, hidden, 3]`` (at most one hidden layer).
     activations : sequence of int
         Every layer's activation code: 0 linear, 1 tanh, 2 sigmoid, 3 relu, 4 step
-        (the order of :data:`evo.networks.ACTIVATIONS`).
+        (the order of :data:`evo.networks.mlp.ACTIVATIONS`).
     genome : ndarray
         Every layer's weights, input by input, then its biases.
     """

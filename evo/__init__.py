@@ -1,4 +1,13 @@
-"""neuroevo's algorithm: networks as flat genomes, genetic operators, the GA loop, fused evaluation.
+"""neuroevo's algorithm: networks as flat genomes, genetic operators, search algorithms, fused evaluation, runs.
+
+Subpackages, by what they hold:
+
+- :mod:`evo.operators`: selection, crossover, mutation, bounds and fitness shaping, pure functions.
+- :mod:`evo.networks`: genome layouts and forward passes (MLP, recurrent cells) as network modules.
+- :mod:`evo.algorithms`: the GA, evolution strategies, novelty search and MAP-Elites, and their registry.
+- :mod:`evo.kernels`: the fused rollout (one episode template, specialised per game and network), its threads.
+- :mod:`evo.runs`: run configuration, the run driver, the run-directory format, plots.
+- :mod:`evo.ray`: evaluation and sweeps on a Ray cluster.
 
 Names are imported on first use, so ``import evo`` (and the ``neuroevo``
 command, which starts there) loads nothing heavy until it is needed.
@@ -9,12 +18,16 @@ import sys
 import types
 
 _NAMES = {
-    "MLP": "evo.networks", "Layout": "evo.networks", "RNN": "evo.recurrent",
-    "GeneticAlgorithm": "evo.ga",
-    "evaluate": "evo.evaluate", "rollout": "evo.evaluate", "Rollout": "evo.evaluate",
-    "evolve": "evo.run",
+    "MLP": "evo.networks.mlp", "Layout": "evo.networks.mlp", "RNN": "evo.networks.recurrent",
+    "GeneticAlgorithm": "evo.algorithms.ga",
+    "evaluate": "evo.kernels.evaluate", "rollout": "evo.kernels.evaluate", "Rollout": "evo.kernels.evaluate",
+    "evolve": "evo.runs.driver",
 }
-_MODULES = ("selection", "crossover", "mutation", "strategies", "shaping")
+_MODULES = {
+    "selection": "evo.operators.selection", "crossover": "evo.operators.crossover",
+    "mutation": "evo.operators.mutation", "bounds": "evo.operators.bounds", "shaping": "evo.operators.shaping",
+    "strategies": "evo.algorithms.strategies",
+}
 
 __all__ = [*_MODULES, *_NAMES]
 
@@ -23,7 +36,7 @@ def __getattr__(name):
     if name in _NAMES:
         value = getattr(importlib.import_module(_NAMES[name]), name)
     elif name in _MODULES:
-        value = importlib.import_module(f"evo.{name}")
+        value = importlib.import_module(_MODULES[name])
     else:
         raise AttributeError(f"module 'evo' has no attribute {name!r}")
     globals()[name] = value
@@ -35,7 +48,7 @@ def __dir__():
 
 
 class _Package(types.ModuleType):
-    """The ``evo`` package: importing the submodule ``evo.evaluate`` does not hide the function ``evaluate``."""
+    """The ``evo`` package: a submodule named like a public function never hides the function."""
 
     def __setattr__(self, name, value):
         if isinstance(value, types.ModuleType) and name in _NAMES:

@@ -1,4 +1,4 @@
-"""The ``neuroevo`` command line: a thin layer over :mod:`evo.run`.
+"""The ``neuroevo`` command line: a thin layer over :mod:`evo.runs.driver`.
 
 Commands: ``run``, ``eval``, ``envs``, ``sweep`` (headless) and ``watch``,
 ``replay``, ``record`` (pygame, imported only by those commands).
@@ -207,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def resolve_config(args):
     """The run config from ``--config`` and flags, every value checked (bad input raises UsageError)."""
-    from evo.config import RunConfig, default_config, load_toml
+    from evo.runs.config import RunConfig, default_config, load_toml
 
     with bad_input():
         file_settings = load_toml(args.config) if args.config else {}
@@ -226,7 +226,7 @@ def resolve_config(args):
         config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env))
         config.validate()
         # operator names and parameters, game parameters and sizes are checked by building them
-        from evo.run import Evolution
+        from evo.runs.driver import Evolution
         Evolution(config)
     return config
 
@@ -249,18 +249,18 @@ def set_threads(n: int) -> None:
 def _connect(config, args) -> None:
     """With ``backend = "ray"``, join Ray before any file is written (a bad address is one line).
 
-    Ray is driven from a child process (:func:`evo.distributed.init` with
+    Ray is driven from a child process (:func:`evo.ray.distributed.init` with
     ``isolated=True``), so that whatever Ray does to its driver, this process
     keeps its run, its checkpoint and its one-line messages.
     """
     if config.backend == "ray":
-        from evo import distributed
+        from evo.ray import distributed
         distributed.init(config.address or None, isolated=True, verbose=args.debug)
 
 
 def _disconnect() -> None:
     """End the Ray driver process of :func:`_connect`, if one was started."""
-    distributed = sys.modules.get("evo.distributed")
+    distributed = sys.modules.get("evo.ray.distributed")
     if distributed is not None:
         distributed.close()
 
@@ -282,7 +282,7 @@ class _RayNotes(logging.Handler):
 
 @contextlib.contextmanager
 def _ray_notes(bar):
-    logger = logging.getLogger("evo.distributed")
+    logger = logging.getLogger("evo.ray.distributed")
     handler, propagate, level = _RayNotes(bar), logger.propagate, logger.level
     logger.addHandler(handler)
     logger.propagate = False
@@ -327,7 +327,7 @@ class _Interrupt:
 
 def _resume(args):
     """The run of ``--resume DIR``: locked, its temporary files cleaned, its checkpoint checked."""
-    from evo.run import RunDir
+    from evo.runs.driver import RunDir
 
     changed = [f"--{k.replace('_', '-')}" for k in (*_CONFIG_FLAGS, "out", "config", "print_config")
                if k not in _RESUME_FLAGS and getattr(args, k, None) not in (None, False)]
@@ -350,8 +350,8 @@ def _resume(args):
 
 def _checked_resume(args, rundir):
     """The checkpoint of a locked run directory, checked against its config.toml and the flags."""
-    from evo.config import load_toml
-    from evo.run import saved_config
+    from evo.runs.config import load_toml
+    from evo.runs.driver import saved_config
 
     with bad_input():
         run = rundir.load_checkpoint()
@@ -377,7 +377,7 @@ def _checked_resume(args, rundir):
 
 def _start(args, config):
     """A new run directory for ``config``: checked, created with a generation-0 checkpoint, locked."""
-    from evo.run import Evolution, RunDir
+    from evo.runs.driver import Evolution, RunDir
 
     with bad_input():
         set_threads(args.threads if args.threads is not None else config.threads)
@@ -394,7 +394,7 @@ def cmd_run(args) -> int:
     if args.resume:
         rundir, run = _resume(args)
         config = run.config
-        from evo.run import atomic_write
+        from evo.runs.driver import atomic_write
         atomic_write(rundir.config_path, config.to_toml())  # --generations may have changed
         timing = [t for t in rundir.read_timing() if t[0] < run.generation]
     else:
@@ -413,18 +413,18 @@ def cmd_run(args) -> int:
 def _evolve(args, rundir, run, timing) -> int:
     """The generation loop of ``neuroevo run``, its progress bar, files and summary.
 
-    On Ray, a generation Ray cannot finish (:class:`evo.distributed.ClusterLost`)
+    On Ray, a generation Ray cannot finish (:class:`evo.ray.distributed.ClusterLost`)
     or a stop request while one is being played ends the loop like Ctrl-C
     between generations: the run is checkpointed at the start of that
     generation, which a resume plays again, to the same result.
     """
-    from evo.run import now
+    from evo.runs.driver import now
 
     config = run.config
     on_ray = config.backend == "ray"
     stops: tuple = ()
     if on_ray:
-        from evo import distributed
+        from evo.ray import distributed
         stops = (distributed.ClusterLost, distributed.Interrupted)
 
     bar = None
@@ -488,8 +488,8 @@ def _warm_up(run, bar) -> None:
     """Start the Ray actors warming up, and meanwhile load this process's own kernel (validation)."""
     import numpy as np
 
-    from evo import distributed
-    from evo.evaluate import rollout
+    from evo.ray import distributed
+    from evo.kernels.evaluate import rollout
 
     starting = distributed.warm(run.env, run.net)
     if bar is not None and starting:
@@ -510,7 +510,7 @@ def _scores(run) -> str:
 def cmd_eval(args) -> int:
     import numpy as np
 
-    from evo.run import test_results, test_score
+    from evo.runs.driver import test_results, test_score
 
     c = _load_champion(args.dir, args.env_params, args.level)
     with bad_input():
@@ -578,9 +578,9 @@ def cmd_sweep(args) -> int:
     import csv
     import io
 
-    from evo.run import atomic_write
+    from evo.runs.driver import atomic_write
 
-    from evo.run import check_output_dir
+    from evo.runs.driver import check_output_dir
 
     config = resolve_config(args)
     if args.jobs is not None and args.jobs < 1:
@@ -603,8 +603,8 @@ def cmd_sweep(args) -> int:
     running: dict = {}
     results = {}
     lost = None
-    if config.backend == "ray":  # -- Ray: one task per seed, files sent back (evo.distributed) --
-        from evo import distributed
+    if config.backend == "ray":  # -- Ray: one task per seed, files sent back (evo.ray.distributed) --
+        from evo.ray import distributed
         print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs) "
               f"as Ray tasks{'' if args.jobs is None else f', {args.jobs} at a time'}, in {out}")
         try:
@@ -658,7 +658,7 @@ def cmd_sweep(args) -> int:
 def _sweep_row(path: Path, seed: int, config) -> tuple:
     import csv
 
-    from evo.run import load_champion
+    from evo.runs.driver import load_champion
     try:
         with open(path / "log.csv", newline="") as f:
             log = list(csv.DictReader(f))
@@ -682,7 +682,7 @@ def _viz(part: str = "app"):
 
 
 def cmd_watch(args) -> int:
-    from evo.run import Evolution, RunDir
+    from evo.runs.driver import Evolution, RunDir
 
     if args.frames is not None and args.frames < 1:
         raise UsageError("neuroevo: --frames must be a positive integer")
@@ -725,7 +725,7 @@ def cmd_watch(args) -> int:
 def _load_champion(path, env_params=(), level=None):
     """A run's champion, its game remade at ``level`` (None: its run's) with the ``--env-param`` overrides."""
     import envs
-    from evo.run import load_champion
+    from evo.runs.driver import load_champion
 
     with bad_input():
         c = load_champion(path)
@@ -803,7 +803,7 @@ def main(argv=None) -> int:
         # The heavy imports (numpy, Numba, the games) run under the handler the program started with:
         # evo/__main__.py's, which prints one line and exits at once. Raised as KeyboardInterrupt inside a
         # library's import code, an interrupt can be swallowed there and leave the command running.
-        import evo.run  # noqa: F401
+        import evo.runs.driver  # noqa: F401
         signal.signal(signal.SIGINT, signal.default_int_handler)
         handler = {"run": cmd_run, "eval": cmd_eval, "envs": cmd_envs, "sweep": cmd_sweep, "check-game": cmd_check_game,
                    "watch": cmd_watch, "replay": cmd_replay, "record": cmd_record, "play": cmd_play}[args.command]

@@ -18,8 +18,8 @@ from pathlib import Path
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-from evo.config import RunConfig, default_config  # noqa: E402
-from evo.run import Evolution, RunDir  # noqa: E402
+from evo.runs.config import RunConfig, default_config  # noqa: E402
+from evo.runs.driver import Evolution, RunDir  # noqa: E402
 from viz.app import Watch, open_window  # noqa: E402
 from viz.record import record  # noqa: E402
 
@@ -58,7 +58,7 @@ def champion_gif(out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         rundir = RunDir(Path(tmp) / "run")
         rundir.create(run)
-        from evo.run import load_champion
+        from evo.runs.driver import load_champion
         c = load_champion(rundir.path)
         env, net, genome, score = c.env, c.net, c.genome, c.validation
     path = out / "champion.gif"

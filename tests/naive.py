@@ -183,7 +183,7 @@ def polynomial(x, u, low, high, eta: float) -> np.ndarray:
 def rnn_step(genome, x, state, sizes, cell: str):
     """One step of a recurrent genome, written from the equations with float64 matrices.
 
-    Returns (outputs, new state). Gene order as documented in evo.recurrent: per
+    Returns (outputs, new state). Gene order as documented in evo.networks.recurrent: per
     layer W (n_in x k n_h), U (n_h x k n_h), b (k n_h), the k gates side by side
     in every row; then the dense output layer.
     """
@@ -245,7 +245,7 @@ def _worst_first(values) -> list[int]:
 
 
 def ga_tell(ga_like: dict, fitness, rng, *, select, cross, mutate, repair) -> dict:
-    """One ``tell`` of :class:`evo.ga.GeneticAlgorithm`, written out child by child.
+    """One ``tell`` of :class:`evo.algorithms.ga.GeneticAlgorithm`, written out child by child.
 
     ``ga_like`` holds ``population`` (P, G), ``parents`` and ``parents_fitness`` (or None) and the
     options ``replacement``, ``survivors``, ``elite``, ``children_per_pair``, ``crossover_rate``,

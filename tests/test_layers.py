@@ -31,7 +31,7 @@ ALLOWED = {"envs": {"envs"}, "evo": {"envs", "evo"}, "viz": {"envs", "evo", "viz
 
 def test_no_upward_import():
     upward = []
-    for path in sorted(ROOT.glob("*/*.py")):
+    for path in sorted(ROOT.glob("*/**/*.py")):
         rel = path.relative_to(ROOT).as_posix()
         package = rel.split("/")[0]
         if package not in ("envs", "evo", "viz"):

@@ -372,9 +372,9 @@ class Watch(Viewer):
 
     Parameters
     ----------
-    run : evo.run.Evolution
+    run : evo.runs.driver.Evolution
     surface : pygame.Surface
-    rundir : evo.run.RunDir, optional
+    rundir : evo.runs.driver.RunDir, optional
         Where the log, checkpoints and screenshots go.
     frame_time : float, optional
         See :class:`Viewer`.
@@ -404,7 +404,7 @@ class Watch(Viewer):
 
     def start_generation(self) -> None:
         """Score the GA's population (fused), then set up its episode 0 to be played visibly."""
-        from evo.evaluate import rollout
+        from evo.kernels.evaluate import rollout
 
         run = self.evo
         if run.finished:

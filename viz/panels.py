@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
-from evo.recurrent import RecurrentLayout
+from evo.networks.recurrent import RecurrentLayout
 from viz import theme as T
 
 _ACT = {
@@ -23,7 +23,7 @@ def activations(layout, genome: np.ndarray, x: np.ndarray) -> list:
 
     Parameters
     ----------
-    layout : evo.networks.Layout
+    layout : evo.networks.mlp.Layout
     genome : ndarray of shape (G,)
     x : ndarray of shape (n_inputs,)
 
@@ -113,8 +113,8 @@ class NetworkPanel:
     def draw(self, surf, rect, layout, genome, x, chosen=None, state=None):
         """Draw the network of ``genome`` on input ``x``.
 
-        ``layout`` is an ``evo.networks.Layout``, or an
-        ``evo.recurrent.RecurrentLayout`` whose hidden units show their memory
+        ``layout`` is an ``evo.networks.mlp.Layout``, or an
+        ``evo.networks.recurrent.RecurrentLayout`` whose hidden units show their memory
         ``state`` (a loop beside each unit: its recurrent self-weight).
         ``chosen`` is the index of the action taken (ringed), for discrete games.
         """

@@ -119,7 +119,7 @@ def test_hand_drawn_tracks_are_the_test_set_and_never_the_default(game_envs):
 
 def test_a_runs_test_score_is_its_worst_tracks_mean(game_envs):
     from evo import MLP
-    from evo.run import test_results, test_score
+    from evo.runs.driver import test_results, test_score
     env = game_envs["racer"]
     net = MLP([env.obs_size, 4, env.num_outputs])
     genome = net.init(np.random.default_rng(2), 1)[0]

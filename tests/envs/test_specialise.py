@@ -108,19 +108,19 @@ def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
 
 def test_dependencies_are_found_by_walking_the_calls():
     env = envs.make("cartpole")
-    source = f"from {env.module.__name__} import step as _step\nfrom evo.networks import forward_one\n"
+    source = f"from {env.module.__name__} import step as _step\nfrom evo.networks.mlp import forward_one\n"
     files, values = specialise.dependencies(source)
     names = {Path(f).name for f in files}
     assert {"cartpole.py", "networks.py"} <= names
     assert "rng.py" not in names  # cartpole.step draws no random numbers
     reset_files, _ = specialise.dependencies(f"from {env.module.__name__} import reset\n")
     assert "rng.py" in {Path(f).name for f in reset_files}
-    assert any(v.startswith(b"evo.networks._TANH_CLAMP=") for v in values)
+    assert any(v.startswith(b"evo.networks.mlp._TANH_CLAMP=") for v in values)
 
 
 def test_an_intrinsic_s_source_is_a_dependency_imported_or_reached():
     """An intrinsic's Python source generates its code: an edit to it must give a kernel a new name."""
-    files, _ = specialise.dependencies("from evo.threads import fetch_add\n")
+    files, _ = specialise.dependencies("from evo.kernels.threads import fetch_add\n")
     assert {Path(f).name for f in files} == {"threads.py"}
     files, _ = specialise.dependencies("from tests.evo.test_threads import _count\n")  # as threads.fetch_add
     assert {"threads.py", "test_threads.py"} <= {Path(f).name for f in files}
@@ -205,6 +205,6 @@ def test_kernels_are_memoised_per_process(game_envs):
     net = MLP([4, 3, 2])
     genomes = net.init(np.random.default_rng(1), 4)
     a = rollout(env, net, genomes, 1, 0)
-    from evo.evaluate import compiled
+    from evo.kernels.evaluate import compiled
     assert compiled(env, net) is compiled(env, MLP([4, 3, 2]))
     np.testing.assert_array_equal(a.returns, rollout(env, net, genomes, 1, 0).returns)

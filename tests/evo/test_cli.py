@@ -215,9 +215,9 @@ def test_run_refuses_a_non_empty_output_directory(tmp_path, capsys):
 
 
 def test_import_evo_is_light_and_keeps_its_public_names():
-    code = ("import sys, evo; assert 'numba' not in sys.modules; import evo.evaluate, evo.run; "
+    code = ("import sys, evo; assert 'numba' not in sys.modules; import evo.kernels.evaluate, evo.runs.driver; "
             "from evo import evaluate, evolve, MLP, selection; assert callable(evaluate) and callable(evolve); "
-            "assert evo.evaluate is evaluate and selection.tournament")
+            "assert evo.kernels.evaluate is evaluate and selection.tournament")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(
                              os.path.abspath(__file__))))})

@@ -1,4 +1,4 @@
-"""Tests for evo.crossover: contract, edge cases, what each child is made of."""
+"""Tests for evo.operators.crossover: contract, edge cases, what each child is made of."""
 
 import sys
 from pathlib import Path

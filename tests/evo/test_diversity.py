@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from evo import algorithms
-from evo.config import RunConfig, default_config
-from evo.diversity import MAPElites, NoveltySearch, novelty, shared_fitness
-from evo.run import evolve
+from evo.algorithms import registry as algorithms
+from evo.runs.config import RunConfig, default_config
+from evo.algorithms.diversity import MAPElites, NoveltySearch, novelty, shared_fitness
+from evo.runs.driver import evolve
 
 
 def slow_shared(fitness, genomes, radius, alpha):

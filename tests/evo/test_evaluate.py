@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import envs
-from evo import MLP, evaluate, rollout
+from evo import MLP, rollout
+from evo.kernels import evaluate
 
 SCRIPT = """
 import hashlib, sys

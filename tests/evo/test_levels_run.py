@@ -7,8 +7,8 @@ import envs
 from envs import pong as P
 from evo import MLP, rollout
 from evo.cli import main
-from evo.config import RunConfig
-from evo.run import Evolution, load_champion, saved_config
+from evo.runs.config import RunConfig
+from evo.runs.driver import Evolution, load_champion, saved_config
 
 TINY = ["--pop", "8", "--episodes", "1", "--hidden", "3", "--target", "1e9", "--quiet"]
 

@@ -11,9 +11,9 @@ import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.evaluate import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
-from evo.networks import ACTIVATIONS
-from evo.run import evolve
+from evo.kernels.evaluate import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
+from evo.networks.mlp import ACTIVATIONS
+from evo.runs.driver import evolve
 
 
 def both(env, net, genomes, episodes, seed):
@@ -220,7 +220,7 @@ def test_auto_follows_a_game_s_own_limits():
 
 
 def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
-    module = sys.modules["evo.evaluate"]  # the package's name `evo.evaluate` is the function
+    module = sys.modules["evo.kernels.evaluate"]  # the package's name `evo.kernels.evaluate` is the function
     env, net = envs.make("cartpole"), MLP([4, 5, 2])
     genomes = genomes_for(net, 20, 3)
     first = rollout(env, net, genomes, episodes=2, seed=4, kernel="lockstep")
@@ -230,10 +230,10 @@ def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
 
 
 def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
-    import evo.run
+    import evo.runs.driver
 
     histories = {}
     for kernel in ("agent", "lockstep"):
-        monkeypatch.setattr(evo.run, "rollout", lambda *a, kernel=kernel, **kw: rollout(*a, kernel=kernel, **kw))
+        monkeypatch.setattr(evo.runs.driver, "rollout", lambda *a, kernel=kernel, **kw: rollout(*a, kernel=kernel, **kw))
         histories[kernel] = evolve("flappy", generations=3, pop_size=48, seed=5, target=1e9, episodes=2).history
     assert histories["agent"] == histories["lockstep"] and len(histories["agent"]) == 3

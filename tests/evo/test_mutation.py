@@ -1,4 +1,4 @@
-"""Tests for evo.mutation: contract, rates, distributions, bounds, schedules."""
+"""Tests for evo.operators.mutation: contract, rates, distributions, bounds, schedules."""
 
 import math
 import sys

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from evo import MLP
-from evo.networks import ACTIVATIONS
+from evo.networks.mlp import ACTIVATIONS
 
 
 def reference_forward(net, genome, x):
@@ -141,7 +141,7 @@ def test_forward_checks_shapes():
 
 
 def test_parallel_and_serial_paths_agree_bit_for_bit():
-    from evo.networks import PARALLEL_MIN_WORK
+    from evo.networks.mlp import PARALLEL_MIN_WORK
     net = MLP([6, 12, 3])
     P = PARALLEL_MIN_WORK // net.num_params + 100  # large enough for the parallel kernel
     rng = np.random.default_rng(4)

@@ -29,7 +29,11 @@ import ray
 from ray._private import ray_constants
 from ray.cluster_utils import Cluster
 
-from evo import MLP, distributed, evaluate, rollout
+from evo import MLP, rollout
+
+from evo.ray import distributed
+
+from evo.kernels import evaluate
 from evo.cli import main
 
 NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
@@ -209,7 +213,7 @@ def test_an_actor_killed_mid_generation_has_its_chunk_played_by_the_others(how, 
     pid = where[0][1]
     kill = (lambda: os.kill(pid, signal.SIGKILL)) if how == "SIGKILL" else \
         (lambda: ray.kill(victim.handle, no_restart=True))
-    with caplog.at_level(logging.WARNING, "evo.distributed"):
+    with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
         result, took, _ = in_flight(kill, env, net, genomes)
     assert same(result, local)
     assert took > 2.9  # the killed chunk was played again, after a survivor's own 1.5 s chunk
@@ -225,7 +229,7 @@ def test_a_chunk_stuck_on_a_frozen_actor_is_played_by_another(sim, game_envs, ca
     local = rollout(env, net, genomes, 2, 9)
     pid = full_pool(env, net)[0][1]
     try:
-        with caplog.at_level(logging.INFO, "evo.distributed"):
+        with caplog.at_level(logging.INFO, "evo.ray.distributed"):
             result, took, _ = in_flight(lambda: os.kill(pid, signal.SIGSTOP), env, net, genomes)
         assert same(result, local) and "are late on" in caplog.text
         assert took < 10  # 3 x the 1.5 s of the other chunks, then 1.5 s more
@@ -239,7 +243,7 @@ def test_a_node_killed_mid_generation_costs_seconds_not_the_run(sim, game_envs, 
     local = rollout(env, net, genomes, 2, 9)
     full_pool(env, net)
     victim = list(sim.worker_nodes)[0]
-    with caplog.at_level(logging.WARNING, "evo.distributed"):
+    with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
         result, took, recovery = in_flight(lambda: sim.remove_node(victim, allow_graceful=False), env, net, genomes)
     assert same(result, local) and "lost the actor" in caplog.text
     # the lost chunk is played again as soon as a survivor is free (its own chunk ends 0.8 s after
@@ -258,7 +262,7 @@ def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs,
     genomes = net.init(np.random.default_rng(7), 300)
     local = rollout(env, net, genomes, 2, 4)
     full_pool(env, net)
-    with caplog.at_level(logging.WARNING, "evo.distributed"):
+    with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
         remote = distributed.rollout(env, net, genomes, 2, 4, _fail={1: error})
     assert same(remote, local) and error in caplog.text
 
@@ -287,7 +291,7 @@ def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, capl
     monkeypatch.undo()
     try:
         deadline = time.monotonic() + 60
-        with caplog.at_level(logging.WARNING, "evo.distributed"):
+        with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
             while "OutOfMemoryError" not in caplog.text:
                 assert time.monotonic() < deadline, "no actor was killed for memory"
                 assert same(rollout(env, net, genomes, 2, 4, backend="ray"), local)
@@ -489,7 +493,7 @@ def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, 
 
 
 def test_config_keeps_backend_and_address_out_of_files():
-    from evo.config import RunConfig
+    from evo.runs.config import RunConfig
     with pytest.raises(ValueError, match="backend must be local or ray"):
         RunConfig(backend="gpu").validate()
     with pytest.raises(ValueError, match="address must be a Ray address"):

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from evo.config import RunConfig, default_config
-from evo.evaluate import rollout
-from evo.run import Evolution, evolve
+from evo.runs.config import RunConfig, default_config
+from evo.kernels.evaluate import rollout
+from evo.runs.driver import Evolution, evolve
 
 
 def test_evolve_solves_cartpole_and_reports_history():
@@ -63,7 +63,7 @@ def test_unknown_setting_is_a_clear_error():
 
 
 def test_the_algorithm_is_named_in_the_config():
-    from evo.config import RunConfig, default_config
+    from evo.runs.config import RunConfig, default_config
     config = RunConfig.from_dict({"algorithm": "truncation_ga"}, base=default_config("cartpole")).validate()
     assert config.algorithm == {"name": "truncation_ga", "fraction": 0.2, "sigma": 0.05, "elite": 1}
     run = Evolution(config)
@@ -88,7 +88,7 @@ def test_the_ga_table_takes_the_loop_options():
 
 
 def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked_for():
-    from evo.config import RunConfig, default_config
+    from evo.runs.config import RunConfig, default_config
     counts = {}
     for policy in ("improvement", "every"):
         config = RunConfig.from_dict({"pop_size": 16, "episodes": 1, "hidden": [3], "target": 1e9,

@@ -1,4 +1,4 @@
-"""Tests for evo.selection: contract, edge cases, NaN handling, statistics."""
+"""Tests for evo.operators.selection: contract, edge cases, NaN handling, statistics."""
 
 import sys
 from pathlib import Path

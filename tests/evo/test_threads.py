@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from evo import threads
+from evo.kernels import threads
 
 
 @njit(nogil=True)

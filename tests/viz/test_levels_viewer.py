@@ -6,8 +6,8 @@ import pytest
 pygame = pytest.importorskip("pygame")
 
 from envs import pong as P  # noqa: E402
-from evo.config import RunConfig, default_config  # noqa: E402
-from evo.run import Evolution  # noqa: E402
+from evo.runs.config import RunConfig, default_config  # noqa: E402
+from evo.runs.driver import Evolution  # noqa: E402
 from viz.app import Watch, open_window  # noqa: E402
 
 

@@ -6,8 +6,8 @@ import pytest
 pygame = pytest.importorskip("pygame")
 
 import envs  # noqa: E402
-from evo.config import RunConfig, default_config  # noqa: E402
-from evo.run import Evolution, RunDir  # noqa: E402
+from evo.runs.config import RunConfig, default_config  # noqa: E402
+from evo.runs.driver import Evolution, RunDir  # noqa: E402
 from viz.app import SPEEDS, Watch, open_window  # noqa: E402
 from viz.episode import Episode  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
@@ -208,7 +208,7 @@ def test_any_generations_best_can_be_replayed(screen):
     assert viewer.replaying == 1 and "generation 1" in viewer.status()
     viewer.close()
     state = run.state_dict()
-    from evo.run import Evolution
+    from evo.runs.driver import Evolution
     np.testing.assert_array_equal(np.stack(Evolution.from_state_dict(state).bests), np.stack(run.bests))
 
 

@@ -62,7 +62,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from evo import bounds as _bounds
+from evo.operators import bounds as _bounds
 from evo._validation import check_rng
 
 __all__ = [
@@ -143,7 +143,7 @@ def gaussian(
     (our noise has mean 0). PyGAD's ``"random"`` mutation adds
     ``U(random_mutation_min_val, random_mutation_max_val)`` noise instead.
     With ``low``/``high`` the mutated genes are repaired into the box
-    (:mod:`evo.bounds`; genes not picked are copied unchanged, even if
+    (:mod:`evo.operators.bounds`; genes not picked are copied unchanged, even if
     outside it); DEAP has no bounded Gaussian mutation.
 
     Parameters
@@ -515,7 +515,7 @@ class OneFifth:
     (Rechenberg 1973; Schwefel 1981 applies ``factor = 0.817`` every ``G``
     generations, Beyer & Schwefel 2002 give ``factor`` in [0.817, 1) per
     generation). Unlike :class:`Schedule` it is not a function of the
-    generation alone: :class:`evo.ga.GeneticAlgorithm` carries the current
+    generation alone: :class:`evo.algorithms.ga.GeneticAlgorithm` carries the current
     value in its state and updates it with :meth:`update`. Config form:
     ``{"kind": "one_fifth", "start": s, "factor": f, "target": t}``
     (``factor`` and ``target`` optional).

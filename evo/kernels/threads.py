@@ -1,6 +1,6 @@
 """Running a ``nogil`` Numba kernel on several threads that hand out work among themselves.
 
-The lockstep rollout (:mod:`evo.evaluate`) is one plain ``@njit(nogil=True)``
+The lockstep rollout (:mod:`evo.kernels.evaluate`) is one plain ``@njit(nogil=True)``
 function that every thread runs with its own index: each thread takes the
 next chunk of work from a shared counter (:func:`fetch_add`), so a thread that
 draws short episodes takes more chunks, as dynamic scheduling would. Not a

@@ -21,7 +21,7 @@ spread out:
     dimensions keeps the best genome found in every cell; children are
     variations of elites drawn uniformly from the filled cells.
 
-Both algorithms have the ask/tell surface of :class:`evo.ga.GeneticAlgorithm`
+Both algorithms have the ask/tell surface of :class:`evo.algorithms.ga.GeneticAlgorithm`
 with one difference: ``tell(fitness, behaviour)`` also takes every genome's
 behaviour descriptor, shape (P, D) (``needs_behaviour`` is True, which is how
 a run knows to ask the rollout for descriptors). ``best_genome`` and
@@ -37,7 +37,7 @@ import json
 import numpy as np
 
 from evo._validation import MAX_SEED, check_int, check_number
-from evo.ga import GeneticAlgorithm
+from evo.algorithms.ga import GeneticAlgorithm
 
 _STATE_VERSION = 1
 
@@ -140,7 +140,7 @@ def novelty(behaviour, archive, k: int) -> np.ndarray:
 class NoveltySearch:
     """Novelty search (Lehman and Stanley, 2011) with an archive, driven by ask/tell.
 
-    A :class:`~evo.ga.GeneticAlgorithm` (its options passed through) breeds on
+    A :class:`~evo.algorithms.ga.GeneticAlgorithm` (its options passed through) breeds on
     the novelty score instead of the fitness. At every ``tell``:
 
     1. every genome's novelty is its mean distance to its ``k`` nearest
@@ -159,7 +159,7 @@ class NoveltySearch:
     Parameters
     ----------
     num_params, pop_size, seed
-        As for :class:`~evo.ga.GeneticAlgorithm`.
+        As for :class:`~evo.algorithms.ga.GeneticAlgorithm`.
     k : int
         Nearest neighbours in the novelty score (15 in Lehman and Stanley).
     threshold : float
@@ -169,7 +169,7 @@ class NoveltySearch:
     fitness_weight : float
         Weight of the fitness rank in the score, in [0, 1].
     **ga_options
-        Passed to :class:`~evo.ga.GeneticAlgorithm` (``selection``, ``crossover``,
+        Passed to :class:`~evo.algorithms.ga.GeneticAlgorithm` (``selection``, ``crossover``,
         ``mutation``, ``elite``, ``crossover_rate``, ``init``, ``layout`` ...).
 
     Attributes
@@ -313,7 +313,7 @@ class MAPElites:
     Parameters
     ----------
     num_params, pop_size, seed
-        As for :class:`~evo.ga.GeneticAlgorithm`.
+        As for :class:`~evo.algorithms.ga.GeneticAlgorithm`.
     bins : int or (int, int)
         Cells along each dimension.
     low, high : (float, float)

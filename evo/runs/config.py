@@ -35,7 +35,7 @@ class RunConfig:
     hidden: list = field(default_factory=lambda: [16])
     """Hidden layer widths (recurrent layers for a recurrent network)."""
     network: str = "mlp"
-    """``mlp`` (feed-forward) or a recurrent cell: ``elman``, ``gru``, ``lstm`` (:mod:`evo.recurrent`)."""
+    """``mlp`` (feed-forward) or a recurrent cell: ``elman``, ``gru``, ``lstm`` (:mod:`evo.networks.recurrent`)."""
     activation: str = "tanh"
     """Hidden activation: tanh, sigmoid, relu, step or linear."""
     output: str = "linear"
@@ -43,14 +43,14 @@ class RunConfig:
     init: str = "glorot"
     """Weight initialisation: normal, glorot or he."""
     algorithm: dict = field(default_factory=lambda: {"name": "ga"})
-    """The search algorithm and its parameters (:mod:`evo.algorithms`): ``ga`` (with the operators
+    """The search algorithm and its parameters (:mod:`evo.algorithms.registry`): ``ga`` (with the operators
     below), ``truncation_ga``, or an evolution strategy such as ``cmaes``."""
     selection: dict = field(default_factory=lambda: {"name": "tournament", "size": 3})
-    """Selection operator and its parameters (``evo.selection``)."""
+    """Selection operator and its parameters (``evo.operators.selection``)."""
     crossover: dict = field(default_factory=lambda: {"name": "uniform", "p": 0.5})
-    """Crossover operator and its parameters (``evo.crossover``)."""
+    """Crossover operator and its parameters (``evo.operators.crossover``)."""
     mutation: dict = field(default_factory=lambda: {"name": "gaussian", "sigma": 0.1, "rate": 0.1})
-    """Mutation operator and its parameters (``evo.mutation``); sigma may be a schedule table."""
+    """Mutation operator and its parameters (``evo.operators.mutation``); sigma may be a schedule table."""
     crossover_rate: float = 0.5
     """Probability that a child is made by crossover rather than copied."""
     elite: int = 2
@@ -81,7 +81,7 @@ class RunConfig:
     def validate(self) -> "RunConfig":
         """Check every value's type and range; raises ValueError with one line naming the field."""
         from evo._validation import MAX_SEED, check_int, check_number
-        from evo.networks import ACTIVATIONS, INITS
+        from evo.networks.mlp import ACTIVATIONS, INITS
 
         if (isinstance(self.elite, int) and isinstance(self.pop_size, int) and not isinstance(self.pop_size, bool)
                 and 1 <= self.pop_size <= self.elite):
@@ -123,7 +123,7 @@ class RunConfig:
                 raise ValueError(f"{name} must be one of {', '.join(known)}, got {getattr(self, name)!r}")
         if self.validate_on not in ("improvement", "every"):
             raise ValueError(f"validate_on must be improvement or every, got {self.validate_on!r}")
-        from evo import algorithms
+        from evo.algorithms import registry as algorithms
         self.algorithm = algorithms.parameters(self.algorithm)
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be local or ray, got {self.backend!r}")

@@ -13,7 +13,7 @@ copy of the first parent), then ``mutation``. All randomness comes from one
 :meth:`GeneticAlgorithm.state_dict`, so a restored GA continues bit for bit.
 
 Operators are given either as callables with the operator signatures of
-:mod:`evo.selection`, :mod:`evo.crossover` and :mod:`evo.mutation`, or by name
+:mod:`evo.operators.selection`, :mod:`evo.operators.crossover` and :mod:`evo.operators.mutation`, or by name
 with parameters, which is how a TOML run config names them::
 
     GeneticAlgorithm(num_params=G, pop_size=P, seed=0,
@@ -21,7 +21,7 @@ with parameters, which is how a TOML run config names them::
                      crossover="uniform",
                      mutation={"name": "gaussian", "sigma": 0.1, "rate": 0.05})
 
-A mutation's ``sigma`` may be a schedule (see :func:`evo.mutation.schedule_from_spec`),
+A mutation's ``sigma`` may be a schedule (see :func:`evo.operators.mutation.schedule_from_spec`),
 evaluated at the current generation, or the 1/5-success rule
 (``{"kind": "one_fifth", "start": 0.3}``), adapted from how often children beat
 their parents.
@@ -59,10 +59,10 @@ from typing import Callable
 
 import numpy as np
 
-from evo import bounds as _bounds
-from evo import crossover as _crossover
-from evo import mutation as _mutation
-from evo import selection as _selection
+from evo.operators import bounds as _bounds
+from evo.operators import crossover as _crossover
+from evo.operators import mutation as _mutation
+from evo.operators import selection as _selection
 from evo._validation import MAX_SEED, check_int, check_memory, check_number
 
 _STATE_VERSION = 1
@@ -121,7 +121,7 @@ class GeneticAlgorithm:
         Bounds every asked genome is repaired into (the initial population
         too); None: unbounded on that side.
     repair : {"clip", "reflect"}
-        How a gene beyond a bound is brought back (:mod:`evo.bounds`).
+        How a gene beyond a bound is brought back (:mod:`evo.operators.bounds`).
     init : callable, optional
         ``init(rng, P) -> (P, G)`` initial genomes (e.g. ``net.init``); by
         default N(0, ``init_scale``^2) per gene.

@@ -4,7 +4,7 @@ A run config names one in its ``[algorithm]`` table (or ``algorithm = "name"``,
 or ``--algorithm NAME``):
 
 ``ga``
-    :class:`evo.ga.GeneticAlgorithm` with the config's ``selection``,
+    :class:`evo.algorithms.ga.GeneticAlgorithm` with the config's ``selection``,
     ``crossover``, ``mutation``, ``elite`` and ``crossover_rate``; the table
     may add the loop's options (:data:`GA_OPTIONS`: ``replacement``,
     ``survivors``, ``children_per_pair``, ``mutation_rate``, ``low``, ``high``,
@@ -15,13 +15,13 @@ or ``--algorithm NAME``):
     the parents, every child is a parent plus Gaussian noise of ``sigma`` on
     every gene, no crossover, ``elite`` best kept.
 ``novelty``
-    :class:`evo.diversity.NoveltySearch`: the GA of ``ga`` (the config's
+    :class:`evo.algorithms.diversity.NoveltySearch`: the GA of ``ga`` (the config's
     operators) breeding on novelty; ``k``, ``threshold``, ``max_added`` and
     ``fitness_weight`` in the table.
 ``map_elites``
-    :class:`evo.diversity.MAPElites` over the game's two behaviour
+    :class:`evo.algorithms.diversity.MAPElites` over the game's two behaviour
     dimensions; ``bins``, ``low``, ``high``, ``sigma`` and ``line`` in the table.
-any name in :data:`evo.strategies.ALGORITHMS`
+any name in :data:`evo.algorithms.strategies.ALGORITHMS`
     An evolution strategy (``cmaes``, ``sep_cmaes``, ``openai_es``, ``snes``,
     ``pgpe``); the table's other keys are its constructor's parameters.
 
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import inspect
 
-from evo.ga import GeneticAlgorithm
+from evo.algorithms.ga import GeneticAlgorithm
 
 GA_NAMES = ("ga", "truncation_ga")
 DIVERSITY = {"novelty": "NoveltySearch", "map_elites": "MAPElites"}
@@ -47,7 +47,7 @@ GA_OPTIONS = {"replacement": "generational", "survivors": None, "children_per_pa
 
 def _strategies() -> dict:
     try:
-        from evo import strategies
+        from evo.algorithms import strategies
     except ImportError:  # pragma: no cover - the module ships with the package
         return {}
     return dict(strategies.ALGORITHMS)
@@ -59,7 +59,7 @@ def names() -> list[str]:
 
 
 def _diversity(name: str):
-    from evo import diversity
+    from evo.algorithms import diversity
     return getattr(diversity, DIVERSITY[name])
 
 

@@ -249,7 +249,7 @@ def truncation(
     sample the top ``fraction`` *with replacement*; ``selBest(k)`` corresponds
     to ``fraction = k / P`` only in which individuals are eligible. To keep
     the best ``mu`` of a population deterministically, as ``eaMuPlusLambda``
-    does, use :class:`evo.ga.GeneticAlgorithm` with ``replacement="plus"``.
+    does, use :class:`evo.algorithms.ga.GeneticAlgorithm` with ``replacement="plus"``.
 
     Parameters
     ----------

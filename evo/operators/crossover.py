@@ -32,12 +32,12 @@ Use :func:`get` to look an operator up by name (e.g. from a TOML config).
 Conventions for DEAP users: DEAP's ``cx*`` functions modify two parents in
 place and return two children; ours return one new child per pair, and the
 second child DEAP would give is the same distribution with ``a`` and ``b``
-swapped. :class:`evo.ga.GeneticAlgorithm` with ``children_per_pair=2`` keeps
+swapped. :class:`evo.algorithms.ga.GeneticAlgorithm` with ``children_per_pair=2`` keeps
 both children of a pair, as DEAP's ``varAnd`` does. Each docstring gives the
 parameter conversion.
 
 Bounds: :func:`blend` and :func:`sbx` take ``low``, ``high`` and ``repair``
-(see :mod:`evo.bounds`); with bounds, :func:`sbx` uses Deb's bounded form.
+(see :mod:`evo.operators.bounds`); with bounds, :func:`sbx` uses Deb's bounded form.
 
 References
 ----------
@@ -62,7 +62,7 @@ from typing import Any, Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from evo import bounds as _bounds
+from evo.operators import bounds as _bounds
 from evo._validation import check_rng
 
 __all__ = [
@@ -337,7 +337,7 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
     low, high : float or ndarray of shape (G,) or None, default None
         Box the children are repaired into (None: unbounded on that side).
     repair : {"clip", "reflect"}, default "clip"
-        How a child gene outside the box is brought back (:mod:`evo.bounds`).
+        How a child gene outside the box is brought back (:mod:`evo.operators.bounds`).
 
     Returns
     -------
@@ -407,7 +407,7 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, 
         Bounds per gene (None: unbounded on that side); either one selects
         the bounded form.
     repair : {"clip", "reflect"}, default "clip"
-        How a gene of a parent outside the box is brought back (:mod:`evo.bounds`).
+        How a gene of a parent outside the box is brought back (:mod:`evo.operators.bounds`).
 
     Returns
     -------

@@ -35,7 +35,7 @@ import math
 import numpy as np
 
 from evo._validation import MAX_SEED, check_int, check_number
-from evo.shaping import centered_ranks
+from evo.operators.shaping import centered_ranks
 
 _STATE_VERSION = 1
 

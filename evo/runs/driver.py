@@ -37,10 +37,10 @@ import numpy as np
 import envs
 from envs.rng import key as _key
 from evo._validation import check_memory
-from evo.config import RunConfig, default_config
-from evo.evaluate import rollout
-from evo import algorithms
-from evo.networks import build as build_network
+from evo.runs.config import RunConfig, default_config
+from evo.kernels.evaluate import rollout
+from evo.algorithms import registry as algorithms
+from evo.networks.mlp import build as build_network
 
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
                "validation_steps")
@@ -87,7 +87,7 @@ class Evolution:
     env : envs.Env
     net : MLP or RNN
     algorithm : GeneticAlgorithm or an evolution strategy
-        See :mod:`evo.algorithms`.
+        See :mod:`evo.algorithms.registry`.
     history : list of dict
         One row per generation, keys :data:`LOG_COLUMNS`.
     champion : ndarray of shape (G,) or None
@@ -324,7 +324,7 @@ def _text(value, key: str) -> str:
 
 def _config_field(value, what: str) -> RunConfig:
     """The run config stored in a checkpoint or champion, checked like a config file."""
-    from evo.config import tomllib
+    from evo.runs.config import tomllib
     try:
         settings = tomllib.loads(_text(value, "config"))
     except tomllib.TOMLDecodeError as e:
@@ -397,11 +397,11 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
     env : str
         Game name, e.g. ``"cartpole"``.
     generations, pop_size, seed
-        As in :class:`evo.config.RunConfig`; unset ones take the game's defaults.
+        As in :class:`evo.runs.config.RunConfig`; unset ones take the game's defaults.
     callback : callable, optional
         Called with each generation's log row; returning ``False`` stops the run.
     **settings
-        Any other :class:`evo.config.RunConfig` field (``episodes``, ``hidden``,
+        Any other :class:`evo.runs.config.RunConfig` field (``episodes``, ``hidden``,
         ``mutation``, ``target``, ...).
 
     Examples
@@ -619,7 +619,7 @@ class RunDir:
         save_npz(self.champion_path, champion_arrays(run))
 
     def plot(self, history: list) -> None:
-        from evo.plot import fitness_png
+        from evo.runs.plot import fitness_png
         atomic_write(self.plot_path, fitness_png(history))
 
 

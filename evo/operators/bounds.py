@@ -1,8 +1,8 @@
 """Box constraints: keep genes inside ``[low, high]``.
 
-Operators that can leave a box (:func:`evo.mutation.gaussian`,
-:func:`evo.crossover.blend`, :func:`evo.crossover.sbx`) and
-:class:`evo.ga.GeneticAlgorithm` take ``low``, ``high`` (scalars or arrays
+Operators that can leave a box (:func:`evo.operators.mutation.gaussian`,
+:func:`evo.operators.crossover.blend`, :func:`evo.operators.crossover.sbx`) and
+:class:`evo.algorithms.ga.GeneticAlgorithm` take ``low``, ``high`` (scalars or arrays
 of shape (G,); ``None`` for no bound on that side) and ``repair``:
 
 - ``"clip"``: a gene beyond a bound is set to the bound;

@@ -3,7 +3,7 @@
 ``evo.rollout(env, net, genomes, episodes, seed, backend="ray")`` lands here.
 The population is cut into contiguous chunks of genomes; each chunk is played
 by a long-lived Ray actor with the same fused kernel as the local backend
-(:func:`evo.evaluate.rollout`), and the chunks' returns are put back in
+(:func:`evo.kernels.evaluate.rollout`), and the chunks' returns are put back in
 order. Because every (genome, episode) is keyed by (seed, episode) only, a
 chunk's rows are exactly the rows the local backend computes for those
 genomes: the result is bit-identical whatever the split, the cluster, and
@@ -37,7 +37,7 @@ actor too, and the first copy to finish counts. No wait is unbounded: when
 no actor can play for :data:`WAIT_FOR_ACTORS` seconds, when one chunk has
 failed :data:`LOSSES_PER_CHUNK` times, or when Ray itself fails, the call
 raises :class:`ClusterLost` with one line saying what happened. Losses and
-replacements are logged on the ``evo.distributed`` logger (losses as
+replacements are logged on the ``evo.ray.distributed`` logger (losses as
 warnings). Recovery is done here rather than by Ray's ``max_restarts`` and
 ``max_task_retries``: retriable actor tasks cost about 3 ms more per chunk
 (measured), a restart is no cheaper than a new actor, and a restarted actor
@@ -165,7 +165,7 @@ class Evaluator:
         """
         import numba
 
-        from evo.evaluate import rollout
+        from evo.kernels.evaluate import rollout
 
         if delay:
             time.sleep(delay)
@@ -188,7 +188,7 @@ _SIMULATED = {
 
 def _make(game: tuple):
     import envs
-    from evo.networks import from_dict
+    from evo.networks.mlp import from_dict
 
     name, max_steps, level, options, net, module = game
     if module is not None and name not in envs.names():  # a game registered in the driver only
@@ -444,7 +444,7 @@ def chunks(P: int, episodes: int, n_actors: int) -> list:
 def rollout(env, net, genomes: np.ndarray, episodes: int, seed: int, *, address: str | None = None,
             threads_per_actor: int | None = None, kernel: str = "auto", _delay: float = 0.0,
             _fail: dict | None = None):
-    """:func:`evo.evaluate.rollout` on Ray actors; same arguments, same result to the bit.
+    """:func:`evo.kernels.evaluate.rollout` on Ray actors; same arguments, same result to the bit.
 
     ``genomes`` must be checked already (float32, C-contiguous, shape (P, G)).
 
@@ -455,7 +455,7 @@ def rollout(env, net, genomes: np.ndarray, episodes: int, seed: int, *, address:
     Interrupted
         :func:`request_stop` was called (child-process mode).
     """
-    from evo.evaluate import Rollout
+    from evo.kernels.evaluate import Rollout
 
     P, E = genomes.shape[0], int(episodes)
     if P == 0:
@@ -740,7 +740,7 @@ class _Helper:
     A plain ``python`` process in a session of its own (a Ctrl-C at the
     terminal reaches this process only), talking over a socket pair, with
     genomes in shared memory. It answers with a value, a stream of items or
-    an error, and forwards the records of its ``evo.distributed`` logger to
+    an error, and forwards the records of its ``evo.ray.distributed`` logger to
     this process's. Every wait here checks, each :data:`POLL` seconds, for a
     stop request and for the child's death.
     """
@@ -754,7 +754,7 @@ class _Helper:
 
         ours, theirs = socket.socketpair()
         root = str(Path(__file__).resolve().parent.parent)  # where evo is imported from, here and there
-        code = f"import sys; sys.path.insert(0, {root!r}); import evo.distributed as d; d._serve({theirs.fileno()})"
+        code = f"import sys; sys.path.insert(0, {root!r}); import evo.ray.distributed as d; d._serve({theirs.fileno()})"
         quiet = None if verbose else subprocess.DEVNULL  # Ray's own messages stay out of the terminal
         self.proc = subprocess.Popen([sys.executable, "-c", code], pass_fds=(theirs.fileno(),),
                                      stdin=subprocess.DEVNULL, stdout=quiet, stderr=quiet, start_new_session=True)

@@ -1,0 +1,1 @@
+"""Genetic operators: pure functions over ``(population, genes)`` arrays (selection, crossover, mutation, bounds, shaping)."""

@@ -1,0 +1,1 @@
+"""Evaluation and sweeps on a Ray cluster (an optional extra: ``pip install neuroevo[ray]``)."""

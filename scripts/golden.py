@@ -1,0 +1,150 @@
+"""Golden runs: fixed-seed results that a refactoring must leave identical to the bit.
+
+    python scripts/golden.py record OUT_DIR     # runs, resumable run directories, golden.json
+    python scripts/golden.py check OUT_DIR      # the same runs again; every hash compared
+
+``record`` plays, for every game, a short ``neuroevo run`` (log.csv and champion hashed) and the
+fused rollout with each kernel; for every algorithm family and network kind a short run; and
+leaves run directories stopped half-way (``OUT_DIR/resume/*``) together with the hashes of the
+same runs played to the end. ``check`` resumes copies of those directories with the code at hand
+and compares everything. Run ``record`` with one version of the package and ``check`` with
+another (``PYTHONPATH`` picks the checkout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+GAMES = ["cartpole", "flappy", "snake", "pong", "racer", "maze", "acrobot", "mountaincar",
+         "mountaincar_continuous", "pendulum", "xor", "circles", "spirals", "blobs", "iris"]
+ALGORITHMS = [("cartpole", "ga"), ("cartpole", "truncation_ga"), ("cartpole", "cmaes"),
+              ("cartpole", "sep_cmaes"), ("cartpole", "openai_es"), ("pendulum", "snes"),
+              ("acrobot", "pgpe"), ("maze", "novelty"), ("maze", "map_elites")]
+NETWORKS = [("cartpole", "elman"), ("pong", "gru"), ("snake", "lstm"), ("flappy", "gru")]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def _champion_digest(path: Path) -> str:
+    with np.load(path, allow_pickle=False) as z:
+        h = hashlib.sha256()
+        for k in sorted(z.files):
+            h.update(k.encode())
+            h.update(np.ascontiguousarray(z[k]).tobytes())
+    return h.hexdigest()[:16]
+
+
+def _cli(*argv) -> None:
+    from evo.cli import main
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = main(list(argv))
+    if code != 0:
+        raise SystemExit(f"neuroevo {' '.join(argv)} exited {code}")
+
+
+def _run(out: Path, name: str, *flags) -> dict:
+    d = out / "runs" / name
+    if d.exists():
+        shutil.rmtree(d)
+    _cli("run", *flags, "--out", str(d), "--quiet", "--threads", "2")
+    return {"log": _digest(d / "log.csv"), "champion": _champion_digest(d / "champion.npz")}
+
+
+def _rollouts() -> dict:
+    import envs
+    import evo
+    result = {}
+    for game in GAMES:
+        env = envs.make(game)
+        for kind, net in (("mlp", evo.MLP([env.obs_size, 8, env.num_outputs])),
+                          ("gru", evo.RNN([env.obs_size, 8, env.num_outputs], cell="gru"))):
+            genomes = net.init(np.random.default_rng(5), 24)
+            kernels = ("agent", "lockstep") if kind == "mlp" else ("agent",)
+            for kernel in kernels:
+                r = evo.rollout(env, net, genomes, episodes=2, seed=11, kernel=kernel)
+                h = hashlib.sha256(np.ascontiguousarray(r.returns).tobytes()
+                                   + np.ascontiguousarray(r.steps).tobytes()).hexdigest()[:16]
+                result[f"{game}/{kind}/{kernel}"] = h
+    return result
+
+
+def _plan():
+    small = ("--generations", "3", "--pop", "24", "--episodes", "2", "--seed", "1")
+    for game in GAMES:
+        yield f"game-{game}", (game, *small)
+    for game, algorithm in ALGORITHMS:
+        yield f"alg-{game}-{algorithm}", (game, "--algorithm", algorithm, *small)
+    for game, cell in NETWORKS:
+        yield f"net-{game}-{cell}", (game, "--network", cell, *small)
+
+
+RESUMES = [("cartpole", ()), ("maze", ("--algorithm", "novelty")), ("pong", ("--network", "gru")),
+           ("acrobot", ("--algorithm", "cmaes"))]
+
+
+def record(out: Path) -> dict:
+    golden = {"runs": {}, "resume": {}}
+    for name, flags in _plan():
+        golden["runs"][name] = _run(out, name, *flags)
+        print(name, golden["runs"][name], flush=True)
+    for game, extra in RESUMES:
+        flags = (game, *extra, "--pop", "24", "--episodes", "2", "--seed", "2", "--checkpoint-every", "1")
+        full = _run(out, f"full-{game}", *flags, "--generations", "6")
+        half = out / "runs" / f"half-{game}"
+        if half.exists():
+            shutil.rmtree(half)
+        _cli("run", *flags, "--generations", "3", "--out", str(half), "--quiet", "--threads", "2")
+        keep = out / "resume" / game
+        if keep.exists():
+            shutil.rmtree(keep)
+        shutil.copytree(half, keep)
+        golden["resume"][game] = full
+        print("resume", game, full, flush=True)
+    golden["rollout"] = _rollouts()
+    (out / "golden.json").write_text(json.dumps(golden, indent=1, sort_keys=True))
+    return golden
+
+
+def check(out: Path) -> int:
+    golden = json.loads((out / "golden.json").read_text())
+    bad = 0
+    for name, flags in _plan():
+        got = _run(out, name, *flags)
+        ok = got == golden["runs"][name]
+        bad += not ok
+        print(("same " if ok else "DIFFERENT ") + name, flush=True)
+    for game, _ in RESUMES:
+        d = out / "runs" / f"resumed-{game}"
+        if d.exists():
+            shutil.rmtree(d)
+        shutil.copytree(out / "resume" / game, d)
+        _cli("run", "--resume", str(d), "--generations", "6", "--quiet")
+        got = {"log": _digest(d / "log.csv"), "champion": _champion_digest(d / "champion.npz")}
+        ok = got == golden["resume"][game]
+        bad += not ok
+        print(("same " if ok else "DIFFERENT ") + "resume " + game, flush=True)
+    for key, h in _rollouts().items():
+        ok = h == golden["rollout"][key]
+        bad += not ok
+        if not ok:
+            print("DIFFERENT rollout " + key, flush=True)
+    print(f"{bad} different", flush=True)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("record", "check"):
+        raise SystemExit(__doc__)
+    out = Path(sys.argv[2])
+    out.mkdir(parents=True, exist_ok=True)
+    raise SystemExit(record(out) and 0 if sys.argv[1] == "record" else check(out))
