@@ -36,6 +36,7 @@ import numpy as np
 
 from evo._validation import MAX_SEED, check_int, check_number
 from evo.operators.shaping import centered_ranks
+from evo.operators.registry import lookup
 
 _STATE_VERSION = 1
 
@@ -543,9 +544,7 @@ ALGORITHMS = {"cmaes": CMAES, "sep_cmaes": SepCMAES, "openai_es": OpenAIES, "sne
 
 def make(name: str, num_params: int, pop_size: int | None = None, seed: int = 0, **params):
     """A strategy by its name in :data:`ALGORITHMS` (ValueError listing the known ones)."""
-    if name not in ALGORITHMS:
-        raise ValueError(f"unknown strategy {name!r}; known: {', '.join(ALGORITHMS)}")
-    return ALGORITHMS[name](num_params, pop_size, seed, **params)
+    return lookup(ALGORITHMS, name, "strategy")(num_params, pop_size, seed, **params)
 
 
 __all__ = ["CMAES", "SepCMAES", "OpenAIES", "SNES", "PGPE", "ALGORITHMS", "make", "default_pop_size"]

@@ -64,6 +64,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from evo.operators import bounds as _bounds
 from evo._validation import check_rng
+from evo.operators.registry import getter
 
 __all__ = [
     "NAMES",
@@ -474,15 +475,4 @@ caller passes the network's layout.
 """
 
 
-def get(name: str) -> Callable[..., NDArray]:
-    """Return the crossover operator called ``name`` (a key of :data:`NAMES`).
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is not a known operator; the message lists the known names.
-    """
-    try:
-        return NAMES[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown crossover {name!r}; known: {', '.join(NAMES)}") from None
+get = getter(NAMES, "crossover")

@@ -64,6 +64,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from evo.operators import bounds as _bounds
 from evo._validation import check_rng
+from evo.operators.registry import getter
 
 __all__ = [
     "NAMES",
@@ -410,18 +411,7 @@ returning ``(genomes, sigmas)``; the caller keeps the step sizes.
 """
 
 
-def get(name: str) -> Callable[..., Any]:
-    """Return the mutation operator called ``name`` (a key of :data:`NAMES`).
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is not a known operator; the message lists the known names.
-    """
-    try:
-        return NAMES[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown mutation {name!r}; known: {', '.join(NAMES)}") from None
+get = getter(NAMES, "mutation")
 
 
 # --------------------------------------------------------------------------

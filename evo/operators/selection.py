@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from evo._validation import check_rng
+from evo.operators.registry import getter
 
 __all__ = [
     "NAMES",
@@ -448,15 +449,4 @@ NAMES: dict[str, Callable[..., NDArray[np.int64]]] = {
 """Selection operators by name (the names used in run configs)."""
 
 
-def get(name: str) -> Callable[..., NDArray[np.int64]]:
-    """Return the selection operator called ``name`` (a key of :data:`NAMES`).
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is not a known operator; the message lists the known names.
-    """
-    try:
-        return NAMES[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown selection {name!r}; known: {', '.join(NAMES)}") from None
+get = getter(NAMES, "selection")
