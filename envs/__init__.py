@@ -8,11 +8,12 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import importlib
 
 from envs.core import BatchEnv, Env
-from envs.spec import EnvSpec
+from envs.spec import Controls, Declaration, Drawing, EnvSpec
 
 _GAMES = {
     "cartpole": "envs.cartpole",
@@ -36,6 +37,8 @@ _BUILT_IN = frozenset(_GAMES)
 
 ENTRY_POINTS = "neuroevo.envs"
 _plugins_loaded: list = []
+_DECLARED: dict = {}  # name -> what register() was told beside the module path
+_DECLARABLE = ("preset", "action_names", "controls", "drawing")
 
 
 def _load_plugins() -> None:
@@ -54,13 +57,18 @@ def names() -> list[str]:
     return list(_GAMES)
 
 
-def register(name: str, module_path: str) -> None:
+def register(name: str, module_path: str, *, preset: dict | None = None, action_names=None,
+             controls: Controls | None = None, drawing: Drawing | None = None) -> None:
     """Register a game module by its import path, e.g. ``register("maze", "mypackage.maze")``.
 
     The module follows the game contract (``docs/games.md``): ``SPEC``,
     ``PARAM_NAMES``/``PARAM_DEFAULTS``/``PARAM_RANGES``, ``default_params``
     and the ``reset``, ``observe`` and ``step`` kernels. It is imported when
     the game is first made; ``neuroevo check-game`` checks it.
+
+    The keyword arguments declare what the module may declare itself
+    (``PRESET``, ``ACTION_NAMES``, ``CONTROLS``, ``DRAWING``; see
+    :func:`declaration`) and take precedence over it.
 
     Raises
     ------
@@ -74,7 +82,11 @@ def register(name: str, module_path: str) -> None:
         raise ValueError(f"{name!r} is a built-in game; choose another name")
     if not isinstance(module_path, str) or not all(part.isidentifier() for part in module_path.split(".")):
         raise ValueError(f"module path must be a dotted module name such as 'mypackage.mygame', got {module_path!r}")
+    if preset is not None and not isinstance(preset, dict):
+        raise ValueError(f"preset must be a dict of run settings, got {preset!r}")
     _GAMES[name] = module_path
+    given = {"preset": preset, "action_names": action_names, "controls": controls, "drawing": drawing}
+    _DECLARED[name] = {k: v for k, v in given.items() if v is not None}
 
 
 def make(name: str, *, level: str | None = None, max_steps: int | None = None, **params):
@@ -114,6 +126,35 @@ def levels(name: str) -> dict:
         return {}
     from envs.core import game_levels
     return game_levels(importlib.import_module(_GAMES[canonical_name(name)]))
+
+
+def declaration(name: str) -> Declaration:
+    """What a game declares beside its kernels: its run preset, output labels, keyboard controls and drawing.
+
+    Read from the game's module: ``PRESET`` (a dict of run settings), ``ACTION_NAMES`` (a label per
+    network output, or a function of the game's parameters giving them), ``CONTROLS``
+    (:class:`envs.Controls`) and ``DRAWING`` (:class:`envs.Drawing`), every one optional; a module
+    registered under several names may give them per name in ``DECLARATIONS = {name: {"PRESET": ...}}``.
+    What :func:`register` was given overrides the module. A ``gym:<id>`` environment declares nothing.
+
+    Raises
+    ------
+    ValueError
+        Unknown game (as :func:`make`).
+    """
+    if isinstance(name, str) and name.startswith("gym:"):
+        return Declaration(preset={})
+    name = canonical_name(name)
+    module = importlib.import_module(_GAMES[name])
+    found = {k: getattr(module, k.upper(), None) for k in _DECLARABLE}
+    per_name = getattr(module, "DECLARATIONS", {}).get(name, {})
+    found.update({k: per_name[k.upper()] for k in _DECLARABLE if k.upper() in per_name})
+    if found["preset"] is None:
+        from envs._presets import PRESETS
+        found["preset"] = PRESETS.get(name)
+    found.update(_DECLARED.get(name, {}))
+    found["preset"] = copy.deepcopy(dict(found["preset"] or {}))  # callers may change their copy
+    return Declaration(**found)
 
 
 def default_level(name: str) -> str:
@@ -177,4 +218,5 @@ def _register_with_gymnasium() -> None:
 
 _register_with_gymnasium()
 
-__all__ = ["make", "levels", "default_level", "names", "register", "canonical_name", "check_file_id", "Env", "BatchEnv", "EnvSpec"]
+__all__ = ["make", "levels", "default_level", "declaration", "names", "register", "canonical_name", "check_file_id",
+           "Env", "BatchEnv", "EnvSpec", "Declaration", "Controls", "Drawing"]

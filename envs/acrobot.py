@@ -53,7 +53,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import EnvSpec, build_params
+from envs.spec import Controls, Drawing, EnvSpec, build_params
 
 THETA1, THETA2, DTHETA1, DTHETA2 = 0, 1, 2, 3
 STATE_SIZE = 4
@@ -163,3 +163,32 @@ def step(state, params, action, rng):
     state[DTHETA2] = min(max(y3 + w * (a3 + 2 * b3 + 2 * c3 + d3), -MAX_VEL_2), MAX_VEL_2)
     terminated = -math.cos(state[THETA1]) - math.cos(state[THETA2] + state[THETA1]) > 1.0
     return 0.0 if terminated else -1.0, terminated
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+
+def _draw_scene(canvas, params) -> None:
+    """The goal line one link length above the joint, and the joint."""
+    canvas.line((-2.1, 1.0), (2.1, 1.0), "good", width=0.3)
+    canvas.circle((0.0, 0.0), 0.05, "edge")
+
+
+def _draw_agent(canvas, state, params) -> None:
+    """The two links hanging from the joint, the tip marked."""
+    t1, t2 = state[THETA1], state[THETA2]
+    p1 = (math.sin(t1), -math.cos(t1))
+    p2 = (p1[0] + math.sin(t1 + t2), p1[1] - math.cos(t1 + t2))
+    canvas.lines([(0.0, 0.0), p1, p2])
+    canvas.dot(p2, 1.5)
+
+
+def _describe(state, params) -> str:
+    height = -math.cos(state[THETA1]) - math.cos(state[THETA2] + state[THETA1])
+    return f"tip height {height:+.2f} (goal > 1)"
+
+
+PRESET = {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [16]}
+ACTION_NAMES = ("torque -1", "torque 0", "torque +1")
+CONTROLS = Controls({"left": 0, "right": 2}, idle=1, help="Left / Right: torque")
+DRAWING = Drawing(box=(-2.2, 2.2, -2.2, 2.2), agent=_draw_agent, scene=_draw_scene, info=_describe)

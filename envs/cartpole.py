@@ -67,7 +67,7 @@ from numba import njit
 
 from envs import rng as _rng
 from envs import trig as _trig
-from envs.spec import EnvSpec, build_params
+from envs.spec import Controls, EnvSpec, build_params
 
 # Named sets of parameters: one, the defaults.
 LEVELS = {"classic": {}}
@@ -199,3 +199,10 @@ def step_lanes(state, params, action, rng, reward, done):
             cos[l], sin[l])
         reward[l] = 1.0
         done[l] = 1.0 if terminated else 0.0
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+PRESET = {"generations": 50, "pop_size": 128, "episodes": 3, "hidden": [8]}
+ACTION_NAMES = ("left", "right")
+CONTROLS = Controls({"left": 0, "right": 1}, idle=0, help="Left / Right: push")

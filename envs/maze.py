@@ -85,7 +85,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import EnvSpec, build_params
+from envs.spec import Controls, EnvSpec, build_params
 
 X, Y, HEADING, DIST = range(4)
 RAY0 = 4
@@ -222,3 +222,13 @@ def step(state, params, action, rng):
     before = state[DIST]
     _sense(state, params)
     return (before - state[DIST]) / START_DISTANCE, state[DIST] < params[GOAL_RADIUS]
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+# novelty search moves on from a genome that reached the goal: validate every generation's best
+PRESET = {"generations": 200, "pop_size": 128, "episodes": 1, "hidden": [8], "validation_episodes": 1,
+          "test_episodes": 1, "validate_on": "every", "algorithm": "novelty"}
+ACTION_NAMES = ("turn", "speed")
+CONTROLS = Controls({"left": (1.0, 0.0), "right": (-1.0, 0.0), "up": (0.0, 1.0), "down": (0.0, -1.0)},
+                    help="Left / Right: turn, Up / Down: speed")

@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import EnvSpec, build_params
+from envs.spec import Controls, Drawing, EnvSpec, build_params
 
 THETA, THETA_DOT = 0, 1
 STATE_SIZE = 2
@@ -114,3 +114,31 @@ def step(state, params, action, rng):
     state[THETA] = th + newthdot * dt
     state[THETA_DOT] = newthdot
     return -costs, False
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+
+def _draw_scene(canvas, params) -> None:
+    """The circle the tip sweeps, and a mark at the top where it should stay."""
+    canvas.circle((0.0, 0.0), 1.0, "grid", width=0.15)
+    canvas.line((0.0, 1.05), (0.0, 1.25), "good", width=0.3)
+
+
+def _draw_agent(canvas, state, params) -> None:
+    """The rod from the pivot to the tip (angle 0 upright, counter-clockwise positive)."""
+    th = state[THETA]
+    tip = (math.sin(-th), math.cos(th))
+    canvas.line((0.0, 0.0), tip)
+    canvas.dot(tip, 1.6)
+
+
+def _describe(state, params) -> str:
+    up = math.degrees(float((state[THETA] + math.pi) % (2 * math.pi) - math.pi))
+    return f"angle from upright {up:+.0f} deg   speed {state[THETA_DOT]:+.2f} rad/s"
+
+
+PRESET = {"generations": 700, "pop_size": 16, "episodes": 1, "hidden": [16], "algorithm": "snes"}
+ACTION_NAMES = ("torque",)
+CONTROLS = Controls({"left": (1.0,), "right": (-1.0,)}, help="Left / Right: torque")
+DRAWING = Drawing(box=(-1.3, 1.3, -1.3, 1.3), agent=_draw_agent, scene=_draw_scene, info=_describe)

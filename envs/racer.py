@@ -119,7 +119,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import EnvSpec, build_params
+from envs.spec import Controls, EnvSpec, build_params
 
 X, Y, HEADING, SPEED, SEG, ARC, PROGRESS, BEST, STALL, STEER, THROTTLE = range(11)
 RAY0 = 11
@@ -618,3 +618,14 @@ def describe(states, params):
     low = np.where(used[:, :, None], walls, np.inf).min(axis=1)
     high = np.where(used[:, :, None], walls, -np.inf).max(axis=1)
     return np.clip((states[:, [X, Y]] - low) / (high - low), 0.0, 1.0)
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+# every track differs, so a generation's training fitness says little about the next one's:
+# validate every generation's best, on fewer episodes; racer episodes on one track barely differ
+PRESET = {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16], "validate_on": "every",
+          "validation_episodes": 50, "test_episodes": 100}
+ACTION_NAMES = ("steer", "throttle")
+CONTROLS = Controls({"left": (-1.0, 0.0), "right": (1.0, 0.0), "up": (0.0, 1.0), "down": (0.0, -1.0)},
+                    help="Left / Right: steer, Up: throttle, Down: brake")

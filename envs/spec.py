@@ -1,4 +1,6 @@
-"""What a game declares about itself: sizes, limits and the solved threshold."""
+"""What a game declares about itself: sizes, limits and the solved threshold (:class:`EnvSpec`), and what
+the runs, the viewer and ``neuroevo play`` read about it (:class:`Declaration`: preset, labels, controls,
+drawing)."""
 
 from __future__ import annotations
 
@@ -117,3 +119,100 @@ def build_params(names: tuple, defaults: tuple, ranges: tuple, overrides: dict, 
             raise ValueError(f"{game}: parameter {k!r} must be in [{low:g}, {high:g}], got {v!r}")
         values[k] = float(v)
     return np.array([values[n] for n in names], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Controls:
+    """How a person plays a game with the keyboard (``neuroevo play``).
+
+    Parameters
+    ----------
+    keys : dict
+        Key name (pygame's: ``"left"``, ``"up"``, ``"space"``, ``"a"``, ``"1"``, ...) -> what it does.
+        A discrete game maps a key to an action index; a continuous game maps it to a tuple of
+        ``action_size`` values, and the values of the keys held are summed and clipped to [-1, 1].
+    idle : int
+        Discrete games: the action played when no mapped key is down, or when the keys down map to
+        different actions.
+    per_press : bool
+        Discrete games: a key acts once per press (a snake turns once) rather than while it is held.
+    help : str
+        One line for the play window, e.g. ``"Left / Right: push"``; empty: made from ``keys``.
+    """
+
+    keys: dict
+    idle: int = 0
+    per_press: bool = False
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """How the viewer draws a game: shapes in the game's own coordinates, through a canvas the viewer lends.
+
+    The viewer draws the scene once, then every agent (the dead fading, then the living, then the
+    leader on top, wider), each through ``agent(canvas, state, params)`` with the canvas set to that
+    agent's colour. Nothing here imports the viewer: a canvas is any object with these methods
+    (coordinates in the game's units, y up; ``colour`` None is the current agent's colour, or a
+    palette name ``"agent"``, ``"leader"``, ``"good"``, ``"bad"``, ``"edge"``, ``"grid"``,
+    ``"text"``, ``"dim"``, ``"field"``, or an ``(r, g, b)`` tuple; ``width`` in line widths,
+    which the viewer scales with the picture):
+
+    - ``line(a, b, colour=None, width=1.0)`` and ``lines(points, colour=None, width=1.0, closed=False)``
+    - ``circle(centre, radius, colour=None, width=0.0)``: filled when ``width`` is 0
+    - ``dot(centre, size=1.0, colour=None)``: a filled disc ``size`` line widths in radius
+    - ``polygon(points, colour=None)`` and ``rect(x0, y0, x1, y1, colour=None)``: filled
+    - ``text(s, at, size=1.0, colour=None)``: ``size`` in line widths times ten, centred on ``at``
+
+    Parameters
+    ----------
+    box : tuple of float or callable
+        ``(x0, x1, y0, y1)``, the part of the world shown, or a function of the game's ``params``
+        returning it.
+    agent : callable
+        ``agent(canvas, state, params)`` draws one agent from its state row.
+    scene : callable, optional
+        ``scene(canvas, params)`` draws what every agent shares (ground, goal), under the agents.
+    info : callable, optional
+        ``info(state, params) -> str``: one line about an agent, shown under the picture.
+    """
+
+    box: object
+    agent: object
+    scene: object = None
+    info: object = None
+
+    def bounds(self, params) -> tuple:
+        """``(x0, x1, y0, y1)`` for a game with parameters ``params``."""
+        box = self.box(params) if callable(self.box) else self.box
+        return tuple(float(v) for v in box)
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """Everything a game declares beside its kernels, gathered by :func:`envs.declaration`.
+
+    Attributes
+    ----------
+    preset : dict
+        Run settings for the game (fields of ``evo.runs.config.RunConfig``): its ``PRESET``.
+    action_names : tuple of str or callable or None
+        A label per network output (``ACTION_NAMES``), or a function of the game's parameters giving them.
+    controls : Controls or None
+        Its keyboard mapping (``CONTROLS``); None: the viewer offers generic keys.
+    drawing : Drawing or None
+        How the viewer draws it (``DRAWING``); None: the viewer draws its observations.
+    """
+
+    preset: dict
+    action_names: object = None
+    controls: Controls | None = None
+    drawing: Drawing | None = None
+
+    def labels(self, params, num_outputs: int) -> tuple:
+        """A label for each of ``num_outputs`` network outputs: the declared names, else ``out 0``, ``out 1``, ..."""
+        names = self.action_names(params) if callable(self.action_names) else self.action_names
+        names = tuple(names or ())
+        if len(names) != num_outputs:
+            return tuple(f"out {k}" for k in range(num_outputs))
+        return names

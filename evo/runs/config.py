@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 from dataclasses import dataclass, field
-from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -199,36 +198,19 @@ def load_toml(path: str) -> dict:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
 
 
-# Per-game defaults: settings that get each game solved with no options.
-PRESETS: dict[str, dict[str, Any]] = {
-    "cartpole": {"generations": 50, "pop_size": 128, "episodes": 3, "hidden": [8]},
-    # flappy's population, the snake's algorithm and mountaincar's mutation chosen by benchmarks/ga_defaults.py
-    # (README, "The GA's defaults"): each needed fewer training steps to solve on seeds 0-4 and again on 5-14.
-    # pong keeps 256: 128 solves in fewer steps too, but in a median 13 generations, too quick to watch
-    "flappy": {"generations": 300, "pop_size": 24, "episodes": 5, "hidden": [8]},
-    "snake": {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16], "algorithm": "truncation_ga"},
-    "pong": {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]},
-    # every track differs, so a generation's training fitness says little about the next one's:
-    # validate every generation's best, on fewer episodes; racer episodes on one track barely differ
-    "racer": {"generations": 150, "pop_size": 256, "episodes": 3, "hidden": [16], "validate_on": "every",
-              "validation_episodes": 50, "test_episodes": 100},
-    # novelty search moves on from a genome that reached the goal: validate every generation's best
-    "maze": {"generations": 200, "pop_size": 128, "episodes": 1, "hidden": [8], "validation_episodes": 1,
-             "test_episodes": 1, "validate_on": "every", "algorithm": "novelty"},
-    "acrobot": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [16]},
-    "mountaincar": {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8], "elite": 8,
-                    "mutation": {"name": "gaussian", "sigma": 0.1, "rate": 0.03}},
-    "mountaincar_continuous": {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]},
-    "pendulum": {"generations": 700, "pop_size": 16, "episodes": 1, "hidden": [16], "algorithm": "snes"},
-    "xor": {"generations": 300, "pop_size": 16, "episodes": 2, "hidden": [2],
-            "algorithm": {"name": "cmaes", "restarts": 5}},
-    "circles": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
-    "spirals": {"generations": 1500, "pop_size": 32, "episodes": 8, "hidden": [16, 16], "algorithm": "cmaes"},
-    "blobs": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
-    "iris": {"generations": 200, "pop_size": 128, "episodes": 2, "hidden": [8]},
-}
-
-
 def default_config(env: str) -> RunConfig:
-    """The defaults for ``env``: the general defaults overlaid with the game's preset."""
-    return RunConfig.from_dict({"env": env, **PRESETS.get(env, {})})
+    """The defaults for ``env``: the general defaults overlaid with the preset its game declares.
+
+    A game declares its preset as ``PRESET`` in its module or by ``envs.register(..., preset=...)``
+    (:func:`envs.declaration`); a ``gym:<id>`` environment has none.
+
+    Raises
+    ------
+    ValueError
+        An unknown game (one line naming it and the known ones).
+    """
+    import envs
+
+    if not isinstance(env, str):
+        raise ValueError(f"env must be a game name, got {env!r}")
+    return RunConfig.from_dict({"env": env, **envs.declaration(env).preset})
