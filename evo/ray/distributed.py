@@ -3,7 +3,7 @@
 ``evo.rollout(env, net, genomes, episodes, seed, backend="ray")`` lands here.
 The population is cut into contiguous chunks of genomes; each chunk is played
 by a long-lived Ray actor with the same fused kernel as the local backend
-(:func:`evo.kernels.evaluate.rollout`), and the chunks' returns are put back in
+(:func:`evo.kernels.play.play`), and the chunks' returns are put back in
 order. Because every (genome, episode) is keyed by (seed, episode) only, a
 chunk's rows are exactly the rows the local backend computes for those
 genomes: the result is bit-identical whatever the split, the cluster, and
@@ -165,7 +165,7 @@ class Evaluator:
         """
         import numba
 
-        from evo.kernels.evaluate import rollout
+        from evo.kernels.play import play
 
         if delay:
             time.sleep(delay)
@@ -174,7 +174,7 @@ class Evaluator:
         numba.set_num_threads(self.threads)  # per calling thread: set it on every call
         env, net = self._game(key, game)
         # A writable copy: numba compiles a second kernel for the store's read-only arrays.
-        r = rollout(env, net, np.array(genomes[start:stop]), episodes, seed, kernel=kernel)
+        r = play(env, net, np.array(genomes[start:stop]), episodes, seed, kernel=kernel)
         return r.returns, r.steps
 
 
@@ -444,7 +444,7 @@ def chunks(P: int, episodes: int, n_actors: int) -> list:
 def rollout(env, net, genomes: np.ndarray, episodes: int, seed: int, *, address: str | None = None,
             threads_per_actor: int | None = None, kernel: str = "auto", _delay: float = 0.0,
             _fail: dict | None = None):
-    """:func:`evo.kernels.evaluate.rollout` on Ray actors; same arguments, same result to the bit.
+    """:func:`evo.rollout` on Ray actors; same arguments, same result to the bit.
 
     ``genomes`` must be checked already (float32, C-contiguous, shape (P, G)).
 
@@ -455,7 +455,7 @@ def rollout(env, net, genomes: np.ndarray, episodes: int, seed: int, *, address:
     Interrupted
         :func:`request_stop` was called (child-process mode).
     """
-    from evo.kernels.evaluate import Rollout
+    from evo.kernels.play import Rollout
 
     P, E = genomes.shape[0], int(episodes)
     if P == 0:

@@ -205,6 +205,6 @@ def test_kernels_are_memoised_per_process(game_envs):
     net = MLP([4, 3, 2])
     genomes = net.init(np.random.default_rng(1), 4)
     a = rollout(env, net, genomes, 1, 0)
-    from evo.kernels.evaluate import compiled
+    from evo.kernels.play import compiled
     assert compiled(env, net) is compiled(env, MLP([4, 3, 2]))
     np.testing.assert_array_equal(a.returns, rollout(env, net, genomes, 1, 0).returns)

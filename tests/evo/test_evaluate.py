@@ -7,7 +7,7 @@ import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.kernels import evaluate
+from evo import evaluate
 
 SCRIPT = """
 import hashlib, sys

@@ -11,7 +11,7 @@ import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.kernels.evaluate import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
+from evo.kernels.play import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
 from evo.networks.mlp import ACTIVATIONS
 from evo.runs.driver import evolve
 
@@ -220,7 +220,7 @@ def test_auto_follows_a_game_s_own_limits():
 
 
 def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
-    module = sys.modules["evo.kernels.evaluate"]  # the package's name `evo.kernels.evaluate` is the function
+    module = sys.modules["evo.kernels.play"]
     env, net = envs.make("cartpole"), MLP([4, 5, 2])
     genomes = genomes_for(net, 20, 3)
     first = rollout(env, net, genomes, episodes=2, seed=4, kernel="lockstep")
