@@ -26,11 +26,11 @@ _GAMES = {
     "mountaincar": "envs.mountaincar",
     "mountaincar_continuous": "envs.mountaincar_continuous",
     "pendulum": "envs.pendulum",
-    "xor": "envs.xor",
-    "circles": "envs.circles",
-    "spirals": "envs.spirals",
-    "blobs": "envs.blobs",
-    "iris": "envs.iris",
+    "xor": "envs.playground.xor",
+    "circles": "envs.playground.circles",
+    "spirals": "envs.playground.spirals",
+    "blobs": "envs.playground.blobs",
+    "iris": "envs.playground.iris",
 }
 _BUILT_IN = frozenset(_GAMES)
 

@@ -49,9 +49,12 @@ def load(target: str):
         sys.path.insert(0, str(path.parent.resolve()))
         spec.loader.exec_module(module)
         return module
-    if importlib.util.find_spec(target) is None:
-        raise ValueError(f"no module named {target!r} (give a dotted module path or a .py file)")
-    return importlib.import_module(target)
+    try:  # imported, not looked up: a module may provide its games as modules (envs.playground.xor)
+        return importlib.import_module(target)
+    except ModuleNotFoundError as e:
+        if e.name != target and not target.startswith(f"{e.name}."):
+            raise  # the game module itself imports something missing: that is what its author needs to see
+        raise ValueError(f"no module named {target!r} (give a dotted module path or a .py file)") from None
 
 
 def _numba_message(e: Exception) -> str:

@@ -54,20 +54,9 @@ PARAM_DEFAULTS = (0.001, 0.0025, 0.07, 0.5, 0.0)
 PARAM_RANGES = ((0.0001, 0.01), (0.0, 0.01), (0.01, 0.07), (0.0, 0.6), (0.0, 0.07))  # (low, high) of each
 FORCE, GRAVITY, MAX_SPEED, GOAL_POSITION, GOAL_VELOCITY = range(5)
 
-SPEC = EnvSpec(
-    name="mountaincar",
-    obs_size=2,
-    num_actions=3,
-    action_size=None,
-    max_steps=200,
-    dt=1.0 / 30.0,
-    solved_at=-110.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-1.2, -0.07),
-    obs_high=(0.6, 0.07),
-    obs_names=("position", "velocity"),
-)
+SPEC = EnvSpec(name="mountaincar", obs_size=2, num_actions=3, action_size=None, max_steps=200, dt=1.0 / 30.0,
+               solved_at=-110.0, solved_over=100, state_size=STATE_SIZE, obs_low=(MIN_POSITION, -0.07),
+               obs_high=(MAX_POSITION, 0.07), obs_names=("position", "velocity"))
 
 
 def default_params(**overrides) -> np.ndarray:
@@ -90,16 +79,23 @@ def observe(state, params, obs):
 
 
 @njit(inline="always")
-def _advance(params, push, position, velocity, slope):
-    """One step from (``position``, ``velocity``) with action ``push`` and ``slope`` = cos(3 * position):
-    the new position, velocity and whether the car is at the goal. Inlined into :func:`step` and
-    :func:`step_lanes`: one computation."""
-    velocity += (push - 1.0) * params[FORCE] + slope * (-params[GRAVITY])
-    velocity = min(max(velocity, -params[MAX_SPEED]), params[MAX_SPEED])
+def advance(position, velocity, thrust, gravity, slope, max_speed, goal_position, goal_velocity):
+    """One step of the car's physics, shared by both mountain cars: from (``position``, ``velocity``),
+    the engine's ``thrust`` and ``gravity`` times ``slope`` = cos(3 * position), the new position,
+    velocity and whether the car is at the goal. Branch-free, so that :func:`step_lanes` vectorises."""
+    velocity += thrust - gravity * slope
+    velocity = min(max(velocity, -max_speed), max_speed)
     position += velocity
     position = min(max(position, MIN_POSITION), MAX_POSITION)
     velocity = 0.0 if (position == MIN_POSITION) & (velocity < 0) else velocity
-    return position, velocity, (position >= params[GOAL_POSITION]) & (velocity >= params[GOAL_VELOCITY])
+    return position, velocity, (position >= goal_position) & (velocity >= goal_velocity)
+
+
+@njit(inline="always")
+def _advance(params, push, position, velocity, slope):
+    """:func:`advance` with action ``push`` (0 left, 1 none, 2 right) and this game's parameters."""
+    return advance(position, velocity, (push - 1.0) * params[FORCE], params[GRAVITY], slope, params[MAX_SPEED],
+                   params[GOAL_POSITION], params[GOAL_VELOCITY])
 
 
 @njit

@@ -39,14 +39,16 @@ Parameters
     ``goal_velocity`` 0.
 """
 
+import dataclasses
 import math
 
 import numpy as np
 from numba import njit
 
-# the same state, start and observation as the discrete car
-from envs.mountaincar import MAX_POSITION, MIN_POSITION, POSITION, STATE_SIZE, VELOCITY, observe, reset
-from envs.spec import EnvSpec, build_params
+# the same state, start, observation and physics as the discrete car
+from envs import mountaincar
+from envs.mountaincar import POSITION, STATE_SIZE, VELOCITY, advance, observe, reset
+from envs.spec import build_params
 
 __all__ = ["SPEC", "default_params", "reset", "observe", "step"]
 
@@ -54,21 +56,10 @@ PARAM_NAMES = ("power", "max_speed", "goal_position", "goal_velocity")
 PARAM_DEFAULTS = (0.0015, 0.07, 0.45, 0.0)
 PARAM_RANGES = ((0.0001, 0.01), (0.01, 0.07), (0.0, 0.6), (0.0, 0.07))  # (low, high) of each, inclusive
 POWER, MAX_SPEED, GOAL_POSITION, GOAL_VELOCITY = range(4)
+GRAVITY = 0.0025
 
-SPEC = EnvSpec(
-    name="mountaincar_continuous",
-    obs_size=2,
-    num_actions=None,
-    action_size=1,
-    max_steps=999,
-    dt=1.0 / 30.0,
-    solved_at=90.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-1.2, -0.07),
-    obs_high=(0.6, 0.07),
-    obs_names=("position", "velocity"),
-)
+SPEC = dataclasses.replace(mountaincar.SPEC, name="mountaincar_continuous", num_actions=None, action_size=1,
+                           max_steps=999, solved_at=90.0)
 
 
 def default_params(**overrides) -> np.ndarray:
@@ -79,20 +70,15 @@ def default_params(**overrides) -> np.ndarray:
 @njit
 def step(state, params, action, rng):
     """Push with force ``action[0]`` in [-1, 1] for one step. Returns (reward, terminated)."""
-    position, velocity = state[POSITION], state[VELOCITY]
-    force = min(max(action[0], -1.0), 1.0)
+    position = state[POSITION]
     slope = 3.0 * position
     if np.float32(position) == position:  # a stored float32 state: Gymnasium multiplies in float32 too
         slope = np.float64(np.float32(slope))
-    velocity += force * params[POWER] - 0.0025 * math.cos(slope)
-    velocity = min(max(velocity, -params[MAX_SPEED]), params[MAX_SPEED])
-    position += velocity
-    position = min(max(position, MIN_POSITION), MAX_POSITION)
-    if position == MIN_POSITION and velocity < 0:
-        velocity = 0.0
-    terminated = position >= params[GOAL_POSITION] and velocity >= params[GOAL_VELOCITY]
-    reward = 100.0 if terminated else 0.0
-    reward -= action[0] ** 2 * 0.1
+    force = min(max(action[0], -1.0), 1.0)
+    position, velocity, terminated = advance(position, state[VELOCITY], force * params[POWER], GRAVITY,
+                                             math.cos(slope), params[MAX_SPEED], params[GOAL_POSITION],
+                                             params[GOAL_VELOCITY])
+    reward = (100.0 if terminated else 0.0) - action[0] ** 2 * 0.1
     state[POSITION] = np.float32(position)  # Gymnasium keeps this state in float32
     state[VELOCITY] = np.float32(velocity)
     return reward, terminated

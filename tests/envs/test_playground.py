@@ -1,5 +1,9 @@
 """The playground: data sets, their fixed splits, accuracy as the return, the held-out test split."""
 
+import importlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -28,8 +32,25 @@ def test_iris_is_fishers_data_split_by_species():
     x_tr, y_tr = playground.data(env.params, test=False)
     x_te, y_te = playground.data(env.params, test=True)
     assert len(y_tr) + len(y_te) == 150 and list(np.bincount(y_te)) == [15, 15, 15]
-    from envs import iris
-    assert "UCI Machine Learning Repository" in iris.__doc__
+    assert "UCI Machine Learning Repository" in playground.iris.__doc__
+
+
+def test_every_task_is_a_game_module_of_the_one_table_playing_the_same_kernels():
+    assert tuple(playground.DATASETS) == TASKS
+    for name in TASKS:
+        module = importlib.import_module(f"envs.playground.{name}")
+        assert module is getattr(playground, name) and envs.make(name).module is module
+        assert module.SPEC.name == name and module.ACTION_NAMES and module.PRESET["generations"] > 0
+        assert (module.reset, module.observe, module.step) == (playground.reset, playground.observe, playground.step)
+        assert module.SPEC.num_outputs == len(module.ACTION_NAMES)
+        assert f"{len(module.SPEC.obs_names) - 1}      {module.SPEC.obs_names[-1]}" in module.__doc__
+
+
+def test_a_task_module_imports_by_name_in_a_fresh_process():
+    code = ("import importlib; m = importlib.import_module('envs.playground.spirals'); "
+            "from envs.playground.blobs import step, SPEC; print(m.SPEC.name, SPEC.num_outputs)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["spirals", "3"]
 
 
 def test_xor_labels_are_the_exclusive_or_of_the_signs():
