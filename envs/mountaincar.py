@@ -43,7 +43,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import EnvSpec, build_params
+from envs.spec import Controls, EnvSpec, build_params
 
 POSITION, VELOCITY = 0, 1
 STATE_SIZE = 2
@@ -128,3 +128,11 @@ def step_lanes(state, params, action, rng, reward, done):
             params, action[0, l], state[POSITION, l], state[VELOCITY, l], reward[l])
         reward[l] = -1.0
         done[l] = 1.0 if terminated else 0.0
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+PRESET = {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8], "elite": 8,
+          "mutation": {"name": "gaussian", "sigma": 0.1, "rate": 0.03}}
+ACTION_NAMES = ("left", "none", "right")
+CONTROLS = Controls({"left": 0, "right": 2}, idle=1, help="Left / Right: push")

@@ -48,7 +48,7 @@ from numba import njit
 # the same state, start, observation and physics as the discrete car
 from envs import mountaincar
 from envs.mountaincar import POSITION, STATE_SIZE, VELOCITY, advance, observe, reset
-from envs.spec import build_params
+from envs.spec import Controls, build_params
 
 __all__ = ["SPEC", "default_params", "reset", "observe", "step"]
 
@@ -82,3 +82,10 @@ def step(state, params, action, rng):
     state[POSITION] = np.float32(position)  # Gymnasium keeps this state in float32
     state[VELOCITY] = np.float32(velocity)
     return reward, terminated
+
+
+# -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
+
+PRESET = {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]}
+ACTION_NAMES = ("force",)
+CONTROLS = Controls({"left": (-1.0,), "right": (1.0,)}, help="Left / Right: push")
