@@ -9,12 +9,8 @@ Description
     through both.
 
 Observation
-    =====  ==================  =====  =====
-    index  name                min    max
-    =====  ==================  =====  =====
-    0      position            -1.2   0.6
-    1      velocity            -0.07  0.07
-    =====  ==================  =====  =====
+    The discrete car's (:mod:`envs.mountaincar`): position in [-1.2, 0.6],
+    velocity in [-0.07, 0.07].
 
 Actions
     Box(1): the force, the network's tanh output in [-1, 1] (Gymnasium's own
@@ -24,7 +20,7 @@ Reward
     ``-0.1 * force^2`` every step, plus 100 on reaching the goal.
 
 Start state
-    Position uniform in [-0.6, -0.4], velocity 0.
+    The discrete car's: position uniform in [-0.6, -0.4], velocity 0.
 
 Episode end
     Terminated when the position reaches ``goal_position`` with a velocity of

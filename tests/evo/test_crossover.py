@@ -124,13 +124,6 @@ def test_setting_validation():
         crossover.sbx(a, b, rng(), eta=-0.5)
 
 
-def test_get():
-    for name in OPS:
-        assert crossover.get(name) is getattr(crossover, name)
-    with pytest.raises(ValueError, match=r"unknown crossover 'pmx'; known: .*uniform"):
-        crossover.get("pmx")
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     n=st.integers(0, 6),

@@ -70,13 +70,6 @@ def test_validation(name):
         op(np.ones((2, 3)), np.random.RandomState(0))
 
 
-def test_get():
-    for name in mutation.NAMES:
-        assert mutation.get(name) is getattr(mutation, name)
-    with pytest.raises(ValueError, match=r"unknown mutation 'flip'; known: .*gaussian"):
-        mutation.get("flip")
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     n=st.integers(0, 6),

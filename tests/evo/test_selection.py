@@ -142,13 +142,6 @@ def test_setting_validation():
             selection.rank(f, 2, rng(), pressure=bad)
 
 
-def test_get():
-    for name in OPS:
-        assert selection.get(name) is getattr(selection, name)
-    with pytest.raises(ValueError, match=r"unknown selection 'best'; known: .*tournament"):
-        selection.get("best")
-
-
 @settings(max_examples=60, deadline=None)
 @given(
     f=hnp.arrays(
