@@ -37,7 +37,7 @@ import json
 import numpy as np
 
 from evo._validation import MAX_SEED, check_int, check_number
-from evo.algorithms.ga import GeneticAlgorithm
+from evo.algorithms.ga import GeneticAlgorithm, reading_state
 
 _STATE_VERSION = 1
 
@@ -254,7 +254,7 @@ class NoveltySearch:
     @classmethod
     def from_state_dict(cls, state: dict, **operators) -> "NoveltySearch":
         """Rebuild from :meth:`state_dict`; ``operators`` as for :meth:`GeneticAlgorithm.from_state_dict`."""
-        try:
+        with reading_state(cls.__name__):
             _check_kind(state, cls)
             ns = cls.__new__(cls)
             ns.ga = GeneticAlgorithm.from_state_dict(
@@ -270,10 +270,6 @@ class NoveltySearch:
             ns.archive = archive.copy()
             ns.best_genome, ns.best_fitness = _best(state, ns.ga.num_params)
             ns.last_novelty = ns.last_behaviour = None
-        except KeyError as e:
-            raise ValueError(f"{cls.__name__} state is missing {e.args[0]!r}") from None
-        except (TypeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{cls.__name__} state is malformed: {e}") from None
         return ns
 
 
@@ -435,7 +431,7 @@ class MAPElites:
     @classmethod
     def from_state_dict(cls, state: dict) -> "MAPElites":
         """Rebuild from :meth:`state_dict` (ValueError naming what is wrong)."""
-        try:
+        with reading_state(cls.__name__):
             _check_kind(state, cls)
             me = cls(**json.loads(str(state["config"])))
             G = me.num_params
@@ -449,10 +445,6 @@ class MAPElites:
                 setattr(me, name, value.copy())
             me.best_genome, me.best_fitness = _best(state, G)
             me.rng.bit_generator.state = json.loads(str(state["rng_state"]))
-        except KeyError as e:
-            raise ValueError(f"{cls.__name__} state is missing {e.args[0]!r}") from None
-        except (TypeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{cls.__name__} state is malformed: {e}") from None
         return me
 
 

@@ -52,6 +52,7 @@ repaired into ``[low, high]`` when bounds are given.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
@@ -441,7 +442,7 @@ class GeneticAlgorithm:
         ``selection=``, ``crossover=``, ``mutation=`` (and ``layout=``) again
         where the original GA was given callables or a layout.
         """
-        try:
+        with reading_state("GA"):
             version = _int_field(state, "version")
             if version != _STATE_VERSION:
                 raise ValueError(f"GA state version {version} is not supported")
@@ -495,11 +496,19 @@ class GeneticAlgorithm:
                     raise ValueError("GA state 'step' must be a positive float64")
                 ga.step = float(step)
                 ga.parent_fitness = _array_field(state, "parent_fitness", np.float64, (pop_size,), finite=False)
-        except KeyError as e:
-            raise ValueError(f"GA state is missing {e.args[0]!r}") from None
-        except (TypeError, AttributeError, json.JSONDecodeError) as e:
-            raise ValueError(f"GA state is malformed: {e}") from None
         return ga
+
+
+@contextlib.contextmanager
+def reading_state(what: str):
+    """Turn what a malformed state dict raises while it is read into one line: ``<what> state is missing 'key'``
+    or ``<what> state is malformed: ...`` (ValueError)."""
+    try:
+        yield
+    except KeyError as e:
+        raise ValueError(f"{what} state is missing {e.args[0]!r}") from None
+    except (TypeError, AttributeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{what} state is malformed: {e}") from None
 
 
 def _int_field(state: dict, key: str) -> int:

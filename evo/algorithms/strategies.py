@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from evo._validation import MAX_SEED, check_int, check_number
+from evo.algorithms.ga import reading_state
 from evo.operators.shaping import centered_ranks
 from evo.operators.registry import lookup
 
@@ -125,7 +126,7 @@ class _Strategy:
     @classmethod
     def from_state_dict(cls, state: dict):
         """Rebuild a strategy from :meth:`state_dict` (ValueError naming what is wrong)."""
-        try:
+        with reading_state(cls.__name__):
             if int(state["version"]) != _STATE_VERSION or str(state["kind"]) != cls.__name__:
                 raise ValueError(f"state is of a {str(state['kind'])} (version {int(state['version'])}), "
                                  f"not of {cls.__name__} (version {_STATE_VERSION})")
@@ -152,10 +153,6 @@ class _Strategy:
                 if value.shape != () or value.dtype.kind not in "iuf" or np.isnan(value):
                     raise ValueError(f"state {name!r} must be a number")
                 setattr(es, name, type(getattr(es, name))(value))
-        except KeyError as e:
-            raise ValueError(f"{cls.__name__} state is missing {e.args[0]!r}") from None
-        except (TypeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{cls.__name__} state is malformed: {e}") from None
         es._restored()
         return es
 
