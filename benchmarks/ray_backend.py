@@ -37,8 +37,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
-from evo import MLP, rollout
-from evo.ray import distributed  # noqa: E402
+from evo import MLP, rollout  # noqa: E402
+from evo.ray import backend, settings  # noqa: E402
+from evo.ray.pool import pool  # noqa: E402
+from evo.ray.scheduler import chunks  # noqa: E402
 
 TARGETS = {65536: 1.3, 4096: 2.0}
 
@@ -65,7 +67,7 @@ def main() -> None:
 
     env = envs.make(args.game)
     net = MLP([env.obs_size, 16, env.num_outputs])
-    t_init, _ = timed(lambda: distributed.init(None))
+    t_init, _ = timed(lambda: backend.init(None))
     cpus = int(ray.cluster_resources()["CPU"])
     print(f"{args.game}, network {list(net.sizes)} ({net.num_params} genes), {args.episodes} episode(s); "
           f"{os.cpu_count()} cores, numba {numba.get_num_threads()} threads locally, "
@@ -75,7 +77,7 @@ def main() -> None:
     def run(name, genomes, seed):
         if name == "local":
             return rollout(env, net, genomes, args.episodes, seed)
-        distributed.THREADS_PER_ACTOR = int(name[5:])
+        settings.THREADS_PER_ACTOR = int(name[5:])
         return rollout(env, net, genomes, args.episodes, seed, backend="ray")
 
     summary = []
@@ -107,16 +109,16 @@ def main() -> None:
         summary.append((P, best, med[best] / med["local"], med[best] - med["local"]))
 
     # pieces of the overhead
-    distributed.THREADS_PER_ACTOR = None  # the default: the CPUs of the smallest node
+    settings.THREADS_PER_ACTOR = None  # the default: the CPUs of the smallest node
     big = net.init(np.random.default_rng(0), max(sizes))
     rollout(env, net, big[:64], args.episodes, 0, backend="ray")  # makes the default pool
-    actors = [a.handle for a in distributed.pool().ready]
+    actors = [a.handle for a in pool().ready]
     puts = [timed(lambda: ray.put(big))[0] for _ in range(args.repeats)]
     trips = [timed(lambda: ray.get(actors[0].where.remote()))[0] for _ in range(20)]
     print(f"overhead pieces: ray.put of {big.nbytes / 1e6:.0f} MB genomes {1e3 * statistics.median(puts):.1f} ms; "
           f"empty actor round trip {1e3 * statistics.median(trips):.2f} ms; chunks per generation "
-          + ", ".join(f"{len(distributed.chunks(P, args.episodes, len(actors)))} at P = {P}" for P in sizes)
-          + f" (default pool: {len(actors)} actor(s) with T = {distributed.pool().threads})")
+          + ", ".join(f"{len(chunks(P, args.episodes, len(actors)))} at P = {P}" for P in sizes)
+          + f" (default pool: {len(actors)} actor(s) with T = {pool().threads})")
     print("targets:")
     for P, best, ratio, over in summary:
         target = TARGETS.get(P)

@@ -1,7 +1,7 @@
 """The evaluation API: :func:`rollout` and :func:`evaluate`, on this machine's cores or on Ray.
 
 The local fused play is :mod:`evo.kernels.play`; ``backend="ray"`` hands chunks
-of the population to :mod:`evo.ray.distributed`, imported only then, which plays
+of the population to :mod:`evo.ray.backend`, imported only then, which plays
 them with :func:`evo.kernels.play.play` on its actors.
 """
 
@@ -36,8 +36,8 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
         limits), where it is the faster.
     backend : {"local", "ray"}
         ``"local"``: this process's cores. ``"ray"``: chunks of the population
-        on Ray actors (:mod:`evo.ray.distributed`); the same result to the bit, or
-        :class:`evo.ray.distributed.ClusterLost` when Ray cannot finish it.
+        on Ray actors (:mod:`evo.ray.backend`); the same result to the bit, or
+        :class:`evo.ray.errors.ClusterLost` when Ray cannot finish it.
     address : str, optional
         Ray cluster for ``backend="ray"``: ``None`` starts a local Ray unless
         one is running, ``"auto"`` joins ``ray start``'s cluster, ``"ray://host:port"``.
@@ -53,8 +53,8 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
         raise ValueError(f"unknown backend {backend!r}; known: local, ray")
     if backend == "local":
         return play(env, net, genomes, episodes, seed, kernel=kind, behaviour=behaviour)
-    from evo.ray import distributed
-    return distributed.rollout(env, net, check_genomes(env, net, genomes, episodes, seed), int(episodes),
+    from evo.ray import backend as ray_backend
+    return ray_backend.rollout(env, net, check_genomes(env, net, genomes, episodes, seed), int(episodes),
                                int(seed), address=address or None, kernel=kind)
 
 

@@ -7,6 +7,10 @@ on (as a Ray 2.5x head enables it), in a temporary directory of its own
 (``RAY_TMPDIR``) so that nothing else on the machine finds it. This process is
 a driver attached to the head; fault tests kill worker nodes and add new ones.
 The head is lost in a second, one-node cluster started with ``ray start``.
+Chunks that sleep or fail in their actor come from ``tests/ray_faults.py``,
+installed with pytest's monkeypatch. Tests assert what happened (the result,
+who played which chunk, what was logged), never how long it took; waits have
+generous timeouts that fail a test that hangs.
 """
 
 import csv
@@ -22,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,12 +34,14 @@ import ray
 from ray._private import ray_constants
 from ray.cluster_utils import Cluster
 
-from evo import MLP, rollout
-
-from evo.ray import distributed
-
-from evo.kernels import evaluate
+from evo import MLP, evaluate, rollout
 from evo.cli import main
+from evo.ray import backend, settings
+from evo.ray.pool import pool
+from evo.ray.scheduler import chunks
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ray_faults import Chunks  # noqa: E402
 
 NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
 # A run that never reaches its target, so it goes the full number of generations.
@@ -69,7 +76,7 @@ def cluster():
     mp.setenv("RAY_AUTH_MODE", "token")
     mp.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
     ray._raylet.Config.initialize("")  # this process reads the mode again
-    mp.setattr(distributed, "WAIT_FOR_ACTORS", 30.0)
+    mp.setattr(settings, "WAIT_FOR_ACTORS", 30.0)
     client_port = free_port()
     sim = Cluster(initialize_head=True, head_node_args=node(include_dashboard=False, dashboard_port=free_port(),
                                                             ray_client_server_port=client_port))
@@ -80,7 +87,7 @@ def cluster():
         ray.init(address=sim.address, log_to_driver=False, logging_level=logging.ERROR)
         yield sim
     finally:
-        distributed.shutdown()
+        backend.shutdown()
         ray.shutdown()
         sim.shutdown()
         mp.undo()
@@ -107,11 +114,11 @@ def full_pool(env, net, n=3, timeout=60.0):
     genomes = net.init(np.random.default_rng(0), 6)
     deadline = time.monotonic() + timeout
     while True:
-        assert time.monotonic() < deadline, f"the pool has {len(distributed.pool().ready)} actors, not {n}"
+        assert time.monotonic() < deadline, f"the pool has {len(pool().ready)} actors, not {n}"
         rollout(env, net, genomes, 1, 0, backend="ray")  # finds the dead ones
-        if len(distributed.pool().ready) == n:
+        if len(pool().ready) == n:
             try:
-                return [ray.get(a.handle.where.remote(), timeout=10) for a in distributed.pool().ready]
+                return [ray.get(a.handle.where.remote(), timeout=10) for a in pool().ready]
             except (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError):
                 pass
         time.sleep(0.2)
@@ -139,20 +146,19 @@ def wait_for(condition, timeout, what):
         time.sleep(0.1)
 
 
-def in_flight(kill, env, net, genomes, delay=1.5, after=0.7):
-    """A generation whose chunks first sleep ``delay`` s; ``kill()`` ``after`` s into it. Returns
-    (result, seconds the call took, seconds from the kill to the call's end)."""
+def in_flight(kill, env, net, genomes, delay=1.5):
+    """A generation whose chunks first sleep ``delay`` s in their actors; ``kill()`` once the first
+    chunks are handed out. Returns (result, the :class:`ray_faults.Chunks` that recorded them)."""
     out = {}
-    t = threading.Thread(target=lambda: out.update(r=distributed.rollout(env, net, genomes, 2, 9, _delay=delay)))
-    start = time.perf_counter()
-    t.start()
-    time.sleep(after)
-    killed = time.perf_counter()
-    kill()
-    t.join(timeout=90)
-    assert not t.is_alive(), "the generation did not end"
-    end = time.perf_counter()
-    return out["r"], end - start, end - killed
+    with pytest.MonkeyPatch.context() as mp:
+        faults = Chunks(delay=delay).install(mp)
+        t = threading.Thread(target=lambda: out.update(r=backend.rollout(env, net, genomes, 2, 9)))
+        t.start()
+        wait_for(lambda: len(faults.sent) >= len(pool().ready), 60, "chunks handed out")
+        kill()
+        t.join(timeout=120)
+        assert not t.is_alive(), "the generation did not end"
+    return out["r"], faults
 
 
 # -- results --------------------------------------------------------------------------------
@@ -162,15 +168,15 @@ def in_flight(kill, env, net, genomes, delay=1.5, after=0.7):
 def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_envs):
     env, net = game(game_envs, name)
     genomes = net.init(np.random.default_rng(3), 401)  # odd size: uneven chunks
-    assert distributed.chunks(401, 3, 3) == [(0, 134), (134, 267), (267, 401)]
-    assert len(distributed.chunks(65536, 1, 3)) == 6 and distributed.chunks(1, 1, 3) == [(0, 1)]
+    assert chunks(401, 3, 3) == [(0, 134), (134, 267), (267, 401)]
+    assert len(chunks(65536, 1, 3)) == 6 and chunks(1, 1, 3) == [(0, 1)]
     local = rollout(env, net, genomes, episodes=3, seed=11)
     remote = rollout(env, net, genomes, episodes=3, seed=11, backend="ray")
     assert remote.returns.dtype == np.float64 and remote.steps.dtype == np.int64
     assert same(local, remote)
     np.testing.assert_array_equal(evaluate(env, net, genomes, 3, 11, backend="ray"), local.fitness)
     where = full_pool(env, net)
-    assert len({node for node, _ in where}) == 3 and distributed.pool().threads == 1
+    assert len({node for node, _ in where}) == 3 and pool().threads == 1
 
 
 def test_the_level_reaches_the_actors(sim):
@@ -189,7 +195,7 @@ def test_actors_are_reused_across_calls_and_games(sim, game_envs):
     for name in ("cartpole", "flappy", "cartpole"):
         env, net = game(game_envs, name)
         rollout(env, net, net.init(np.random.default_rng(0), 64), 2, 0, backend="ray")
-    assert sorted(ray.get([a.handle.where.remote() for a in distributed.pool().ready])) == before
+    assert sorted(ray.get([a.handle.where.remote() for a in pool().ready])) == before
     empty = rollout(env, net, np.zeros((0, net.num_params), np.float32), 2, 0, backend="ray")
     assert empty.returns.shape == (0, 2)
 
@@ -209,15 +215,15 @@ def test_an_actor_killed_mid_generation_has_its_chunk_played_by_the_others(how, 
     genomes = net.init(np.random.default_rng(5), 600)
     local = rollout(env, net, genomes, 2, 9)
     where = full_pool(env, net)
-    victim = distributed.pool().ready[0]
+    victim = pool().ready[0]
     pid = where[0][1]
     kill = (lambda: os.kill(pid, signal.SIGKILL)) if how == "SIGKILL" else \
         (lambda: ray.kill(victim.handle, no_restart=True))
-    with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
-        result, took, _ = in_flight(kill, env, net, genomes)
+    with caplog.at_level(logging.WARNING, "evo.ray"):
+        result, faults = in_flight(kill, env, net, genomes)
     assert same(result, local)
-    assert took > 2.9  # the killed chunk was played again, after a survivor's own 1.5 s chunk
-    assert victim not in distributed.pool().ready and "lost the actor" in caplog.text
+    assert len(faults.replayed(victim)) == 1  # the victim's chunk, played again by another actor
+    assert victim not in pool().ready and "lost the actor" in caplog.text
     assert pid not in [p for _, p in full_pool(env, net)]  # replaced on a later call
 
 
@@ -228,32 +234,29 @@ def test_a_chunk_stuck_on_a_frozen_actor_is_played_by_another(sim, game_envs, ca
     genomes = net.init(np.random.default_rng(5), 600)
     local = rollout(env, net, genomes, 2, 9)
     pid = full_pool(env, net)[0][1]
+    frozen = pool().ready[0]
     try:
-        with caplog.at_level(logging.INFO, "evo.ray.distributed"):
-            result, took, _ = in_flight(lambda: os.kill(pid, signal.SIGSTOP), env, net, genomes)
+        with caplog.at_level(logging.INFO, "evo.ray"):
+            result, faults = in_flight(lambda: os.kill(pid, signal.SIGSTOP), env, net, genomes)
         assert same(result, local) and "are late on" in caplog.text
-        assert took < 10  # 3 x the 1.5 s of the other chunks, then 1.5 s more
+        assert len(faults.replayed(frozen)) == 1  # the frozen actor's chunk, played by another as well
     finally:
         os.kill(pid, signal.SIGKILL)
 
 
-def test_a_node_killed_mid_generation_costs_seconds_not_the_run(sim, game_envs, caplog):
+def test_a_node_killed_mid_generation_has_its_chunk_played_again_and_the_pool_grows_back(sim, game_envs, caplog):
     env, net = game(game_envs, "flappy")
     genomes = net.init(np.random.default_rng(6), 600)
     local = rollout(env, net, genomes, 2, 9)
     full_pool(env, net)
     victim = list(sim.worker_nodes)[0]
-    with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
-        result, took, recovery = in_flight(lambda: sim.remove_node(victim, allow_graceful=False), env, net, genomes)
+    with caplog.at_level(logging.WARNING, "evo.ray"):
+        result, faults = in_flight(lambda: sim.remove_node(victim, allow_graceful=False), env, net, genomes)
     assert same(result, local) and "lost the actor" in caplog.text
-    # the lost chunk is played again as soon as a survivor is free (its own chunk ends 0.8 s after
-    # the kill), and takes 1.5 s more: no wait for Ray to declare the node dead (about 15 s)
-    assert recovery < 8.0, recovery
-    assert len(distributed.pool().ready) == 2
-    start = time.monotonic()
+    assert len(faults.replayed()) == 1  # the lost node's chunk, played again by a survivor
+    assert len(pool().ready) == 2
     sim.add_node(**node())
-    full_pool(env, net, 3)  # the pool grows back when the cluster does
-    assert time.monotonic() - start < 45
+    full_pool(env, net, 3)  # the pool grows back when the cluster does (or fails after its timeout)
 
 
 @pytest.mark.parametrize("error", ["OutOfMemoryError", "ObjectLostError", "NodeDiedError"])
@@ -262,20 +265,27 @@ def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs,
     genomes = net.init(np.random.default_rng(7), 300)
     local = rollout(env, net, genomes, 2, 4)
     full_pool(env, net)
-    with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
-        remote = distributed.rollout(env, net, genomes, 2, 4, _fail={1: error})
+    with caplog.at_level(logging.WARNING, "evo.ray"), pytest.MonkeyPatch.context() as mp:
+        faults = Chunks(fail={1: error}).install(mp)
+        remote = backend.rollout(env, net, genomes, 2, 4)
     assert same(remote, local) and error in caplog.text
+    sent = faults.chunks()
+    assert len(sent) == 4 and sent[3][1:] == sent[1][1:]  # the second chunk, and it again
 
 
 def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim, game_envs, monkeypatch):
     env, net = game(game_envs, "cartpole")
     genomes = net.init(np.random.default_rng(7), 300)
     full_pool(env, net)
-    monkeypatch.setattr(distributed, "LOSSES_PER_CHUNK", 1)
-    with pytest.raises(distributed.ClusterLost, match=r"genomes \d+\.\.\d+ failed on Ray 1 time\(s\) in a row"):
-        distributed.rollout(env, net, genomes, 2, 4, _fail={1: "OutOfMemoryError"})
-    with pytest.raises(KeyError, match="no such error"):  # the actor's own exception, raised once
-        distributed.rollout(env, net, genomes, 2, 4, _fail={1: "no such error"})
+    monkeypatch.setattr(settings, "LOSSES_PER_CHUNK", 1)
+    Chunks(fail={1: "OutOfMemoryError"}).install(monkeypatch)
+    with pytest.raises(backend.ClusterLost, match=r"genomes \d+\.\.\d+ failed on Ray 1 time\(s\) in a row"):
+        backend.rollout(env, net, genomes, 2, 4)
+    faults = Chunks(fail={1: RuntimeError("a bug in this chunk")}).install(monkeypatch)
+    with pytest.raises(RuntimeError, match="a bug in this chunk"):  # the chunk's own exception, raised once
+        backend.rollout(env, net, genomes, 2, 4)
+    bug = faults.chunks()[1]
+    assert faults.chunks().count(bug) == 1
 
 
 def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, caplog, monkeypatch):
@@ -291,7 +301,7 @@ def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, capl
     monkeypatch.undo()
     try:
         deadline = time.monotonic() + 60
-        with caplog.at_level(logging.WARNING, "evo.ray.distributed"):
+        with caplog.at_level(logging.WARNING, "evo.ray"):
             while "OutOfMemoryError" not in caplog.text:
                 assert time.monotonic() < deadline, "no actor was killed for memory"
                 assert same(rollout(env, net, genomes, 2, 4, backend="ray"), local)
@@ -304,21 +314,19 @@ def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, capl
 def test_no_actor_to_play_is_cluster_lost_in_bounded_time(sim, game_envs, monkeypatch):
     env, net = game(game_envs, "cartpole")
     genomes = net.init(np.random.default_rng(9), 50)
-    monkeypatch.setattr(distributed, "WAIT_FOR_ACTORS", 2.0)
-    start = time.monotonic()
-    with pytest.raises(distributed.ClusterLost, match=r"no Ray actor could play for 2 s \(0 lost, 1 starting: "
+    monkeypatch.setattr(settings, "WAIT_FOR_ACTORS", 2.0)
+    with pytest.raises(backend.ClusterLost, match=r"no Ray actor could play for 2 s \(0 lost, 1 starting: "
                                                       r"waiting for a CPU, or compiling; the cluster has \d CPU\(s\), "
                                                       r"each actor needs 4\)"):
-        distributed.rollout(env, net, genomes, 1, 0, threads_per_actor=4)  # no node has 4 CPUs
-    assert time.monotonic() - start < 10
-    distributed.shutdown()
+        backend.rollout(env, net, genomes, 1, 0, threads_per_actor=4)  # no node has 4 CPUs
+    backend.shutdown()
 
 
 # -- the command line -----------------------------------------------------------------------
 
 
 def test_cli_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, capsys):
-    distributed.shutdown()  # free the CPUs for the command's own actors
+    backend.shutdown()  # free the CPUs for the command's own actors
     args = [*LONG[:-1], "--generations", "3"]
     assert main(["run", *args, "--out", str(tmp_path / "l"), "--quiet"]) == 0
     assert main(["run", *args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
@@ -332,7 +340,7 @@ def test_cli_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, caps
 
 
 def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, capsys):
-    distributed.shutdown()
+    backend.shutdown()
     args = [*LONG, "--generations", "2"]
     code = main(["run", *args, "--out", str(tmp_path / "c"), "--backend", "ray", "--address", sim.client_address])
     assert code == 0, capsys.readouterr().err
@@ -341,7 +349,7 @@ def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, cap
 
 
 def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch):
-    distributed.shutdown()
+    backend.shutdown()
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     config = tmp_path / "short.toml"  # episodes of a few steps: a generation ends within the frames
     config.write_text("[env_params]\ntheta_threshold = 0.02\n")
@@ -354,7 +362,7 @@ def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch
 
 
 def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
-    distributed.shutdown()
+    backend.shutdown()
     res = subprocess.run([sys.executable, "-m", "evo", "run", *LONG, "--generations", "2",
                           "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address],
                          capture_output=True, text=True, timeout=120)
@@ -363,28 +371,25 @@ def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
 
 
 def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd):
-    distributed.shutdown()
+    backend.shutdown()
     out = tmp_path / "r"
     victim = list(sim.worker_nodes)[0]
     killer = threading.Thread(target=lambda: (wait_for(lambda: log_rows(out) >= 3, 120, "third generation"),
                                               sim.remove_node(victim, allow_graceful=False)))
     killer.start()
-    start = time.monotonic()
     code = main(["run", *SLOW, "--generations", "20", "--out", str(out), "--backend", "ray", "--address", sim.address])
-    took = time.monotonic() - start
     killer.join()
     err = capfd.readouterr().err
     assert code == 0, err
     assert "lost the actor on 127.0.0.1" in err and "Traceback" not in err
     assert main(["run", *SLOW, "--generations", "20", "--out", str(tmp_path / "l")]) == 0
     assert same_files(tmp_path / "l", out) == []
-    assert took < 90
 
 
 def test_cli_run_with_no_actor_left_checkpoints_and_says_how_to_resume(sim, tmp_path, capsys, monkeypatch):
-    distributed.shutdown()
-    monkeypatch.setattr(distributed, "WAIT_FOR_ACTORS", 2.0)
-    monkeypatch.setattr(distributed, "THREADS_PER_ACTOR", 4)  # more than any node has: nothing can play
+    backend.shutdown()
+    monkeypatch.setattr(settings, "WAIT_FOR_ACTORS", 2.0)
+    monkeypatch.setattr(settings, "THREADS_PER_ACTOR", 4)  # more than any node has: nothing can play
     out = tmp_path / "r"
     assert main(["run", *LONG, "--generations", "3", "--out", str(out), "--backend", "ray",
                  "--address", sim.address]) == 1
@@ -397,24 +402,21 @@ def test_cli_run_with_no_actor_left_checkpoints_and_says_how_to_resume(sim, tmp_
     assert same_files(tmp_path / "l", out) == []
 
 
-def test_sigterm_ends_a_ray_run_within_seconds_with_a_checkpoint(sim, tmp_path):
-    distributed.shutdown()
+def test_sigterm_ends_a_ray_run_with_a_checkpoint(sim, tmp_path):
+    backend.shutdown()
     out = tmp_path / "r"
     proc = subprocess.Popen([sys.executable, "-m", "evo", "run", *SLOW, "--generations", "200", "--out", str(out),
                              "--backend", "ray", "--address", sim.address], stderr=subprocess.PIPE, text=True)
     try:
         wait_for(lambda: log_rows(out) >= 2, 120, "second generation")
-        start = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        _, err = proc.communicate(timeout=30)
-        took = time.monotonic() - start
+        _, err = proc.communicate(timeout=60)  # a hang fails here
     finally:
         proc.kill()
     assert proc.returncode == 130, err
-    assert took < 5, took
     assert "checkpoint saved. Continue with: neuroevo run --resume" in err and "Traceback" not in err
     g = int(err.split("interrupted at generation ")[1].split(";")[0])
-    assert log_rows(out) == g
+    assert 2 <= g < 200 and log_rows(out) == g  # stopped mid-run, its log as far as its checkpoint
     assert main(["run", "--resume", str(out), "--generations", str(g + 1), "--quiet", "--backend", "ray",
                  "--address", sim.address]) == 0  # on Ray again, this time
     assert main(["run", *SLOW, "--generations", str(g + 1), "--out", str(tmp_path / "l")]) == 0
@@ -440,10 +442,8 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
                                 str(out), "--backend", "ray", "--address", f"127.0.0.1:{port}"],
                                env=env, stderr=subprocess.PIPE, text=True)
         wait_for(lambda: log_rows(out) >= 2 or run.poll() is not None, 120, "second generation")
-        start = time.monotonic()
         os.killpg(head.pid, signal.SIGKILL)  # the head machine's Ray, all at once
-        _, err = run.communicate(timeout=120)
-        took = time.monotonic() - start
+        _, err = run.communicate(timeout=120)  # a hang fails here
     finally:
         for p in (run, head):
             if p is not None and p.poll() is None:
@@ -457,7 +457,6 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
     assert "was the head node lost?" in err and "checkpoint saved at generation" in err
     assert f"Continue with: neuroevo run --resume {out}" in err
-    assert took < 30, (took, err)
     g = int(err.split("checkpoint saved at generation ")[1].split(".")[0])
     assert main(["run", "--resume", str(out), "--generations", str(g + 1), "--quiet"]) == 0
     assert main(["run", *SLOW, "--generations", str(g + 1), "--out", str(tmp_path / "l")]) == 0
@@ -465,18 +464,18 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
 
 
 def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, tmp_path, capsys):
-    distributed.shutdown()
+    backend.shutdown()
     args = ["sweep", "cartpole", "--seeds", "0-2", "--generations", "12", "--pop", "6000", "--hidden", "4",
             "--episodes", "3", "--target", "1e9"]
     victim = list(sim.worker_nodes)[0]
     killed = []
     killer = threading.Thread(target=lambda: (time.sleep(2), sim.remove_node(victim, allow_graceful=False),
-                                              killed.append(time.monotonic())))
+                                              killed.append(True)))
     killer.start()
     assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
-    ended = time.monotonic()
+    killed_before_the_end = bool(killed)
     killer.join()
-    assert killed[0] < ended - 1  # the node died while the runs were going on
+    assert killed_before_the_end  # the node died while the runs were going on
     assert "as Ray tasks" in capsys.readouterr().out
     assert main([*args, "--out", str(tmp_path / "l")]) == 0
     read = lambda p: list(csv.reader(open(p)))  # noqa: E731
@@ -504,13 +503,11 @@ def test_config_keeps_backend_and_address_out_of_files():
 
 
 def test_unreachable_cluster_is_one_line_and_writes_nothing(capsys, tmp_path, monkeypatch):
-    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", 3.0)  # ray.init retries a silent address for ever
+    monkeypatch.setattr(settings, "CONNECT_TIMEOUT", 3.0)  # ray.init retries a silent address for ever
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
     for cmd in ("run", "sweep"):
-        start = time.monotonic()
         assert main([cmd, "cartpole", "--backend", "ray", "--address", f"127.0.0.1:{free_port()}",
                      "--out", str(tmp_path / cmd)]) == 2
-        assert time.monotonic() - start < 15
         err = capsys.readouterr().err
         assert "no answer within 3 s (a cluster with token authentication needs RAY_AUTH_MODE=token" in err
         assert len(err.strip().splitlines()) == 1

@@ -1,0 +1,49 @@
+"""What the Ray backend raises, and which of Ray's errors it recovers from."""
+
+from __future__ import annotations
+
+import os
+
+from ray import exceptions as rex
+
+
+class ClusterLost(RuntimeError):
+    """Ray cannot go on with this call; the message is one line saying what happened.
+
+    Raised when no actor could play for ``settings.WAIT_FOR_ACTORS`` seconds,
+    when one chunk lost ``settings.LOSSES_PER_CHUNK`` actors, when a call to
+    Ray itself fails (head node unreachable), or when the child process
+    driving Ray ends. Nothing of the call's result is kept; the caller's
+    state is as it was before the call.
+    """
+
+
+class Interrupted(Exception):
+    """:func:`evo.ray.backend.request_stop` was called while a call waited for Ray."""
+
+
+ACTOR_LOST = (rex.RayActorError, rex.ActorUnschedulableError, rex.OutOfMemoryError, rex.WorkerCrashedError,
+              rex.NodeDiedError, rex.TaskUnschedulableError)
+"""Whatever a task can die of that is not the task's own fault: its chunk is played again elsewhere."""
+OBJECT_LOST = (rex.ObjectLostError,)
+"""An object of the store is gone: it is put again."""
+RAY_FAILED = (rex.RayError, ConnectionError, OSError)
+"""Ray itself failed (the head, the object store): the call raises :class:`ClusterLost`."""
+
+
+def ray_failed(error: BaseException) -> ClusterLost:
+    """The :class:`ClusterLost` that says Ray failed with ``error``."""
+    return ClusterLost(f"Ray failed: {type(error).__name__}: {first_line(error)}")
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name if it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def auth_hint(address: str | None) -> str:
+    """A hint for a cluster that refused or ignored us: Ray 2.5x heads enable token authentication."""
+    if not address or os.environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        return ""
+    return " (a cluster with token authentication needs RAY_AUTH_MODE=token and its token here)"
