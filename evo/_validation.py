@@ -1,5 +1,6 @@
 """Argument checks shared by the public API: one-line errors naming the argument."""
 
+import operator
 import os
 
 import numpy as np
@@ -26,6 +27,17 @@ def check_int(name: str, value: object, low: int | None = None, high: int | None
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f">= {low}" if high is None else f"in {low}..{high}" if low is not None else f"<= {high}"
         raise ValueError(f"{name} must be {bounds}, got {value}")
+    return value
+
+
+def check_index(name: str, value: object, low: int = 0) -> int:
+    """``value`` as an int >= ``low``, anything ``operator.index`` takes, or a one-line ValueError naming ``name``."""
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
     return value
 
 

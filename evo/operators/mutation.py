@@ -55,7 +55,6 @@ References
 from __future__ import annotations
 
 import math
-import operator
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -63,7 +62,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from evo.operators import bounds as _bounds
-from evo._validation import check_rng
+from evo._validation import check_index, check_rng
 from evo.operators.registry import getter
 
 __all__ = [
@@ -475,12 +474,7 @@ class Schedule:
 
     def __call__(self, generation: int) -> float:
         """Value at ``generation`` (an integer >= 0)."""
-        try:
-            generation = operator.index(generation)
-        except TypeError:
-            raise ValueError(f"generation must be an integer, got {generation!r}") from None
-        if generation < 0:
-            raise ValueError(f"generation must be >= 0, got {generation}")
+        generation = check_index("generation", generation)
         if self.kind == "constant" or generation >= self.generations:
             return self.end
         t = generation / self.generations

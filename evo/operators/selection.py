@@ -44,13 +44,12 @@ References
 from __future__ import annotations
 
 import math
-import operator
 from typing import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from evo._validation import check_rng
+from evo._validation import check_index, check_rng
 from evo.operators.registry import getter
 
 __all__ = [
@@ -72,12 +71,7 @@ __all__ = [
 
 def _prepare(fitness: ArrayLike, n: int, rng: object) -> tuple[NDArray[np.float64], int]:
     """Validate the common arguments; return fitness as float64 (P,) and n as int."""
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise ValueError(f"n must be an integer, got {n!r}") from None
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
+    n = check_index("n", n)
     f = np.asarray(fitness)
     if f.ndim != 1:
         raise ValueError(f"fitness must have shape (P,), got shape {f.shape}")
@@ -219,12 +213,7 @@ def tournament(fitness: ArrayLike, n: int, rng: np.random.Generator, *, size: in
         Indices of the winners.
     """
     f, n = _prepare(fitness, n, rng)
-    try:
-        size = operator.index(size)
-    except TypeError:
-        raise ValueError(f"tournament size must be an integer, got {size!r}") from None
-    if size < 1:
-        raise ValueError(f"tournament size must be >= 1, got {size}")
+    size = check_index("tournament size", size, 1)
     if n == 0:
         return np.empty(0, dtype=np.int64)
     key = _dense_key(f)
