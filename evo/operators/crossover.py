@@ -63,6 +63,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from evo.operators import bounds as _bounds
+from evo.operators._docstrings import RNG, section, shared
 from evo._validation import check_rng
 from evo.operators.registry import getter
 
@@ -77,6 +78,18 @@ __all__ = [
     "two_point",
     "uniform",
 ]
+
+
+_PARENTS = "Parents; row i of ``a`` is mated with row i of ``b``."
+_PARENTS_RNG = section("Parameters", ("a, b : ndarray of shape (n, G)", _PARENTS), RNG)
+_CHILDREN = section("Returns", ("ndarray of shape (n, G)", "Children, dtype of the parents."))
+# the sections several operators here document alike, filled in by _shared
+_shared = shared(
+    parents=_PARENTS_RNG,
+    float_parents=section("Parameters", ("a, b : ndarray of shape (n, G), floating", _PARENTS), RNG),
+    children=_CHILDREN,
+    signature=f"{_PARENTS_RNG}\n\n{_CHILDREN}",
+)
 
 
 # --------------------------------------------------------------------------
@@ -168,6 +181,7 @@ def _sbx_bounded(a: NDArray, b: NDArray, u: NDArray[np.float64], first: NDArray[
 # --------------------------------------------------------------------------
 
 
+@_shared
 def uniform(a: NDArray, b: NDArray, rng: np.random.Generator, *, p: float = 0.5) -> NDArray:
     """Uniform crossover (Syswerda 1989): every gene from ``a`` with probability ``p``.
 
@@ -179,19 +193,11 @@ def uniform(a: NDArray, b: NDArray, rng: np.random.Generator, *, p: float = 0.5)
     ``1 - indpb``: ``p = 1 - indpb`` (the usual 0.5 is the same in both).
     PyGAD's ``"uniform"`` crossover is ``p = 0.5``.
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G)
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parents
     p : float, default 0.5
         Probability that a gene comes from ``a``, in [0, 1].
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $children
     """
     a, b = _parents(a, b, rng)
     p = _probability("p", p)
@@ -199,6 +205,7 @@ def uniform(a: NDArray, b: NDArray, rng: np.random.Generator, *, p: float = 0.5)
     return np.where(from_a, a, b).astype(np.result_type(a, b), copy=False)
 
 
+@_shared
 def one_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     """One-point crossover (Holland 1975).
 
@@ -210,17 +217,7 @@ def one_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     DEAP: ``cxOnePoint`` (same cut distribution; its second child is
     ``b[:c] + a[c:]``). PyGAD: ``"single_point"``.
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G)
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
-
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $signature
     """
     a, b = _parents(a, b, rng)
     n, g = a.shape
@@ -230,6 +227,7 @@ def one_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     return _one_point(a, b, cuts)
 
 
+@_shared
 def two_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     """Two-point crossover (De Jong 1975).
 
@@ -241,17 +239,7 @@ def two_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
 
     DEAP: ``cxTwoPoint``, same distribution of cuts. PyGAD: ``"two_points"``.
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G)
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
-
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $signature
     """
     a, b = _parents(a, b, rng)
     n, g = a.shape
@@ -263,6 +251,7 @@ def two_point(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     return _two_point(a, b, np.minimum(x, y), np.maximum(x, y))
 
 
+@_shared
 def neurons(a: NDArray, b: NDArray, rng: np.random.Generator, *, layout: Any, p: float = 0.5) -> NDArray:
     """Layer-aware uniform crossover: whole neurons from one parent.
 
@@ -272,12 +261,7 @@ def neurons(a: NDArray, b: NDArray, rng: np.random.Generator, *, layout: Any, p:
     the features a neuron has learned are not torn apart (Montana & Davis
     1989, "crossover-nodes"; a uniform crossover on units).
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G)
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parents
     layout : object
         Has ``units``, an integer array of shape (G,) giving the unit
         (0 .. U-1) each gene belongs to, and ``num_units``, the int U
@@ -285,10 +269,7 @@ def neurons(a: NDArray, b: NDArray, rng: np.random.Generator, *, layout: Any, p:
     p : float, default 0.5
         Probability that a unit comes from ``a``, in [0, 1].
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $children
     """
     a, b = _parents(a, b, rng)
     p = _probability("p", p)
@@ -308,6 +289,7 @@ def neurons(a: NDArray, b: NDArray, rng: np.random.Generator, *, layout: Any, p:
     return np.where(from_a[:, units], a, b).astype(np.result_type(a, b), copy=False)
 
 
+@_shared
 def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.5,
           low: float | ArrayLike | None = None, high: float | ArrayLike | None = None,
           repair: str = "clip") -> NDArray:
@@ -327,12 +309,7 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
     ``alpha``, each child uniform on it. DEAP has no bounds for it; here
     ``low``/``high`` with ``repair`` keep children in a box.
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G), floating
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $float_parents
     alpha : float, default 0.5
         Extension of the interval on each side, as a fraction of ``d``, >= 0.
     low, high : float or ndarray of shape (G,) or None, default None
@@ -340,10 +317,7 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
     repair : {"clip", "reflect"}, default "clip"
         How a child gene outside the box is brought back (:mod:`evo.operators.bounds`).
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $children
     """
     a, b = _parents(a, b, rng, floating=True)
     alpha = float(alpha)
@@ -358,6 +332,7 @@ def blend(a: NDArray, b: NDArray, rng: np.random.Generator, *, alpha: float = 0.
     return _bounds.repair(child, box, repair, np.result_type(a, b))
 
 
+@_shared
 def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, prob: float = 1.0,
         low: float | ArrayLike | None = None, high: float | ArrayLike | None = None,
         repair: str = "clip") -> NDArray:
@@ -394,12 +369,7 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, 
     ``c2`` to the second, whose mixture is our child. ``eta`` is the same
     distribution index everywhere.
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G), floating
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $float_parents
     eta : float, default 15.0
         Distribution index, >= 0.
     prob : float, default 1.0
@@ -410,10 +380,7 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, 
     repair : {"clip", "reflect"}, default "clip"
         How a gene of a parent outside the box is brought back (:mod:`evo.operators.bounds`).
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $children
     """
     a, b = _parents(a, b, rng, floating=True)
     eta = float(eta)
@@ -432,6 +399,7 @@ def sbx(a: NDArray, b: NDArray, rng: np.random.Generator, *, eta: float = 15.0, 
     return _bounds.repair(child, box, repair, np.result_type(a, b))
 
 
+@_shared
 def arithmetic(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     """Whole arithmetic recombination with a random weight (Michalewicz 1996).
 
@@ -439,17 +407,9 @@ def arithmetic(a: NDArray, b: NDArray, rng: np.random.Generator) -> NDArray:
     by all its genes: the child lies on the segment between its parents
     (clipped to ``[min(a, b), max(a, b)]`` against rounding).
 
-    Parameters
-    ----------
-    a, b : ndarray of shape (n, G), floating
-        Parents; row i of ``a`` is mated with row i of ``b``.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $float_parents
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Children, dtype of the parents.
+    $children
     """
     a, b = _parents(a, b, rng, floating=True)
     w = rng.random((a.shape[0], 1))

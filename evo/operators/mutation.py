@@ -62,6 +62,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from evo.operators import bounds as _bounds
+from evo.operators._docstrings import RNG, section, shared
 from evo._validation import check_index, check_rng
 from evo.operators.registry import getter
 
@@ -80,6 +81,13 @@ __all__ = [
     "schedule_from_spec",
     "self_adaptive",
 ]
+
+
+# the sections several operators here document alike, filled in by _shared
+_shared = shared(
+    parameters=section("Parameters", ("genomes : ndarray of shape (n, G), floating", "Genomes to mutate."), RNG),
+    mutated=section("Returns", ("ndarray of shape (n, G)", "Mutated copy, dtype of ``genomes``.")),
+)
 
 
 # --------------------------------------------------------------------------
@@ -129,6 +137,7 @@ def _polynomial(
 # --------------------------------------------------------------------------
 
 
+@_shared
 def gaussian(
     genomes: NDArray, rng: np.random.Generator, *, sigma: float | ArrayLike = 0.1, rate: float = 0.1,
     low: float | ArrayLike | None = None, high: float | ArrayLike | None = None, repair: str = "clip",
@@ -146,12 +155,7 @@ def gaussian(
     (:mod:`evo.operators.bounds`; genes not picked are copied unchanged, even if
     outside it); DEAP has no bounded Gaussian mutation.
 
-    Parameters
-    ----------
-    genomes : ndarray of shape (n, G), floating
-        Genomes to mutate.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
     sigma : float or ndarray of shape (n,) or (n, G), default 0.1
         Standard deviation, >= 0: one for all, one per individual, or one per
         gene of every individual.
@@ -162,10 +166,7 @@ def gaussian(
     repair : {"clip", "reflect"}, default "clip"
         How a gene pushed out of the box is brought back.
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Mutated copy, dtype of ``genomes``.
+    $mutated
     """
     x = _genomes(genomes, rng)
     rate = _rate(rate)
@@ -193,6 +194,7 @@ def gaussian(
     return out
 
 
+@_shared
 def reset(genomes: NDArray, rng: np.random.Generator, *, rate: float = 0.01, scale: float = 1.0) -> NDArray:
     """Random resetting: redraw each gene with probability ``rate`` from ``N(0, scale^2)``.
 
@@ -206,21 +208,13 @@ def reset(genomes: NDArray, rng: np.random.Generator, *, rate: float = 0.01, sca
     ``mutation_by_replacement=True`` redraws uniformly in
     ``[random_mutation_min_val, random_mutation_max_val)``; ours is normal.
 
-    Parameters
-    ----------
-    genomes : ndarray of shape (n, G), floating
-        Genomes to mutate.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
     rate : float, default 0.01
         Probability that a gene is redrawn, in [0, 1].
     scale : float, default 1.0
         Standard deviation of the redrawn genes, >= 0.
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Mutated copy, dtype of ``genomes``.
+    $mutated
     """
     x = _genomes(genomes, rng)
     rate = _rate(rate)
@@ -233,6 +227,7 @@ def reset(genomes: NDArray, rng: np.random.Generator, *, rate: float = 0.01, sca
     return out
 
 
+@_shared
 def polynomial(
     genomes: NDArray,
     rng: np.random.Generator,
@@ -260,12 +255,7 @@ def polynomial(
     formula, with ``rate = indpb``. It is bounded by construction and needs
     no ``repair``.
 
-    Parameters
-    ----------
-    genomes : ndarray of shape (n, G), floating
-        Genomes to mutate.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
     eta : float, default 20.0
         Distribution index, >= 0.
     low, high : float or ndarray of shape (G,), default -1.0 and 1.0
@@ -273,10 +263,7 @@ def polynomial(
     rate : float or None, default None
         Probability that a gene is mutated, in [0, 1]; None means ``1 / G``.
 
-    Returns
-    -------
-    ndarray of shape (n, G)
-        Mutated copy, dtype of ``genomes``.
+    $mutated
     """
     x = _genomes(genomes, rng)
     n, g = x.shape

@@ -49,6 +49,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from evo.operators._docstrings import RNG, section, shared
 from evo._validation import check_index, check_rng
 from evo.operators.registry import getter
 
@@ -62,6 +63,14 @@ __all__ = [
     "tournament",
     "truncation",
 ]
+
+
+# the sections several operators here document alike, filled in by _shared
+_shared = shared(
+    parameters=section("Parameters", ("fitness : array-like of shape (P,)", "Fitness to maximise; NaN is the worst."),
+                       ("n : int", "Number of indices to return, >= 0."), RNG),
+    drawn=section("Returns", ("ndarray of shape (n,), int64", "Independently drawn indices.")),
+)
 
 
 # --------------------------------------------------------------------------
@@ -178,6 +187,7 @@ def _sus(weights: NDArray[np.float64], n: int, offset: float) -> NDArray[np.int6
 # --------------------------------------------------------------------------
 
 
+@_shared
 def tournament(fitness: ArrayLike, n: int, rng: np.random.Generator, *, size: int = 3) -> NDArray[np.int64]:
     """Tournament selection: each index is the best of ``size`` uniform draws.
 
@@ -196,14 +206,7 @@ def tournament(fitness: ArrayLike, n: int, rng: np.random.Generator, *, size: in
     equally likely to win (all-equal fitness gives uniform selection). NaN
     loses to everything, including ``-inf``.
 
-    Parameters
-    ----------
-    fitness : array-like of shape (P,)
-        Fitness to maximise; NaN is the worst.
-    n : int
-        Number of indices to return, >= 0.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
     size : int, default 3
         Contestants per tournament, >= 1. ``size=1`` is uniform selection.
 
@@ -222,6 +225,7 @@ def tournament(fitness: ArrayLike, n: int, rng: np.random.Generator, *, size: in
     return contestants[np.arange(n), winner]
 
 
+@_shared
 def truncation(
     fitness: ArrayLike, n: int, rng: np.random.Generator, *, fraction: float = 0.5
 ) -> NDArray[np.int64]:
@@ -241,14 +245,7 @@ def truncation(
     the best ``mu`` of a population deterministically, as ``eaMuPlusLambda``
     does, use :class:`evo.algorithms.ga.GeneticAlgorithm` with ``replacement="plus"``.
 
-    Parameters
-    ----------
-    fitness : array-like of shape (P,)
-        Fitness to maximise; NaN is the worst.
-    n : int
-        Number of indices to return, >= 0.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
     fraction : float, default 0.5
         Share of the population eligible, in (0, 1]. At least one individual
         is always eligible.
@@ -273,6 +270,7 @@ def truncation(
     return top[rng.integers(0, k, size=n)]
 
 
+@_shared
 def roulette(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
     """Fitness-proportionate (roulette-wheel) selection.
 
@@ -294,19 +292,9 @@ def roulette(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np
     and shifts negative fitness instead of failing. PyGAD's ``"rws"`` is the
     same for non-negative fitness.
 
-    Parameters
-    ----------
-    fitness : array-like of shape (P,)
-        Fitness to maximise; NaN is the worst.
-    n : int
-        Number of indices to return, >= 0.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
 
-    Returns
-    -------
-    ndarray of shape (n,), int64
-        Independently drawn indices.
+    $drawn
     """
     f, n = _prepare(fitness, n, rng)
     if n == 0:
@@ -315,6 +303,7 @@ def roulette(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np
     return _pick(w, rng.random(n))
 
 
+@_shared
 def sus(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
     """Stochastic universal sampling (Baker 1987) on the roulette weights.
 
@@ -332,14 +321,7 @@ def sus(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int6
     with the pointer offset drawn as ``U[0, W/k)``: the same as our ``u W / n``.
     PyGAD's ``"sus"`` likewise.
 
-    Parameters
-    ----------
-    fitness : array-like of shape (P,)
-        Fitness to maximise; NaN is the worst.
-    n : int
-        Number of indices to return, >= 0.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
 
     Returns
     -------
@@ -353,6 +335,7 @@ def sus(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int6
     return rng.permutation(idx)
 
 
+@_shared
 def rank(
     fitness: ArrayLike, n: int, rng: np.random.Generator, *, pressure: float = 1.5
 ) -> NDArray[np.int64]:
@@ -373,21 +356,11 @@ def rank(
     ``r`` (1 = worst) with probability ``r / (P (P + 1) / 2)``, which is this
     operator with ``pressure = 2 P / (P + 1)``.
 
-    Parameters
-    ----------
-    fitness : array-like of shape (P,)
-        Fitness to maximise; NaN is the worst.
-    n : int
-        Number of indices to return, >= 0.
-    rng : numpy.random.Generator
-        Source of randomness.
+    $parameters
     pressure : float, default 1.5
         Selection pressure ``s`` in [1, 2].
 
-    Returns
-    -------
-    ndarray of shape (n,), int64
-        Independently drawn indices.
+    $drawn
     """
     f, n = _prepare(fitness, n, rng)
     pressure = float(pressure)
@@ -399,6 +372,7 @@ def rank(
     return _pick(w, rng.random(n))
 
 
+@_shared
 def random(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
     """Uniform selection with replacement; fitness only gives the population size P.
 
@@ -416,10 +390,7 @@ def random(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.i
     rng : numpy.random.Generator
         Source of randomness.
 
-    Returns
-    -------
-    ndarray of shape (n,), int64
-        Independently drawn indices.
+    $drawn
     """
     f, n = _prepare(fitness, n, rng)
     if n == 0:

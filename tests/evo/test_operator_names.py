@@ -30,3 +30,12 @@ def test_lookup_names_the_kind_and_keeps_the_table_order():
         lookup({"b": 2, "a": 1}, "c", "thing")
     with pytest.raises(ValueError, match="^unknown strategy 'annealing'; known: cmaes, "):
         strategies.make("annealing", 4)
+
+
+@pytest.mark.parametrize("module", [selection, crossover, mutation])
+def test_every_operator_documents_its_parameters_and_result_in_full(module):
+    for name in module.NAMES:
+        doc = module.get(name).__doc__
+        assert "$" not in doc, name  # every shared section filled in
+        assert "\n    Parameters\n    ----------\n" in doc and "\n    Returns\n    -------\n" in doc, name
+        assert "    rng : numpy.random.Generator\n        Source of randomness.\n" in doc, name
