@@ -50,7 +50,8 @@ def main() -> None:
     first, _, last = args.seeds.partition("-")
     seeds = range(int(first), int(last or first) + 1)
 
-    from evo.runs.driver import load_champion, test_results
+    from evo.runs.driver import test_results
+    from evo.runs.rundir import load_champion
 
     print(f"{'seed':>4}  {'oval':>6}  {'kidney':>6}  {'hairpin':>7}  {'gens':>4}  {'tests':>5}  {'seconds':>7}")
     passed, times = 0, []

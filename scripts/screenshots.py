@@ -19,7 +19,8 @@ os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 from evo.runs.config import RunConfig, default_config  # noqa: E402
-from evo.runs.driver import Evolution, RunDir  # noqa: E402
+from evo.runs.driver import Evolution  # noqa: E402
+from evo.runs.rundir import RunDir  # noqa: E402
 from viz.app import Watch, open_window  # noqa: E402
 from viz.record import record  # noqa: E402
 
@@ -58,7 +59,7 @@ def champion_gif(out: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         rundir = RunDir(Path(tmp) / "run")
         rundir.create(run)
-        from evo.runs.driver import load_champion
+        from evo.runs.rundir import load_champion
         c = load_champion(rundir.path)
         env, net, genome, score = c.env, c.net, c.genome, c.validation
     path = out / "champion.gif"

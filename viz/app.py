@@ -1,48 +1,25 @@
 """The viewer's windows: ``neuroevo watch`` and ``neuroevo replay`` (``neuroevo record`` draws the
-replay viewer off screen: :mod:`viz.record`; the episode it shows: :mod:`viz.episode`).
+replay viewer off screen: :mod:`viz.record`; the episode it shows: :mod:`viz.episode`; the window, its
+frame loop and keys: :mod:`viz.window`).
 
 ``watch ENV`` opens a resizable window in which the whole current generation
 plays at once: every agent drawn, the dead fading out, the leader (highest
 return so far among the living) highlighted, its network drawn live beside a
 chart of best and mean fitness. When every agent is done, the genetic
-algorithm breeds the next generation and play resumes. What is drawn is what
-is scored: each generation is first evaluated by the fused kernel, then its
-first episode is played visibly step by step, and the two agree exactly.
-Quitting saves a checkpoint in the run directory (``neuroevo run --resume``
-continues it).
+algorithm breeds the next generation and play resumes. The generations go
+through the run driver (:class:`evo.runs.driver.Driver`) as in ``neuroevo
+run``, paced by the window: each is first evaluated by the fused kernel, its
+first episode is then played visibly step by step (what is drawn is what is
+scored: the two agree exactly), and its scores are bred. Quitting saves a
+checkpoint in the run directory (``neuroevo run --resume`` continues it).
 
 ``replay DIR`` plays a run's champion in a window, episode after episode.
-
-Controls
---------
-=========  ==========================================================
-Space      pause / resume
-.          one simulation step while paused
-+ / -      faster / slower: 1x, 2x, 4x ... 64x, max (as fast as it goes)
-F          fast-forward 10 generations headless (watch)
-B          show only the best agent, the leader (watch)
-N          show / hide the network panel
-S          screenshot, a PNG in the run directory
-R          replay the best-ever champion for one episode (watch);
-           restart the episode (replay)
-[ / ]      replay an earlier / later generation's best; a click on the
-           fitness chart replays the generation under it (watch)
-H          show / hide this help
-Esc, Q     quit (watch saves a checkpoint first)
-=========  ==========================================================
-
-The simulation is decoupled from the frame rate by a clamped fixed-timestep
-loop (``acc += min(frame_time, 0.25) * speed; while acc >= dt: step()``), so
-speeding up runs several game steps per frame and a slow frame cannot
-snowball.
+The keys of both are listed in :mod:`viz.window`.
 """
 
 from __future__ import annotations
 
-import math
 import os
-import time
-from collections import deque
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -51,317 +28,16 @@ import numpy as np
 import viz
 import pygame  # noqa: E402  (viz sets PYGAME_HIDE_SUPPORT_PROMPT first)
 
+from evo.runs.driver import Driver  # noqa: E402
+from evo.runs.hooks import Hook  # noqa: E402
+from evo.runs.rundir import RunFiles  # noqa: E402
 from viz import theme as T  # noqa: E402
 from viz.episode import Episode, one_thread  # noqa: E402
-from viz.panels import BehaviourPanel, FitnessChart, NetworkPanel, fit_text  # noqa: E402
-from viz.renderers import renderer_for  # noqa: E402
+from viz.panels import BehaviourPanel, FitnessChart  # noqa: E402
+from viz.window import (CONTROLS, MAX_FRAME, SPEEDS, WINDOW, Viewer, init_pygame,  # noqa: E402, F401
+                        open_window)
 
-CONTROLS = (
-    ("Space", "pause / resume"),
-    (".", "one step while paused"),
-    ("+ / -", "faster / slower (1x ... 64x, max)"),
-    ("F", "fast-forward 10 generations"),
-    ("B", "show only the best"),
-    ("N", "show / hide the network"),
-    ("S", "screenshot (PNG in the run directory)"),
-    ("R", "replay the best-ever champion"),
-    ("[ / ]", "replay a generation's best (or click the chart)"),
-    ("H", "show / hide this help"),
-    ("Esc, Q", "quit (checkpoint saved)"),
-)
-SPEEDS = (1, 2, 4, 8, 16, 32, 64, math.inf)
 FAST_FORWARD = 10      # generations per F
-MAX_FRAME = 0.25       # clamp of the frame time fed to the accumulator (s)
-STEP_BUDGET = 0.1      # wall seconds of stepping per frame before the backlog is dropped
-MAX_SPEED_BUDGET = 0.014  # wall seconds of stepping per frame at "max" speed
-WINDOW = (1280, 720)
-
-
-def init_pygame() -> None:
-    """Initialise only what the viewer uses: the display and the font modules (never the mixer)."""
-    if not pygame.display.get_init():
-        pygame.display.init()
-    if not pygame.font.get_init():
-        pygame.font.init()
-
-
-def open_window(size=WINDOW, title: str = "neuroevo") -> pygame.Surface:
-    """Open the resizable window; raises ValueError (one line) when there is no display."""
-    try:
-        init_pygame()
-        screen = pygame.display.set_mode(size, pygame.RESIZABLE)
-    except pygame.error as e:
-        raise ValueError(f"cannot open a window ({e}); without a display use "
-                         f"`watch --frames N --screenshot FILE.png` or `record`") from None
-    pygame.display.set_caption(title)
-    return screen
-
-
-# -- the window -------------------------------------------------------------------------------
-
-
-class Viewer:
-    """A surface with a game view, side panels and a clamped fixed-timestep loop.
-
-    Subclasses implement :meth:`sim_step`, :meth:`status` and the panels.
-    Drive it in-process with :meth:`run` (``frames=N`` stops after N frames)
-    and inject input with ``pygame.event.post``.
-
-    Parameters
-    ----------
-    env : envs.Env
-    surface : pygame.Surface
-        The window (from :func:`open_window`) or any off-screen surface.
-    frame_time : float, optional
-        Simulated seconds per frame, for reproducible headless runs; by
-        default real time is used and frames are capped at 60 per second.
-    """
-
-    def __init__(self, env, surface: pygame.Surface, frame_time: float | None = None):
-        init_pygame()
-        self.env = env
-        self.surface = surface
-        self.window = surface is pygame.display.get_surface()
-        self.frame_time = frame_time
-        self.renderer = renderer_for(env)
-        self.dt = float(env.dt)
-        self.clock = pygame.time.Clock()
-        self.speed_i = 0
-        self.paused = self.quit = False
-        self.show_help = self.only_best = False
-        self.show_net = True
-        self.acc = 0.0
-        self.frames = 0
-        self.sim_steps = 0
-        self.now = 0.0  # seconds of viewer time (real, or frame_time per frame)
-        self._meter = deque(maxlen=90)
-        self._message = ("", -1.0)
-        self.shot_dir = Path(".")
-        self.hint = True  # "H help" in the status bar
-        self.keys = {
-            pygame.K_ESCAPE: self.request_quit, pygame.K_q: self.request_quit,
-            pygame.K_SPACE: self.toggle_pause, pygame.K_PERIOD: self.single_step, pygame.K_KP_PERIOD: self.single_step,
-            pygame.K_PLUS: self.faster, pygame.K_EQUALS: self.faster, pygame.K_KP_PLUS: self.faster,
-            pygame.K_MINUS: self.slower, pygame.K_KP_MINUS: self.slower,
-            pygame.K_h: self.toggle_help, pygame.K_n: self.toggle_net, pygame.K_b: self.toggle_best,
-            pygame.K_s: self.screenshot_key,
-        }
-        inputs = env.spec.obs_names
-        self.network = NetworkPanel(inputs, self.renderer.action_names)
-
-    # -- loop ------------------------------------------------------------------
-
-    @property
-    def speed(self) -> float:
-        return SPEEDS[self.speed_i]
-
-    def run(self, frames: int | None = None) -> None:
-        """Run the loop until quit, or for ``frames`` frames."""
-        stop = None if frames is None else self.frames + int(frames)
-        while not self.quit and (stop is None or self.frames < stop):
-            ms = self.clock.tick(0 if self.frame_time else 60)
-            ft = self.frame_time if self.frame_time else ms / 1000.0
-            for event in pygame.event.get():
-                self.handle(event)
-            if self.quit:
-                break
-            self.now += ft
-            self.advance(ft)
-            self.draw()
-            if self.window:
-                pygame.display.flip()
-            self.frames += 1
-
-    def handle(self, event) -> None:
-        """The one place that handles input events."""
-        if event.type == pygame.QUIT:
-            self.request_quit()
-        elif event.type == pygame.KEYDOWN:
-            uni = getattr(event, "unicode", "")
-            action = {"+": self.faster, "-": self.slower, ".": self.single_step}.get(uni) or self.keys.get(event.key)
-            if action is not None:
-                action()
-        elif event.type == pygame.VIDEORESIZE and self.window:
-            self.surface = pygame.display.get_surface()
-
-    def advance(self, frame_time: float) -> None:
-        """Run the simulation steps this frame owes (the clamped fixed-timestep accumulator)."""
-        if self.paused:
-            self.acc = 0.0
-            return
-        t0 = time.perf_counter()
-        if math.isinf(self.speed):
-            while time.perf_counter() - t0 < MAX_SPEED_BUDGET and self.sim_step():
-                pass
-        else:
-            self.acc += min(frame_time, MAX_FRAME) * self.speed
-            while self.acc >= self.dt:
-                self.acc -= self.dt
-                if not self.sim_step() or time.perf_counter() - t0 > STEP_BUDGET:
-                    self.acc = 0.0  # nothing left to step, or the machine cannot keep up: drop the backlog
-        self._meter.append((self.now, self.sim_steps))
-
-    def sim_step(self) -> bool:
-        """Advance the simulation by one ``dt``; False when there is nothing left to step."""
-        raise NotImplementedError
-
-    def measured_speed(self) -> float:
-        """Simulated seconds per viewer second over the last frames."""
-        if len(self._meter) < 2:
-            return 0.0
-        (t0, s0), (t1, s1) = self._meter[0], self._meter[-1]
-        return (s1 - s0) * self.dt / (t1 - t0) if t1 > t0 else 0.0
-
-    # -- controls --------------------------------------------------------------
-
-    def request_quit(self):
-        self.quit = True
-
-    def toggle_pause(self):
-        self.paused = not self.paused
-
-    def single_step(self):
-        if self.paused:
-            self.sim_step()
-
-    def faster(self):
-        self.speed_i = min(self.speed_i + 1, len(SPEEDS) - 1)
-        self.flash(f"speed {self.speed_label()}")
-
-    def slower(self):
-        self.speed_i = max(self.speed_i - 1, 0)
-        self.flash(f"speed {self.speed_label()}")
-
-    def toggle_help(self):
-        self.show_help = not self.show_help
-
-    def toggle_net(self):
-        self.show_net = not self.show_net
-
-    def toggle_best(self):
-        self.only_best = not self.only_best
-        self.flash("showing only the best" if self.only_best else "showing everyone")
-
-    def screenshot_key(self):
-        self.shot_dir.mkdir(parents=True, exist_ok=True)
-        k = 0
-        while (path := self.shot_dir / f"screenshot-{self.frames:06d}-{k}.png").exists():
-            k += 1
-        self.save_screenshot(path)
-        self.flash(f"saved {path}")
-
-    def save_screenshot(self, path) -> None:
-        """Write the current frame as a PNG."""
-        pygame.image.save(self.surface, str(path))
-
-    def flash(self, message: str, seconds: float = 1.5) -> None:
-        """Show ``message`` over the game view for a moment."""
-        self._message = (message, self.now + seconds)
-
-    def speed_label(self) -> str:
-        return "max" if math.isinf(self.speed) else f"{self.speed:g}x"
-
-    # -- drawing ---------------------------------------------------------------
-
-    def layout(self) -> tuple:
-        """(status bar, game area, side panel or None) for the current surface size."""
-        W, H = self.surface.get_size()
-        status = pygame.Rect(0, 0, W, 30)
-        side_w = self.side_width(W)
-        game = pygame.Rect(8, 38, W - 16 - (side_w + 8 if side_w else 0), H - 38 - 28)
-        side = pygame.Rect(game.right + 8, 38, side_w, H - 46) if side_w else None
-        return status, game, side
-
-    def side_width(self, W: int) -> int:
-        return min(460, max(250, int(W * 0.31))) if W >= 640 else 0
-
-    def draw(self) -> None:
-        surf = self.surface
-        surf.fill(T.BG)
-        status, game, side = self.layout()
-        self.draw_game(surf, game)
-        if side is not None:
-            self.draw_side(surf, side)
-        surf.fill(T.PANEL, status)
-        pygame.draw.line(surf, T.EDGE, status.bottomleft, status.bottomright)
-        left = fit_text(self.status(), status.w - (110 if self.hint else 20), 20)
-        T.text(surf, left, (10, status.centery), 20, T.TEXT, "midleft")
-        if self.hint:
-            T.text(surf, "H  help", (status.right - 10, status.centery), 18, T.DIM, "midright")
-        msg, until = self._message
-        if msg and self.now < until:
-            img = T.render(msg, 24, T.TEXT)
-            box = img.get_rect(midbottom=(game.centerx, game.bottom - 14)).inflate(20, 10)
-            _shade(surf, box, 200)
-            surf.blit(img, img.get_rect(center=box.center))
-        if self.paused:
-            T.text(surf, "paused", (game.right - 10, game.y + 8), 26, T.LEADER, "topright")
-        if self.show_help:
-            self.draw_help(surf)
-
-    def draw_game(self, surf, area) -> None:
-        raise NotImplementedError
-
-    def draw_side(self, surf, rect) -> None:
-        pass
-
-    def status(self) -> str:
-        return ""
-
-    def draw_episode(self, surf, area, episode: Episode, caption: str = "") -> None:
-        """The game view of an episode in the best rectangle of ``area`` for the renderer, and its info line."""
-        view = _fit(area, self.renderer.aspect)
-        self.renderer.show_policy(episode.net, episode.genomes[episode.leader])
-        self.renderer.draw(surf, view, episode.batch.states, episode.fade(), episode.leader, self.only_best)
-        pygame.draw.rect(surf, T.EDGE, view.inflate(2, 2), 1)
-        lead = episode.batch.states[episode.leader]
-        info = self.renderer.info(lead)
-        line = "   ".join(p for p in (caption, f"return {episode.batch.returns[episode.leader]:.4g}", info) if p)
-        T.text(surf, fit_text(line, area.w, 18), (view.x, view.bottom + 6), 18, T.DIM)
-
-    def draw_network(self, surf, rect, episode: Episode, title: str) -> None:
-        surf.fill(T.PANEL, rect)
-        T.text(surf, fit_text(title, rect.w - 20, 20), (rect.x + 10, rect.y + 8), 20, T.TEXT)
-        body = pygame.Rect(rect.x, rect.y + 28, rect.w, rect.h - 30)
-        i = episode.leader
-        self.network.draw(surf, body, self.net_layout, episode.genomes[i], episode.obs[i], episode.chosen(),
-                          state=episode.memory[i])
-
-    def draw_help(self, surf) -> None:
-        W, H = surf.get_size()
-        rows = self.controls()
-        box = pygame.Rect(0, 0, 430, 58 + 26 * len(rows))
-        box.center = (W // 2, H // 2)
-        _shade(surf, box, 225)
-        pygame.draw.rect(surf, T.EDGE, box, 1, border_radius=6)
-        T.text(surf, "controls", (box.x + 20, box.y + 16), 24, T.LEADER)
-        for k, (key, what) in enumerate(rows):
-            y = box.y + 50 + 26 * k
-            T.text(surf, key, (box.x + 20, y), 21, T.TEXT)
-            T.text(surf, what, (box.x + 115, y), 21, T.DIM)
-
-    def controls(self) -> list:
-        """The (key, what it does) rows of the help overlay."""
-        return list(CONTROLS)
-
-    def close(self) -> None:
-        pass
-
-
-def _fit(area: pygame.Rect, aspect: float) -> pygame.Rect:
-    """The largest rectangle of width/height ``aspect`` in ``area``, centred across, at the top
-    (the caption row goes under it; the spare height stays below, not as a band above)."""
-    w = min(area.w, int(area.h * aspect))
-    h = min(area.h, int(w / aspect))
-    r = pygame.Rect(0, 0, w, h)
-    r.midtop = (area.centerx, area.y)
-    return r
-
-
-def _shade(surf, rect, alpha: int) -> None:
-    shade = pygame.Surface(rect.size, pygame.SRCALPHA)
-    shade.fill((*T.BG, alpha))
-    surf.blit(shade, rect)
 
 
 # -- watch ------------------------------------------------------------------------------------
@@ -374,10 +50,17 @@ class Watch(Viewer):
     ----------
     run : evo.runs.driver.Evolution
     surface : pygame.Surface
-    rundir : evo.runs.driver.RunDir, optional
-        Where the log, checkpoints and screenshots go.
+    rundir : evo.runs.rundir.RunDir, optional
+        Where the log, checkpoints and screenshots go (kept by a
+        :class:`evo.runs.rundir.RunFiles` hook, without ``timing.csv``).
     frame_time : float, optional
-        See :class:`Viewer`.
+        See :class:`viz.window.Viewer`.
+
+    Attributes
+    ----------
+    driver : evo.runs.driver.Driver
+        The run's driver: :meth:`start_generation` evaluates through it,
+        :meth:`breed` and fast-forward breed through it, :meth:`close` stops it.
     """
 
     def __init__(self, run, surface, rundir=None, frame_time=None):
@@ -386,6 +69,8 @@ class Watch(Viewer):
         self.rundir = rundir
         if rundir is not None:
             self.shot_dir = Path(rundir.path)
+        files = [RunFiles(rundir, plot_empty=False)] if rundir is not None else []
+        self.driver = Driver(run, [*files, _Notes(self)])
         self.net_layout = run.net.layout
         self.chart = FitnessChart()
         self.behaviour = BehaviourPanel(run.env.behaviour_space) if run.needs_behaviour else None
@@ -403,9 +88,7 @@ class Watch(Viewer):
         self.start_generation()
 
     def start_generation(self) -> None:
-        """Score the GA's population (fused), then set up its episode 0 to be played visibly."""
-        from evo.kernels.evaluate import rollout
-
+        """Score the GA's population (fused, through the driver), then set up its episode 0 to be played visibly."""
         run = self.evo
         if run.finished:
             self.episode = None
@@ -414,9 +97,7 @@ class Watch(Viewer):
         genomes = np.array(run.algorithm.ask())
         seed, env = run.train_seed(), run.train_env()
         with self.threads():
-            self.scored = rollout(env, run.net, genomes, run.config.episodes, seed,
-                                  backend=run.config.backend, address=run.config.address or None,
-                                  behaviour=run.needs_behaviour)
+            self.scored = self.driver.evaluate()
         if self.episode is not None:
             self.episode.close()
         self.episode = Episode(env, run.net, genomes, seed)
@@ -426,25 +107,12 @@ class Watch(Viewer):
         self.episode.close()
         self.episode = None
         with self.threads():
-            row = self.evo.step(self.scored.returns, self.scored.steps, self.scored.behaviour)
-        self.after_generation(row)
+            self.driver.generation(self.scored)
 
     def threads(self):
         """All threads for the fused kernel; one for a Gymnasium game, which steps in Python with one
         small forward pass per step."""
         return nullcontext() if self.env.fused else one_thread()
-
-    def after_generation(self, row) -> None:
-        run, d = self.evo, self.rundir
-        if d is not None:
-            d.write_log(run.history)
-            if run.generation % run.config.checkpoint_every == 0 or run.finished:
-                d.save_checkpoint(run)
-                d.save_champion(run)
-        self.flash(f"generation {row['generation']}: best {row['best']:.4g}, mean {row['mean']:.4g}", 2.0)
-        if run.finished:
-            verdict = "solved" if run.solved else "finished"
-            self.flash(f"{verdict} after {run.generation} generations; champion {run.champion_score:.4g}", 4.0)
 
     def sim_step(self) -> bool:
         self.sim_steps += 1
@@ -524,8 +192,7 @@ class Watch(Viewer):
                 self.breed()
             else:
                 with self.threads():
-                    row = self.evo.step()
-                self.after_generation(row)
+                    self.driver.generation()
             self.ff_left -= 1
             if self.evo.finished:
                 self.ff_left = 0
@@ -611,17 +278,25 @@ class Watch(Viewer):
         super().handle(event)
 
     def close(self) -> None:
-        """Save the log, checkpoint, champion and plot (quitting keeps a checkpoint)."""
-        d, run = self.rundir, self.evo
-        if d is not None:
-            d.write_log(run.history)
-            d.save_checkpoint(run)
-            d.save_champion(run)
-            if run.history:
-                d.plot(run.history)
+        """Stop the run's driver: its files save the log, checkpoint, champion and plot (quitting keeps a
+        checkpoint)."""
+        self.driver.stop("finished" if self.evo.finished else "requested")
         for ep in (self.episode, self.replay):
             if ep is not None:
                 ep.close()
+
+
+class _Notes(Hook):
+    """The watch window's note at each generation's end (and when evolution has finished)."""
+
+    def __init__(self, viewer):
+        self.viewer = viewer
+
+    def generation_end(self, run, row, seconds):
+        self.viewer.flash(f"generation {row['generation']}: best {row['best']:.4g}, mean {row['mean']:.4g}", 2.0)
+        if run.finished:
+            verdict = "solved" if run.solved else "finished"
+            self.viewer.flash(f"{verdict} after {run.generation} generations; champion {run.champion_score:.4g}", 4.0)
 
 
 # -- replay -----------------------------------------------------------------------------------

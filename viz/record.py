@@ -68,7 +68,7 @@ def record(env, net, genome, out, *, seed: int = 0, steps: int | None = None, wi
     """
     from PIL import Image
 
-    from evo.runs.driver import atomic_write
+    from evo.runs.rundir import atomic_write
 
     out = Path(out)
     check_record_target(out)

@@ -1,8 +1,13 @@
-"""Runs: the generation loop of a game, its files, checkpoints and resume.
+"""Runs: one run's state, advanced a generation at a time, and the one loop that drives it.
 
-:class:`Evolution` owns one run's state (game, network, GA, history,
-champion) and advances it a generation at a time; :func:`evolve` is the
-one-call API on top of it; :class:`RunDir` writes and reads a run's files.
+:class:`Evolution` owns one run's state (game, network, algorithm, history,
+champion) and advances it a generation at a time (:meth:`Evolution.step`).
+:class:`Driver` is the one generation loop: ``neuroevo run``, :func:`evolve`
+and the viewer's ``neuroevo watch`` all go through it, and what each adds
+(a progress bar, the run directory's files, a summary, a window) is a
+:class:`~evo.runs.hooks.Hook` called at four points: after evaluation, at a generation's end,
+at a checkpoint and when the run stops. The run directory's files are
+:mod:`evo.runs.rundir`.
 
 Every generation ``g`` evaluates the population on episodes keyed by
 ``(seed, g)``, then validates that generation's best genome on fresh episodes
@@ -19,17 +24,10 @@ test episodes by default, so its verdict and the run's agree.
 from __future__ import annotations
 
 import copy
-import csv
 import hashlib
-import io
 import json
-import os
-import shutil
-import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -38,17 +36,17 @@ import envs
 from envs.rng import key as _key
 from evo._validation import check_memory
 from evo.runs.config import RunConfig, default_config
+from evo.runs.hooks import Hook
 from evo.kernels.evaluate import rollout
 from evo.algorithms import registry as algorithms
-from evo.networks.mlp import build as build_network
+from evo.networks.registry import build as build_network
 
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
                "validation_steps")
 _CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
                     "validated_fitness", "validated", "bests")
-TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second", "backend")
 _TRAIN, _VALIDATE, _TEST, _HALL = 1, 2, 3, 4
-_CHECKPOINT_VERSION = 2
+CHECKPOINT_VERSION = 2
 
 
 def episode_seed(seed: int, generation: int, purpose: int) -> int:
@@ -162,20 +160,29 @@ class Evolution:
         """Whether the algorithm is told behaviour descriptors (novelty search, MAP-Elites)."""
         return getattr(self.algorithm, "needs_behaviour", False)
 
+    def evaluate(self):
+        """Play this generation's population on its training episodes; returns the :class:`evo.Rollout`.
+
+        The population is :meth:`algorithm.ask <evo.GeneticAlgorithm.ask>`'s
+        (the same until :meth:`step` breeds), the game :meth:`train_env`, the
+        episodes keyed by :meth:`train_seed`, on the config's backend.
+        """
+        return rollout(self.train_env(), self.net, self.algorithm.ask(), self.config.episodes, self.train_seed(),
+                       backend=self.config.backend, address=self.config.address or None,
+                       behaviour=self.needs_behaviour)
+
     def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None,
              behaviour: np.ndarray | None = None) -> dict:
         """Evaluate, validate and breed one generation; returns its log row.
 
         ``returns``/``steps`` of shape (P, episodes) may be given when the
-        caller already played the generation (the viewer does, step by step);
-        they must be what :func:`evo.rollout` gives for :meth:`train_seed`, and
-        ``behaviour`` its (P, D) descriptors when :attr:`needs_behaviour`.
+        caller already played the generation (:class:`Driver` and the viewer
+        do); they must be what :meth:`evaluate` gives, and ``behaviour`` its
+        (P, D) descriptors when :attr:`needs_behaviour`.
         """
         genomes = self.algorithm.ask()
         if returns is None:
-            r = rollout(self.train_env(), self.net, genomes, self.config.episodes, self.train_seed(),
-                        backend=self.config.backend, address=self.config.address or None,
-                        behaviour=self.needs_behaviour)
+            r = self.evaluate()
             returns, steps, behaviour = r.returns, r.steps, r.behaviour
         fitness = returns.mean(axis=1)
         if np.isnan(fitness).all():
@@ -237,7 +244,7 @@ class Evolution:
     def state_dict(self) -> dict:
         """The whole run as numpy arrays (``.npz``-ready, no pickle)."""
         d = {f"algorithm/{k}": v for k, v in self.algorithm.state_dict().items()}
-        d["version"] = np.array(_CHECKPOINT_VERSION)
+        d["version"] = np.array(CHECKPOINT_VERSION)
         d["config"] = np.array(self.config.to_toml())
         d["history"] = np.array(json.dumps(self.history))
         d["champion"] = self.champion if self.champion is not None else np.zeros(0, np.float32)
@@ -263,11 +270,11 @@ class Evolution:
             unknown = sorted(k for k in state if not k.startswith("algorithm/") and k not in _CHECKPOINT_KEYS)
             if unknown:
                 raise ValueError(f"unknown field {unknown[0]!r}")
-            version = _scalar(state, "version", np.integer)
-            if version != _CHECKPOINT_VERSION:
+            version = scalar_field(state, "version", np.integer)
+            if version != CHECKPOINT_VERSION:
                 raise ValueError(f"checkpoint version {version} is not supported (this neuroevo writes "
-                                 f"version {_CHECKPOINT_VERSION})")
-            config = _config_field(state["config"], "checkpoint")
+                                 f"version {CHECKPOINT_VERSION})")
+            config = config_field(state["config"], "checkpoint")
             run = cls(config)
             algo_state = {k[len("algorithm/"):]: v for k, v in state.items() if k.startswith("algorithm/")}
             algo = algorithms.restore(config, run.net, algo_state)
@@ -277,11 +284,11 @@ class Evolution:
                                  f"match its config ({config.pop_size} x {run.net.num_params}, seed {config.seed})")
             run.algorithm = algo
             run.history = _history_field(state["history"], algo.generation)
-            run.champion = _genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
-            run.champion_score = _scalar(state, "champion_score", np.floating)
-            test = _scalar(state, "champion_test", np.floating)
+            run.champion = genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
+            run.champion_score = scalar_field(state, "champion_score", np.floating)
+            test = scalar_field(state, "champion_test", np.floating)
             run.champion_test = None if np.isnan(test) else test
-            run.validated_fitness = _scalar(state, "validated_fitness", np.floating)
+            run.validated_fitness = scalar_field(state, "validated_fitness", np.floating)
             validated = np.asarray(state["validated"])
             if validated.dtype != np.uint64 or validated.ndim != 1:
                 raise ValueError("'validated' must be a uint64 vector")
@@ -305,7 +312,7 @@ def _digest(genome: np.ndarray) -> int:
     return int.from_bytes(hashlib.blake2b(genome.tobytes(), digest_size=8).digest(), "little")
 
 
-def _scalar(d: dict, key: str, kind) -> float | int:
+def scalar_field(d: dict, key: str, kind) -> float | int:
     """A 0-d array of ``kind`` (np.integer or np.floating) as a Python number."""
     v = np.asarray(d[key])
     ok = v.shape == () and (np.issubdtype(v.dtype, kind) or kind is np.floating and np.issubdtype(v.dtype, np.integer))
@@ -315,18 +322,18 @@ def _scalar(d: dict, key: str, kind) -> float | int:
     return int(v) if kind is np.integer else float(v)
 
 
-def _text(value, key: str) -> str:
+def text_field(value, key: str) -> str:
     v = np.asarray(value)
     if v.shape != () or v.dtype.kind != "U":
         raise ValueError(f"{key!r} must be a text field, got {v.dtype} of shape {v.shape}")
     return str(v)
 
 
-def _config_field(value, what: str) -> RunConfig:
+def config_field(value, what: str) -> RunConfig:
     """The run config stored in a checkpoint or champion, checked like a config file."""
     from evo.runs.config import tomllib
     try:
-        settings = tomllib.loads(_text(value, "config"))
+        settings = tomllib.loads(text_field(value, "config"))
     except tomllib.TOMLDecodeError as e:
         raise ValueError(f"its config is malformed: {e}") from None
     return saved_config(settings)
@@ -348,7 +355,7 @@ def saved_config(settings: dict) -> RunConfig:
     return RunConfig.from_dict(settings).validate()
 
 
-def _genome_field(value, num_params: int, key: str, allow_empty: bool = False) -> np.ndarray | None:
+def genome_field(value, num_params: int, key: str, allow_empty: bool = False) -> np.ndarray | None:
     g = np.asarray(value)
     if allow_empty and g.size == 0:
         return None
@@ -361,7 +368,7 @@ def _genome_field(value, num_params: int, key: str, allow_empty: bool = False) -
 
 def _history_field(value, generations: int) -> list:
     try:
-        history = json.loads(_text(value, "history"))
+        history = json.loads(text_field(value, "history"))
     except json.JSONDecodeError:
         raise ValueError("its history is not valid JSON") from None
     if not isinstance(history, list) or len(history) != generations:
@@ -372,6 +379,117 @@ def _history_field(value, generations: int) -> list:
                 for c in LOG_COLUMNS):
             raise ValueError(f"its history row {i} is malformed")
     return history
+
+
+# -- the loop -------------------------------------------------------------------------------
+
+
+class Driver:
+    """The generation loop of a run: evaluate, breed, checkpoint, stop, with hooks at each point.
+
+    Parameters
+    ----------
+    run : Evolution
+        The run to advance (new, or restored from a checkpoint).
+    hooks : sequence of evo.runs.hooks.Hook
+        Called at each hook point, in this order.
+
+    Notes
+    -----
+    :meth:`drive` plays generations until the run is finished or a stop is
+    requested. A caller that paces the generations itself (the viewer) calls
+    :meth:`evaluate`, :meth:`generation` and :meth:`stop` instead; the hooks
+    see the same points either way. A stop is requested between generations:
+    the one being played is finished, bred and logged first.
+    """
+
+    def __init__(self, run: Evolution, hooks=()):
+        self.run = run
+        self.hooks = list(hooks)
+        self.stop_requested = False
+        self._kept = None  # the generation whose state the checkpoint hooks were last given
+
+    def _call(self, point: str, *args) -> list:
+        return [getattr(h, point)(self.run, *args) for h in self.hooks if hasattr(h, point)]
+
+    def request_stop(self) -> None:
+        """Stop after the generation being played (safe to call from a signal handler)."""
+        self.stop_requested = True
+
+    def evaluate(self):
+        """Play the current generation (:meth:`Evolution.evaluate`) and call the ``after_evaluation`` hooks."""
+        result = self.run.evaluate()
+        self._call("after_evaluation", result)
+        return result
+
+    def generation(self, result=None) -> dict:
+        """Play (unless ``result``, from :meth:`evaluate`, is given) and breed one generation.
+
+        Calls the ``generation_end`` hooks, then the ``checkpoint`` hooks when
+        the generation is a multiple of ``checkpoint_every`` or the run has
+        finished. Returns the generation's log row.
+        """
+        run = self.run
+        t0 = time.perf_counter()
+        if result is None:
+            result = self.evaluate()
+        row = run.step(result.returns, result.steps, result.behaviour)
+        seconds = time.perf_counter() - t0
+        if any(answer is False for answer in self._call("generation_end", row, seconds)):
+            self.request_stop()
+        if run.generation % run.config.checkpoint_every == 0 or run.finished:
+            self.checkpoint()
+        return row
+
+    def checkpoint(self) -> None:
+        """Call the ``checkpoint`` hooks for the run's current state."""
+        self._kept = self.run.generation
+        self._call("checkpoint")
+
+    def drive(self, stop_on: dict | None = None) -> str:
+        """Play generations until the run finishes or a stop is requested; then :meth:`stop`.
+
+        Parameters
+        ----------
+        stop_on : dict, optional
+            Exception types that end the run like a stop request, each mapped
+            to the reason the ``stop`` hooks are given (the Ray backend's lost
+            cluster, for one). Raised while a generation is played, before it
+            changes the run, so the run stops at the start of that generation.
+            Any other exception propagates, and no hook is called.
+
+        Returns
+        -------
+        str
+            The reason the run stopped (see :meth:`evo.runs.hooks.Hook.stop`).
+        """
+        stop_on = dict(stop_on or {})
+        try:
+            while not self.run.finished:
+                self.generation()
+                if self.stop_requested:
+                    return self.stop("requested")
+        except tuple(stop_on) as e:
+            return self.stop(next(reason for kind, reason in stop_on.items() if isinstance(e, kind)), e)
+        return self.stop("finished")
+
+    def stop(self, reason: str, error: BaseException | None = None) -> str:
+        """End the run: the ``checkpoint`` hooks (unless the current state was just kept),
+        then the ``stop`` hooks. Returns ``reason``."""
+        if self._kept != self.run.generation:
+            self.checkpoint()
+        self._call("stop", reason, error)
+        return reason
+
+
+class _Callback(Hook):
+    """:func:`evolve`'s ``callback`` as a hook: called with each log row, ``False`` stops the run."""
+
+    def __init__(self, callback):
+        self.callback = callback
+
+    def generation_end(self, run, row, seconds):
+        return self.callback(row) is not False
 
 
 @dataclass
@@ -389,7 +507,7 @@ class EvolveResult:
 
 
 def evolve(env: str, *, generations: int | None = None, pop_size: int | None = None, seed: int = 0,
-           callback: Callable[[dict], object] | None = None, **settings) -> EvolveResult:
+           callback: Callable[[dict], object] | None = None, hooks=(), **settings) -> EvolveResult:
     """Evolve networks for a game in one call.
 
     Parameters
@@ -400,6 +518,8 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
         As in :class:`evo.runs.config.RunConfig`; unset ones take the game's defaults.
     callback : callable, optional
         Called with each generation's log row; returning ``False`` stops the run.
+    hooks : sequence of evo.runs.hooks.Hook, optional
+        More hook objects for the run's :class:`Driver`, called after ``callback``.
     **settings
         Any other :class:`evo.runs.config.RunConfig` field (``episodes``, ``hidden``,
         ``mutation``, ``target``, ...).
@@ -413,286 +533,6 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
                  if v is not None}
     config = RunConfig.from_dict({**overrides, **settings}, base=default_config(env))
     run = Evolution(config)
-    while not run.finished:
-        row = run.step()
-        if callback is not None and callback(row) is False:
-            break
+    Driver(run, ([_Callback(callback)] if callback is not None else []) + list(hooks)).drive()
     return EvolveResult(run.history, run.champion, run.champion_score, run.solved, run.generation,
                         run.net, run.env, config)
-
-
-# -- files ----------------------------------------------------------------------------------
-
-
-def check_output_dir(path) -> None:
-    """Refuse, with one line, an output directory that cannot be a new run directory.
-
-    Raises
-    ------
-    ValueError
-        Empty path; an existing file or device; a non-empty directory; a path
-        through a file; or a place this user cannot write.
-    """
-    if str(path).strip() == "":
-        raise ValueError("the output directory must be a non-empty path")
-    path = Path(path)
-    if path.exists() or path.is_symlink():
-        if not path.is_dir():
-            raise ValueError(f"{path} exists and is not a directory")
-        if any(path.iterdir()):
-            raise ValueError(f"{path} already exists and is not empty (use --resume {path} to continue)")
-    ancestor = path.parent
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise ValueError(f"{path} lies inside {ancestor}, which is not a directory")
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        raise ValueError(f"cannot write in {ancestor}: permission denied")
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def save_npz(path: Path, arrays: dict) -> None:
-    """Write arrays as an ``.npz`` that ``np.load`` reads, atomically and byte-reproducibly.
-
-    ``np.savez`` stamps each member with the current time; here every member
-    carries a fixed timestamp, so the same arrays always give the same bytes.
-    """
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
-        for name, value in arrays.items():
-            member = io.BytesIO()
-            np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
-            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
-    atomic_write(path, buf.getvalue())
-
-
-def load_npz(path: Path, what: str) -> dict:
-    """Load an ``.npz`` without pickle; a missing or corrupted file raises ValueError."""
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"no {what} at {path}")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except Exception as e:  # zipfile, pickle refusal, truncated data: all mean "corrupted"
-        raise ValueError(f"corrupted {what} {path}: {type(e).__name__}: {e}") from None
-
-
-class RunDir:
-    """The files of a run: ``config.toml``, ``log.csv``, ``timing.csv``,
-    ``checkpoint.npz``, ``champion.npz`` and ``fitness.png``.
-
-    Every file but ``timing.csv`` holds only what the config and seed
-    determine, so an interrupted and resumed run, or a run played on Ray,
-    leaves the same bytes as an uninterrupted local one; wall-clock times and
-    the backend that played each generation go to ``timing.csv``.
-    """
-
-    def __init__(self, path):
-        if str(path).strip() == "":
-            raise ValueError("the output directory must be a non-empty path")
-        self.path = Path(path)
-
-    config_path = property(lambda self: self.path / "config.toml")
-    log_path = property(lambda self: self.path / "log.csv")
-    timing_path = property(lambda self: self.path / "timing.csv")
-    checkpoint_path = property(lambda self: self.path / "checkpoint.npz")
-    champion_path = property(lambda self: self.path / "champion.npz")
-    plot_path = property(lambda self: self.path / "fitness.png")
-
-    def create(self, run: Evolution) -> None:
-        """Make the directory with ``config.toml`` and a generation-0 checkpoint, all at once.
-
-        The files are written into a temporary sibling directory that is then
-        renamed into place, so a run killed at any moment either left nothing
-        or left a directory that ``--resume`` continues. The directory is
-        locked (:meth:`lock`) before this returns.
-        """
-        check_output_dir(self.path)
-        tmp = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o777 & ~umask)  # as a plain mkdir would have made it
-            RunDir(tmp).write_files(run)
-            os.replace(tmp, self.path)  # fails if another process got there first
-        except OSError as e:
-            if tmp is not None:
-                shutil.rmtree(tmp, ignore_errors=True)
-            raise ValueError(f"cannot create {self.path}: {e.strerror}") from None
-        self.lock()
-
-    def write_files(self, run: Evolution) -> None:
-        """Write config.toml, log.csv, checkpoint.npz and champion.npz for ``run``'s current state."""
-        atomic_write(self.config_path, run.config.to_toml())
-        self.write_log(run.history)
-        self.save_checkpoint(run)
-        self.save_champion(run)
-
-    def lock(self) -> None:
-        """Hold an exclusive lock on the directory for this process's lifetime.
-
-        Raises
-        ------
-        ValueError
-            Another process (a run, a resume, a watch) holds it.
-        """
-        try:
-            import fcntl
-        except ImportError:  # no advisory locks on this platform
-            return
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            raise ValueError(f"{self.path} is in use by another neuroevo process") from None
-        self._lock_fd = fd
-
-    def unlock(self) -> None:
-        """Release :meth:`lock` (the end of the process releases it too)."""
-        fd = getattr(self, "_lock_fd", None)
-        if fd is not None:
-            os.close(fd)
-            self._lock_fd = None
-
-    def clean_temporary_files(self) -> list:
-        """Remove the temporary files a killed writer left behind; returns their names."""
-        left = [p for p in self.path.glob(".*.tmp*") if p.is_file()]
-        for p in left:
-            p.unlink()
-        return [p.name for p in left]
-
-    def write_log(self, history: list) -> None:
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(LOG_COLUMNS)
-        for row in history:
-            w.writerow([repr(row[c]) if isinstance(row[c], float) else row[c] for c in LOG_COLUMNS])
-        atomic_write(self.log_path, buf.getvalue())
-
-    def write_timing(self, timing: list) -> None:
-        """``timing.csv``: per generation, the seconds it took, wall seconds since the run began, environment
-        steps per second and the backend that played it."""
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(TIMING_COLUMNS)
-        w.writerows(timing)
-        atomic_write(self.timing_path, buf.getvalue())
-
-    def read_timing(self) -> list:
-        """The rows of :meth:`write_timing`; an unreadable file gives none (timing never decides a result)."""
-        try:
-            with open(self.timing_path, newline="") as f:
-                rows = list(csv.reader(f))
-            if tuple(rows[0]) != TIMING_COLUMNS:
-                return []
-            return [(int(g), float(s), float(w), float(r), b) for g, s, w, r, b in rows[1:]]
-        except (OSError, ValueError, IndexError):
-            return []
-
-    def save_checkpoint(self, run: Evolution) -> None:
-        save_npz(self.checkpoint_path, run.state_dict())
-
-    def load_checkpoint(self) -> Evolution:
-        return Evolution.from_state_dict(load_npz(self.checkpoint_path, "checkpoint"))
-
-    def save_champion(self, run: Evolution) -> None:
-        if run.champion is None:
-            return
-        save_npz(self.champion_path, champion_arrays(run))
-
-    def plot(self, history: list) -> None:
-        from evo.runs.plot import fitness_png
-        atomic_write(self.plot_path, fitness_png(history))
-
-
-def champion_arrays(run: Evolution) -> dict:
-    """The champion with everything needed to play it again: network, game, config, and its scores."""
-    return {
-        "version": np.array(_CHECKPOINT_VERSION),
-        "genome": run.champion,
-        "validation": np.array(run.champion_score),
-        "test": np.array(np.nan if run.champion_test is None else run.champion_test),
-        "test_episodes": np.array(run.config.test_episodes),
-        "network": np.array(json.dumps(run.net.to_dict())),
-        "env": np.array(run.config.env),
-        "env_params": np.array(json.dumps(run.config.env_params)),
-        "config": np.array(run.config.to_toml()),
-    }
-
-
-@dataclass
-class Champion:
-    """A run's champion as :func:`load_champion` reads it.
-
-    ``test`` is None when the champion was never tested; ``held_out_seed`` and
-    ``config.test_episodes`` name the episodes it was (or would be) tested on.
-    """
-
-    env: object
-    net: object
-    genome: np.ndarray
-    validation: float
-    test: float | None
-    config: RunConfig
-
-    @property
-    def held_out_seed(self) -> int:
-        return held_out_seed(self.config.seed)
-
-
-def load_champion(path) -> Champion:
-    """Load ``champion.npz`` (or a run directory's), checking every field before use.
-
-    Raises
-    ------
-    ValueError
-        One line: missing or corrupted file, or a field of the wrong type,
-        shape or version, not finite, or inconsistent with the champion's
-        config, network or game.
-    """
-    path = Path(path)
-    if path.is_dir():
-        path = path / "champion.npz"
-    d = load_npz(path, "champion")
-    try:
-        version = _scalar(d, "version", np.integer)
-        if version != _CHECKPOINT_VERSION:
-            raise ValueError(f"version {version} is not supported (this neuroevo writes {_CHECKPOINT_VERSION})")
-        config = _config_field(d["config"], "champion")
-        env = envs.make(config.env, level=config.level or None, **config.env_params)
-        net = network(config, env)
-        if (_text(d["env"], "env") != config.env or json.loads(_text(d["env_params"], "env_params")) != config.env_params
-                or json.loads(_text(d["network"], "network")) != net.to_dict()):
-            raise ValueError("its env, env_params or network disagree with its config")
-        genome = _genome_field(d["genome"], net.num_params, "genome")
-        validation = _scalar(d, "validation", np.floating)
-        test = _scalar(d, "test", np.floating)
-        if _scalar(d, "test_episodes", np.integer) != config.test_episodes:
-            raise ValueError("its test_episodes disagree with its config")
-    except KeyError as e:
-        raise ValueError(f"corrupted champion {path}: missing {e.args[0]!r}") from None
-    except (ValueError, TypeError, json.JSONDecodeError) as e:
-        raise ValueError(f"corrupted champion {path}: {e}") from None
-    return Champion(env, net, genome, validation, None if np.isnan(test) else test, config)
-
-
-def now() -> float:
-    return time.perf_counter()

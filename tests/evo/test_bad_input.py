@@ -15,7 +15,8 @@ import envs
 from evo import MLP, GeneticAlgorithm
 from evo.kernels import evaluate
 from evo.cli import main
-from evo.runs.driver import load_npz, save_npz, held_out_seed, episode_seed
+from evo.runs.driver import held_out_seed, episode_seed
+from evo.runs.rundir import load_npz, save_npz
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["cartpole", "--pop", "16", "--episodes", "1", "--hidden", "3", "--target", "1e9"]
@@ -225,7 +226,7 @@ def test_a_checkpoint_of_another_run_is_refused(finished_run, tmp_path, capsys):
 def test_a_checkpoint_never_chooses_the_ray_address_or_backend(finished_run, tmp_path, capsys):
     run = tampered(finished_run, tmp_path, "checkpoint.npz",
                    _config_edit("threads = 0", 'threads = 0\nbackend = "ray"\naddress = "10.1.2.3:6379"'))
-    from evo.runs.driver import RunDir, load_npz
+    from evo.runs.rundir import RunDir, load_npz
     assert 'address = "10.1.2.3:6379"' in str(load_npz(run / "checkpoint.npz", "checkpoint")["config"])
     config = RunDir(run).load_checkpoint().config
     assert config.address == "" and config.backend == "local"

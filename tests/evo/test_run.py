@@ -113,3 +113,98 @@ def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked
                     champion, score = run.bests[g], r["validation"]
         assert policy == "every" or replayed >= 1  # episodes differ per generation: the replay lets some in
     assert counts["every"] == 40 and 1 <= counts["improvement"] < 40
+
+
+class Recorder:
+    """A hook that writes down every point the driver calls, and can ask for a stop."""
+
+    def __init__(self, stop_after=None):
+        self.calls, self.stop_after = [], stop_after
+
+    def after_evaluation(self, run, result):
+        self.calls.append(("evaluated", run.generation, result.returns.shape))
+
+    def generation_end(self, run, row, seconds):
+        self.calls.append(("end", row["generation"]))
+        assert seconds > 0 and row == run.history[-1]
+        return None if self.stop_after is None else run.generation < self.stop_after
+
+    def checkpoint(self, run):
+        self.calls.append(("checkpoint", run.generation))
+
+    def stop(self, run, reason, error):
+        self.calls.append(("stop", reason, error))
+
+
+def test_a_hook_sees_every_point_of_the_loop_and_evolve_takes_hooks():
+    from evo.runs.driver import Driver
+
+    hook = Recorder()
+    config = RunConfig.from_dict({"generations": 5, "pop_size": 12, "episodes": 2, "target": 1e9,
+                                  "checkpoint_every": 2}, base=default_config("cartpole"))
+    run = Evolution(config)
+    assert Driver(run, [hook]).drive() == "finished"
+    ends = [c[1] for c in hook.calls if c[0] == "end"]
+    assert ends == [0, 1, 2, 3, 4] and len(run.history) == 5
+    assert [c for c in hook.calls if c[0] == "evaluated"] == [("evaluated", g, (12, 2)) for g in range(5)]
+    # every checkpoint_every generations and at the finish, once: the stop does not keep the same state again
+    assert [c[1] for c in hook.calls if c[0] == "checkpoint"] == [2, 4, 5]
+    assert hook.calls[-1] == ("stop", "finished", None) and hook.calls[-2] == ("checkpoint", 5)
+    # evolve goes through the same driver: its callback first, then the hooks given
+    rows, again = [], Recorder()
+    result = evolve("cartpole", generations=5, pop_size=12, episodes=2, target=1e9, checkpoint_every=2,
+                    callback=rows.append, hooks=[again])
+    assert again.calls == hook.calls and rows == result.history == run.history
+
+
+def test_a_hook_that_asks_to_stop_ends_the_run_cleanly_and_it_resumes_identically(tmp_path):
+    from evo.runs.driver import Driver
+    from evo.runs.rundir import RunDir, RunFiles
+
+    config = RunConfig.from_dict({"generations": 6, "pop_size": 12, "episodes": 2, "target": 1e9,
+                                  "checkpoint_every": 4}, base=default_config("flappy"))
+    straight = Evolution(config)
+    Driver(straight).drive()
+    hook, rundir = Recorder(stop_after=3), RunDir(tmp_path / "run")
+    run = Evolution(config)
+    rundir.create(run)
+    assert Driver(run, [RunFiles(rundir, timing=[]), hook]).drive() == "requested"
+    assert run.generation == 3 and not run.finished
+    # generation 3 was no multiple of checkpoint_every: the stop kept it, then told the hooks
+    assert hook.calls[-2:] == [("checkpoint", 3), ("stop", "requested", None)]
+    assert {p.name for p in rundir.path.iterdir()} >= {"config.toml", "log.csv", "timing.csv", "checkpoint.npz",
+                                                        "champion.npz", "fitness.png"}
+    rundir.unlock()
+    resumed = rundir.load_checkpoint()
+    assert resumed.history == run.history
+    assert Driver(resumed).drive() == "finished"
+    assert resumed.history == straight.history
+    np.testing.assert_array_equal(resumed.champion, straight.champion)
+
+
+def test_an_exception_named_in_stop_on_stops_the_run_at_the_start_of_its_generation():
+    from evo.runs.driver import Driver
+
+    class Lost(RuntimeError):
+        pass
+
+    config = RunConfig.from_dict({"generations": 5, "pop_size": 12, "episodes": 2, "target": 1e9},
+                                 base=default_config("cartpole"))
+    run, hook = Evolution(config), Recorder()
+    driver = Driver(run, [hook])
+    played = run.evaluate
+
+    def evaluate():
+        if run.generation == 2:
+            raise Lost("the cluster is gone")
+        return played()
+    run.evaluate = evaluate
+    assert driver.drive({Lost: "lost"}) == "lost"
+    assert run.generation == 2 and len(run.history) == 2
+    assert hook.calls[-2] == ("checkpoint", 2)
+    reason, error = hook.calls[-1][1:]
+    assert reason == "lost" and isinstance(error, Lost)
+    run.evaluate = lambda: (_ for _ in ()).throw(KeyError("other"))
+    with pytest.raises(KeyError):  # anything else propagates, and no hook is told
+        Driver(run, [hook]).drive({Lost: "lost"})
+    assert hook.calls[-1][0] == "stop" and hook.calls[-1][1] == "lost"

@@ -7,7 +7,8 @@ pygame = pytest.importorskip("pygame")
 
 import envs  # noqa: E402
 from evo.runs.config import RunConfig, default_config  # noqa: E402
-from evo.runs.driver import Evolution, RunDir  # noqa: E402
+from evo.runs.driver import Evolution  # noqa: E402
+from evo.runs.rundir import RunDir  # noqa: E402
 from viz.app import SPEEDS, Watch, open_window  # noqa: E402
 from viz.episode import Episode  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402

@@ -58,7 +58,7 @@ def test_replay_plays_until_quit(run_dir):
 
 
 def test_replay_viewer_plays_episodes(run_dir):
-    from evo.runs.driver import load_champion
+    from evo.runs.rundir import load_champion
     from viz.app import Replay, open_window
 
     c = load_champion(run_dir)

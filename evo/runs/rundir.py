@@ -1,0 +1,363 @@
+"""The run directory: every file a run writes, written atomically, and read back checked.
+
+A run directory holds ``config.toml``, ``log.csv``, ``timing.csv``,
+``checkpoint.npz``, ``champion.npz``, ``fitness.png`` and a ``.lock``; its
+schema, what is written when and how a run resumes are described in
+``docs/run-directory.md``. :class:`RunDir` names and writes the files,
+:class:`RunFiles` is the driver hook that keeps them up to date during a run
+(:mod:`evo.runs.driver`), :func:`load_champion` reads a champion back.
+
+Every file is written through a temporary file and a rename
+(:func:`atomic_write`), so a run killed at any moment leaves whole files;
+``.npz`` files are written without pickle and with fixed member timestamps, so
+the same run state always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import envs
+from evo.runs.config import RunConfig
+from evo.runs.driver import (CHECKPOINT_VERSION, LOG_COLUMNS, Evolution, config_field, genome_field,
+                             held_out_seed, network, scalar_field, text_field)
+from evo.runs.hooks import Hook
+
+TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second", "backend")
+
+
+def check_output_dir(path) -> None:
+    """Refuse, with one line, an output directory that cannot be a new run directory.
+
+    Raises
+    ------
+    ValueError
+        Empty path; an existing file or device; a non-empty directory; a path
+        through a file; or a place this user cannot write.
+    """
+    if str(path).strip() == "":
+        raise ValueError("the output directory must be a non-empty path")
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_dir():
+            raise ValueError(f"{path} exists and is not a directory")
+        if any(path.iterdir()):
+            raise ValueError(f"{path} already exists and is not empty (use --resume {path} to continue)")
+    ancestor = path.parent
+    while not ancestor.exists():
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise ValueError(f"{path} lies inside {ancestor}, which is not a directory")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise ValueError(f"cannot write in {ancestor}: permission denied")
+
+
+def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_npz(path: Path, arrays: dict) -> None:
+    """Write arrays as an ``.npz`` that ``np.load`` reads, atomically and byte-reproducibly.
+
+    ``np.savez`` stamps each member with the current time; here every member
+    carries a fixed timestamp, so the same arrays always give the same bytes.
+    """
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, value in arrays.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
+            zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
+    atomic_write(path, buf.getvalue())
+
+
+def load_npz(path: Path, what: str) -> dict:
+    """Load an ``.npz`` without pickle; a missing or corrupted file raises ValueError."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no {what} at {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as e:  # zipfile, pickle refusal, truncated data: all mean "corrupted"
+        raise ValueError(f"corrupted {what} {path}: {type(e).__name__}: {e}") from None
+
+
+class RunDir:
+    """The files of a run: ``config.toml``, ``log.csv``, ``timing.csv``,
+    ``checkpoint.npz``, ``champion.npz``, ``fitness.png`` and ``.lock``
+    (``docs/run-directory.md`` gives their schema).
+
+    Every file but ``timing.csv`` holds only what the config and seed
+    determine, so an interrupted and resumed run, or a run played on Ray,
+    leaves the same bytes as an uninterrupted local one; wall-clock times and
+    the backend that played each generation go to ``timing.csv``.
+    """
+
+    def __init__(self, path):
+        if str(path).strip() == "":
+            raise ValueError("the output directory must be a non-empty path")
+        self.path = Path(path)
+
+    config_path = property(lambda self: self.path / "config.toml")
+    log_path = property(lambda self: self.path / "log.csv")
+    timing_path = property(lambda self: self.path / "timing.csv")
+    checkpoint_path = property(lambda self: self.path / "checkpoint.npz")
+    champion_path = property(lambda self: self.path / "champion.npz")
+    plot_path = property(lambda self: self.path / "fitness.png")
+
+    def create(self, run: Evolution) -> None:
+        """Make the directory with ``config.toml`` and a generation-0 checkpoint, all at once.
+
+        The files are written into a temporary sibling directory that is then
+        renamed into place, so a run killed at any moment either left nothing
+        or left a directory that ``--resume`` continues. The directory is
+        locked (:meth:`lock`) before this returns.
+        """
+        check_output_dir(self.path)
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", dir=self.path.parent))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # as a plain mkdir would have made it
+            RunDir(tmp).write_files(run)
+            os.replace(tmp, self.path)  # fails if another process got there first
+        except OSError as e:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise ValueError(f"cannot create {self.path}: {e.strerror}") from None
+        self.lock()
+
+    def write_files(self, run: Evolution) -> None:
+        """Write config.toml, log.csv, checkpoint.npz and champion.npz for ``run``'s current state."""
+        atomic_write(self.config_path, run.config.to_toml())
+        self.write_log(run.history)
+        self.save_checkpoint(run)
+        self.save_champion(run)
+
+    def lock(self) -> None:
+        """Hold an exclusive lock on the directory for this process's lifetime.
+
+        Raises
+        ------
+        ValueError
+            Another process (a run, a resume, a watch) holds it.
+        """
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks on this platform
+            return
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise ValueError(f"{self.path} is in use by another neuroevo process") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        """Release :meth:`lock` (the end of the process releases it too)."""
+        fd = getattr(self, "_lock_fd", None)
+        if fd is not None:
+            os.close(fd)
+            self._lock_fd = None
+
+    def clean_temporary_files(self) -> list:
+        """Remove the temporary files a killed writer left behind; returns their names."""
+        left = [p for p in self.path.glob(".*.tmp*") if p.is_file()]
+        for p in left:
+            p.unlink()
+        return [p.name for p in left]
+
+    def write_log(self, history: list) -> None:
+        """``log.csv``: the header and one row per generation of ``history`` (floats as ``repr``)."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(LOG_COLUMNS)
+        for row in history:
+            w.writerow([repr(row[c]) if isinstance(row[c], float) else row[c] for c in LOG_COLUMNS])
+        atomic_write(self.log_path, buf.getvalue())
+
+    def write_timing(self, timing: list) -> None:
+        """``timing.csv``: per generation, the seconds it took, wall seconds since the run began, environment
+        steps per second and the backend that played it."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(TIMING_COLUMNS)
+        w.writerows(timing)
+        atomic_write(self.timing_path, buf.getvalue())
+
+    def read_timing(self) -> list:
+        """The rows of :meth:`write_timing`; an unreadable file gives none (timing never decides a result)."""
+        try:
+            with open(self.timing_path, newline="") as f:
+                rows = list(csv.reader(f))
+            if tuple(rows[0]) != TIMING_COLUMNS:
+                return []
+            return [(int(g), float(s), float(w), float(r), b) for g, s, w, r, b in rows[1:]]
+        except (OSError, ValueError, IndexError):
+            return []
+
+    def save_checkpoint(self, run: Evolution) -> None:
+        """``checkpoint.npz``: the whole run (:meth:`Evolution.state_dict <evo.runs.driver.Evolution.state_dict>`)."""
+        save_npz(self.checkpoint_path, run.state_dict())
+
+    def load_checkpoint(self) -> Evolution:
+        """The run of ``checkpoint.npz``, every field checked (ValueError: one line naming the first bad one)."""
+        return Evolution.from_state_dict(load_npz(self.checkpoint_path, "checkpoint"))
+
+    def save_champion(self, run: Evolution) -> None:
+        """``champion.npz`` (:func:`champion_arrays`), once the run has a champion."""
+        if run.champion is None:
+            return
+        save_npz(self.champion_path, champion_arrays(run))
+
+    def plot(self, history: list) -> None:
+        """``fitness.png``: best, mean and validation per generation (:func:`evo.runs.plot.fitness_png`)."""
+        from evo.runs.plot import fitness_png
+        atomic_write(self.plot_path, fitness_png(history))
+
+
+def champion_arrays(run: Evolution) -> dict:
+    """The champion with everything needed to play it again: network, game, config, and its scores."""
+    return {
+        "version": np.array(CHECKPOINT_VERSION),
+        "genome": run.champion,
+        "validation": np.array(run.champion_score),
+        "test": np.array(np.nan if run.champion_test is None else run.champion_test),
+        "test_episodes": np.array(run.config.test_episodes),
+        "network": np.array(json.dumps(run.net.to_dict())),
+        "env": np.array(run.config.env),
+        "env_params": np.array(json.dumps(run.config.env_params)),
+        "config": np.array(run.config.to_toml()),
+    }
+
+
+@dataclass
+class Champion:
+    """A run's champion as :func:`load_champion` reads it.
+
+    ``test`` is None when the champion was never tested; ``held_out_seed`` and
+    ``config.test_episodes`` name the episodes it was (or would be) tested on.
+    """
+
+    env: object
+    net: object
+    genome: np.ndarray
+    validation: float
+    test: float | None
+    config: RunConfig
+
+    @property
+    def held_out_seed(self) -> int:
+        return held_out_seed(self.config.seed)
+
+
+def load_champion(path) -> Champion:
+    """Load ``champion.npz`` (or a run directory's), checking every field before use.
+
+    Raises
+    ------
+    ValueError
+        One line: missing or corrupted file, or a field of the wrong type,
+        shape or version, not finite, or inconsistent with the champion's
+        config, network or game.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "champion.npz"
+    d = load_npz(path, "champion")
+    try:
+        version = scalar_field(d, "version", np.integer)
+        if version != CHECKPOINT_VERSION:
+            raise ValueError(f"version {version} is not supported (this neuroevo writes {CHECKPOINT_VERSION})")
+        config = config_field(d["config"], "champion")
+        env = envs.make(config.env, level=config.level or None, **config.env_params)
+        net = network(config, env)
+        if (text_field(d["env"], "env") != config.env or json.loads(text_field(d["env_params"], "env_params")) != config.env_params
+                or json.loads(text_field(d["network"], "network")) != net.to_dict()):
+            raise ValueError("its env, env_params or network disagree with its config")
+        genome = genome_field(d["genome"], net.num_params, "genome")
+        validation = scalar_field(d, "validation", np.floating)
+        test = scalar_field(d, "test", np.floating)
+        if scalar_field(d, "test_episodes", np.integer) != config.test_episodes:
+            raise ValueError("its test_episodes disagree with its config")
+    except KeyError as e:
+        raise ValueError(f"corrupted champion {path}: missing {e.args[0]!r}") from None
+    except (ValueError, TypeError, json.JSONDecodeError) as e:
+        raise ValueError(f"corrupted champion {path}: {e}") from None
+    return Champion(env, net, genome, validation, None if np.isnan(test) else test, config)
+
+
+
+
+# -- the hook that keeps a run directory up to date ------------------------------------------
+
+
+class RunFiles(Hook):
+    """A :class:`evo.runs.driver.Driver` hook that keeps a run directory's files up to date.
+
+    At every generation's end: ``log.csv`` (and ``timing.csv`` when
+    ``timing`` is given); at every checkpoint: ``checkpoint.npz`` and
+    ``champion.npz``; when the run stops: ``log.csv`` and ``fitness.png``
+    (the checkpoint hook has just run).
+
+    Parameters
+    ----------
+    rundir : RunDir
+    timing : list, optional
+        The timing rows so far (:meth:`RunDir.read_timing` on resume, ``[]``
+        for a new run); None writes no ``timing.csv`` (the viewer's runs).
+    plot_empty : bool
+        Whether a run stopped before its first generation gets a (blank)
+        ``fitness.png`` too.
+    """
+
+    def __init__(self, rundir: RunDir, timing: list | None = None, plot_empty: bool = True):
+        self.rundir = rundir
+        self.timing = timing
+        self.plot_empty = plot_empty
+        self._start = time.perf_counter()
+        self._elapsed = timing[-1][2] if timing else 0.0  # wall seconds of the run before this process
+
+    def generation_end(self, run, row, seconds):
+        self.rundir.write_log(run.history)
+        if self.timing is not None:
+            wall = self._elapsed + time.perf_counter() - self._start
+            played = row["env_steps"] + row["validation_steps"]
+            self.timing.append((row["generation"], round(seconds, 4), round(wall, 3), round(played / seconds),
+                                run.config.backend))
+            self.rundir.write_timing(self.timing)
+
+    def checkpoint(self, run):
+        self.rundir.save_checkpoint(run)
+        self.rundir.save_champion(run)
+
+    def stop(self, run, reason, error):
+        self.rundir.write_log(run.history)
+        if run.history or self.plot_empty:
+            self.rundir.plot(run.history)

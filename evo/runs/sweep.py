@@ -1,0 +1,128 @@
+"""``neuroevo sweep``: one run per seed, in parallel processes (or as Ray tasks), and a summary table.
+
+Every seed is a ``neuroevo run`` of the sweep's ``config.toml`` in its own
+process, writing ``seed-<S>/`` of the sweep directory; at most ``--jobs``
+play at once. When they are all done, ``summary.csv`` has one row per seed:
+solved or not, generations played, the generation that solved it, the final
+best fitness, and the champion's validation and test scores.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from evo.runs.commands import EXIT_FAILURE, UsageError, bad_input, connect, disconnect, resolve_config
+from evo.runs.rundir import atomic_write, check_output_dir, load_champion
+
+SUMMARY_COLUMNS = ("seed", "solved", "generations", "generations_to_solve", "final_best", "validation", "test")
+
+
+def cmd_sweep(args) -> int:
+    config = resolve_config(args)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("neuroevo: --jobs must be a positive integer")
+    jobs = args.jobs if args.jobs is not None else 2
+    out = args.out if args.out is not None else (
+        f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
+    with bad_input():
+        check_output_dir(out)
+        connect(config, args)
+    out = Path(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"neuroevo: cannot create {out}: {e.strerror}") from None
+    base = out / "config.toml"
+    atomic_write(base, config.to_toml())
+    results: dict = {}
+    lost = None
+
+    def done(seed, code, text):
+        results[seed] = (code, text)
+        print(f"  seed {seed}: {text.splitlines()[-1] if text else 'exit ' + str(code)}")
+
+    if config.backend == "ray":  # one task per seed, files sent back (evo.ray.sweep)
+        from evo.ray import backend as ray_backend
+        print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs) "
+              f"as Ray tasks{'' if args.jobs is None else f', {args.jobs} at a time'}, in {out}")
+        try:
+            for seed, code, text, files in ray_backend.sweep(config.to_toml(), args.seeds, out,
+                                                              address=config.address or None, jobs=args.jobs):
+                (out / f"seed-{seed}").mkdir(exist_ok=True)
+                for name, data in files.items():
+                    atomic_write(out / f"seed-{seed}" / name, data)
+                done(seed, code, text)
+        except ray_backend.ClusterLost as e:
+            lost = str(e)
+        finally:
+            disconnect()
+    else:
+        print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs), "
+              f"{jobs} at a time, in {out}")
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        commands = [(seed, [sys.executable, "-m", "evo", "run", "--config", str(base), "--seed", str(seed),
+                            "--out", str(out / f"seed-{seed}"), "--threads", str(threads), "--quiet"])
+                    for seed in args.seeds]
+        run_processes(commands, jobs, done)
+    rows = [SUMMARY_COLUMNS] + [summary_row(out / f"seed-{seed}", seed, config) for seed in args.seeds]
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    atomic_write(out / "summary.csv", buf.getvalue())
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    solved = sum(r[1] == "yes" for r in rows[1:])
+    print(f"{solved}/{len(args.seeds)} solved; summary in {out / 'summary.csv'}")
+    if lost is not None:
+        missing = [str(seed) for seed in args.seeds if seed not in results]
+        print(f"neuroevo: {lost}; {len(results)} of {len(args.seeds)} runs finished, their files are in {out}; "
+              f"run the others again with --seeds {','.join(missing)}", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0 if all(code == 0 for code, _ in results.values()) else 1
+
+
+def _output(cmd: list) -> tuple:
+    """Run ``cmd`` to its end; (exit status, its stdout and stderr together, stripped)."""
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return proc.returncode, proc.stdout.strip()
+
+
+def run_processes(commands: list, jobs: int, done) -> None:
+    """Run every ``(key, argv)`` of ``commands`` as a process, ``jobs`` at a time, in order.
+
+    ``done(key, exit status, output)`` is called, in this thread, as each
+    process ends; the wait between them blocks until one does. An exception
+    (Ctrl-C) leaves the processes already started to end on their own and
+    starts no more.
+    """
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        running = {pool.submit(_output, cmd): key for key, cmd in commands}
+        while running:
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in [f for f in running if f in finished]:  # in the order they were started
+                done(running.pop(future), *future.result())
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def summary_row(path: Path, seed: int, config) -> tuple:
+    """The ``summary.csv`` row of one seed's run directory (``failed`` when it has no log or champion)."""
+    try:
+        with open(path / "log.csv", newline="") as f:
+            log = list(csv.DictReader(f))
+        champion = load_champion(path)
+    except (OSError, ValueError):
+        return (seed, "failed", "", "", "", "", "")
+    target = config.target if config.target is not None else champion.env.solved_at
+    solved_at = next((int(r["generation"]) + 1 for r in log if r["test"] and float(r["test"]) >= target), None)
+    return (seed, "yes" if solved_at is not None else "no", len(log), solved_at if solved_at is not None else "",
+            f"{float(log[-1]['best']):.6g}", f"{champion.validation:.6g}",
+            "" if champion.test is None else f"{champion.test:.6g}")
