@@ -76,7 +76,7 @@ def cluster():
     mp.setenv("RAY_AUTH_MODE", "token")
     mp.setenv("RAY_AUTH_TOKEN", secrets.token_hex(16))
     ray._raylet.Config.initialize("")  # this process reads the mode again
-    mp.setattr(settings, "WAIT_FOR_ACTORS", 30.0)
+    mp.setattr(settings, "WAIT_FOR_ACTORS", 120.0)  # generous: cold actors compile on a shared machine
     client_port = free_port()
     sim = Cluster(initialize_head=True, head_node_args=node(include_dashboard=False, dashboard_port=free_port(),
                                                             ray_client_server_port=client_port))
@@ -269,8 +269,8 @@ def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs,
         faults = Chunks(fail={1: error}).install(mp)
         remote = backend.rollout(env, net, genomes, 2, 4)
     assert same(remote, local) and error in caplog.text
-    sent = faults.chunks()
-    assert len(sent) == 4 and sent[3][1:] == sent[1][1:]  # the second chunk, and it again
+    rows = [chunk[1:] for chunk in faults.chunks()]  # (start, stop): a lost object is put again, a new ref
+    assert rows.count(rows[1]) == 2  # the chunk that failed, and it again
 
 
 def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim, game_envs, monkeypatch):
