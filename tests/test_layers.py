@@ -76,9 +76,11 @@ def imports(path: Path, module: str = "") -> set:
 
 
 def layer_of(module: str):
-    top = module.split(".")[0]
-    if module == "evo.cli" or module.startswith("evo.cli.") or module == "evo.__main__":
+    """The layer of a module of ours ("envs", "evo", "viz", "cli"), None for any other module."""
+    cli = {rel[:-3].replace("/", ".").removesuffix(".__init__") for rel in CLI}
+    if any(module == m or module.startswith(m + ".") for m in cli):
         return "cli"
+    top = module.split(".")[0]
     return top if top in PACKAGES else None
 
 
@@ -251,9 +253,10 @@ def test_the_check_sees_an_upward_import(tmp_path):
     assert "viz.renderers" in imports(bad) and layer_of("viz.renderers") == "viz" not in ALLOWED["envs"]
     root = plant(tmp_path / "tree", {"envs/game.py": "def f():\n    import evo.networks\n",
                                      "evo/ray/pool.py": "from viz import app\n",
-                                     "viz/app.py": "", "evo/networks.py": ""})
+                                     "viz/app.py": "from evo import cli\n", "evo/networks.py": "",
+                                     "evo/cli.py": "import viz.app\n"})
     assert upward(root) == ["envs/game.py imports evo.networks", "evo/ray/pool.py imports viz",
-                            "evo/ray/pool.py imports viz.app"]
+                            "evo/ray/pool.py imports viz.app", "viz/app.py imports evo.cli"]
 
 
 def test_the_check_sees_an_import_cycle_inside_functions_and_relative(tmp_path):
