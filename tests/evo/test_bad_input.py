@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 import envs
-from evo import MLP, GeneticAlgorithm
-from evo.kernels import evaluate
+from evo import MLP, GeneticAlgorithm, evaluate
 from evo.cli import main
 from evo.runs.driver import held_out_seed, episode_seed
 from evo.runs.rundir import load_npz, save_npz

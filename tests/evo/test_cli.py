@@ -217,7 +217,7 @@ def test_run_refuses_a_non_empty_output_directory(tmp_path, capsys):
 def test_import_evo_is_light_and_keeps_its_public_names():
     code = ("import sys, evo; assert 'numba' not in sys.modules; import evo.kernels.evaluate, evo.runs.driver; "
             "from evo import evaluate, evolve, MLP, selection; assert callable(evaluate) and callable(evolve); "
-            "assert evo.kernels.evaluate is evaluate and selection.tournament")
+            "assert evo.evaluate is evaluate is evo.kernels.evaluate.evaluate and selection.tournament")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(
                              os.path.abspath(__file__))))})
@@ -282,3 +282,19 @@ def test_eval_reports_each_test_track_and_env_param_picks_one(tmp_path, capsys, 
             err = capsys.readouterr().err
             assert message in err and len(err.strip().splitlines()) == 1, (command, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["racer"]  # nothing recorded
+
+
+def test_the_sweep_pool_hands_back_each_process_as_it_ends(tmp_path):
+    from evo.runs.sweep import run_processes
+
+    flag = tmp_path / "second-ran"
+    waits = ("import pathlib, sys, time\nfor _ in range(600):\n    if pathlib.Path(sys.argv[1]).exists(): break\n"
+             "    time.sleep(0.1)\nprint('first'); sys.exit(3)")
+    commands = [("a", [sys.executable, "-c", waits, str(flag)]),  # ends only once the second has run
+                ("b", [sys.executable, "-c", "import pathlib, sys; pathlib.Path(sys.argv[1]).touch(); print('second')",
+                       str(flag)]),
+                ("c", [sys.executable, "-c", "print('third')"])]
+    seen = []
+    run_processes(commands, 2, lambda key, code, text: seen.append((key, code, text)))
+    assert seen[0] == ("b", 0, "second") and sorted(seen) == [("a", 3, "first"), ("b", 0, "second"),
+                                                              ("c", 0, "third")]
