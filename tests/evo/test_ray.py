@@ -164,6 +164,7 @@ def in_flight(kill, env, net, genomes, delay=1.5):
 # -- results --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a Ray cluster
 @pytest.mark.parametrize("name", ["cartpole", "flappy", "racer"])
 def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_envs):
     env, net = game(game_envs, name)
@@ -179,6 +180,7 @@ def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_e
     assert len({node for node, _ in where}) == 3 and pool().threads == 1
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_the_level_reaches_the_actors(sim):
     import envs
     env = envs.make("snake", level="classic")  # 16 x 16, not the default level's grid
@@ -189,6 +191,7 @@ def test_the_level_reaches_the_actors(sim):
     assert not same(local, rollout(envs.make("snake"), net, genomes, episodes=2, seed=3))
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_actors_are_reused_across_calls_and_games(sim, game_envs):
     env, net = game(game_envs, "cartpole")
     before = sorted(full_pool(env, net))
@@ -209,6 +212,7 @@ def test_unknown_backend_is_a_one_line_error(game_envs):
 # -- faults inside one generation -----------------------------------------------------------
 
 
+@pytest.mark.slow  # a Ray cluster
 @pytest.mark.parametrize("how", ["SIGKILL", "ray.kill"])
 def test_an_actor_killed_mid_generation_has_its_chunk_played_by_the_others(how, sim, game_envs, caplog):
     env, net = game(game_envs, "flappy")
@@ -227,6 +231,7 @@ def test_an_actor_killed_mid_generation_has_its_chunk_played_by_the_others(how, 
     assert pid not in [p for _, p in full_pool(env, net)]  # replaced on a later call
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_a_chunk_stuck_on_a_frozen_actor_is_played_by_another(sim, game_envs, caplog):
     """SIGSTOP: the actor neither answers nor dies, and Ray sees nothing wrong; the late chunk
     goes to an idle actor as well, and the first copy to finish counts."""
@@ -244,7 +249,8 @@ def test_a_chunk_stuck_on_a_frozen_actor_is_played_by_another(sim, game_envs, ca
         os.kill(pid, signal.SIGKILL)
 
 
-def test_a_node_killed_mid_generation_has_its_chunk_played_again_and_the_pool_grows_back(sim, game_envs, caplog):
+@pytest.mark.slow  # a Ray cluster
+def test_a_node_killed_mid_generation_has_its_chunk_replayed_and_the_pool_grows_back(sim, game_envs, caplog):
     env, net = game(game_envs, "flappy")
     genomes = net.init(np.random.default_rng(6), 600)
     local = rollout(env, net, genomes, 2, 9)
@@ -259,6 +265,7 @@ def test_a_node_killed_mid_generation_has_its_chunk_played_again_and_the_pool_gr
     full_pool(env, net, 3)  # the pool grows back when the cluster does (or fails after its timeout)
 
 
+@pytest.mark.slow  # a Ray cluster
 @pytest.mark.parametrize("error", ["OutOfMemoryError", "ObjectLostError", "NodeDiedError"])
 def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs, caplog):
     env, net = game(game_envs, "cartpole")
@@ -273,6 +280,7 @@ def test_every_ray_failure_of_a_chunk_has_it_played_again(error, sim, game_envs,
     assert rows.count(rows[1]) == 2  # the chunk that failed, and it again
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim, game_envs, monkeypatch):
     env, net = game(game_envs, "cartpole")
     genomes = net.init(np.random.default_rng(7), 300)
@@ -288,6 +296,7 @@ def test_a_chunk_that_keeps_losing_actors_gives_up_and_a_bug_is_not_retried(sim,
     assert faults.chunks().count(bug) == 1
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, caplog, monkeypatch):
     """A node whose memory monitor kills whatever runs on it: the pool's actor there dies of
     ``OutOfMemoryError`` (Ray's own path) and the generations go on, with the same results."""
@@ -311,6 +320,7 @@ def test_an_actor_killed_by_rays_memory_monitor_is_survived(sim, game_envs, capl
         sim.remove_node(oom, allow_graceful=False)
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_no_actor_to_play_is_cluster_lost_in_bounded_time(sim, game_envs, monkeypatch):
     env, net = game(game_envs, "cartpole")
     genomes = net.init(np.random.default_rng(9), 50)
@@ -325,6 +335,7 @@ def test_no_actor_to_play_is_cluster_lost_in_bounded_time(sim, game_envs, monkey
 # -- the command line -----------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, capsys):
     backend.shutdown()  # free the CPUs for the command's own actors
     args = [*LONG[:-1], "--generations", "3"]
@@ -339,6 +350,7 @@ def test_cli_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, caps
     assert [row[4] for row in timing[1:]] == ["ray"] * 3
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, capsys):
     backend.shutdown()
     args = [*LONG, "--generations", "2"]
@@ -348,6 +360,7 @@ def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, cap
     assert same_files(tmp_path / "l", tmp_path / "c") == []
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch):
     backend.shutdown()
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
@@ -361,6 +374,7 @@ def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch
     assert n >= 2 and rows(tmp_path / "r")[:n] == rows(tmp_path / "l")[:n]
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
     backend.shutdown()
     res = subprocess.run([sys.executable, "-m", "evo", "run", *LONG, "--generations", "2",
@@ -370,6 +384,7 @@ def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
     assert res.stderr == "" and len(res.stdout.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd):
     backend.shutdown()
     out = tmp_path / "r"
@@ -386,6 +401,7 @@ def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd):
     assert same_files(tmp_path / "l", out) == []
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_run_with_no_actor_left_checkpoints_and_says_how_to_resume(sim, tmp_path, capsys, monkeypatch):
     backend.shutdown()
     monkeypatch.setattr(settings, "WAIT_FOR_ACTORS", 2.0)
@@ -402,6 +418,7 @@ def test_cli_run_with_no_actor_left_checkpoints_and_says_how_to_resume(sim, tmp_
     assert same_files(tmp_path / "l", out) == []
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_sigterm_ends_a_ray_run_with_a_checkpoint(sim, tmp_path):
     backend.shutdown()
     out = tmp_path / "r"
@@ -423,6 +440,7 @@ def test_sigterm_ends_a_ray_run_with_a_checkpoint(sim, tmp_path):
     assert same_files(tmp_path / "l", out) == []
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
     """A one-node cluster of its own (``ray start --head``), whose processes all die at once."""
     tmp = tempfile.mkdtemp(prefix="nh-")
@@ -463,6 +481,7 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
     assert same_files(tmp_path / "l", out) == []
 
 
+@pytest.mark.slow  # a Ray cluster
 def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, tmp_path, capsys):
     backend.shutdown()
     args = ["sweep", "cartpole", "--seeds", "0-2", "--generations", "12", "--pop", "6000", "--hidden", "4",
@@ -502,6 +521,7 @@ def test_config_keeps_backend_and_address_out_of_files():
     assert RunConfig.from_dict({"backend": "ray"}).backend == "ray"  # a config file may still choose it
 
 
+@pytest.mark.slow  # child processes waiting for an address that does not answer
 def test_unreachable_cluster_is_one_line_and_writes_nothing(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(settings, "CONNECT_TIMEOUT", 3.0)  # ray.init retries a silent address for ever
     monkeypatch.delenv("RAY_AUTH_MODE", raising=False)
