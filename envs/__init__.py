@@ -149,9 +149,6 @@ def declaration(name: str) -> Declaration:
     found = {k: getattr(module, k.upper(), None) for k in _DECLARABLE}
     per_name = getattr(module, "DECLARATIONS", {}).get(name, {})
     found.update({k: per_name[k.upper()] for k in _DECLARABLE if k.upper() in per_name})
-    if found["preset"] is None:
-        from envs._presets import PRESETS
-        found["preset"] = PRESETS.get(name)
     found.update(_DECLARED.get(name, {}))
     found["preset"] = copy.deepcopy(dict(found["preset"] or {}))  # callers may change their copy
     return Declaration(**found)
@@ -213,7 +210,7 @@ def _register_with_gymnasium() -> None:
 
     if importlib.util.find_spec("gymnasium") is not None:
         from envs.gym_wrappers import register_all
-        register_all()
+        register_all(make)
 
 
 _register_with_gymnasium()

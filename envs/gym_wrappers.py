@@ -10,16 +10,23 @@
 
 from __future__ import annotations
 
-import importlib
-
 import numpy as np
 
 from envs.core import play
 from envs.spec import EnvSpec
 
-# What draws a game's state for Gymnasium's rgb_array mode: a function (env, state row) -> image,
-# named as "module:function" and imported only when a frame is asked for (the viewer provides it).
-RENDERER = "viz.renderers:render_rgb"
+_rgb_renderer: list = []  # what draws a state for Gymnasium's rgb_array mode (set_rgb_renderer)
+
+
+def set_rgb_renderer(draw) -> None:
+    """Draw the frames of ``render_mode="rgb_array"`` with ``draw(game, state_row) -> ndarray (H, W, 3) uint8``.
+
+    The games draw nothing themselves: the pygame viewer registers its renderer
+    here when its renderers module is imported, and a program may register its own.
+    """
+    if not callable(draw):
+        raise ValueError(f"an rgb renderer must be callable, got {draw!r}")
+    _rgb_renderer[:] = [draw]
 
 GYM_IDS = {
     "cartpole": "neuroevo/CartPole-v1",
@@ -40,10 +47,18 @@ GYM_IDS = {
 }
 
 
-def register_all() -> None:
-    """Register every game with Gymnasium (idempotent)."""
+_maker: list = []  # the registry's make (envs.make), handed over by register_all
+
+
+def register_all(make) -> None:
+    """Register every game with Gymnasium (idempotent); ``make(name, **params)`` makes a game by name.
+
+    The package registers its games on import, handing its own ``make`` over, so
+    this module never imports the package's registry back.
+    """
     from gymnasium.envs.registration import register, registry
 
+    _maker[:] = [make]
     for name, gym_id in GYM_IDS.items():
         if gym_id not in registry:
             register(id=gym_id, entry_point="envs.gym_wrappers:make_gym_env", kwargs={"name": name})
@@ -54,13 +69,13 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
     import gymnasium
     from gymnasium import spaces
 
-    import envs
+    make = _maker[0]
 
     class NeuroevoEnv(gymnasium.Env):
         metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
 
         def __init__(self):
-            self.game = envs.make(name, **params)
+            self.game = make(name, **params)
             spec = self.game.spec
             self.metadata = {**self.metadata, "render_fps": int(round(1.0 / self.game.dt))}
             self.render_mode = render_mode
@@ -103,8 +118,10 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
         def render(self):
             if self.render_mode != "rgb_array":
                 return None
-            module, function = RENDERER.split(":")  # the viewer's renderers draw; envs does not import them
-            return getattr(importlib.import_module(module), function)(self.game, self._state)
+            if not _rgb_renderer:
+                raise RuntimeError("nothing draws rgb_array frames yet: import the pygame viewer's renderers "
+                                   "(they register with set_rgb_renderer) or call set_rgb_renderer")
+            return _rgb_renderer[0](self.game, self._state)
 
     return NeuroevoEnv()
 

@@ -43,7 +43,7 @@ import numpy as np
 from numba import njit
 
 from envs import rng as _rng
-from envs.spec import Controls, EnvSpec, build_params
+from envs.spec import Controls, Drawing, EnvSpec, build_params
 
 POSITION, VELOCITY = 0, 1
 STATE_SIZE = 2
@@ -136,3 +136,32 @@ PRESET = {"generations": 100, "pop_size": 256, "episodes": 3, "hidden": [8], "el
           "mutation": {"name": "gaussian", "sigma": 0.1, "rate": 0.03}}
 ACTION_NAMES = ("left", "none", "right")
 CONTROLS = Controls({"left": 0, "right": 2}, idle=1, help="Left / Right: push")
+
+
+def hill(x):
+    """Height of the hill ``0.45 sin(3x) + 0.55`` at ``x`` (a number or an array)."""
+    return 0.45 * np.sin(3 * x) + 0.55
+
+
+def drawing(goal: int) -> Drawing:
+    """Cars on the hill, the flag at the goal position ``params[goal]`` (both cars draw alike)."""
+
+    def scene(canvas, params):
+        xs = np.linspace(MIN_POSITION, MAX_POSITION, 120)
+        canvas.lines(list(zip(xs, hill(xs))), "edge", width=0.3)
+        g = float(params[goal])
+        foot, top = (g, float(hill(g))), (g, float(hill(g)) + 0.12)
+        canvas.line(foot, top, "text", width=0.3)
+        canvas.polygon([top, (g + 0.06, top[1] - 0.02), (g, top[1] - 0.04)], "good")
+
+    def agent(canvas, state, params):
+        x = float(state[POSITION])
+        canvas.dot((x, float(hill(x)) + 0.02), 2.2)  # the car sits on the hill, not in it
+
+    def info(state, params):
+        return f"position {state[POSITION]:+.3f}   velocity {state[VELOCITY]:+.4f}"
+
+    return Drawing(box=(-1.25, 0.65, -0.05, 1.15), agent=agent, scene=scene, info=info)
+
+
+DRAWING = drawing(GOAL_POSITION)

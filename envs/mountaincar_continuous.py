@@ -85,3 +85,4 @@ def step(state, params, action, rng):
 PRESET = {"generations": 100, "pop_size": 128, "episodes": 3, "hidden": [8]}
 ACTION_NAMES = ("force",)
 CONTROLS = Controls({"left": (-1.0,), "right": (1.0,)}, help="Left / Right: push")
+DRAWING = mountaincar.drawing(GOAL_POSITION)

@@ -6,12 +6,14 @@ episode ends, Space (or Enter) starts the next one for both.
 
 Controls
 --------
+Each game declares its keys (``CONTROLS``, an :class:`envs.Controls`; ``neuroevo
+envs`` and the window's top line show them), for example flappy: Space or Up to
+flap; snake: Left / Right to turn; racer: Left / Right to steer, Up for
+throttle, Down to brake. A game that declares none is played with generic
+keys: 1-9 pick a discrete action (Left and Right the first and the last);
+Left / Right and Down / Up drive the first two continuous dimensions.
+
 =========  ===============================================================
-flappy     Space or Up: flap
-snake      Left / Right: turn; the snake goes straight otherwise
-pong       Up / Down: move the paddle
-racer      Left / Right: steer; Up: throttle; Down: brake
-cartpole   Left / Right: push the cart
 P          pause / resume
 Esc, Q     quit
 =========  ===============================================================
@@ -24,52 +26,74 @@ import numpy as np
 import viz  # noqa: F401  (sets PYGAME_HIDE_SUPPORT_PROMPT before pygame is imported)
 import pygame  # noqa: E402  (viz sets PYGAME_HIDE_SUPPORT_PROMPT first)
 
+import envs  # noqa: E402
+from envs.spec import Controls  # noqa: E402
+
 from viz import theme as T  # noqa: E402
 from viz.app import MAX_FRAME, init_pygame, need_display, open_window  # noqa: E402
 from viz.panels import fit_text  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
 
-KEYS = {
-    "flappy": "Space or Up: flap",
-    "snake": "Left / Right: turn",
-    "pong": "Up / Down: move",
-    "racer": "Left / Right: steer, Up: throttle, Down: brake",
-    "cartpole": "Left / Right: push",
-}
+def key_code(name: str) -> int:
+    """pygame's key code of a key named as in :class:`envs.Controls` (``"left"``, ``"space"``, ``"a"``, ``"1"``)."""
+    attr = "K_" + (name.lower() if len(name) == 1 else name.upper())
+    if not isinstance(name, str) or not hasattr(pygame, attr):
+        raise ValueError(f"unknown key {name!r}: use pygame's names, e.g. left, right, up, down, space, a, 1")
+    return getattr(pygame, attr)
 
 
-def human_action(game: str, held, pressed: set) -> np.ndarray:
+def controls_for(env) -> Controls:
+    """The keyboard controls of ``env`` (a game or its name): the game's declared ones, else generic ones."""
+    if isinstance(env, str):
+        env = envs.make(env)
+    declared = envs.declaration(env.name).controls if env.name in envs.names() else None
+    if declared is not None:
+        return declared
+    if env.num_actions is not None:
+        n = env.num_actions
+        keys = {str(k + 1): k for k in range(min(n, 9))}
+        keys.update({"left": 0, "right": n - 1})
+        return Controls(keys, idle=n // 2 if n % 2 else 0, help=f"1-{min(n, 9)}: action, Left / Right: first / last")
+    d = env.action_size
+    keys = {"left": (-1.0,) + (0.0,) * (d - 1), "right": (1.0,) + (0.0,) * (d - 1)}
+    if d >= 2:
+        keys.update({"down": (0.0, -1.0) + (0.0,) * (d - 2), "up": (0.0, 1.0) + (0.0,) * (d - 2)})
+    return Controls(keys, help="Left / Right: first output" + (", Down / Up: second" if d >= 2 else ""))
+
+
+def controls_help(controls: Controls) -> str:
+    """The one line the play window shows about the keys."""
+    if controls.help:
+        return controls.help
+    return ", ".join(f"{k.capitalize()}: {v}" for k, v in controls.keys.items())
+
+
+def human_action(game, held, pressed: set, controls: Controls | None = None) -> np.ndarray:
     """The person's action for one step, from the keys ``held`` now and ``pressed`` since the last step.
 
-    Returns the game's action: an index (discrete games, in an array of shape (1,)) or
-    values in [-1, 1] (continuous games, shape (action_size,)).
+    ``game`` is a game or its name; ``controls`` its keys (default :func:`controls_for`). Returns
+    the game's action: an index (discrete games, in an array of shape (1,)) or values in [-1, 1]
+    (continuous games, shape (action_size,)).
     """
-    left, right = held[pygame.K_LEFT], held[pygame.K_RIGHT]
-    up, down = held[pygame.K_UP], held[pygame.K_DOWN]
-    if game == "flappy":  # 0 nothing, 1 flap
-        return np.array([1 if ({pygame.K_SPACE, pygame.K_UP} & pressed or held[pygame.K_SPACE] or up) else 0])
-    if game == "snake":  # 0 left, 1 straight, 2 right: one turn per key press
-        if pygame.K_LEFT in pressed:
-            return np.array([0])
-        if pygame.K_RIGHT in pressed:
-            return np.array([2])
-        return np.array([1])
-    if game == "pong":  # 0 up, 1 stay, 2 down
-        return np.array([0 if up and not down else 2 if down and not up else 1])
-    if game == "cartpole":  # 0 left, 1 right
-        return np.array([1 if right and not left else 0])
-    if game == "racer":  # steering, throttle
-        return np.array([float(right) - float(left), 1.0 if up else (-1.0 if down else 0.0)])
-    raise ValueError(f"{game} cannot be played with the keyboard; playable: {', '.join(KEYS)}")
+    controls = controls if controls is not None else controls_for(game)
+    down = [k for k in controls.keys if key_code(k) in pressed or
+            (not controls.per_press and held[key_code(k)])]
+    values = list(controls.keys.values())
+    if values and not isinstance(values[0], (int, np.integer)):  # continuous: the held keys' values summed
+        total = np.zeros(len(values[0]))
+        for k in down:
+            total += np.asarray(controls.keys[k], dtype=float)
+        return np.clip(total, -1.0, 1.0)
+    chosen = {int(controls.keys[k]) for k in down}
+    return np.array([chosen.pop() if len(chosen) == 1 else int(controls.idle)])
 
 
 class Play:
     """The play window: the person's board, and the champion's beside it when there is one."""
 
     def __init__(self, env, surface, champion=None, seed: int = 0, frame_time: float | None = None):
-        if env.name not in KEYS:
-            raise ValueError(f"{env.name} cannot be played with the keyboard; playable: {', '.join(KEYS)}")
         self.env, self.surface, self.seed = env, surface, int(seed)
+        self.controls = controls_for(env)
         self.champion = champion  # (net, genome) or None
         self.frame_time = frame_time
         self.renderer = renderer_for(env, single=True)
@@ -95,7 +119,7 @@ class Play:
             self.memory = net.initial_state(1)
 
     def actions(self) -> np.ndarray:
-        mine = human_action(self.env.name, self.held, self.pressed)
+        mine = human_action(self.env, self.held, self.pressed, self.controls)
         self.pressed = set()
         if self.champion is None:
             return mine[None] if self.env.num_actions is None else mine
@@ -165,7 +189,7 @@ class Play:
             T.text(surf, fit_text(line, view.w, 20), (view.x, view.bottom + 8), 20, T.TEXT if i == 0 else T.DIM)
         setting = self.renderer.setting(self.batch.states[0])
         where = f"   {setting}" if setting else ""
-        head = f"{self.env.name}{where}   episode {self.episode}   {KEYS[self.env.name]}   P pause   Esc quit"
+        head = f"{self.env.name}{where}   episode {self.episode}   {controls_help(self.controls)}   P pause   Esc quit"
         if self.batch.done[0]:
             head = f"{self.env.name}   your episode is over: Space for the next one   Esc quit"
         T.text(surf, fit_text(head, W - 20, 20), (10, 12), 20, T.TEXT)
@@ -200,4 +224,4 @@ def play(env, champion=None, *, seed: int = 0, frames: int | None = None, screen
     return float(returns[0]), (float(returns[1]) if champion is not None else None)
 
 
-__all__ = ["play", "Play", "human_action", "KEYS"]
+__all__ = ["play", "Play", "human_action", "controls_for", "key_code"]

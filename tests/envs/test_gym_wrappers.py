@@ -12,6 +12,8 @@ from envs.gym_wrappers import GYM_IDS  # noqa: E402
 
 @pytest.mark.parametrize("name", envs.names())
 def test_every_game_passes_gymnasium_env_checker(name, game_envs):
+    pytest.importorskip("pygame")
+    import viz.renderers  # noqa: F401  (registers the viewer's rgb renderer with the adapter)
     env = gymnasium.make(GYM_IDS[name], render_mode="rgb_array")
     check_env(env.unwrapped)
     frame = env.unwrapped.render()

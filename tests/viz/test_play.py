@@ -8,7 +8,7 @@ pygame = pytest.importorskip("pygame")
 import envs  # noqa: E402
 from evo.cli import main  # noqa: E402
 from viz.app import open_window  # noqa: E402
-from viz.play import KEYS, Play, human_action  # noqa: E402
+from viz.play import Play, controls_for, human_action, key_code  # noqa: E402
 
 
 class Held:
@@ -26,7 +26,24 @@ def test_keys_map_to_each_games_actions():
     assert human_action("snake", Held(), set())[0] == 1
     assert human_action("pong", Held(pygame.K_DOWN), set())[0] == 2
     np.testing.assert_array_equal(human_action("racer", Held(pygame.K_LEFT, pygame.K_UP), set()), [-1.0, 1.0])
-    assert set(KEYS) == {"flappy", "snake", "pong", "racer", "cartpole"}
+    # a snake turns once per press: a held key does not keep turning it
+    assert human_action("snake", Held(pygame.K_LEFT), set())[0] == 1
+    # keys for different actions at once play the idle action
+    assert human_action("pong", Held(pygame.K_UP, pygame.K_DOWN), set())[0] == 1
+    np.testing.assert_array_equal(human_action("racer", Held(pygame.K_UP, pygame.K_DOWN), set()), [0.0, 0.0])
+
+
+def test_every_game_has_keys_a_game_without_declared_ones_generic_keys():
+    for name in envs.names():
+        controls = controls_for(name)
+        assert all(key_code(k) for k in controls.keys), name
+    # acrobot declares its keys; a game declaring none gets digits and the arrows
+    assert human_action("acrobot", Held(pygame.K_RIGHT), set())[0] == 2
+    env = envs.make("cartpole")
+    generic = controls_for(env).__class__({"1": 0, "2": 1})
+    assert human_action(env, Held(pygame.K_2), set(), generic)[0] == 1
+    with pytest.raises(ValueError, match="unknown key"):
+        key_code("no such key")
 
 
 def test_flapping_keeps_the_bird_up_longer_than_not_flapping():
