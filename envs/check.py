@@ -22,7 +22,7 @@ import numpy as np
 from numba.core.dispatcher import Dispatcher
 
 from envs import rng as _rng
-from envs.spec import EnvSpec
+from envs.spec import Controls, Drawing, EnvSpec
 
 EPISODES = 48
 
@@ -152,6 +152,108 @@ def _episode(module, params, key, actions_seed, steps, start=None):
     return np.array(seen), np.array(rewards), ended, changed
 
 
+class _Recorder:
+    """A canvas that checks and counts what a game's drawing asks for, drawing nothing (no viewer needed)."""
+
+    def __init__(self):
+        self.shapes, self.colour, self.width = 0, None, 2.0
+
+    def _point(self, p):
+        x, y = (float(v) for v in p)
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"a point that is not finite: {p!r}")
+
+    def _colour(self, colour):
+        if colour is not None and not isinstance(colour, str) and len(tuple(colour)) != 3:
+            raise ValueError(f"a colour is None, a palette name or (r, g, b), got {colour!r}")
+
+    def line(self, a, b, colour=None, width=1.0):
+        self._point(a), self._point(b), self._colour(colour)
+        self.shapes += 1
+
+    def lines(self, points, colour=None, width=1.0, closed=False):
+        for p in points:
+            self._point(p)
+        self._colour(colour)
+        self.shapes += 1
+
+    def circle(self, centre, radius, colour=None, width=0.0):
+        self._point(centre), self._colour(colour)
+        self.shapes += 1
+
+    def dot(self, centre, size=1.0, colour=None):
+        self._point(centre), self._colour(colour)
+        self.shapes += 1
+
+    def polygon(self, points, colour=None):
+        self.lines(points, colour)
+
+    def rect(self, x0, y0, x1, y1, colour=None):
+        self._point((x0, y0)), self._point((x1, y1)), self._colour(colour)
+        self.shapes += 1
+
+    def text(self, s, at, size=0.1, colour=None):
+        self._point(at), self._colour(colour)
+        self.shapes += 1
+
+
+def _declaration_findings(module, params) -> list:
+    """What the module declares beside its kernels (PRESET, ACTION_NAMES, CONTROLS, DRAWING), tried out."""
+    spec, problems, declared = module.SPEC, [], []
+    preset = getattr(module, "PRESET", None)
+    if preset is not None:
+        declared.append("PRESET")
+        if not isinstance(preset, dict) or not all(isinstance(k, str) for k in preset):
+            problems.append("PRESET must be a dict of run settings by name")
+    names = getattr(module, "ACTION_NAMES", None)
+    if names is not None:
+        declared.append("ACTION_NAMES")
+        try:
+            names = tuple(names(params) if callable(names) else names)
+            if len(names) != spec.num_outputs or not all(isinstance(n, str) for n in names):
+                problems.append(f"ACTION_NAMES must be {spec.num_outputs} strings (one per network output)")
+        except Exception as e:  # the author's code
+            problems.append(f"ACTION_NAMES fails: {type(e).__name__}: {e}")
+    controls = getattr(module, "CONTROLS", None)
+    if controls is not None:
+        declared.append("CONTROLS")
+        if not isinstance(controls, Controls) or not isinstance(controls.keys, dict):
+            problems.append("CONTROLS must be an envs.Controls with a dict of keys")
+        else:
+            for key, value in controls.keys.items():
+                fits = (isinstance(value, int) and 0 <= value < spec.num_actions if spec.discrete else
+                        isinstance(value, tuple) and len(value) == spec.action_size
+                        and all(-1.0 <= float(v) <= 1.0 for v in value))
+                if not isinstance(key, str) or not fits:
+                    want = f"an action index below {spec.num_actions}" if spec.discrete else \
+                        f"a tuple of {spec.action_size} values in [-1, 1]"
+                    problems.append(f"CONTROLS key {key!r} must map to {want}, got {value!r}")
+    drawing = getattr(module, "DRAWING", None)
+    if drawing is not None:
+        declared.append("DRAWING")
+        try:
+            if not isinstance(drawing, Drawing):
+                raise ValueError("DRAWING must be an envs.Drawing")
+            x0, x1, y0, y1 = drawing.bounds(params)
+            if not (x0 < x1 and y0 < y1):
+                raise ValueError(f"the box {(x0, x1, y0, y1)} must have x0 < x1 and y0 < y1")
+            state = np.zeros(spec.state_size)
+            module.reset(state, params, np.array([int(_rng.keys(2, 0, [0])[0])], np.uint64))
+            canvas = _Recorder()
+            if drawing.scene is not None:
+                drawing.scene(canvas, params)
+            drawing.agent(canvas, state, params)
+            if drawing.info is not None and not isinstance(drawing.info(state, params), str):
+                raise ValueError("DRAWING's info must return a str")
+            if not canvas.shapes:
+                raise ValueError("DRAWING draws nothing for a start state")
+        except Exception as e:  # the author's code
+            problems.append(f"DRAWING fails: {type(e).__name__}: {e}")
+    detail = "; ".join(problems) if problems else (
+        f"declares {', '.join(declared)}" if declared else "declares none: generic labels, keys and drawing")
+    return [Finding(not problems, "declarations", detail)]
+
+
 def check_game(target) -> list:
     """Every check of the game contract on ``target`` (a module, a dotted path or a ``.py`` file).
 
@@ -211,4 +313,4 @@ def check_game(target) -> list:
                 f"{ends} of {EPISODES} random episodes terminated; the others were truncated at max_steps "
                 f"({spec.max_steps})"),
     ]
-    return findings
+    return findings + _declaration_findings(module, params)

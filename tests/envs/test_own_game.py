@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import envs
@@ -85,3 +86,144 @@ def test_an_installed_packages_games_appear_through_its_entry_point(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["walker", "2"]
+
+
+# -- what a game declares beside its kernels: preset, labels, keys, drawing ------------------------------
+
+
+def _docs_example(tmp_path) -> Path:
+    """The complete game of docs/games.md (the block after ``<!-- file: seeker.py -->``), written out."""
+    text = (ROOT / "docs" / "games.md").read_text()
+    after = text.split("<!-- file: seeker.py -->", 1)[1]
+    source = after.split("```python\n", 1)[1].split("\n```", 1)[0]
+    path = tmp_path / "seeker.py"
+    path.write_text(source + "\n")
+    return path
+
+
+@pytest.fixture
+def seeker(monkeypatch, tmp_path):
+    path = _docs_example(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(envs._GAMES, "seeker", "seeker")
+    envs.register("seeker", "seeker")
+    yield path
+    sys.modules.pop("seeker", None)
+
+
+def test_the_docs_game_declares_its_preset_labels_keys_and_drawing(seeker, tmp_path, capsys):
+    from evo.runs.config import default_config
+
+    assert all(f.ok for f in check_game(str(seeker))), [f for f in check_game(str(seeker)) if not f.ok]
+    declared = envs.declaration("seeker")
+    assert declared.preset == {"generations": 30, "pop_size": 64, "episodes": 3, "hidden": [8]}
+    config = default_config("seeker")
+    assert (config.pop_size, config.hidden, config.generations) == (64, [8], 30)
+    env = envs.make("seeker")
+    assert declared.labels(env.params, env.num_outputs) == ("stay", "left", "right", "down", "up")
+    assert main(["run", "seeker", "--print-config"]) == 0
+    assert "pop_size = 64" in capsys.readouterr().out
+
+    pygame = pytest.importorskip("pygame")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from viz.drawing import ShapeRenderer
+    from viz.play import Play, human_action
+    from viz.renderers import render_rgb, renderer_for
+    from viz.window import open_window
+
+    r = renderer_for(env)
+    assert isinstance(r, ShapeRenderer) and r.action_names == declared.labels(env.params, 5)
+    batch = env.batch(1, seed=0)
+    batch.reset()
+    frame = render_rgb(env, batch.states[0])
+    assert frame.std() > 0 and "from the target" in r.info(batch.states[0])
+
+    class Held:
+        def __init__(self, *keys):
+            self.keys = set(keys)
+
+        def __getitem__(self, k):
+            return k in self.keys
+
+    assert human_action(env, Held(pygame.K_UP), set())[0] == 4
+    assert human_action(env, Held(), set())[0] == 0
+    game = Play(env, open_window((480, 360)), frame_time=1 / 60)
+    start = batch.states[0].copy()
+    game.run(frames=30, keys={f: (pygame.K_UP,) for f in range(30)})
+    assert game.batch.states[0, 1] > start[1]  # up moved the dot up
+
+
+def test_a_game_declaring_nothing_gets_generic_labels_drawing_and_keys(walker, tmp_path):
+    env = envs.make("walker")
+    declared = envs.declaration("walker")
+    assert declared.preset == {} and declared.controls is None and declared.drawing is None
+    assert declared.labels(env.params, env.num_outputs) == ("out 0", "out 1")
+    pygame = pytest.importorskip("pygame")
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    from viz.drawing import ObservationRenderer
+    from viz.play import controls_for, human_action
+    from viz.renderers import renderer_for
+
+    assert isinstance(renderer_for(env), ObservationRenderer)
+    assert set(controls_for(env).keys) >= {"1", "2", "left", "right"}
+    held = type("Held", (), {"__getitem__": lambda self, k: k == pygame.K_RIGHT})()
+    assert human_action(env, held, set())[0] == 1
+    assert main(["play", "walker", "--frames", "5", "--screenshot", str(tmp_path / "p.png")]) == 0
+
+
+def test_registration_declares_over_the_module(walker, monkeypatch):
+    from evo.runs.config import default_config
+
+    monkeypatch.setitem(envs._GAMES, "walker_fast", "walker")
+    monkeypatch.setitem(envs._DECLARED, "walker_fast", {})
+    envs.register("walker_fast", "walker", preset={"pop_size": 20}, action_names=("left", "right"))
+    assert default_config("walker_fast").pop_size == 20
+    assert envs.declaration("walker_fast").labels(None, 2) == ("left", "right")
+    envs.declaration("walker_fast").preset["pop_size"] = 99  # a copy: the registration keeps its own
+    assert default_config("walker_fast").pop_size == 20
+    with pytest.raises(ValueError, match="preset must be a dict"):
+        envs.register("walker_bad", "walker", preset=[("pop_size", 20)])
+
+
+def test_every_built_in_game_declares_its_preset_and_labels():
+    from evo.runs.config import default_config
+
+    for name in envs.names():
+        declared = envs.declaration(name)
+        env = envs.make(name)
+        assert declared.preset, name
+        assert not declared.labels(env.params, env.num_outputs)[0].startswith("out "), name
+        assert default_config(name).pop_size == declared.preset["pop_size"], name
+    assert default_config("gym:CartPole-v1").pop_size == 256  # no preset: the general default
+    assert envs.declaration("cartpole").controls.keys == {"left": 0, "right": 1}
+
+
+def test_gymnasium_frames_come_from_the_renderer_registered_with_the_adapter(monkeypatch):
+    gymnasium = pytest.importorskip("gymnasium")
+    from envs import gym_wrappers
+
+    monkeypatch.setattr(gym_wrappers, "_rgb_renderer", [])
+    env = gymnasium.make("neuroevo/CartPole-v1", render_mode="rgb_array")
+    env.reset(seed=0)
+    with pytest.raises(RuntimeError, match="set_rgb_renderer"):
+        env.unwrapped.render()
+    gym_wrappers.set_rgb_renderer(lambda game, state: np.full((2, 3, 3), int(state[0] == state[0]), np.uint8))
+    assert env.unwrapped.render().shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="callable"):
+        gym_wrappers.set_rgb_renderer("not a function")
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ('ACTION_NAMES = ("stay", "left", "right", "down", "up")', 'ACTION_NAMES = ("left", "right")', "5 strings"),
+    ('"up": 4}', '"up": 5}', "action index below 5"),
+    ("canvas.dot((state[X], state[Y]), 2.0)", "canvas.dot((state[X], state[Z]), 2.0)", "DRAWING fails: NameError"),
+    ("box=(-1.1, 1.1, -1.1, 1.1)", "box=(1.1, -1.1, -1.1, 1.1)", "x0 < x1"),
+    ('PRESET = {"generations"', 'PRESET = {3: 1, "generations"', "PRESET must be a dict"),
+])
+def test_the_checker_tries_what_a_game_declares(old, new, message, tmp_path):
+    source = _docs_example(tmp_path).read_text()
+    assert old in source
+    path = tmp_path / f"seeker_broken_{abs(hash(new)) % 10**6}.py"
+    path.write_text(source.replace(old, new))
+    findings = {f.check: f for f in check_game(str(path))}
+    assert not findings["declarations"].ok and message in findings["declarations"].detail, findings["declarations"]
