@@ -3,8 +3,12 @@
 Only this package imports pygame. :mod:`viz.app` holds the ``watch`` and
 ``replay`` windows, :mod:`viz.record` the ``record`` command's off-screen
 rendering, :mod:`viz.episode` the episode model they draw (no pygame in it),
-:mod:`viz.play` ``neuroevo play``, :mod:`viz.renderers` one renderer per game
-(and :func:`viz.renderers.render_rgb` for Gymnasium's ``rgb_array`` mode),
+:mod:`viz.play` ``neuroevo play`` (each game's declared keys),
+:mod:`viz.renderers` which renderer draws which game (and
+:func:`viz.renderers.render_rgb`, registered with the Gymnasium adapter for
+``rgb_array`` frames), :mod:`viz.drawing` the drawing loop every renderer
+shares and the canvas a game's declared drawing draws on, :mod:`viz.games`
+the renderers of the built-in games that draw sprites, boards and tracks,
 :mod:`viz.panels` the network diagram and the fitness chart, :mod:`viz.theme`
 the palette and text drawing.
 """

@@ -6,8 +6,8 @@ episode ends, Space (or Enter) starts the next one for both.
 
 Controls
 --------
-Each game declares its keys (``CONTROLS``, an :class:`envs.Controls`; ``neuroevo
-envs`` and the window's top line show them), for example flappy: Space or Up to
+Each game declares its keys (``CONTROLS``, an :class:`envs.Controls`; the
+window's top line shows them), for example flappy: Space or Up to
 flap; snake: Left / Right to turn; racer: Left / Right to steer, Up for
 throttle, Down to brake. A game that declares none is played with generic
 keys: 1-9 pick a discrete action (Left and Right the first and the last);
