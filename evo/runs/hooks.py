@@ -22,7 +22,8 @@ class Hook:
         """The generation ``run.generation`` was played (``result``: its :class:`evo.Rollout`), not yet bred."""
 
     def generation_end(self, run, row: dict, seconds: float) -> bool | None:
-        """A generation was bred: ``row`` is its log row, ``seconds`` what playing and breeding it took.
+        """A generation was bred: ``row`` is its log row, ``seconds`` the wall time the driver spent on it
+        (playing and breeding it; breeding only when the caller played it, as the viewer does).
 
         Returning ``False`` asks the run to stop (see :meth:`evo.runs.driver.Driver.request_stop`).
         """
