@@ -61,7 +61,8 @@ import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
 from evo import MLP, rollout  # noqa: E402
-from evo.kernels.play import Rollout, _run_lockstep, choose_kernel, lane_wise  # noqa: E402
+from evo.kernels.lanes import lane_wise  # noqa: E402
+from evo.kernels.play import Rollout, _run_lockstep, choose_kernel  # noqa: E402
 
 TARGET_CARTPOLE = 3.0
 TARGET_EVERY_GAME = 2.0

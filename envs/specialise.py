@@ -207,7 +207,11 @@ def dependencies(source: str) -> tuple[list, list]:
         if isinstance(node, ast.ImportFrom) and node.module:
             module = importlib.import_module(node.module)
             for alias in node.names:
-                _reach(getattr(module, alias.name, None), files, values, seen)
+                value = getattr(module, alias.name, None)
+                if not _reach(value, files, values, seen):
+                    data = _value_bytes(value)  # a constant another generated module computed
+                    if data is not None:
+                        values.append(f"{node.module}.{alias.name}=".encode() + data)
     return sorted(files), values
 
 
@@ -219,7 +223,8 @@ def source_key(source: str) -> str:
         h.update(part.encode())
     for f in files:
         h.update(f.encode())
-        h.update(Path(f).read_bytes())
+        # a generated module compiled without a cache directory has no file: its source is in linecache
+        h.update(Path(f).read_bytes() if os.path.isfile(f) else "".join(linecache.getlines(f)).encode())
     for v in values:
         h.update(v)
     return h.hexdigest()[:20]

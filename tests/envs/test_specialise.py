@@ -1,9 +1,11 @@
 """The kernel cache: only in its own private directory, keyed by every source a kernel reaches."""
 
+import linecache
 import os
 import stat
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +88,11 @@ def write_game(directory, value, scale=1.0):
     (directory / "probe_helpers.py").write_text(HELPERS.format(value=value, scale=scale))
 
 
+def per_kind(cache):
+    """How many generated modules of each kind (agent kernel, lockstep kernel, game adapter) the probe game has."""
+    return Counter(p.name.rsplit("_", 1)[0] for p in cache.glob("neuroevo_*probe_*.py"))
+
+
 def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
     cache, game = tmp_path / "cache", tmp_path / "game"
     game.mkdir()
@@ -95,15 +102,14 @@ def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
     assert float(first.stdout) == 5.0
     again = run(ROLLOUT, game, "probe_game", cache=cache)
     assert float(again.stdout) == 5.0
-    kernels = sorted(cache.glob("neuroevo_*probe_*.py"))
-    assert len(kernels) == 1
+    assert set(per_kind(cache).values()) == {1}  # one module of each kind (kernels, game adapter): none new
     write_game(game, 3.0)  # a function two calls away from the kernel
     edited = run(ROLLOUT, game, "probe_game", cache=cache)
     assert edited.returncode == 0, edited.stderr
     assert float(edited.stdout) == 15.0
     write_game(game, 3.0, scale=2.0)  # a global constant the helper reads
     assert float(run(ROLLOUT, game, "probe_game", cache=cache).stdout) == 30.0
-    assert len(list(cache.glob("neuroevo_*probe_*.py"))) == 3
+    assert set(per_kind(cache).values()) == {3}  # each edit gave every module that reaches it a new name
 
 
 def test_dependencies_are_found_by_walking_the_calls():
@@ -111,11 +117,26 @@ def test_dependencies_are_found_by_walking_the_calls():
     source = f"from {env.module.__name__} import step as _step\nfrom evo.networks.mlp import forward_one\n"
     files, values = specialise.dependencies(source)
     names = {Path(f).name for f in files}
-    assert {"cartpole.py", "networks.py"} <= names
+    assert {"cartpole.py", "mlp.py"} <= names
     assert "rng.py" not in names  # cartpole.step draws no random numbers
     reset_files, _ = specialise.dependencies(f"from {env.module.__name__} import reset\n")
     assert "rng.py" in {Path(f).name for f in reset_files}
     assert any(v.startswith(b"evo.networks.mlp._TANH_CLAMP=") for v in values)
+
+
+def test_a_kernel_s_key_covers_its_network_module_adapter_and_agent_module(game_envs):
+    """The lockstep kernel imports generated modules (network, game adapter, agent kernel): their sources,
+    and the sources they reach, are part of its cache key."""
+    from evo.kernels import episode, lanes
+
+    env, net = game_envs["cartpole"], MLP([4, 3, 2])
+    kernel = episode.lockstep_module(env, net, 16, 4)
+    files, values = specialise.dependencies("".join(linecache.getlines(kernel.__file__)))
+    generated = {net.network_module(16).__file__, lanes.adapter(env, 16).__file__,
+                 episode.agent_module(env, net, 16).__file__}
+    assert generated <= set(files)
+    assert {"cartpole.py", "mlp.py", "rng.py", "threads.py"} <= {Path(f).name for f in files}
+    assert any(v.endswith(b".LANES=16int") for v in values)  # the lane count, imported as a constant
 
 
 def test_an_intrinsic_s_source_is_a_dependency_imported_or_reached():

@@ -11,7 +11,8 @@ import pytest
 
 import envs
 from evo import MLP, rollout
-from evo.kernels.play import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel, lane_wise
+from evo.kernels.lanes import lane_wise
+from evo.kernels.play import LOCKSTEP_MAX_GENES, LOCKSTEP_MIN_PAIRS, _run_lockstep, choose_kernel
 from evo.networks.mlp import ACTIVATIONS
 from evo.runs.driver import evolve
 

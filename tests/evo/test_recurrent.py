@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from evo import RNN, rollout
-from evo.networks.mlp import from_dict
+from evo.networks.registry import from_dict
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
@@ -106,6 +106,6 @@ def test_a_recurrent_run_resumes_and_its_champion_replays(tmp_path, capsys):
     assert main(["run", "--resume", str(out), "--generations", "4", "--quiet"]) == 0
     assert main(["eval", str(out)]) == 0
     assert "over the run's test episodes" in capsys.readouterr().out
-    from evo.runs.driver import load_champion
+    from evo.runs.rundir import load_champion
     champion = load_champion(out)
     assert isinstance(champion.net, RNN) and champion.net.cell == "gru"

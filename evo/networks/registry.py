@@ -1,0 +1,30 @@
+"""Network kinds by name: the one place that knows every kind, so no kind's module imports another's.
+
+A run config names its network by kind (``"mlp"`` or a recurrent cell) and a
+checkpoint stores ``net.to_dict()``; :func:`build` and :func:`from_dict` turn
+either back into a network.
+"""
+
+from __future__ import annotations
+
+from evo.networks.mlp import MLP
+from evo.networks.recurrent import CELLS, RNN
+
+KINDS = ("mlp", *CELLS)
+
+
+def from_dict(d: dict):
+    """The network described by ``net.to_dict()``: an :class:`~evo.networks.mlp.MLP`, or an
+    :class:`~evo.networks.recurrent.RNN` when ``cell`` is set."""
+    if "cell" in d:
+        return RNN.from_dict(d)
+    return MLP.from_dict(d)
+
+
+def build(kind: str, sizes: list, *, activation: str = "tanh", output: str = "linear", init: str = "glorot"):
+    """The network a run config names: ``kind`` is ``"mlp"`` or a recurrent cell (``elman``, ``gru``, ``lstm``)."""
+    if kind == "mlp":
+        return MLP(sizes, hidden=activation, output=output, init=init)
+    if kind not in CELLS:
+        raise ValueError(f"unknown network {kind!r}; known: {', '.join(KINDS)}")
+    return RNN(sizes, cell=kind, hidden=activation, output=output, init=init)
