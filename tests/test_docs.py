@@ -5,11 +5,15 @@ block after block, in one fresh directory per document:
 
 - ```python blocks are executed in one namespace per document (a later block
   may use what an earlier one defined);
-- ```sh, ```bash and ```console blocks (their ``$ `` lines) are run by bash with ``set -e``, with
-  the project's ``neuroevo`` first on PATH (a later block may use the files an
-  earlier one wrote); the directory holds a link to the checkout's ``tests/``,
-  so commands naming ``tests/envs/example_game/walker.py`` run as they do from
-  the repository root;
+- ```sh, ```bash and ```console blocks (their ``$ `` lines) are run line by
+  line: a plain ``neuroevo ...`` command through ``evo.cli.main`` in this
+  process (so its kernels compile once per test session), and each run of
+  other lines (redirections, ``ls``, ``python -c``) by bash with ``set -e``,
+  the project's ``neuroevo`` first on PATH. Every command must exit 0; a
+  later block may use the files an earlier one wrote. The directory holds a
+  link to the checkout's ``tests/``, so commands naming
+  ``tests/envs/example_game/walker.py`` run as they do from the repository
+  root;
 - a block right after ``<!-- file: NAME -->`` (a TOML config, say) is written
   to NAME for the blocks that follow;
 - a block right after ``<!-- not run: reason -->`` is not run: windows, Ray,
@@ -21,8 +25,11 @@ Blocks in other languages (``toml``, plain text) are shown, not run.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
+import shlex
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -33,6 +40,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "benchmarks" / "README.md"]
 SHELLS = {"sh", "bash", "console"}
+_SHELL_WORDS = {"|", "||", "&&", ";", "&"}
 MAX_NOT_RUN = 8
 
 _MARK = re.compile(r"<!--\s*(not run|file):\s*(.*?)\s*-->")
@@ -110,27 +118,85 @@ def test_not_run(block):
     pytest.skip(f"not run: {block.not_run}")
 
 
+def _anchors(doc: Path) -> set[str]:
+    """The anchors GitHub gives the headings of ``doc``: lower case, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#+ (.+)$", doc.read_text(encoding="utf-8"), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-") for heading in headings}
+
+
 @pytest.mark.parametrize("doc", DOCS, ids=lambda doc: str(doc.relative_to(ROOT)))
-def test_links_point_at_files(doc):
+def test_links_point_at_files_and_headings(doc):
     text = doc.read_text(encoding="utf-8")
     missing = [target for target, _ in _LINK.findall(text)
                if "://" not in target and not (doc.parent / target).exists()]
     assert missing == [], f"{doc.relative_to(ROOT)} links to files that do not exist: {missing}"
+    unknown = [f"{target}{anchor}" for target, anchor in _LINK.findall(text)
+               if anchor and target.endswith(".md") and anchor[1:] not in _anchors(doc.parent / target)]
+    assert unknown == [], f"{doc.relative_to(ROOT)} links to headings that do not exist: {unknown}"
 
 
-def _script(block: Block) -> str:
-    """A shell block as bash runs it: a ``console`` block keeps only its ``$ `` lines, without the prompt."""
-    if block.lang != "console":
-        return block.text
-    return "\n".join(line[2:] for line in block.text.splitlines() if line.startswith("$ "))
+def _lines(block: Block) -> list[str]:
+    """A shell block's command lines: continuations joined; a ``console`` block's ``$ `` lines, without the prompt."""
+    text = block.text.replace("\\\n", " ")
+    lines = text.splitlines()
+    if block.lang == "console":
+        lines = [line[2:] for line in lines if line.startswith("$ ")]
+    return [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _environment() -> dict:
+def _in_process(line: str) -> list[str] | None:
+    """The arguments of a plain ``neuroevo`` command (no redirection, pipe or variable), else None."""
+    if any(c in line for c in "$`"):
+        return None
+    words = shlex.split(line, comments=True)
+    if not words or words[0] != "neuroevo" or any(w in _SHELL_WORDS or w.startswith((">", "<", "2>")) for w in words):
+        return None
+    return words[1:]
+
+
+def _neuroevo(args: list[str]) -> tuple[int, str]:
+    """``neuroevo ARGS`` run by the command line's own entry point, in this process: its status and output."""
+    from evo.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        try:
+            code = main(args)
+        except SystemExit as e:  # argparse: --help, --version, a usage error
+            code = e.code if isinstance(e.code, int) else 1
+    return code, out.getvalue()
+
+
+def _bash(lines: list[str], cwd: Path) -> tuple[int, str]:
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.update(SDL_VIDEODRIVER="dummy", PYGAME_HIDE_SUPPORT_PROMPT="1", MPLBACKEND="Agg")
-    return env
+    done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", "\n".join(lines)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _run_shell(block: Block, cwd: Path) -> None:
+    """Run a shell block line by line: ``neuroevo`` commands in this process (their kernels compile once
+    per test session), runs of other lines through bash."""
+    pending: list[str] = []
+
+    def flush():
+        if pending:
+            code, out = _bash(pending, cwd)
+            assert code == 0, f"{block.name}: exit status {code} from\n" + "\n".join(pending) + f"\n{out}"
+            pending.clear()
+
+    for line in _lines(block):
+        args = _in_process(line)
+        if args is None:
+            pending.append(line)
+            continue
+        flush()
+        code, out = _neuroevo(args)
+        assert code == 0, f"{block.name}: exit status {code} from\n{line}\n{out[-3000:]}"
+    flush()
 
 
 @pytest.mark.slow
@@ -140,7 +206,6 @@ def test_blocks_run_as_written(doc, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    env = _environment()
     namespace = {"__name__": "__docs__"}
     for block in parse(doc)[0]:
         if block.not_run is not None:
@@ -150,7 +215,4 @@ def test_blocks_run_as_written(doc, tmp_path, monkeypatch):
         elif block.lang == "python":
             exec(compile(block.text, block.name, "exec"), namespace)
         elif block.lang in SHELLS:
-            done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", _script(block)], cwd=tmp_path, env=env,
-                                  capture_output=True, text=True, timeout=600)
-            assert done.returncode == 0, (f"{block.name} exited {done.returncode}\n{block.text}\n"
-                                          f"--- stdout\n{done.stdout[-3000:]}\n--- stderr\n{done.stderr[-3000:]}")
+            _run_shell(block, tmp_path)
