@@ -26,6 +26,7 @@ Blocks in other languages (``toml``, plain text) are shown, not run.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import os
 import re
@@ -133,6 +134,36 @@ def test_links_point_at_files_and_headings(doc):
     unknown = [f"{target}{anchor}" for target, anchor in _LINK.findall(text)
                if anchor and target.endswith(".md") and anchor[1:] not in _anchors(doc.parent / target)]
     assert unknown == [], f"{doc.relative_to(ROOT)} links to headings that do not exist: {unknown}"
+
+
+_PATH = re.compile(r"`((?:evo|envs|viz|tests|benchmarks|scripts)/[\w./-]*)")
+_DOTTED = re.compile(r"`((?:evo|envs|viz)(?:\.[A-Za-z_]\w*)+)")
+
+
+def _resolves(dotted: str) -> bool:
+    """Whether ``dotted`` is a module, or a module's attribute (an attribute's attribute...)."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for name in parts[split:]:
+                obj = getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda doc: str(doc.relative_to(ROOT)))
+def test_named_modules_files_and_functions_exist(doc):
+    text = doc.read_text(encoding="utf-8")
+    files = [path for path in _PATH.findall(text) if not (ROOT / path).exists()]
+    assert files == [], f"{doc.relative_to(ROOT)} names files that do not exist: {files}"
+    names = sorted({name for name in _DOTTED.findall(text) if not _resolves(name)})
+    assert names == [], f"{doc.relative_to(ROOT)} names modules or attributes that do not exist: {names}"
 
 
 def _lines(block: Block) -> list[str]:
