@@ -126,6 +126,15 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
     return NeuroevoEnv()
 
 
+def _allocate(batch, obs_size: int) -> None:
+    """The arrays every Gymnasium batch of ``batch.n`` copies keeps (:class:`envs.core.Batch`), zeroed."""
+    batch.states = np.zeros((batch.n, obs_size))
+    batch.obs = np.zeros((batch.n, obs_size), np.float32)
+    batch.done = np.zeros(batch.n, bool)
+    batch.steps = np.zeros(batch.n, np.int64)
+    batch.returns = np.zeros(batch.n)
+
+
 class GymEnv:
     """Any Gymnasium environment as an :class:`envs.Environment`, played step by step.
 
@@ -235,11 +244,7 @@ class GymBatch:
         episodes = np.zeros(self.n, np.int64) if episodes is None else np.asarray(episodes).reshape(self.n)
         self.seeds = [int(np.random.SeedSequence([int(seed), int(e)]).generate_state(1)[0]) for e in episodes]
         self.envs = [gymnasium.make(env.gym_id, **env.kwargs) for _ in range(self.n)]
-        self.states = np.zeros((self.n, env.obs_size))
-        self.obs = np.zeros((self.n, env.obs_size), np.float32)
-        self.done = np.zeros(self.n, bool)
-        self.steps = np.zeros(self.n, np.int64)
-        self.returns = np.zeros(self.n)
+        _allocate(self, env.obs_size)
 
     def reset(self) -> np.ndarray:
         for i, (e, s) in enumerate(zip(self.envs, self.seeds)):
@@ -309,11 +314,7 @@ class ProcessGymBatch(GymBatch):
             proc.start()
             self.pipes.append(parent)
             self.procs.append(proc)
-        self.states = np.zeros((self.n, env.obs_size))
-        self.obs = np.zeros((self.n, env.obs_size), np.float32)
-        self.done = np.zeros(self.n, bool)
-        self.steps = np.zeros(self.n, np.int64)
-        self.returns = np.zeros(self.n)
+        _allocate(self, env.obs_size)
 
     def reset(self) -> np.ndarray:
         k = len(self.pipes)

@@ -206,7 +206,7 @@ class Renderer:
         return ""
 
     def setting(self, state) -> str:
-        """What the episode of ``state`` (None before one starts) plays on, for the status line; "" if nothing to say."""
+        """What the episode of ``state`` (None before one starts) plays on, for the status line ("": nothing)."""
         return ""
 
     def show_policy(self, net, genome: np.ndarray) -> None:

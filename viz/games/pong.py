@@ -66,8 +66,10 @@ class PongRenderer(Renderer):
             pen.centred(self.sprite("leader_ball", s, lambda: self._ball(T.LEADER_EDGE, s)), *ball)
             return
         if role == "agent":  # translucent paddles of the living: where many overlap, the colour builds up
-            pen.blit(self.sprite("opp", s, lambda: self._paddle(T.BAD, 9, s)), (x_opp, M.y(states[i, m.OPP_Y]) - ph))
-            pen.blit(self.sprite("own", s, lambda: self._paddle(T.AGENT, 14, s)), (x_own, M.y(states[i, m.PADDLE_Y]) - ph))
+            opp, own = self.sprite("opp", s, lambda: self._paddle(T.BAD, 9, s)), \
+                self.sprite("own", s, lambda: self._paddle(T.AGENT, 14, s))
+            pen.blit(opp, (x_opp, M.y(states[i, m.OPP_Y]) - ph))
+            pen.blit(own, (x_own, M.y(states[i, m.PADDLE_Y]) - ph))
         img = self.sprite(("ball", level), s,
                           lambda: self._ball(T.lerp(T.FIELD, T.AGENT, 0.3 + 0.55 * level / LEVELS), s))
         pen.centred(img, *ball)

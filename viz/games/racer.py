@@ -9,7 +9,7 @@ import numpy as np
 import pygame
 
 from viz import theme as T
-from viz.drawing import LEVELS, SS, Map, Renderer, faded, finish, opaque
+from viz.drawing import SS, Map, Renderer, faded, finish, opaque
 
 
 class RacerRenderer(Renderer):
