@@ -114,6 +114,16 @@ def test_few_blocks_are_not_run():
     assert len(NOT_RUN) <= MAX_NOT_RUN, [f"{block.name} ({block.not_run})" for block in NOT_RUN]
 
 
+def test_readme_keeps_its_two_commands():
+    """The install-and-run and install-and-test lines are the front door (.ci/run runs the second)."""
+    commands = [block.text for block in parse(ROOT / "README.md")[0]][:2]
+    assert commands == [
+        "python3 -m venv .venv && . .venv/bin/activate && pip install . && neuroevo run cartpole",
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' && python -m pytest",
+    ]
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 300
+
+
 @pytest.mark.parametrize("block", NOT_RUN, ids=lambda block: block.name)
 def test_not_run(block):
     pytest.skip(f"not run: {block.not_run}")
