@@ -46,7 +46,7 @@ MAX_NOT_RUN = 8
 
 _MARK = re.compile(r"<!--\s*(not run|file):\s*(.*?)\s*-->")
 _FENCE = re.compile(r"```(\S*)\s*$")
-_LINK = re.compile(r"\]\(([^)#\s]+)(#[^)\s]*)?\)")
+_LINK = re.compile(r"\]\(([^)#\s]*)(#[^)\s]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -139,10 +139,11 @@ def _anchors(doc: Path) -> set[str]:
 def test_links_point_at_files_and_headings(doc):
     text = doc.read_text(encoding="utf-8")
     missing = [target for target, _ in _LINK.findall(text)
-               if "://" not in target and not (doc.parent / target).exists()]
+               if target and "://" not in target and not (doc.parent / target).exists()]
     assert missing == [], f"{doc.relative_to(ROOT)} links to files that do not exist: {missing}"
     unknown = [f"{target}{anchor}" for target, anchor in _LINK.findall(text)
-               if anchor and target.endswith(".md") and anchor[1:] not in _anchors(doc.parent / target)]
+               if anchor and (target.endswith(".md") or not target)
+               and anchor[1:] not in _anchors(doc.parent / target if target else doc)]
     assert unknown == [], f"{doc.relative_to(ROOT)} links to headings that do not exist: {unknown}"
 
 
