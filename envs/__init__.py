@@ -128,28 +128,43 @@ def levels(name: str) -> dict:
     return game_levels(importlib.import_module(_GAMES[canonical_name(name)]))
 
 
-def declaration(name: str) -> Declaration:
+def declaration(game) -> Declaration:
     """What a game declares beside its kernels: its run preset, output labels, keyboard controls and drawing.
 
     Read from the game's module: ``PRESET`` (a dict of run settings), ``ACTION_NAMES`` (a label per
     network output, or a function of the game's parameters giving them), ``CONTROLS``
-    (:class:`envs.Controls`) and ``DRAWING`` (:class:`envs.Drawing`), every one optional; a module
-    registered under several names may give them per name in ``DECLARATIONS = {name: {"PRESET": ...}}``.
-    What :func:`register` was given overrides the module. A ``gym:<id>`` environment declares nothing.
+    (:class:`envs.Controls`) and ``DRAWING`` (:class:`envs.Drawing`), every one optional. What
+    :func:`register` was given overrides the module.
+
+    Parameters
+    ----------
+    game : str or Environment
+        A game's name, or an environment (an :class:`Env` made from a module that was never
+        registered reads that module; a Gymnasium environment declares nothing, as ``"gym:<id>"`` does).
 
     Raises
     ------
     ValueError
         Unknown game (as :func:`make`).
     """
-    if isinstance(name, str) and name.startswith("gym:"):
+    if not isinstance(game, str):
+        module = getattr(game, "module", None)
+        if module is None:
+            return Declaration(preset={})
+        _load_plugins()
+        if _GAMES.get(game.name) != module.__name__:
+            return _declared(module, {})
+        game = game.name
+    if game.startswith("gym:"):
         return Declaration(preset={})
-    name = canonical_name(name)
-    module = importlib.import_module(_GAMES[name])
+    name = canonical_name(game)
+    return _declared(importlib.import_module(_GAMES[name]), _DECLARED.get(name, {}))
+
+
+def _declared(module, given: dict) -> Declaration:
+    """The declarations of ``module``, overridden by ``given`` (what :func:`register` was told)."""
     found = {k: getattr(module, k.upper(), None) for k in _DECLARABLE}
-    per_name = getattr(module, "DECLARATIONS", {}).get(name, {})
-    found.update({k: per_name[k.upper()] for k in _DECLARABLE if k.upper() in per_name})
-    found.update(_DECLARED.get(name, {}))
+    found.update(given)
     found["preset"] = copy.deepcopy(dict(found["preset"] or {}))  # callers may change their copy
     return Declaration(**found)
 

@@ -226,11 +226,7 @@ class Renderer:
 def _labels(env) -> tuple:
     """The labels of ``env``'s network outputs, as its game declares them."""
     import envs
-    try:
-        declared = envs.declaration(env.name)
-    except ValueError:  # not a registered game (a Gymnasium environment, an Env made from a module)
-        declared = envs.Declaration(preset={})
-    return declared.labels(env.params, env.num_outputs)
+    return envs.declaration(env).labels(env.params, env.num_outputs)
 
 
 # -- a game that declares its drawing ----------------------------------------------------------

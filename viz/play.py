@@ -46,7 +46,7 @@ def controls_for(env) -> Controls:
     """The keyboard controls of ``env`` (a game or its name): the game's declared ones, else generic ones."""
     if isinstance(env, str):
         env = envs.make(env)
-    declared = envs.declaration(env.name).controls if env.name in envs.names() else None
+    declared = envs.declaration(env).controls
     if declared is not None:
         return declared
     if env.num_actions is not None:

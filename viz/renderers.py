@@ -47,10 +47,7 @@ def renderer_for(env, single: bool = False) -> Renderer:
     """
     if not env.fused:  # a Gymnasium environment: its states are its observations
         return ObservationRenderer(env, single)
-    if env.name in envs.names():
-        drawing = envs.declaration(env.name).drawing
-    else:  # a game made from its module without registering it
-        drawing = getattr(env.module, "DRAWING", None)
+    drawing = envs.declaration(env).drawing
     if drawing is None and env.name in RENDERERS:
         return RENDERERS[env.name](env, single)
     if drawing is not None:

@@ -202,6 +202,7 @@ def test_gymnasium_frames_come_from_the_renderer_registered_with_the_adapter(mon
     gymnasium = pytest.importorskip("gymnasium")
     from envs import gym_wrappers
 
+    assert envs.declaration(envs.make("gym:CartPole-v1")) == envs.Declaration(preset={})
     monkeypatch.setattr(gym_wrappers, "_rgb_renderer", [])
     env = gymnasium.make("neuroevo/CartPole-v1", render_mode="rgb_array")
     env.reset(seed=0)
@@ -227,3 +228,19 @@ def test_the_checker_tries_what_a_game_declares(old, new, message, tmp_path):
     path.write_text(source.replace(old, new))
     findings = {f.check: f for f in check_game(str(path))}
     assert not findings["declarations"].ok and message in findings["declarations"].detail, findings["declarations"]
+
+
+def test_a_game_made_from_its_module_without_registering_reads_the_module(tmp_path):
+    from envs.check import load
+    from envs.core import Env
+
+    source = _docs_example(tmp_path).read_text()
+    path = tmp_path / "seeker_unregistered.py"
+    path.write_text(source)
+    try:
+        env = Env(load(str(path)))
+        declared = envs.declaration(env)
+        assert declared.preset["pop_size"] == 64 and declared.drawing is not None
+        assert declared.labels(env.params, env.num_outputs)[4] == "up"
+    finally:
+        sys.modules.pop("seeker_unregistered", None)
