@@ -162,7 +162,7 @@ class Drawing:
     - ``circle(centre, radius, colour=None, width=0.0)``: filled when ``width`` is 0
     - ``dot(centre, size=1.0, colour=None)``: a filled disc ``size`` line widths in radius
     - ``polygon(points, colour=None)`` and ``rect(x0, y0, x1, y1, colour=None)``: filled
-    - ``text(s, at, size=1.0, colour=None)``: ``size`` in line widths times ten, centred on ``at``
+    - ``text(s, at, size=0.1, colour=None)``: ``size`` world units high, centred on ``at``
 
     Parameters
     ----------
