@@ -259,22 +259,28 @@ class Canvas:
         return max(1, int(round(width * self.width)))
 
     def line(self, a, b, colour=None, width: float = 1.0) -> None:
+        """A line from world point ``a`` to ``b``."""
         pygame.draw.line(self.surf, self._c(colour), self.M.point(a), self.M.point(b), self._w(width))
 
     def lines(self, points, colour=None, width: float = 1.0, closed: bool = False) -> None:
+        """A polyline through world ``points`` (closed back to the first when ``closed``)."""
         pygame.draw.lines(self.surf, self._c(colour), closed, [self.M.point(p) for p in points], self._w(width))
 
     def circle(self, centre, radius: float, colour=None, width: float = 0.0) -> None:
+        """A circle of world ``radius``: filled when ``width`` is 0, else an outline ``width`` line widths wide."""
         r = max(1.0, radius * self.M.s)
         pygame.draw.circle(self.surf, self._c(colour), self.M.point(centre), r, self._w(width) if width else 0)
 
     def dot(self, centre, size: float = 1.0, colour=None) -> None:
+        """A filled disc ``size`` line widths in radius, whatever the picture's scale."""
         pygame.draw.circle(self.surf, self._c(colour), self.M.point(centre), max(1.0, size * self.width))
 
     def polygon(self, points, colour=None) -> None:
+        """A filled polygon through world ``points``."""
         pygame.draw.polygon(self.surf, self._c(colour), [self.M.point(p) for p in points])
 
     def rect(self, x0, y0, x1, y1, colour=None) -> None:
+        """A filled rectangle between world corners ``(x0, y0)`` and ``(x1, y1)``."""
         (ax, ay), (bx, by) = self.M.point((x0, y0)), self.M.point((x1, y1))
         self.surf.fill(self._c(colour), pygame.Rect(min(ax, bx), min(ay, by), abs(bx - ax) + 1, abs(by - ay) + 1))
 
