@@ -20,7 +20,7 @@ and the game is a module:
   function. Network kinds with a lockstep block (MLP) play here. A plain
   ``nogil`` function run on a thread pool, each thread taking chunks of pairs
   from a shared counter (:mod:`evo.kernels.threads`), rather than a ``parallel=True``
-  kernel: that compiled in twice the time. A game that
+  kernel, which compiles slower. A game that
   provides ``observe_lanes`` and ``step_lanes`` (cartpole, mountaincar; see
   docs/games.md) steps lane-wise, its state a row per slot so that a slot of
   all lanes is one vector; any other steps lane by lane (its functions are
@@ -104,26 +104,21 @@ def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
 
 KERNELS = ("auto", "lockstep", "agent")
 LANES = 16
-"""Pairs a lockstep block plays together: 16 float32 weights are one AVX-512 vector (8 lanes stayed
-scalar code)."""
+"""Pairs a lockstep block plays together: 16 float32 weights are one AVX-512 vector, two AVX2 ones."""
 LOCKSTEP_MAX_GENES = 2048
 """Largest network (genes) the lockstep kernel plays under ``kernel="auto"``, unless the game's module sets
 its own. A block of ``LANES`` genomes (``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about
 512 genes on; each neuron's weights of all lanes are one contiguous block read front to back, which the
-hardware prefetches, but with kernels loaded from the cache (as every run after the first loads them)
-obs-64-64-out networks (4400-5100 genes) ran at 0.6-1.1x the per-agent kernel's speed for every game but
-pong, maze and acrobot (1.1-1.2x) (benchmarks/rollout.py, P = 4096)."""
+hardware prefetches, but for networks much larger than this the per-agent kernel is as fast or faster
+(docs/performance.md)."""
 LOCKSTEP_MIN_PAIRS = 0
 """Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
 game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
-episodes and a few as long as the game allows (cartpole, flappy) do: with few pairs a lockstep block then
-spends most of its time part-empty, waiting on its longest episode (benchmarks/rollout.py, P = 256, 128
-pairs per thread: cartpole 1.0-1.4x the per-agent kernel by wall time, flappy 1.1-2.0x, from run to run),
-and the first run compiles a second kernel (0.5-0.9 s). The other games' lockstep was the faster at
-P = 256 too, but for racer's obs-64-64-out network (0.84x)."""
+episodes and a few as long as the game allows may: with few pairs a lockstep block then spends most of
+its time part-empty, waiting on its longest episode, and the first run compiles a second kernel."""
 TAIL_LANES = 4
 """Draining, a lockstep block with this many running lanes or fewer finishes them one at a time, as the
-agent kernel plays: a block step costs about as much as 4-5 agent steps, however many lanes run."""
+agent kernel plays: a block step costs as much as several agent steps, however many lanes run."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the
 next, so only the last episodes of each thread run in a part-empty block)."""
@@ -161,8 +156,8 @@ def _agent_kernel(env, net):
 
 _LOCKSTEP_KERNELS: dict = {}
 """The lockstep kernel chosen for each game, network shape and stepping, once per process: finding it
-(the kernel's source, its cache entry, the check that it compiles without reference counting) cost
-0.3 ms a call, a fifth of a whole rollout of 4096 cartpole genomes."""
+(the kernel's source, its cache entry, the check that it compiles without reference counting) costs
+more than a small rollout."""
 
 
 def _lockstep_kernel(env, net, by_lane):
@@ -215,9 +210,8 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
 def _lines(*parts) -> list:
     """Zero-filled C-contiguous arrays, one per ``(shape, dtype)`` of ``parts``, carved from one allocation
     so that each begins on a 64-byte cache line boundary and each of their rows (along axis 0) is a
-    whole number of cache lines: rows used by different threads never share a line (false sharing cut
-    the lockstep kernel's gain from a second thread to a quarter). One allocation, not one per array:
-    allocating them one by one took 40 us a call, and their distances apart were left to chance."""
+    whole number of cache lines: rows used by different threads never share a line (false sharing). One
+    allocation, not one per array, which is quicker and leaves nothing about their placement to chance."""
     sizes = []
     for shape, dtype in parts:
         row = int(np.prod(shape[1:])) * np.dtype(dtype).itemsize

@@ -1,14 +1,13 @@
 """Running a ``nogil`` Numba kernel on several threads that hand out work among themselves.
 
-The lockstep rollout (:mod:`evo.kernels.evaluate`) is one plain ``@njit(nogil=True)``
-function that every thread runs with its own index: each thread takes the
+The lockstep rollout (:mod:`evo.kernels.episode`, run by :mod:`evo.kernels.play`) is one plain
+``@njit(nogil=True)`` function that every thread runs with its own index: each thread takes the
 next chunk of work from a shared counter (:func:`fetch_add`), so a thread that
 draws short episodes takes more chunks, as dynamic scheduling would. Not a
 ``parallel=True`` kernel: Numba compiles a ``prange`` loop's body a second
 time as a function of its own and optimises and generates its machine code
-once more for each library it is linked into. With an empty cache,
-cartpole's lockstep kernel compiled in 5.9-6.2 s as a ``prange`` kernel and
-in 3.1-3.4 s as this.
+once more for each library it is linked into, so that a ``prange`` kernel
+takes longer to compile than this.
 """
 
 from __future__ import annotations
@@ -23,8 +22,7 @@ from numba.extending import intrinsic
 
 class NoAlias(Compiler):
     """Numba's compiler, declaring that no two array arguments of the compiled function overlap (LLVM's
-    ``noalias``): a store through one then does not force reloads through another (cartpole 4-16-2's
-    lockstep kernel, one thread: 10% faster with it).
+    ``noalias``): a store through one then does not force reloads through another.
     Numba declares this for the body of a ``prange`` loop that it finds alias-free; for a plain
     function it takes ``@njit(pipeline_class=NoAlias)``, and the caller's promise that the arrays
     are distinct."""
@@ -50,8 +48,8 @@ def fetch_add(typingctx, counter, index, value):
 
 
 class _Worker:
-    """A thread that runs one call at a time, handed to it through two locks: about 15 us a call to start
-    and finish, against 55 us through a ``concurrent.futures.ThreadPoolExecutor``."""
+    """A thread that runs one call at a time, handed to it through two locks (a quicker handoff than a
+    ``concurrent.futures.ThreadPoolExecutor``'s)."""
 
     def __init__(self):
         self._go = threading.Lock()
