@@ -119,11 +119,28 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
             if self.render_mode != "rgb_array":
                 return None
             if not _rgb_renderer:
-                raise RuntimeError("nothing draws rgb_array frames yet: import the pygame viewer's renderers "
-                                   "(they register with set_rgb_renderer) or call set_rgb_renderer")
+                _load_rgb_renderer()
             return _rgb_renderer[0](self.game, self._state)
 
     return NeuroevoEnv()
+
+
+RENDERER_ENTRY_POINTS = "neuroevo.renderers"
+"""Entry-point group of installed renderers: the first one named ``rgb`` draws ``rgb_array`` frames until
+:func:`set_rgb_renderer` names another (the package's own pygame viewer declares one)."""
+
+
+def _load_rgb_renderer() -> None:
+    """Load the ``rgb`` renderer an installed package declares; one clear line when there is none."""
+    from importlib.metadata import entry_points
+    for ep in entry_points(group=RENDERER_ENTRY_POINTS):
+        if ep.name == "rgb":
+            draw = ep.load()  # the renderer's module may register itself on import
+            if not _rgb_renderer:
+                set_rgb_renderer(draw)
+            return
+    raise RuntimeError(f"nothing draws rgb_array frames: no installed package declares an 'rgb' renderer in "
+                       f"the {RENDERER_ENTRY_POINTS!r} entry points; call envs.gym_wrappers.set_rgb_renderer")
 
 
 def _allocate(batch, obs_size: int) -> None:

@@ -206,6 +206,11 @@ def test_gymnasium_frames_come_from_the_renderer_registered_with_the_adapter(mon
     monkeypatch.setattr(gym_wrappers, "_rgb_renderer", [])
     env = gymnasium.make("neuroevo/CartPole-v1", render_mode="rgb_array")
     env.reset(seed=0)
+    frame = env.unwrapped.render()  # the viewer's renderer, declared as an installed entry point
+    assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0
+    import importlib.metadata
+    monkeypatch.setattr(gym_wrappers, "_rgb_renderer", [])
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [])
     with pytest.raises(RuntimeError, match="set_rgb_renderer"):
         env.unwrapped.render()
     gym_wrappers.set_rgb_renderer(lambda game, state: np.full((2, 3, 3), int(state[0] == state[0]), np.uint8))
