@@ -17,14 +17,15 @@ network kind's own module (``NETWORK_TEMPLATE`` of :mod:`evo.networks.mlp`,
 :mod:`evo.networks.recurrent`), and ``net.network_module(lanes)`` returns it.
 It provides, by these names:
 
-``N_IN``, ``N_OUT``, ``MEMORY``, ``LOCKSTEP``
+``N_IN``, ``N_OUT``, ``MEMORY``, ``WORK_A``, ``WORK_B``, ``LOCKSTEP``
     Input and output widths, float32 values of memory one agent keeps between
-    steps (0 for none), and whether it has a lockstep block.
-``scratch()``
-    Working arrays for one agent's steps, allocated once per batch of pairs.
+    steps (0 for none), lengths of its two float32 work arrays, and whether it
+    has a lockstep block. The kernel allocates the arrays, once per batch of
+    pairs (two allocations of their own, not one array cut in two nor a tuple:
+    the compiler then knows that they never overlap, and vectorises the step).
 ``reset(memory)``
     The agent's memory at the start of an episode.
-``step(genome, obs, memory, scratch, out)``
+``step(genome, obs, memory, work_a, work_b, out)``
     One step of one agent: reads ``obs`` and ``memory``, updates ``memory``,
     writes the float32 outputs ``out``.
 
@@ -34,7 +35,7 @@ and, where ``LOCKSTEP``, a block of ``LANES`` agents in one float32 array
 ``inputs(mem)`` (a ``(N_IN, LANES)`` view the game writes observations to),
 ``step_lanes(mem)`` (one step of every lane; returns the offset ``o`` of the
 outputs, output ``j`` of lane ``l`` at ``mem[o + j * LANES + l]``) and
-``lane_agent(mem, l)`` (``(memory, scratch, out)`` carved from ``mem`` for
+``lane_agent(mem, l)`` (``(memory, work_a, work_b, out)`` carved from ``mem`` for
 playing lane ``l`` alone, the memory holding lane ``l``'s). Lane ``l`` must
 compute exactly what ``step`` computes for its genome.
 
@@ -55,16 +56,17 @@ from numba import njit, prange
 from envs.rng import key as _key
 from evo.networks.mlp import act_one as _act_one
 from $game import reset as _reset, observe as _observe, step as _step
-from $network import MEMORY as _MEMORY, N_OUT as _N_OUT, scratch as _scratch, reset as _forget, step as _think
+from $network import MEMORY as _MEMORY, WORK_A as _WORK_A, WORK_B as _WORK_B, N_OUT as _N_OUT
+from $network import reset as _forget, step as _think
 
 
 @njit(inline="always")
-def play_on(genome, state, action, obs, memory, scratch, out, params, rng, discrete, max_steps, total, t):
+def play_on(genome, state, action, obs, memory, work_a, work_b, out, params, rng, discrete, max_steps, total, t):
     """Play one agent from step ``t`` with return ``total`` so far to its episode's end: ``(total, t)``."""
     terminated = False
     while t < max_steps and not terminated:
         _observe(state, params, obs)
-        _think(genome, obs, memory, scratch, out)
+        _think(genome, obs, memory, work_a, work_b, out)
         _act_one(out, discrete, action)
         r, terminated = _step(state, params, action, rng)
         total += r
@@ -82,7 +84,8 @@ def rollout(genomes, params, seed, episodes, max_steps, discrete,
         obs = np.empty(obs_size, np.float32)
         out = np.empty(_N_OUT, np.float32)
         memory = np.empty(_MEMORY, np.float32)
-        scratch = _scratch()
+        work_a = np.empty(_WORK_A, np.float32)
+        work_b = np.empty(_WORK_B, np.float32)
         action = np.zeros(action_size, np.float64)
         rng = np.empty(1, np.uint64)
         for job in range(c * chunk, min(n_jobs, (c + 1) * chunk)):
@@ -91,8 +94,8 @@ def rollout(genomes, params, seed, episodes, max_steps, discrete,
             rng[0] = _key(seed, 0, e)
             _reset(state, params, rng)
             _forget(memory)
-            total, t = play_on(genomes[p], state, action, obs, memory, scratch, out, params, rng, discrete,
-                               max_steps, 0.0, 0)
+            total, t = play_on(genomes[p], state, action, obs, memory, work_a, work_b, out, params, rng,
+                               discrete, max_steps, 0.0, 0)
             returns[p, e] = total
             steps[p, e] = t
             if finals.shape[0]:  # the final state, for a behaviour descriptor
@@ -166,8 +169,8 @@ def rollout(b, counter, genomes, params, seed, episodes, max_steps, chunk, retur
                 p = job[l] // episodes
                 e = job[l] % episodes
                 state, action = _alone(lanes, l, one[b])
-                memory, scratch, out = _lane_agent(mem, l)
-                total, n_steps = _play_on(genomes[p], state, action, obs, memory, scratch, out, params,
+                memory, work_a, work_b, out = _lane_agent(mem, l)
+                total, n_steps = _play_on(genomes[p], state, action, obs, memory, work_a, work_b, out, params,
                                           rngs[l:l + 1], _DISCRETE, max_steps, _lane_return(lanes, l), t[l])
                 returns[p, e] = total
                 steps[p, e] = n_steps

@@ -23,6 +23,7 @@ from numba import njit
 N_IN = $n_in
 N_OUT = $n_out
 MEMORY = N_OUT
+WORK_A = WORK_B = 0
 LOCKSTEP = True
 LANES = $lanes
 _GENES = N_OUT * (N_IN + 1)
@@ -36,17 +37,12 @@ _HALF = np.float32(0.5)
 
 
 @njit(inline="always")
-def scratch():
-    return np.empty(0, np.float32)
-
-
-@njit(inline="always")
 def reset(memory):
     memory[:] = 0.0
 
 
 @njit
-def step(genome, obs, memory, scratch, out):
+def step(genome, obs, memory, work_a, work_b, out):
     for j in range(N_OUT):
         s = _ZERO
         for i in range(N_IN):
@@ -90,7 +86,7 @@ def step_lanes(mem):
 def lane_agent(mem, l):
     for j in range(N_OUT):
         mem[_AGENT + j] = mem[_MEM + j * LANES + l]
-    return mem[_AGENT:_AGENT + N_OUT], mem[:0], mem[_AGENT + N_OUT:_AGENT + 2 * N_OUT]
+    return mem[_AGENT:_AGENT + N_OUT], mem[:0], mem[:0], mem[_AGENT + N_OUT:_AGENT + 2 * N_OUT]
 '''
 
 
