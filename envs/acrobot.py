@@ -73,20 +73,11 @@ DT, L1, M1, M2, LC1, LC2, MOI, BOOK = range(8)
 # the step's libm calls, not the network, set the pace of both kernels.
 LOCKSTEP_MAX_GENES = 6144
 
-SPEC = EnvSpec(
-    name="acrobot",
-    obs_size=6,
-    num_actions=3,
-    action_size=None,
-    max_steps=500,
-    dt=0.2,
-    solved_at=-100.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-1.0, -1.0, -1.0, -1.0, -MAX_VEL_1, -MAX_VEL_2),
-    obs_high=(1.0, 1.0, 1.0, 1.0, MAX_VEL_1, MAX_VEL_2),
-    obs_names=("cos joint 1", "sin joint 1", "cos joint 2", "sin joint 2", "velocity 1", "velocity 2"),
-)
+SPEC = EnvSpec(name="acrobot", obs_size=6, num_actions=3, action_size=None, max_steps=500, dt=0.2,
+               solved_at=-100.0, solved_over=100, state_size=STATE_SIZE,
+               obs_low=(-1.0, -1.0, -1.0, -1.0, -MAX_VEL_1, -MAX_VEL_2),
+               obs_high=(1.0, 1.0, 1.0, 1.0, MAX_VEL_1, MAX_VEL_2),
+               obs_names=("cos joint 1", "sin joint 1", "cos joint 2", "sin joint 2", "velocity 1", "velocity 2"))
 
 
 def default_params(**overrides) -> np.ndarray:

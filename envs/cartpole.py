@@ -89,20 +89,10 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
 # under a second) would spend more on compiling the lockstep kernel (0.9 s more) than it gains.
 LOCKSTEP_MIN_PAIRS = 256
 
-SPEC = EnvSpec(
-    name="cartpole",
-    obs_size=4,
-    num_actions=2,
-    action_size=None,
-    max_steps=500,
-    dt=0.02,
-    solved_at=475.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-4.8, -math.inf, -0.419, -math.inf),
-    obs_high=(4.8, math.inf, 0.419, math.inf),
-    obs_names=("cart position", "cart velocity", "pole angle", "pole angular velocity"),
-)
+SPEC = EnvSpec(name="cartpole", obs_size=4, num_actions=2, action_size=None, max_steps=500, dt=0.02,
+               solved_at=475.0, solved_over=100, state_size=STATE_SIZE,
+               obs_low=(-4.8, -math.inf, -0.419, -math.inf), obs_high=(4.8, math.inf, 0.419, math.inf),
+               obs_names=("cart position", "cart velocity", "pole angle", "pole angular velocity"))
 
 
 def default_params(**overrides) -> np.ndarray:

@@ -131,21 +131,10 @@ LEVELS = {
 # mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
 LOCKSTEP_MIN_PAIRS = 256
 
-SPEC = EnvSpec(
-    name="flappy",
-    obs_size=5,
-    num_actions=2,
-    action_size=None,
-    max_steps=2000,
-    dt=1.0 / 30.0,
-    solved_at=20.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-1.0,) * 5,
-    obs_high=(1.0,) * 5,
-    obs_names=("bird height", "vertical speed", "distance to next pipe",
-               "next gap top relative to bird", "next gap bottom relative to bird"),
-)
+SPEC = EnvSpec(name="flappy", obs_size=5, num_actions=2, action_size=None, max_steps=2000, dt=1.0 / 30.0,
+               solved_at=20.0, solved_over=100, state_size=STATE_SIZE, obs_low=(-1.0,) * 5,
+               obs_high=(1.0,) * 5,
+               obs_names=("bird height", "vertical speed", "distance to next pipe", "next gap top relative to bird", "next gap bottom relative to bird"))
 
 
 def default_params(**overrides) -> np.ndarray:

@@ -115,21 +115,10 @@ RADIUS, MAX_SPEED, MAX_TURN, RAY_LENGTH, GOAL_RADIUS, START_JITTER, HEADING_JITT
 # calls, not the network, set the pace of both kernels.
 LOCKSTEP_MAX_GENES = 6144
 
-SPEC = EnvSpec(
-    name="maze",
-    obs_size=10,
-    num_actions=None,
-    action_size=2,
-    max_steps=400,
-    dt=0.05,
-    solved_at=0.95,
-    solved_over=1,
-    state_size=STATE_SIZE,
-    obs_low=(0.0,) * 10,
-    obs_high=(1.0,) * 10,
-    obs_names=("ray -90", "ray -45", "ray 0", "ray 45", "ray 90", "ray 180",
-               "goal ahead", "goal left", "goal behind", "goal right"),
-)
+SPEC = EnvSpec(name="maze", obs_size=10, num_actions=None, action_size=2, max_steps=400, dt=0.05,
+               solved_at=0.95, solved_over=1, state_size=STATE_SIZE, obs_low=(0.0,) * 10,
+               obs_high=(1.0,) * 10,
+               obs_names=("ray -90", "ray -45", "ray 0", "ray 45", "ray 90", "ray 180", "goal ahead", "goal left", "goal behind", "goal right"))
 
 BEHAVIOUR_NAMES = ("x", "y")
 BEHAVIOUR_LOW = (0.0, 0.0)

@@ -59,21 +59,10 @@ PARAM_RANGES = ((0.0, 50.0), (0.1, 10.0), (0.1, 10.0), (1.0, 8.0), (0.1, 10.0), 
                 (0.0, 1.0))  # (low, high) of each, inclusive; max_speed is capped by the observation bound
 G, M, L, MAX_SPEED, MAX_TORQUE, DT, OBSERVE_VELOCITY = range(7)
 
-SPEC = EnvSpec(
-    name="pendulum",
-    obs_size=3,
-    num_actions=None,
-    action_size=1,
-    max_steps=200,
-    dt=0.05,
-    solved_at=-200.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-1.0, -1.0, -8.0),
-    obs_high=(1.0, 1.0, 8.0),
-    obs_names=("cos angle", "sin angle", "angular velocity"),
-    action_high=(2.0,),
-)
+SPEC = EnvSpec(name="pendulum", obs_size=3, num_actions=None, action_size=1, max_steps=200, dt=0.05,
+               solved_at=-200.0, solved_over=100, state_size=STATE_SIZE, obs_low=(-1.0, -1.0, -8.0),
+               obs_high=(1.0, 1.0, 8.0), obs_names=("cos angle", "sin angle", "angular velocity"),
+               action_high=(2.0,))
 
 
 def default_params(**overrides) -> np.ndarray:

@@ -114,21 +114,10 @@ LEVELS = {
 # (P = 256-65536, kernels loaded from the cache, benchmarks/rollout.py), 1.2-1.6x on another machine.
 LOCKSTEP_MAX_GENES = 6144
 
-SPEC = EnvSpec(
-    name="pong",
-    obs_size=7,
-    num_actions=3,
-    action_size=None,
-    max_steps=3000,
-    dt=1.0 / 60.0,
-    solved_at=3.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(-1.0,) * 7,
-    obs_high=(1.0,) * 7,
-    obs_names=("ball x", "ball y", "ball vx", "ball vy", "paddle y", "opponent paddle y",
-               "ball y relative to paddle"),
-)
+SPEC = EnvSpec(name="pong", obs_size=7, num_actions=3, action_size=None, max_steps=3000, dt=1.0 / 60.0,
+               solved_at=3.0, solved_over=100, state_size=STATE_SIZE, obs_low=(-1.0,) * 7,
+               obs_high=(1.0,) * 7,
+               obs_names=("ball x", "ball y", "ball vx", "ball vy", "paddle y", "opponent paddle y", "ball y relative to paddle"))
 
 
 def default_params(**overrides) -> np.ndarray:

@@ -167,21 +167,11 @@ _WINDOW = 2  # nearest-segment search covers the cached segment +- this many; sa
 # lockstep kernel nothing to gain (0.85-1.08x of the per-agent kernel in benchmarks/rollout.py)
 LOCKSTEP_MAX_GENES = 0
 
-SPEC = EnvSpec(
-    name="racer",
-    obs_size=NUM_RAYS + 1,
-    num_actions=None,
-    action_size=2,
-    max_steps=1500,
-    dt=0.05,
-    solved_at=3.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(0.0,) * (NUM_RAYS + 1),
-    obs_high=(1.0,) * (NUM_RAYS + 1),
-    obs_names=("ray -90", "ray -60", "ray -30", "ray 0", "ray +30", "ray +60", "ray +90", "speed"),
-    test_sets=tuple((name, (("track", name),)) for name in TRACKS),
-)
+SPEC = EnvSpec(name="racer", obs_size=NUM_RAYS + 1, num_actions=None, action_size=2, max_steps=1500, dt=0.05,
+               solved_at=3.0, solved_over=100, state_size=STATE_SIZE, obs_low=(0.0,) * (NUM_RAYS + 1),
+               obs_high=(1.0,) * (NUM_RAYS + 1),
+               obs_names=("ray -90", "ray -60", "ray -30", "ray 0", "ray +30", "ray +60", "ray +90", "speed"),
+               test_sets=tuple((name, (("track", name),)) for name in TRACKS))
 
 
 def load_track(track: str = "oval") -> np.ndarray:

@@ -103,22 +103,10 @@ _DY = np.array([-1, 0, 1, 0], dtype=np.int64)
 _TURN = np.array([3, 0, 1], dtype=np.int64)  # heading change for actions left, straight, right
 _LOOK = np.array([0, 3, 1], dtype=np.int64)  # heading change to look straight, left, right
 
-SPEC = EnvSpec(
-    name="snake",
-    obs_size=10,
-    num_actions=3,
-    action_size=None,
-    max_steps=2000,
-    dt=0.08,
-    solved_at=20.0,
-    solved_over=100,
-    state_size=STATE_SIZE,
-    obs_low=(0.0, 0.0, 0.0, -1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0),
-    obs_high=(1.0,) * 10,
-    obs_names=("danger straight", "danger left", "danger right", "food ahead", "food right",
-               "food forward offset", "food right offset", "free run straight", "free run left",
-               "free run right"),
-)
+SPEC = EnvSpec(name="snake", obs_size=10, num_actions=3, action_size=None, max_steps=2000, dt=0.08,
+               solved_at=20.0, solved_over=100, state_size=STATE_SIZE,
+               obs_low=(0.0, 0.0, 0.0, -1.0, -1.0, -1.0, -1.0, 0.0, 0.0, 0.0), obs_high=(1.0,) * 10,
+               obs_names=("danger straight", "danger left", "danger right", "food ahead", "food right", "food forward offset", "food right offset", "free run straight", "free run left", "free run right"))
 
 
 def default_params(**overrides) -> np.ndarray:
