@@ -6,6 +6,10 @@ import sysconfig
 import venv
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # pip installs into a new virtual environment, and a cold kernel cache
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

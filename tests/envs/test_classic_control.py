@@ -32,6 +32,7 @@ def random_action(module, rng, state, pump):
 
 
 @pytest.mark.parametrize("name", GAMES)
+@pytest.mark.slow  # 20,000 steps of Gymnasium's Python physics per game
 def test_parity_with_gymnasium(name):
     module, gym_id, episodes, scale = GAMES[name]
     params = module.default_params()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import envs
-from evo import MLP, rollout
+from evo import rollout
 
 GAMES = envs.names()
 
@@ -117,9 +117,8 @@ def test_done_at_max_steps_and_frozen_after(name, game_envs):
 
 
 @pytest.mark.parametrize("name", GAMES)
-def test_fused_returns_equal_stepwise_returns(name, game_envs):
-    env = game_envs[name]
-    net = MLP([env.obs_size, 8, env.num_outputs])
+def test_fused_returns_equal_stepwise_returns(name, game_envs, game_nets):
+    env, net = game_envs[name], game_nets[name]
     rng = np.random.default_rng(2)
     genomes = net.init(rng, 24)
     fused = rollout(env, net, genomes, episodes=2, seed=9)

@@ -81,6 +81,7 @@ def test_unknown_gymnasium_id_is_a_clear_error():
 
 
 @pytest.mark.parametrize("gym_id", ["CartPole-v1", "LunarLander-v3"])
+@pytest.mark.slow  # worker processes
 def test_stepping_in_worker_processes_gives_the_serial_results(gym_id):
     serial, parallel = envs.make(f"gym:{gym_id}"), envs.make(f"gym:{gym_id}", workers=2)
     net = MLP([serial.obs_size, 6, serial.num_outputs])

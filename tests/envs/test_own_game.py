@@ -25,6 +25,7 @@ def walker(monkeypatch):
     return "walker"
 
 
+@pytest.mark.slow  # check-game compiles the game's functions, then a run, eval and watch
 def test_register_check_run_eval_and_watch(walker, tmp_path, capsys):
     assert main(["check-game", "walker"]) == 0
     out = capsys.readouterr().out
@@ -74,6 +75,7 @@ def test_registration_is_checked():
         envs.register("ok_name", "not a module")
 
 
+@pytest.mark.slow  # a child process
 def test_an_installed_packages_games_appear_through_its_entry_point(tmp_path):
     site = tmp_path / "site"
     dist = site / "walkergame-1.0.dist-info"

@@ -46,6 +46,7 @@ def test_every_task_is_a_game_module_of_the_one_table_playing_the_same_kernels()
         assert f"{len(module.SPEC.obs_names) - 1}      {module.SPEC.obs_names[-1]}" in module.__doc__
 
 
+@pytest.mark.slow  # a child process
 def test_a_task_module_imports_by_name_in_a_fresh_process():
     code = ("import importlib; m = importlib.import_module('envs.playground.spirals'); "
             "from envs.playground.blobs import step, SPEC; print(m.SPEC.name, SPEC.num_outputs)")

@@ -30,7 +30,19 @@ net = MLP([env.obs_size, 4, env.num_outputs])
 r = rollout(env, net, net.init(np.random.default_rng(0), 8), episodes=2, seed=1)
 print(r.returns.mean())
 """
-NAMED = ROLLOUT.replace('envs.register("probe", sys.argv[2])\nenv = envs.make("probe")', 'env = envs.make(sys.argv[2])')
+# The same for a built-in game, with its preset network: the kernels the test session compiles too.
+NAMED = """
+import sys
+import numpy as np
+import envs
+from evo import MLP, rollout
+from evo.runs.config import default_config
+env = envs.make(sys.argv[2])
+net = MLP([env.obs_size, *default_config(sys.argv[2]).hidden, env.num_outputs])
+r = rollout(env, net, net.init(np.random.default_rng(0), 8), episodes=2, seed=1)
+print(r.returns.mean())
+"""
+SESSION_CACHE = Path(os.environ["NEUROEVO_CACHE_DIR"])  # tests/conftest.py sets it for every test process
 
 GAME = '''
 """A probe game: the reward comes from a helper module."""
@@ -93,6 +105,7 @@ def per_kind(cache):
     return Counter(p.name.rsplit("_", 1)[0] for p in cache.glob("neuroevo_*probe_*.py"))
 
 
+@pytest.mark.slow  # child processes with cold caches
 def test_an_edited_dependency_is_seen_with_the_cache_warm(tmp_path):
     cache, game = tmp_path / "cache", tmp_path / "game"
     game.mkdir()
@@ -147,6 +160,7 @@ def test_an_intrinsic_s_source_is_a_dependency_imported_or_reached():
     assert {"threads.py", "test_threads.py"} <= {Path(f).name for f in files}
 
 
+@pytest.mark.slow  # child processes with cold caches
 def test_nothing_compiled_is_written_beside_the_package(tmp_path):
     res = run(NAMED, tmp_path, "flappy", cache=tmp_path / "cache")
     assert res.returncode == 0, res.stderr
@@ -157,6 +171,7 @@ def test_nothing_compiled_is_written_beside_the_package(tmp_path):
     assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
 
 
+@pytest.mark.slow  # child processes with cold caches
 def test_a_planted_module_is_replaced_not_run(tmp_path):
     cache = tmp_path / "cache"
     code = NAMED
@@ -172,8 +187,9 @@ def test_a_planted_module_is_replaced_not_run(tmp_path):
 
 
 @pytest.mark.parametrize("problem", ["world-writable", "another user", "cannot be created"])
+@pytest.mark.slow  # child processes with cold caches
 def test_an_unsafe_cache_directory_is_bypassed_with_one_note(tmp_path, problem):
-    good, cache = tmp_path / "good", tmp_path / "cache"
+    good, cache = SESSION_CACHE, tmp_path / "cache"
     marker = tmp_path / "pwned"
     if problem == "cannot be created":
         cache = Path("/proc/neuroevo-cache")
@@ -197,6 +213,7 @@ def test_an_unsafe_cache_directory_is_bypassed_with_one_note(tmp_path, problem):
     assert not marker.exists()
 
 
+@pytest.mark.slow  # a child process
 def test_the_temp_fallback_refuses_a_directory_another_user_prepared(tmp_path):
     if not hasattr(os, "getuid"):
         pytest.skip("POSIX ownership")
@@ -213,9 +230,10 @@ def test_the_temp_fallback_refuses_a_directory_another_user_prepared(tmp_path):
     assert "writable by other users" in res.stderr
 
 
+@pytest.mark.slow  # child processes with cold caches
 def test_uncached_kernels_give_the_cached_results(tmp_path):
     code = NAMED.replace("print(r.returns.mean())", "print(r.returns.tobytes().hex())")
-    cached = run(code, tmp_path, "pong", cache=tmp_path / "cache")
+    cached = run(code, tmp_path, "pong", cache=SESSION_CACHE)
     uncached = run(code, tmp_path, "pong", cache="/proc/neuroevo-cache")
     assert cached.returncode == 0 and uncached.returncode == 0, cached.stderr + uncached.stderr
     assert cached.stdout == uncached.stdout

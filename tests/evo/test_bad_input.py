@@ -18,7 +18,8 @@ from evo.runs.driver import held_out_seed, episode_seed
 from evo.runs.rundir import load_npz, save_npz
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL = ["cartpole", "--pop", "16", "--episodes", "1", "--hidden", "3", "--target", "1e9"]
+# cartpole's preset network (58 genes), whose kernels the other tests compile too
+SMALL = ["cartpole", "--pop", "16", "--episodes", "1", "--hidden", "8", "--target", "1e9"]
 
 
 def snapshot(directory: Path) -> dict:
@@ -185,18 +186,18 @@ def _config_edit(old, new):
 
 CHECKPOINT_TAMPERING = [
     (_set("version", np.array(99)), "version 99 is not supported"),
-    (_set("ga/population", np.zeros((16, 23), np.float32)), "unknown field 'ga/population'"),
+    (_set("ga/population", np.zeros((16, 58), np.float32)), "unknown field 'ga/population'"),
     (_set("version", np.array("1")), "'version' must be a single integer"),
     (_set("champion", np.zeros(3, np.float32)), "'champion' must be float32 of shape"),
-    (_set("champion", np.full(23, np.nan, np.float32)), "'champion' has non-finite genes"),
-    (_set("algorithm/population", np.full((16, 23), np.nan, np.float32)), "'population' must be finite float32"),
-    (_set("algorithm/population", np.zeros((16, 23))), "'population' must be finite float32"),
+    (_set("champion", np.full(58, np.nan, np.float32)), "'champion' has non-finite genes"),
+    (_set("algorithm/population", np.full((16, 58), np.nan, np.float32)), "'population' must be finite float32"),
+    (_set("algorithm/population", np.zeros((16, 58))), "'population' must be finite float32"),
     (_set("history", np.array('{"a": 1}')), "history must list 3 generations"),
     (_set("history", np.array(7)), "'history' must be a text field"),
     (_set("algorithm/rng_state", np.array('{"bit_generator": "MT19937"}')), "PCG64"),
     (_set("algorithm/generation", np.array(-1)), "'generation' must be >= 0"),
     (_config_edit('env = "cartpole"', 'env = "flappy"'), "does not match its config"),
-    (_config_edit("hidden = [\n    3,\n]", "hidden = [\n    4,\n]"), "does not match its config"),
+    (_config_edit("hidden = [\n    8,\n]", "hidden = [\n    9,\n]"), "does not match its config"),
     (_config_edit('env = "cartpole"', 'env = "gym:this:X-v0"'), "would import a module"),
     (_config_edit("pop_size = 16", "pop_size = 0"), "pop_size must be >= 1"),
     (_config_edit("[env_params]", "[env_params]\ntau = 0.0"), "parameter 'tau' must be in"),
@@ -232,8 +233,8 @@ def test_a_checkpoint_never_chooses_the_ray_address_or_backend(finished_run, tmp
 
 
 CHAMPION_TAMPERING = [
-    (_set("genome", np.zeros(5, np.float32)), "'genome' must be float32 of shape (23,)"),
-    (_set("genome", np.full(23, np.inf, np.float32)), "non-finite genes"),
+    (_set("genome", np.zeros(5, np.float32)), "'genome' must be float32 of shape (58,)"),
+    (_set("genome", np.full(58, np.inf, np.float32)), "non-finite genes"),
     (_set("version", np.array(0)), "version 0 is not supported"),
     (_set("env", np.array("flappy")), "disagree with its config"),
     (_set("network", np.array('{"sizes": [4, 9, 2]}')), "disagree with its config"),
@@ -299,6 +300,7 @@ def child_env():
     return {**os.environ, "PYTHONPATH": str(ROOT)}
 
 
+@pytest.mark.slow  # child processes
 def test_a_run_killed_before_its_first_generation_resumes(tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen(cli("run", *SMALL, "--generations", "3", "--out", out, "--quiet"), env=child_env(),
@@ -315,6 +317,7 @@ def test_a_run_killed_before_its_first_generation_resumes(tmp_path):
     assert len((out / "log.csv").read_text().splitlines()) == 4
 
 
+@pytest.mark.slow  # child processes
 def test_one_run_directory_one_process(tmp_path):
     out = tmp_path / "r"
     proc = subprocess.Popen(cli("run", *SMALL, "--generations", "100000", "--out", out, "--quiet"),
@@ -346,6 +349,7 @@ def test_resume_cleans_the_temporary_files_of_a_killed_writer(finished_run, tmp_
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.15, 0.4, 0.8, 1.5])
+@pytest.mark.slow  # child processes
 def test_ctrl_c_at_any_moment_is_one_line_and_exit_130(delay, tmp_path):
     # The clock starts when neuroevo's own code runs: before that the interpreter is still starting
     # (Python's own Ctrl-C handling), which on a loaded machine can take longer than the shortest delay.
@@ -384,7 +388,7 @@ def test_test_episodes_are_keyed_apart_from_training_and_validation():
 def test_a_run_is_solved_only_when_its_test_mean_reaches_the_target(tmp_path, capsys):
     # target just above what validation reaches at once, so the test decides
     out = tmp_path / "r"
-    assert main(["run", "cartpole", "--pop", "32", "--hidden", "4", "--generations", "6", "--out", str(out),
+    assert main(["run", "cartpole", "--pop", "32", "--hidden", "8", "--generations", "6", "--out", str(out),
                  "--quiet"]) == 0
     summary = capsys.readouterr().out
     import csv

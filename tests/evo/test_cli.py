@@ -13,7 +13,8 @@ import pytest
 from evo.cli import main
 
 # A run that never reaches its target, so it goes the full number of generations.
-LONG = ["cartpole", "--pop", "24", "--episodes", "1", "--hidden", "4", "--target", "1e9"]
+# cartpole's preset network: the kernels the other tests compile
+LONG = ["cartpole", "--pop", "24", "--episodes", "1", "--hidden", "8", "--target", "1e9"]
 
 
 def cli(*args):
@@ -40,6 +41,7 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert (out / "fitness.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow  # a run until cartpole is solved
 def test_run_solves_cartpole_with_defaults_and_eval_confirms(tmp_path, capsys):
     out = tmp_path / "solved"
     assert main(["run", "cartpole", "--out", str(out), "--quiet"]) == 0
@@ -99,6 +101,7 @@ def wait_for_rows(log, n, proc, timeout=120):
     raise AssertionError("the run made no progress")
 
 
+@pytest.mark.slow  # child processes
 def test_sigkill_and_resume_give_the_same_files_byte_for_byte(tmp_path):
     args = [*LONG, "--generations", "30", "--checkpoint-every", "4", "--quiet"]
     straight = tmp_path / "straight"
@@ -117,6 +120,7 @@ def test_sigkill_and_resume_give_the_same_files_byte_for_byte(tmp_path):
         assert read(killed / name) == read(straight / name), name
 
 
+@pytest.mark.slow  # child processes
 def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path):
     args = [*LONG, "--generations", "40", "--checkpoint-every", "100", "--quiet"]
     out = tmp_path / "r"
@@ -133,6 +137,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes(tmp_path):
     assert len(rows) == 41 and stopped_at < 40
 
 
+@pytest.mark.slow  # a sweep of three runs in two child processes
 def test_sweep_runs_every_seed_and_summarises(tmp_path, capsys):
     out = tmp_path / "sweep"
     code = main(["sweep", "cartpole", "--seeds", "0-2", "--jobs", "2", "--generations", "5", "--out", str(out)])
@@ -214,6 +219,7 @@ def test_run_refuses_a_non_empty_output_directory(tmp_path, capsys):
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow  # child processes
 def test_import_evo_is_light_and_keeps_its_public_names():
     code = ("import sys, evo; assert 'numba' not in sys.modules; import evo.kernels.evaluate, evo.runs.driver; "
             "from evo import evaluate, evolve, MLP, selection; assert callable(evaluate) and callable(evolve); "
@@ -224,6 +230,7 @@ def test_import_evo_is_light_and_keeps_its_public_names():
     assert res.returncode == 0, res.stderr
 
 
+@pytest.mark.slow  # child processes
 def test_version_and_python_dash_m_evo():
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
     res = subprocess.run([sys.executable, "-m", "evo", "--version"], capture_output=True, text=True, timeout=120,
@@ -261,7 +268,7 @@ def test_timing_has_per_generation_seconds(tmp_path, capsys):
 def test_eval_reports_each_test_track_and_env_param_picks_one(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "racer"
-    assert main(["run", "racer", "--generations", "1", "--pop", "8", "--episodes", "1", "--hidden", "4",
+    assert main(["run", "racer", "--generations", "1", "--pop", "8", "--episodes", "1", "--hidden", "16",
                  "--out", str(out), "--quiet"]) == 0
     test = float(capsys.readouterr().out.split(", test ")[1].split(" ")[0])
     assert main(["eval", str(out)]) == 0  # the run's test episodes: its test score is the worst track's mean

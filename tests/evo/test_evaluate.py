@@ -14,10 +14,11 @@ import hashlib, sys
 import numpy as np
 import envs
 from evo import MLP, rollout
+from evo.runs.config import default_config
 out = []
 for name in envs.names():
     env = envs.make(name)
-    net = MLP([env.obs_size, 16, env.num_outputs])
+    net = MLP([env.obs_size, *default_config(name).hidden, env.num_outputs])  # conftest's game_nets
     genomes = net.init(np.random.default_rng(0), 300)
     for kernel in ("agent", "lockstep"):
         r = rollout(env, net, genomes, episodes=3, seed=4, kernel=kernel)
@@ -33,6 +34,7 @@ def run_with_threads(n):
     return res.stdout.split()
 
 
+@pytest.mark.slow  # three child processes
 def test_bit_identical_with_one_and_many_threads_in_both_kernels(game_envs):
     one, two, four = (run_with_threads(n) for n in (1, 2, 4))
     assert len(one) == 2 * len(envs.names())

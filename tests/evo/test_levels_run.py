@@ -11,7 +11,7 @@ from evo.runs.config import RunConfig
 from evo.runs.driver import Evolution, saved_config
 from evo.runs.rundir import load_champion
 
-TINY = ["--pop", "8", "--episodes", "1", "--hidden", "3", "--target", "1e9", "--quiet"]
+TINY = ["--pop", "8", "--episodes", "1", "--hidden", "8", "--target", "1e9", "--quiet"]  # flappy's and cartpole's preset
 
 
 def test_level_flag_reaches_the_run_its_files_and_eval(tmp_path, capsys):
@@ -70,7 +70,7 @@ def test_files_written_before_levels_load_at_the_classic_level():
 
 
 def self_play_run(seed=3, generations=4):
-    config = RunConfig(env="pong", env_params={"self_play": 1}, pop_size=12, episodes=1, hidden=[4],
+    config = RunConfig(env="pong", env_params={"self_play": 1}, pop_size=12, episodes=1, hidden=[16],
                        generations=generations, seed=seed, validation_episodes=4, test_episodes=4, target=1e9)
     run = Evolution(config)
     opponents = []
@@ -111,7 +111,7 @@ def test_self_play_trains_against_networks_and_validates_against_the_built_in_op
 
 def test_lockstep_and_agent_kernels_agree_with_a_network_opponent():
     env = envs.make("pong")
-    net = MLP([7, 6, 3])
+    net = MLP([7, 16, 3])  # pong's preset
     opponent = net.init(np.random.default_rng(1), 1)[0]
     env.params = P.with_opponent(env.params, net.sizes, net.acts_array, opponent)
     genomes = net.init(np.random.default_rng(2), 37)

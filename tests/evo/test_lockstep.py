@@ -36,9 +36,8 @@ def genomes_for(net, n, seed, scale=1.0):
 
 
 @pytest.mark.parametrize("name", envs.names())
-def test_same_returns_and_steps_on_every_game(name, game_envs):
-    env = game_envs[name]
-    net = MLP([env.obs_size, 16, env.num_outputs])
+def test_same_returns_and_steps_on_every_game(name, game_envs, game_nets):
+    env, net = game_envs[name], game_nets[name]
     agent, lockstep = both(env, net, genomes_for(net, 53, 1), episodes=3, seed=11)  # 159 pairs: a part block
     assert_same(agent, lockstep)
     assert agent.steps.min() >= 1
@@ -48,9 +47,8 @@ def test_same_returns_and_steps_on_every_game(name, game_envs):
 
 
 @pytest.mark.parametrize("name", [n for n in envs.names() if envs.make(n).describes])
-def test_same_behaviour_descriptors_and_the_same_returns_with_them(name, game_envs):
-    env = game_envs[name]
-    net = MLP([env.obs_size, 8, env.num_outputs])
+def test_same_behaviour_descriptors_and_the_same_returns_with_them(name, game_envs, game_nets):
+    env, net = game_envs[name], game_nets[name]
     genomes = genomes_for(net, 37, 5)
     agent = rollout(env, net, genomes, 2, 3, kernel="agent", behaviour=True)
     lockstep = rollout(env, net, genomes, 2, 3, kernel="lockstep", behaviour=True)
@@ -70,15 +68,14 @@ def test_the_games_that_step_lane_wise():
 
 @pytest.mark.parametrize("name", LANE_WISE)
 @pytest.mark.parametrize("params", [{}, {"observe": 0}])
-def test_a_lane_wise_game_stepped_lane_by_lane_plays_the_same(name, params, game_envs):
+def test_a_lane_wise_game_stepped_lane_by_lane_plays_the_same(name, params, game_envs, game_nets):
     """The lockstep kernel's other path for these games: each lane's own step, as for every other game."""
-    env = game_envs[name]
+    env, net = game_envs[name], game_nets[name]
     if params:  # the partially observed variant, where a game has one
         option = next((p for p in env.module.PARAM_NAMES if p.startswith("observe")), None)
         if option is None:
             return
         env = envs.make(name, **{option: 0.0})
-    net = MLP([env.obs_size, 16, env.num_outputs])
     genomes = genomes_for(net, 37, 12)
     agent = rollout(env, net, genomes, 2, 4, kernel="agent")
     by_lane = type(agent)(np.zeros((37, 2)), np.zeros((37, 2), np.int64))
@@ -87,26 +84,28 @@ def test_a_lane_wise_game_stepped_lane_by_lane_plays_the_same(name, params, game
     assert_same(agent, rollout(env, net, genomes, 2, 4, kernel="lockstep"))
 
 
-# Several hidden layers, every activation (hidden and output), discrete and continuous games.
+# Several hidden layers, every activation (hidden and output), each on a discrete and a continuous
+# game. Each shape is played by one game (every shape compiles two kernels of its own).
 SHAPES = [
-    ([7, 5], ["relu", "step", "sigmoid"]),
-    ([20], ["linear", "tanh"]),
-    ([], ["tanh"]),
-    ([6, 6, 6], ["tanh", "sigmoid", "relu", "linear"]),
-    ([24, 24], ["tanh", "tanh", "linear"]),  # more than 512 genes: a block larger than L1
+    ("cartpole", [7, 5], ["relu", "step", "sigmoid"]),
+    ("racer", [20], ["linear", "tanh"]),
+    ("cartpole", [], ["tanh"]),
+    ("racer", [6, 6, 6], ["tanh", "sigmoid", "relu", "linear"]),
+    ("cartpole", [24, 24], ["tanh", "tanh", "linear"]),  # more than 512 genes: a block larger than L1
+    ("racer", [5, 4], ["relu", "step", "sigmoid"]),
 ]
 
 
-@pytest.mark.parametrize("name", ["cartpole", "racer"])
-@pytest.mark.parametrize("hidden, acts", SHAPES)
+@pytest.mark.parametrize("name, hidden, acts", SHAPES)
 def test_same_returns_and_steps_for_every_shape_and_activation(name, hidden, acts, game_envs):
     env = game_envs[name]
     net = MLP([env.obs_size, *hidden, env.num_outputs], activations=acts)
     assert_same(*both(env, net, genomes_for(net, 40, 2), episodes=2, seed=3))
 
 
-def test_shapes_cover_every_activation():
-    assert {a for _, acts in SHAPES for a in acts} == set(ACTIVATIONS)
+def test_shapes_cover_every_activation_on_both_kinds_of_game():
+    for game in ("cartpole", "racer"):
+        assert {a for name, _, acts in SHAPES if name == game for a in acts} == set(ACTIVATIONS), game
 
 
 @pytest.mark.parametrize("P", [1, 15, 16, 17])
@@ -125,7 +124,7 @@ def test_empty_population(game_envs):
 
 def test_game_parameters_and_max_steps_reach_the_kernel():
     env = envs.make("cartpole", max_steps=60, gravity=3.0, force_mag=20.0)
-    net = MLP([4, 16, 2])
+    net = MLP([4, 8, 2])  # cartpole's preset shape: the kernels the other tests compiled
     agent, lockstep = both(env, net, genomes_for(net, 64, 5), episodes=2, seed=1)
     assert_same(agent, lockstep)
     assert agent.steps.max() == 60
@@ -133,7 +132,7 @@ def test_game_parameters_and_max_steps_reach_the_kernel():
 
 def test_fast_trig_cartpole_same_in_both_kernels():
     env = envs.make("cartpole", fast_trig=1)
-    net = MLP([4, 16, 2])
+    net = MLP([4, 8, 2])
     assert_same(*both(env, net, genomes_for(net, 64, 6), episodes=2, seed=2))
 
 
@@ -176,6 +175,7 @@ def step(state, params, action, rng):
 '''
 
 
+@pytest.mark.slow  # a game written in the test: its kernels compile in every session
 def test_a_game_whose_kernels_allocate_arrays(tmp_path, monkeypatch):
     (tmp_path / "walker_game.py").write_text(textwrap.dedent(ALLOCATING_GAME))
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -222,7 +222,7 @@ def test_auto_follows_a_game_s_own_limits():
 
 def test_the_lockstep_kernel_is_found_once_per_game_and_shape(monkeypatch):
     module = sys.modules["evo.kernels.play"]
-    env, net = envs.make("cartpole"), MLP([4, 5, 2])
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])
     genomes = genomes_for(net, 20, 3)
     first = rollout(env, net, genomes, episodes=2, seed=4, kernel="lockstep")
     monkeypatch.setattr(module, "compiled", lambda *a, **kw: pytest.fail("looked up again"))

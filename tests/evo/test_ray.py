@@ -39,13 +39,14 @@ from evo.cli import main
 from evo.ray import backend, settings
 from evo.ray.pool import pool
 from evo.ray.scheduler import chunks
+from evo.runs.config import default_config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ray_faults import Chunks  # noqa: E402
 
 NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
 # A run that never reaches its target, so it goes the full number of generations.
-LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "4", "--target", "1e9", "--quiet"]
+LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "8", "--target", "1e9", "--quiet"]
 # A run whose generations take about a tenth of a second on the cluster, checkpointed at each.
 SLOW = ["cartpole", "--pop", "2000", "--episodes", "4", "--hidden", "8", "--target", "1e9", "--quiet",
         "--checkpoint-every", "1"]
@@ -103,9 +104,10 @@ def sim(cluster):
     return cluster
 
 
-def game(game_envs, name, hidden=8):
+def game(game_envs, name, hidden=None):
+    """A game and a network: of the game's preset shape (whose kernels the other tests compile), or ``hidden``."""
     env = game_envs[name]
-    return env, MLP([env.obs_size, hidden, env.num_outputs])
+    return env, MLP([env.obs_size, *(default_config(name).hidden if hidden is None else [hidden]), env.num_outputs])
 
 
 def full_pool(env, net, n=3, timeout=60.0):
@@ -184,7 +186,7 @@ def test_ray_is_bit_identical_to_local_with_one_actor_per_node(name, sim, game_e
 def test_the_level_reaches_the_actors(sim):
     import envs
     env = envs.make("snake", level="classic")  # 16 x 16, not the default level's grid
-    net = MLP([env.obs_size, 8, env.num_outputs])
+    net = MLP([env.obs_size, 16, env.num_outputs])  # snake's preset
     genomes = net.init(np.random.default_rng(4), 40)
     local = rollout(env, net, genomes, episodes=2, seed=3)
     assert same(local, rollout(env, net, genomes, episodes=2, seed=3, backend="ray"))

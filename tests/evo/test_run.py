@@ -91,7 +91,7 @@ def test_validation_runs_when_the_best_improves_unless_every_generation_is_asked
     from evo.runs.config import RunConfig, default_config
     counts = {}
     for policy in ("improvement", "every"):
-        config = RunConfig.from_dict({"pop_size": 16, "episodes": 1, "hidden": [3], "target": 1e9,
+        config = RunConfig.from_dict({"pop_size": 16, "episodes": 1, "target": 1e9,
                                       "generations": 40, "validate_on": policy, "validation_episodes": 5},
                                      base=default_config("pendulum"))
         run = Evolution(config)

@@ -46,6 +46,7 @@ def test_every_game_has_keys_a_game_without_declared_ones_generic_keys():
         key_code("no such key")
 
 
+@pytest.mark.slow  # 400 frames drawn
 def test_flapping_keeps_the_bird_up_longer_than_not_flapping():
     env = envs.make("flappy")
     screen = open_window((640, 360))
@@ -59,7 +60,7 @@ def test_flapping_keeps_the_bird_up_longer_than_not_flapping():
 
 def test_play_beside_a_champion(tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["run", "pong", "--pop", "12", "--episodes", "1", "--hidden", "4", "--generations", "1",
+    assert main(["run", "pong", "--pop", "12", "--episodes", "1", "--hidden", "16", "--generations", "1",
                  "--out", str(run), "--quiet"]) == 0
     capsys.readouterr()
     shot = tmp_path / "play.png"

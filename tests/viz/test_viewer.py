@@ -17,8 +17,8 @@ SIZE = (800, 450)
 
 
 def small_run(game, **settings):
-    base = {"pop_size": 12, "episodes": 2, "hidden": [4], "target": 1e9, "validation_episodes": 5,
-            "generations": 100}
+    # the game's preset network: the shape of conftest's game_nets, whose kernels the session compiles once
+    base = {"pop_size": 12, "episodes": 2, "target": 1e9, "validation_episodes": 5, "generations": 100}
     return Evolution(RunConfig.from_dict({**base, **settings}, base=default_config(game)))
 
 
@@ -214,13 +214,13 @@ def test_any_generations_best_can_be_replayed(screen):
 
 
 def test_a_recurrent_network_is_drawn_with_its_memory(screen):
-    run = small_run("cartpole", network="gru", hidden=[5])
+    run = small_run("cartpole", network="gru", hidden=[6])  # the recurrent tests' shape
     viewer = Watch(run, screen, None, frame_time=1 / 60)
     for _ in range(5):
         viewer.sim_step()
     viewer.draw()
     ep = viewer.episode
-    assert ep.memory.shape == (ep.n, 5) and np.abs(ep.memory).sum() > 0
+    assert ep.memory.shape == (ep.n, 6) and np.abs(ep.memory).sum() > 0
     panel = pygame.surfarray.array3d(screen)[screen.get_width() * 3 // 4:, 60:400]
     assert panel.std() > 10  # the network is drawn, not left blank
     viewer.close()

@@ -12,7 +12,7 @@ from PIL import Image  # noqa: E402
 
 from evo.cli import main  # noqa: E402
 
-SMALL = ["--pop", "12", "--episodes", "1", "--hidden", "4", "--target", "1e9"]
+SMALL = ["--pop", "12", "--episodes", "1", "--hidden", "8", "--target", "1e9"]  # cartpole's preset
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, run_dir, tmp_path, caps
     assert message in err and err.count("\n") == 1
 
 
+@pytest.mark.slow  # a child process
 def test_headless_run_never_imports_pygame(tmp_path):
     code = ("import sys; from evo.cli import main; "
             f"main(['run', 'cartpole', '--generations', '2', '--out', {str(tmp_path / 'r')!r}, '--quiet']); "
@@ -100,9 +101,10 @@ def test_headless_run_never_imports_pygame(tmp_path):
     assert res.stdout.strip().splitlines()[-1] == "False"
 
 
+@pytest.mark.slow  # a child process
 def test_the_episode_model_plays_without_pygame():
     code = ("import sys, numpy as np, envs; from evo import MLP; from viz.episode import Episode; "
-            "env = envs.make('cartpole'); net = MLP([env.obs_size, 4, env.num_outputs]); "
+            "env = envs.make('cartpole'); net = MLP([env.obs_size, 8, env.num_outputs]); "
             "e = Episode(env, net, net.init(np.random.default_rng(0), 3), seed=0); "
             "[e.step() for _ in range(5)]; print(e.t, 'pygame' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
