@@ -88,7 +88,7 @@ class Rollout:
 
 
 def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
-    """``genomes`` as a C-contiguous float32 array, after checking them, ``episodes`` and ``seed`` against
+    """``genomes`` as a read-only C-contiguous float32 array, after checking them, ``episodes`` and ``seed`` against
     ``env`` and ``net``; ValueError or TypeError with one line saying what is wrong."""
     check_int("episodes", episodes, 1)
     check_int("seed", seed, 0, MAX_SEED)
@@ -99,7 +99,11 @@ def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
     if genomes.ndim != 2 or genomes.shape[1] != net.num_params:
         raise ValueError(f"genomes must have shape (P, {net.num_params}), got {np.shape(genomes)}")
     check_memory(f"{genomes.shape[0]} genomes x {episodes} episodes", 16.0 * genomes.shape[0] * episodes)
-    return genomes
+    # always a read-only view: Numba compiles a kernel once per argument type, and read-only arrays (an
+    # algorithm's population, what Ray hands an actor) are another type than writable ones
+    view = genomes.view()
+    view.flags.writeable = False
+    return view
 
 
 KERNELS = ("auto", "lockstep", "agent")
