@@ -117,11 +117,9 @@ def test_hand_drawn_tracks_are_the_test_set_and_never_the_default(game_envs):
     np.testing.assert_array_equal(hairpin[0][1].params, R.default_params("hairpin"))
 
 
-def test_a_runs_test_score_is_its_worst_tracks_mean(game_envs):
-    from evo import MLP
+def test_a_runs_test_score_is_its_worst_tracks_mean(game_envs, game_nets):
     from evo.runs.driver import test_results, test_score
-    env = game_envs["racer"]
-    net = MLP([env.obs_size, 4, env.num_outputs])
+    env, net = game_envs["racer"], game_nets["racer"]
     genome = net.init(np.random.default_rng(2), 1)[0]
     results = test_results(env, net, genome, 3, 5)
     means = [float(r.fitness[0]) for _, r in results]
