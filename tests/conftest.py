@@ -14,6 +14,8 @@ session. A test that needs another cache (a cold one, an unsafe one) passes its 
 the process it starts.
 """
 
+import contextlib
+import io
 import os
 import shutil
 import tempfile
@@ -33,13 +35,15 @@ def _session_cache() -> str | None:
     """Make ``NEUROEVO_CACHE_DIR`` name the cache this session uses; the directory to remove at the end, if any."""
     if os.environ.get("NEUROEVO_CACHE_DIR"):
         return None
-    chosen = specialise.cache_dir()
+    with contextlib.redirect_stderr(io.StringIO()):  # a note on an unusable directory: the session makes one
+        chosen = specialise.cache_dir()
     if chosen is not None:
         os.environ["NEUROEVO_CACHE_DIR"] = str(chosen)
         return None
     temporary = tempfile.mkdtemp(prefix="neuroevo-tests-")  # mode 0700, ours: a usable cache
     os.environ["NEUROEVO_CACHE_DIR"] = temporary
     specialise._cache.clear()  # decided before the variable was set: decide again
+    specialise._noted.clear()
     return temporary
 
 
