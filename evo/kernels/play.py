@@ -5,6 +5,15 @@ For every pair ``(p, e)``, in parallel::
     rng = key(seed, 0, e)                 # same episode for every genome (common random numbers)
     reset -> [observe -> network step -> act -> step] until terminated or max_steps
 
+Every genome meets the same keys, so ``reset`` runs once per episode, not once
+per pair: :func:`episode_starts` computes each episode's state row and
+generator word after ``reset`` (in the game's own ``STARTS`` module,
+:mod:`evo.kernels.episode`) before the kernels run, and each pair begins with
+a copy of its episode's. A game that draws much at reset (the racer's
+procedural tracks) then draws it once per episode key. This takes a game whose
+``reset`` writes every state slot that its ``observe`` and ``step`` read,
+whatever the row held before, as every kernel always has.
+
 Two kernels do this, with the same result to the bit, both instances of one
 episode template (:mod:`evo.kernels.episode`) in which the network is a module
 and the game is a module:
@@ -98,7 +107,9 @@ def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
     genomes = np.ascontiguousarray(genomes, dtype=np.float32)
     if genomes.ndim != 2 or genomes.shape[1] != net.num_params:
         raise ValueError(f"genomes must have shape (P, {net.num_params}), got {np.shape(genomes)}")
-    check_memory(f"{genomes.shape[0]} genomes x {episodes} episodes", 16.0 * genomes.shape[0] * episodes)
+    state_size = getattr(getattr(env, "spec", None), "state_size", 0)  # an episode's start (episode_starts)
+    check_memory(f"{genomes.shape[0]} genomes x {episodes} episodes",
+                 16.0 * genomes.shape[0] * episodes + 8.0 * (state_size + 1) * episodes)
     # always a read-only view: Numba compiles a kernel once per argument type, and read-only arrays (an
     # algorithm's population, what Ray hands an actor) are another type than writable ones
     view = genomes.view()
@@ -139,6 +150,32 @@ def compiled(env, net, kind: str = "agent", counted: bool = False, by_lane: bool
     if kind == "agent":
         return _episode.agent_module(env, net, LANES).rollout
     return _episode.lockstep_module(env, net, LANES, TAIL_LANES, counted, by_lane).rollout
+
+
+_STARTS: dict = {}
+"""Each game's ``starts`` function (:data:`evo.kernels.episode.STARTS`), once per process."""
+STARTS_PER_THREAD = 32
+"""Fewest episodes per thread :func:`episode_starts` hands a thread of its own."""
+
+
+def episode_starts(env, episodes: int, seed: int) -> tuple:
+    """Every episode's start: what ``env``'s ``reset`` gives for the key ``(seed, 0, e)``.
+
+    Returns
+    -------
+    rows : ndarray of shape (episodes, state_size), float64
+        Row ``e``: the state row after ``reset`` for episode ``e``.
+    rngs : ndarray of shape (episodes,), uint64
+        ``rngs[e]``: the generator word after that ``reset``, from which episode ``e``'s steps draw.
+    """
+    starts = _STARTS.get(env.module)
+    if starts is None:
+        starts = _STARTS[env.module] = _episode.starts_module(env).starts
+    rows = np.zeros((episodes, env.spec.state_size), dtype=np.float64)
+    rngs = np.zeros(episodes, dtype=np.uint64)
+    threads = max(1, min(numba.get_num_threads(), episodes // STARTS_PER_THREAD))
+    _threads.run(starts, threads, np.int64(threads), env.params, np.uint64(seed), rows, rngs)
+    return rows, rngs
 
 
 _AGENT_KERNELS: dict = {}
@@ -236,6 +273,7 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals=None
     if finals is None:  # no final states asked for
         finals = np.zeros((0, 0, 0), dtype=np.float64)
     threads = min(numba.get_num_threads(), -(-genomes.shape[0] * episodes // CHUNK))  # one per chunk at most
+    starts, start_rngs = episode_starts(env, episodes, seed)
     kernel = _lockstep_kernel(env, net, by_lane)
     module = sys.modules[kernel.py_func.__module__]
     floats = module._BLOCK + spec.obs_size  # the network's block, then an observation
@@ -247,7 +285,7 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals=None
         ((1, 8), np.int64))  # chunks handed out
     i64[:] = -1  # every lane idle
     counter = counter[0]
-    args = [counter, genomes, env.params, np.uint64(seed), np.int64(episodes), np.int64(env.max_steps),
+    args = [counter, genomes, env.params, starts, start_rngs, np.int64(episodes), np.int64(env.max_steps),
             np.int64(CHUNK), returns, steps, finals, f32, f64, i64, u64, one]
     _threads.run(_checked(kernel, env, net, [np.int64(0)] + args, by_lane), threads, *args)
 
@@ -275,8 +313,9 @@ def play(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "
         if kind == "lockstep":
             _run_lockstep(env, net, genomes, E, seed, returns, steps, finals)
         else:
-            _agent_kernel(env, net)(genomes, env.params, np.uint64(seed), E, env.max_steps, spec.discrete,
-                               spec.state_size, spec.obs_size, spec.action_buffer_size, returns, steps, finals)
+            starts, start_rngs = episode_starts(env, E, seed)
+            _agent_kernel(env, net)(genomes, env.params, starts, start_rngs, E, env.max_steps, spec.discrete,
+                                    spec.state_size, spec.obs_size, spec.action_buffer_size, returns, steps, finals)
     if not behaviour:
         return Rollout(returns, steps)
     described = env.describe(finals.reshape(P * E, -1))
