@@ -13,6 +13,15 @@ pytestmark = pytest.mark.slow  # pip installs into a new virtual environment, an
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def checkout_files(directory, names):
+    """What ``shutil.copytree`` leaves out of a copy of the checkout: caches everywhere, and the top level's
+    own folders (``runs/`` there is output; ``evo/runs/`` is a package and is copied)."""
+    skipped = set(shutil.ignore_patterns("__pycache__", "*.egg-info")(directory, names))
+    if Path(directory) == ROOT:
+        skipped |= {".git", ".ci", ".venv", "runs", "build", "docs", "tests"} & set(names)
+    return skipped
+
+
 def sh(*args, env=None, cwd=None):
     res = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=600, env=env, cwd=cwd)
     assert res.returncode == 0, f"{args}\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}"
@@ -21,8 +30,7 @@ def sh(*args, env=None, cwd=None):
 
 def test_plain_then_editable_install_leaves_a_working_cli(tmp_path):
     src = tmp_path / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(".git", ".ci", ".venv", "runs", "__pycache__",
-                                                             "*.egg-info", "build", "docs", "tests"))
+    shutil.copytree(ROOT, src, ignore=checkout_files)
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
