@@ -46,7 +46,7 @@ from ray_faults import Chunks  # noqa: E402
 
 NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
 # A run that never reaches its target, so it goes the full number of generations.
-LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "8", "--target", "1e9", "--quiet"]
+LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "4", "--target", "1e9", "--quiet"]
 # A run whose generations take about a tenth of a second on the cluster, checkpointed at each.
 SLOW = ["cartpole", "--pop", "2000", "--episodes", "4", "--hidden", "8", "--target", "1e9", "--quiet",
         "--checkpoint-every", "1"]
