@@ -26,7 +26,20 @@ NEUROEVO_CACHE_DIR *and* NUMBA_CACHE_DIR. Targets: the lockstep kernel's
 compile within 2x of the agent kernel's; every warm start under 1 s.
 
     python benchmarks/rollout.py [--games cartpole,flappy] [--pops 256,4096,65536] [--large 64,64] [--large-pops 256,4096]
-                                 [--repeats 3] [--parts kernels,compile,trig]
+                                 [--repeats 3] [--parts kernels,compile,tracks,trig] [--track-pop 1024] [--track-episodes 2]
+
+``--parts tracks`` (quick on its own: ``--parts tracks``): the racer with its
+preset network (8-16-2) and a run's first population (``net.init``) of
+``--track-pop`` genomes, ``--track-episodes`` episodes each, as ``kernel="auto"``
+plays it, on procedural tracks (a new track per episode key, as runs train)
+against the same racer on fixed tracks: the hand-drawn ones, and one
+procedural track drawn once and driven as a track file; agent-steps/s,
+medians of ``--repeats`` interleaved runs (each repeat another seed: other
+tracks, other starts), and the ratios fixed / procedural. A step casts its
+rays against every wall segment, so a track of more points steps slower
+(procedural tracks have 64, the oval 40): the procedural track driven as a
+fixed one shows what drawing a track per episode still costs. Target:
+procedural within 1.25x of the oval.
 
 ``--parts bound`` (not run by default): per game, the lockstep kernel with
 a network of no hidden layer against the per-agent kernel with obs-16-out,
@@ -67,6 +80,7 @@ from evo.kernels.play import Rollout, _run_lockstep, choose_kernel  # noqa: E402
 TARGET_CARTPOLE = 3.0
 TARGET_EVERY_GAME = 2.0
 TARGET_WARM_START = 1.0
+TARGET_TRACKS = 1.25
 
 
 def play(env, net, genomes, kind, seed):
@@ -201,6 +215,53 @@ def bench_bound(names, repeats):
         print(f"{name:>22} {a:9.1f} {l16:12.1f} {l0:11.1f} {a / l16:6.2f} {a / l0:6.2f}", flush=True)
 
 
+def fixed_procedural_track(directory):
+    """The racer on one procedural track (seed 0, episode 0) driven as a fixed track: its centre line
+    written to a CSV file in ``directory``, its half width as the parameter."""
+    from envs.racer import T_HALF_WIDTH, TRACK, track_geometry
+    batch = envs.make("racer").batch(1, seed=0, episodes=np.zeros(1, np.int64))
+    batch.reset()
+    row = batch.states[0]
+    path = os.path.join(directory, "procedural-0-0.csv")
+    np.savetxt(path, track_geometry(row)[0], delimiter=",")
+    return envs.make("racer", track=path, half_width=float(row[TRACK + T_HALF_WIDTH]))
+
+
+def bench_tracks(repeats, pop, episodes):
+    """The racer on procedural tracks against the same racer on fixed ones: the hand-drawn tracks and one
+    procedural track drawn once (the same number of points as every procedural track, 64)."""
+    print(f"\n== racer 8-16-2, P = {pop}, {episodes} episodes, kernel=auto: agent-steps/s (wall), medians of "
+          f"{repeats} interleaved runs, on procedural tracks (a new one per episode key) and on fixed tracks "
+          f"(points: the centre line's); ratio = fixed / procedural ==")
+    warm_cache("racer", [([16], [pop])])
+    with tempfile.TemporaryDirectory(prefix="neuroevo-bench-") as directory:
+        tracks = {"procedural": envs.make("racer")}
+        tracks.update({name: envs.make("racer", track=name) for name in ("oval", "kidney", "hairpin")})
+        tracks["one procedural"] = fixed_procedural_track(directory)
+        net = MLP([8, 16, 2])
+        genomes = net.init(np.random.default_rng(0), pop)
+        for env in tracks.values():
+            rollout(env, net, genomes[:64], episodes, 0)  # load the kernels
+        speed = {k: [] for k in tracks}
+        length = {k: [] for k in tracks}
+        for r in range(repeats):  # each repeat another seed: other procedural tracks, other starts
+            for k, env in tracks.items():
+                t = time.perf_counter()
+                played = rollout(env, net, genomes, episodes, r)
+                speed[k].append(played.total_steps / (time.perf_counter() - t))
+                length[k].append(played.steps.mean())
+    procedural = statistics.median(speed["procedural"])
+    print(f"{'track':>16} {'points':>6} {'steps/s':>9} {'episode':>8} {'ratio':>6}")
+    for k, env in tracks.items():
+        points = int(env.params[env.module.PARAM_TRACK + env.module.T_N]) or env.module.MAX_POINTS
+        print(f"{k:>16} {points:6} {statistics.median(speed[k]):9.3g} {statistics.median(length[k]):8.0f} "
+              f"{statistics.median(speed[k]) / procedural:6.2f}", flush=True)
+    ratio = statistics.median(speed["oval"]) / procedural
+    print(f"kernel: {choose_kernel(net, 'auto', tracks['oval'], pop * episodes)}")
+    print(f"target: procedural within {TARGET_TRACKS}x of the oval: {ratio:.2f}x "
+          f"[{'met' if ratio <= TARGET_TRACKS else 'NOT met'}]")
+
+
 def fresh_cache_env(root):
     """Environment for a subprocess whose kernel caches live under ``root`` (empty if root is new)."""
     env = dict(USER_ENV)
@@ -267,14 +328,19 @@ def main() -> None:
     parser.add_argument("--large-pops", default=None, help="populations for the larger network (default --pops)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--parts", default="kernels,compile",
-                        help="comma-separated subset of kernels,compile,trig,bound (trig: cartpole's fast_trig "
-                             "option; bound: lockstep's ceiling per game with its step as it is)")
+    parser.add_argument("--parts", default="kernels,compile,tracks",
+                        help="comma-separated subset of kernels,compile,tracks,trig,bound (tracks: the racer on "
+                             "procedural tracks against the oval; trig: cartpole's fast_trig option; bound: "
+                             "lockstep's ceiling per game with its step as it is)")
+    parser.add_argument("--track-pop", type=int, default=1024, help="population of --parts tracks")
+    parser.add_argument("--track-episodes", type=int, default=2, help="episodes per genome of --parts tracks")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    known = {"kernels", "compile", "trig", "bound"}
+    known = {"kernels", "compile", "tracks", "trig", "bound"}
     if parts - known:
         parser.error(f"unknown parts: {', '.join(sorted(parts - known))}")
+    if args.track_pop < 1 or args.track_episodes < 1:
+        parser.error("--track-pop and --track-episodes must be at least 1")
     names = args.games.split(",")
     unknown = [n for n in names if n not in envs.names()]
     if unknown:
@@ -294,6 +360,8 @@ def main() -> None:
         bench_kernels(names, shapes, args.repeats)
     if "compile" in parts:
         bench_compile(names)
+    if "tracks" in parts:
+        bench_tracks(args.repeats, args.track_pop, args.track_episodes)
     if "trig" in parts:
         bench_trig(args.repeats)
     if "bound" in parts:
