@@ -1,6 +1,6 @@
 """Each episode's start is computed once per episode key and shared by every genome that plays it.
 
-This module is also a game ("counting", registered below): its ``reset`` draws a varying number of
+This module is also a game ("counting", registered for its tests): its ``reset`` draws a varying number of
 random numbers, writes every state slot from them, and adds one to the ``resets`` parameter each time
 it runs, so a test can count how often a rollout called it.
 """
@@ -51,12 +51,14 @@ def step(state, params, action, rng):
     return 1.0 - abs(state[X]), abs(state[X]) > 1.5
 
 
-envs.register("counting", __name__)
-
-
 @pytest.fixture(scope="module")
 def counting():
-    return envs.make("counting")
+    """This module's game, registered for this module's tests only."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(envs._GAMES, "counting", __name__)  # the registration below ends with the module
+        patch.setitem(envs._DECLARED, "counting", {})
+        envs.register("counting", __name__)
+        yield envs.make("counting")
 
 
 def reset_by_hand(env, seed, e):
