@@ -26,7 +26,8 @@ NEUROEVO_CACHE_DIR *and* NUMBA_CACHE_DIR. Targets: the lockstep kernel's
 compile within 2x of the agent kernel's; every warm start under 1 s.
 
     python benchmarks/rollout.py [--games cartpole,flappy] [--pops 256,4096,65536] [--large 64,64] [--large-pops 256,4096]
-                                 [--repeats 3] [--parts kernels,compile,tracks,trig] [--track-pop 1024] [--track-episodes 2]
+                                 [--repeats 3] [--parts kernels,compile,tracks,trig]
+                                 [--track-pop 1024] [--track-episodes 2]
 
 ``--parts tracks`` (quick on its own: ``--parts tracks``): the racer with its
 preset network (8-16-2) and a run's first population (``net.init``) of
