@@ -163,8 +163,8 @@ _WINDOW = 2  # nearest-segment search covers the cached segment +- this many; sa
 # every segment is longer than one step's travel at top speed (checked for files, by construction
 # for procedural tracks)
 
-# kernel="auto" plays the racer per agent: its ray casts and each episode's track draw leave the
-# lockstep kernel nothing to gain (0.85-1.08x of the per-agent kernel in benchmarks/rollout.py)
+# kernel="auto" plays the racer per agent: its ray casts leave the lockstep kernel little to gain
+# (docs/performance.md)
 LOCKSTEP_MAX_GENES = 0
 
 SPEC = EnvSpec(name="racer", obs_size=NUM_RAYS + 1, num_actions=None, action_size=2, max_steps=1500, dt=0.05,
