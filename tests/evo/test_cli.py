@@ -294,14 +294,19 @@ def test_eval_reports_each_test_track_and_env_param_picks_one(tmp_path, capsys, 
 def test_the_sweep_pool_hands_back_each_process_as_it_ends(tmp_path):
     from evo.runs.sweep import run_processes
 
-    flag = tmp_path / "second-ran"
+    flag = tmp_path / "second-handed-back"
     waits = ("import pathlib, sys, time\nfor _ in range(600):\n    if pathlib.Path(sys.argv[1]).exists(): break\n"
              "    time.sleep(0.1)\nprint('first'); sys.exit(3)")
-    commands = [("a", [sys.executable, "-c", waits, str(flag)]),  # ends only once the second has run
-                ("b", [sys.executable, "-c", "import pathlib, sys; pathlib.Path(sys.argv[1]).touch(); print('second')",
-                       str(flag)]),
+    commands = [("a", [sys.executable, "-c", waits, str(flag)]),  # ends only once the second was handed back
+                ("b", [sys.executable, "-c", "print('second')"]),
                 ("c", [sys.executable, "-c", "print('third')"])]
     seen = []
-    run_processes(commands, 2, lambda key, code, text: seen.append((key, code, text)))
+
+    def handed_back(key, code, text):
+        seen.append((key, code, text))
+        if key == "b":
+            flag.touch()
+
+    run_processes(commands, 2, handed_back)
     assert seen[0] == ("b", 0, "second") and sorted(seen) == [("a", 3, "first"), ("b", 0, "second"),
                                                               ("c", 0, "third")]
