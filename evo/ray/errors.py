@@ -37,9 +37,18 @@ def ray_failed(error: BaseException) -> ClusterLost:
 
 
 def first_line(error: BaseException) -> str:
-    """The first line of an error's message (its type's name if it has none)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """One line for an error: its message's first line (its type's name if it has none).
+
+    A first line that only introduces what follows ("Initialization failure from
+    server:" before a server's traceback) gets the message's last line, the
+    traceback's own error, after it.
+    """
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if lines[0].endswith(":") and len(lines) > 1:
+        return f"{lines[0]} {lines[-1]}"
+    return lines[0]
 
 
 def auth_hint(address: str | None) -> str:
