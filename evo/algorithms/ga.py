@@ -39,7 +39,13 @@ genomes ``ask`` returns, DEAP's ``lambda_``):
 - ``"steady_state"``: a population of ``survivors``; each asked child, in
   order, replaces the population's current worst member (delete-worst,
   Whitley's GENITOR), or joins it while it has fewer than ``survivors``
-  members; a small ``pop_size`` gives the classic one-at-a-time loop.
+  members; a small ``pop_size`` gives the classic one-at-a-time loop;
+- ``"nsga2"``: several objectives, ``tell`` taking (P, M) fitness: the
+  ``survivors`` best of the previous parents and the asked children by
+  front rank, then crowding distance (:func:`evo.operators.selection.nsga2`,
+  Deb et al. 2002), and ``selection`` drawing parents by the same order
+  among them (rank first, then crowding: a tournament is NSGA-II's crowded
+  tournament); ``best_genome`` is the best on the first objective.
 
 Every child comes from a pair of parents drawn by ``selection`` (from the
 survivors outside the generational loop); a pair is crossed with probability
@@ -69,7 +75,7 @@ from evo._validation import MAX_SEED, check_int, check_memory, check_number
 _STATE_VERSION = 1
 # the GA's options beside the operators, as config() and state_dict() record them
 _LOOP_OPTIONS = ("replacement", "survivors", "children_per_pair", "mutation_rate", "low", "high", "repair")
-REPLACEMENTS = ("generational", "plus", "comma", "steady_state")
+REPLACEMENTS = ("generational", "plus", "comma", "steady_state", "nsga2")
 
 
 def _parse_operator(spec, kind: str):
@@ -108,10 +114,10 @@ class GeneticAlgorithm:
     crossover_rate : float
         Probability that a pair of parents is crossed rather than copied
         (DEAP's ``cxpb``; with one child per pair it is per child).
-    replacement : {"generational", "plus", "comma", "steady_state"}
+    replacement : {"generational", "plus", "comma", "steady_state", "nsga2"}
         The loop (see the module docstring).
     survivors : int, optional
-        ``mu``, the parents kept by ``plus``, ``comma`` and ``steady_state``;
+        ``mu``, the parents kept by ``plus``, ``comma``, ``steady_state`` and ``nsga2``;
         default ``pop_size``; ``comma`` needs ``survivors <= pop_size``.
     children_per_pair : {1, 2}
         Children made from each pair of parents (DEAP's operators make 2).
@@ -182,6 +188,8 @@ class GeneticAlgorithm:
         self._self_adaptive = self._specs["mutation"][0] == "self_adaptive"
         self._per_gene = bool(self._self_adaptive and self._specs["mutation"][1].get("per_gene", False))
         self._try_operators()
+        if replacement == "nsga2" and self._one_fifth is not None:
+            raise ValueError("the 1/5-success rule compares one fitness: it does not work with replacement 'nsga2'")
 
         self.rng = np.random.default_rng(self.seed)
         if init is not None:
@@ -299,12 +307,17 @@ class GeneticAlgorithm:
 
         Parameters
         ----------
-        fitness : array_like of shape (P,)
+        fitness : array_like of shape (P,), or (P, M) with ``replacement="nsga2"``
             Fitness of every genome of :meth:`ask`, maximised. NaN is treated
-            as the worst possible fitness.
+            as the worst possible fitness. With ``nsga2``, every generation
+            has the same M objectives ((P,) is one objective).
         """
         fitness = np.asarray(fitness, dtype=np.float64)
-        if fitness.shape != (self.pop_size,):
+        objectives = None
+        if self.replacement == "nsga2":
+            objectives = self._objectives(fitness)
+            fitness = objectives[:, 0]
+        elif fitness.shape != (self.pop_size,):
             raise ValueError(f"fitness must have shape ({self.pop_size},), got {fitness.shape}")
         clean = np.where(np.isnan(fitness), -np.inf, fitness)
         order = np.argsort(-clean, kind="stable")
@@ -312,7 +325,7 @@ class GeneticAlgorithm:
         if self.best_genome is None or clean[best] > self.best_fitness:
             self.best_fitness = float(clean[best])
             self.best_genome = self.population[best].copy()
-        self.last_fitness = fitness.copy()
+        self.last_fitness = (fitness if objectives is None else objectives).copy()
 
         if self._one_fifth is not None:
             bred = ~np.isnan(self.parent_fitness)
@@ -320,7 +333,10 @@ class GeneticAlgorithm:
                 won = clean[bred] > np.where(np.isnan(self.parent_fitness[bred]), -np.inf, self.parent_fitness[bred])
                 self.step = self._one_fifth.update(self.step, float(won.mean()))
 
-        pool, pool_fitness, pool_sigmas = self._survivors(fitness, clean)
+        if objectives is not None:
+            pool, pool_fitness, pool_sigmas = self._nsga2_survivors(objectives)
+        else:
+            pool, pool_fitness, pool_sigmas = self._survivors(fitness, clean)
         n_kids = self.pop_size - self.elite if self.replacement == "generational" else self.pop_size
         kids, kid_sigmas, kid_parent_fitness = self._breed(pool, pool_fitness, pool_sigmas, n_kids)
         if self.replacement == "generational":
@@ -366,6 +382,37 @@ class GeneticAlgorithm:
         if self.replacement != "comma":
             self.parents, self.parents_fitness, self.parents_sigmas = parents, parents_fitness, parents_sigmas
         return parents, parents_fitness, parents_sigmas
+
+    def _objectives(self, fitness: np.ndarray) -> np.ndarray:
+        """``tell``'s fitness as (P, M) objectives, M the same as in earlier generations."""
+        if fitness.ndim == 1:
+            fitness = fitness[:, None]
+        m = None if self.parents_fitness is None else self.parents_fitness.shape[1]
+        if fitness.ndim != 2 or fitness.shape[0] != self.pop_size or fitness.shape[1] < 1 \
+                or m is not None and fitness.shape[1] != m:
+            raise ValueError(f"fitness must have shape ({self.pop_size}, {'M' if m is None else m}), "
+                             f"got {fitness.shape}")
+        return fitness
+
+    def _nsga2_survivors(self, objectives):
+        """NSGA-II: the best ``survivors`` of the parents and the asked children; selection's key among them."""
+        pop, sigmas = self.population, self.sigmas
+        if self.parents is not None:
+            pop = np.concatenate([self.parents, pop])
+            objectives = np.concatenate([self.parents_fitness, objectives])
+            sigmas = None if sigmas is None else np.concatenate([self.parents_sigmas, sigmas])
+        keep = _selection.nsga2(objectives, min(self.survivors, len(pop)), self.rng)
+        self.parents, self.parents_fitness = pop[keep], objectives[keep]
+        self.parents_sigmas = None if sigmas is None else sigmas[keep]
+        # the crowded order as one number, larger better: front rank first, then crowding distance
+        ranks = _selection.non_dominated_sort(self.parents_fitness)
+        distance = _selection.crowding_distance(self.parents_fitness, ranks)
+        order = np.lexsort((-distance, ranks))
+        r, d = ranks[order], distance[order]
+        steps = np.r_[0, (r[1:] != r[:-1]) | (d[1:] != d[:-1])]
+        key = np.empty(len(keep))
+        key[order] = -np.cumsum(steps, dtype=np.float64)
+        return self.parents, key, self.parents_sigmas
 
     def _breed(self, pool, pool_fitness, pool_sigmas, n_kids):
         """``n_kids`` children of ``pool``: (genomes, sigmas or None, fitness of each child's parent)."""
@@ -481,12 +528,14 @@ class GeneticAlgorithm:
                 if sigmas.dtype != np.float64 or sigmas.shape != ga.sigmas.shape or not (sigmas > 0).all():
                     raise ValueError(f"GA state 'sigmas' must be positive float64 of shape {ga.sigmas.shape}")
                 ga.sigmas = sigmas.copy()
-            if ga.replacement in ("plus", "steady_state") and "parents" in state:
+            if ga.replacement in ("plus", "steady_state", "nsga2") and "parents" in state:
                 rows = np.shape(state["parents"])[0] if np.ndim(state["parents"]) else 0
                 if not 1 <= rows <= ga.survivors:
                     raise ValueError(f"GA state 'parents' must have 1 to {ga.survivors} rows")
                 ga.parents = _array_field(state, "parents", np.float32, (num_params,), rows=rows)
-                ga.parents_fitness = _array_field(state, "parents_fitness", np.float64, (rows,), finite=False)
+                objectives = (max(1, *np.shape(state["parents_fitness"])[1:2]),) if ga.replacement == "nsga2" else ()
+                ga.parents_fitness = _array_field(state, "parents_fitness", np.float64, (rows, *objectives),
+                                                  finite=False)
                 if ga._self_adaptive:
                     ga.parents_sigmas = _array_field(state, "parents_sigmas", np.float64, ga.sigmas.shape[1:],
                                                      rows=rows)

@@ -22,6 +22,18 @@ Operators
 
 Use :func:`get` to look an operator up by name (e.g. from a TOML config).
 
+Several objectives
+------------------
+For a fitness array of shape (P, M), every objective maximised and NaN the
+worst value of its objective (Deb et al. 2002):
+
+- :func:`non_dominated_sort` -- each row's front rank, 0 for the first front.
+- :func:`crowding_distance`  -- how far each row lies from its neighbours within its front.
+- :func:`nsga2`              -- the ``n`` best rows by front rank, then crowding (NSGA-II's survivors).
+
+These three are not parent selections (``NAMES`` does not hold them): a GA
+uses them through ``GeneticAlgorithm(replacement="nsga2")``.
+
 References
 ----------
 - J. H. Holland, *Adaptation in Natural and Artificial Systems*, 1975.
@@ -39,6 +51,9 @@ References
   and the effects of noise", Complex Systems 9, 1995.
 - T. Blickle and L. Thiele, "A comparison of selection schemes used in
   evolutionary algorithms", Evolutionary Computation 4(4), 1996.
+- K. Deb, A. Pratap, S. Agarwal and T. Meyarivan, "A fast and elitist
+  multiobjective genetic algorithm: NSGA-II", IEEE Trans. Evolutionary
+  Computation 6(2), 2002.
 """
 
 from __future__ import annotations
@@ -50,12 +65,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from evo.operators._docstrings import RNG, section, shared
-from evo._validation import check_index, check_rng
+from evo._validation import check_index, check_memory, check_rng
 from evo.operators.registry import getter
 
 __all__ = [
     "NAMES",
+    "crowding_distance",
     "get",
+    "non_dominated_sort",
+    "nsga2",
     "random",
     "rank",
     "roulette",
@@ -396,6 +414,154 @@ def random(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.i
     if n == 0:
         return np.empty(0, dtype=np.int64)
     return rng.integers(0, f.size, size=n, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------
+# several objectives
+# --------------------------------------------------------------------------
+
+
+def _objectives(fitness: ArrayLike) -> NDArray[np.float64]:
+    """Validate a (P, M) fitness array of several objectives; return it as float64."""
+    f = np.asarray(fitness)
+    if f.ndim != 2 or f.shape[1] < 1:
+        raise ValueError(f"fitness must have shape (P, M) with M >= 1 objectives, got shape {f.shape}")
+    if f.dtype.kind not in "biuf":
+        raise ValueError(f"fitness must be real numbers, got dtype {f.dtype}")
+    return f.astype(np.float64, copy=False)
+
+
+def non_dominated_sort(fitness: ArrayLike) -> NDArray[np.int64]:
+    """Front rank of every row of a (P, M) fitness array: 0 for the non-dominated rows, 1 for the next front, ...
+
+    Row ``a`` dominates row ``b`` when ``a`` is at least as good in every
+    objective and better in one (every objective maximised, NaN worse than
+    any number, ``-inf`` included, and equal to NaN). Front 0 holds the rows
+    no row dominates; front ``k + 1`` the rows that only rows of fronts
+    ``0 .. k`` dominate (Deb et al. 2002's fast non-dominated sort). Equal
+    rows share a front. The ranks are those of DEAP's ``sortNondominated``
+    (which returns the fronts as lists instead).
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P, M)
+        Objectives to maximise; NaN is the worst value of its objective.
+
+    Returns
+    -------
+    ndarray of shape (P,), int64
+        Each row's front rank.
+    """
+    f = _objectives(fitness)
+    p = f.shape[0]
+    check_memory(f"a non-dominated sort of {p} rows", 3.0 * p * p)
+    # comparing each objective's dense key is comparing its values with NaN the worst
+    keys = [_dense_key(f[:, m]) for m in range(f.shape[1])]
+    no_worse = np.ones((p, p), dtype=bool)  # [a, b]: a is at least as good as b in every objective
+    better = np.zeros((p, p), dtype=bool)  # [a, b]: a is better than b in some objective
+    for k in keys:
+        no_worse &= k[:, None] >= k[None, :]
+        better |= k[:, None] > k[None, :]
+    dominates = no_worse & better
+    del no_worse, better
+    dominated_by = dominates.sum(axis=0)  # per row, how many rows dominate it
+    ranks = np.full(p, -1, dtype=np.int64)
+    front, rank = np.flatnonzero(dominated_by == 0), 0
+    while front.size:
+        ranks[front] = rank
+        dominated_by[front] = -1  # placed: never found again
+        dominated_by -= dominates[front].sum(axis=0)
+        front, rank = np.flatnonzero(dominated_by == 0), rank + 1
+    return ranks
+
+
+def crowding_distance(fitness: ArrayLike, ranks: ArrayLike) -> NDArray[np.float64]:
+    """Crowding distance of every row within its front (Deb et al. 2002).
+
+    For each front and each objective in turn, the front's rows are sorted by
+    that objective (a stable sort of the previous objective's order, the first
+    objective starting from the rows' order in ``fitness``); the first and the
+    last get an infinite distance, and every other row adds
+    ``(next - previous) / (M * (max - min))``, the gap between its two
+    neighbours over the objective's spread in the front. An objective whose
+    values are all equal within the front adds nothing but its boundary rows'
+    infinities. These are DEAP's ``assignCrowdingDist`` distances for a front
+    listed in population order, to the bit. A row whose value of an objective
+    is NaN or infinite is a boundary row of that objective (infinite
+    distance), and the objective's other rows are crowded among themselves.
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P, M)
+        Objectives to maximise.
+    ranks : array-like of shape (P,), integers
+        Each row's front (:func:`non_dominated_sort`); rows of equal rank form a front.
+
+    Returns
+    -------
+    ndarray of shape (P,), float64
+        Non-negative distances, ``inf`` at a front's boundaries; larger means less crowded.
+    """
+    f = _objectives(fitness)
+    r = np.asarray(ranks)
+    if r.shape != (f.shape[0],) or (r.size and r.dtype.kind not in "iu"):
+        raise ValueError(f"ranks must be integers of shape ({f.shape[0]},), got {r.dtype} of shape {r.shape}")
+    p, m = f.shape
+    distance = np.zeros(p, dtype=np.float64)
+    for rank in np.unique(r):
+        order = np.flatnonzero(r == rank)
+        for i in range(m):
+            column = f[:, i]
+            order = order[np.argsort(_dense_key(column[order]), kind="stable")]
+            finite = np.isfinite(column[order])
+            distance[order[~finite]] = np.inf
+            rows = order[finite]
+            if rows.size == 0:
+                continue
+            distance[rows[0]] = distance[rows[-1]] = np.inf
+            lo, hi = column[rows[0]], column[rows[-1]]
+            if hi == lo:
+                continue
+            norm = m * float(hi - lo)
+            distance[rows[1:-1]] += (column[rows[2:]] - column[rows[:-2]]) / norm
+    return distance
+
+
+def nsga2(fitness: ArrayLike, n: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """NSGA-II's survivors: the ``n`` best rows by front rank, then by crowding distance (Deb et al. 2002).
+
+    Whole fronts are taken in rank order (:func:`non_dominated_sort`) while
+    they fit; the front that does not fit gives its least crowded rows
+    (:func:`crowding_distance`, larger first). Rows equal in rank and distance
+    are ordered at random, never by position in the population. DEAP's
+    ``selNSGA2(pop, n)`` chooses the same rows, up to those ties (DEAP orders
+    equal rows by how its sort met them).
+
+    Parameters
+    ----------
+    fitness : array-like of shape (P, M)
+        Objectives to maximise; NaN is the worst value of its objective.
+    n : int
+        Number of rows to keep, ``0 <= n <= P``; each is chosen at most once.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Distinct indices, best first: by front rank, then by decreasing crowding distance.
+    """
+    f = _objectives(fitness)
+    n = check_index("n", n)
+    check_rng(rng)
+    if n > f.shape[0]:
+        raise ValueError(f"nsga2 keeps distinct rows: n must be at most P = {f.shape[0]}, got {n}")
+    ranks = non_dominated_sort(f)
+    distance = crowding_distance(f, ranks)
+    perm = rng.permutation(f.shape[0])
+    # a stable sort of a random permutation: ties in rank and distance fall in random order
+    order = perm[np.lexsort((-distance[perm], ranks[perm]))]
+    return order[:n].astype(np.int64)
 
 
 NAMES: dict[str, Callable[..., NDArray[np.int64]]] = {
