@@ -68,8 +68,8 @@ def _champion(path, env_params=(), level=None):
     """A run's champion (:func:`evo.runs.commands.load_champion_at`) and the label the viewer shows for it."""
     c = load_champion_at(path, env_params, level)
     test = "untested" if c.test is None else f"test {c.test:.4g}"
-    # short: a GIF's title is 480 px
-    return c, f"{_viz().game_title(c.env)} champion: validation {c.validation:.4g}, {test}"
+    # short: a GIF's title is 480 px; the game and its level, then who plays, as the status line's parts
+    return c, f"{_viz().game_title(c.env)}   champion: validation {c.validation:.4g}, {test}"
 
 
 def cmd_replay(args) -> int:

@@ -135,12 +135,17 @@ class Watch(Viewer):
         if self._hold * self.dt < 1.0:  # show the end for a second
             return True
         self._hold = 0
-        if self.evo.finished and self.replaying is None:  # evolution is over: the champion plays on
-            self._replay_seed += 1
+        if self.evo.finished:  # evolution is over: the champion plays on (after a generation's best, again)
+            if self.replaying is None:
+                self._replay_seed += 1
+            else:
+                self.flash("back to the champion")
+            self.replaying = None
             self._start_replay()
-        else:
+        else:  # back to the generation playing
             self.replay.close()
             self.replay = None
+            self.replaying = None
         return True
 
     def _start_replay(self) -> None:
@@ -162,14 +167,17 @@ class Watch(Viewer):
         self._start_replay()
 
     def replay_champion(self, loop: bool = False) -> None:
-        """Play the best-ever champion for one episode (again with R: back to the population)."""
+        """Play the best-ever champion for one episode (again with R: back to the population; once
+        evolution has finished, the champion plays on, and R brings it back from a generation's best)."""
         if self.replay is not None and not loop:
-            if self.evo.finished:
+            if not self.evo.finished:
+                self.replay.close()
+                self.replay = None
+                self.replaying = None
+                return
+            if self.replaying is None:
                 self.flash("evolution has finished: the champion plays on (Q quits)")
                 return
-            self.replay.close()
-            self.replay = None
-            return
         if self.evo.champion is None:
             self.flash("no champion yet: it is chosen after the first generation")
             return
@@ -209,14 +217,15 @@ class Watch(Viewer):
         best_ever = max((r["best"] for r in run.history), default=None)
         shown = self.replay if self.replay is not None else self.episode
         setting = self.renderer.setting(shown.batch.states[shown.leader] if shown is not None else None)
-        parts = [game_title(run.env)] + ([setting] if setting else []) + [f"generation {run.generation}"]
+        parts = [game_title(run.env)] + ([setting] if setting else []) + [self.generation_words()]
         if self.replay is not None:
-            parts.append(f"replaying the champion (validation {run.champion_score:.4g})" if self.replaying is None
-                         else f"replaying the best of generation {self.replaying} ([ ] other generations)")
+            parts.append(f"replaying the champion (validation {self.renderer.fitness(run.champion_score)})"
+                         if self.replaying is None
+                         else f"replaying generation {self.replaying}'s best ([ ] other generations)")
         elif self.episode is not None:
             ep = self.episode
-            parts += [f"alive {ep.alive}/{ep.n}", f"this gen {ep.batch.returns.max():.3g}"]
-        parts.append(f"best ever {best_ever:.3g}" if best_ever is not None else "best ever -")
+            parts += self.renderer.playing(ep.batch.returns, ep.batch.done, ep.t)
+        parts.append(f"best ever {self.renderer.fitness(best_ever)}" if best_ever is not None else "best ever -")
         sigma = getattr(run.algorithm, "sigma", None)  # an evolution strategy's step size
         if isinstance(sigma, (int, float, np.floating)):
             parts.append(f"step size {float(sigma):.3g}")
@@ -227,13 +236,30 @@ class Watch(Viewer):
         parts += [f"speed {speed}", f"{self.clock.get_fps():.0f} fps"]
         return "   ".join(parts)
 
+    def generation_words(self) -> str:
+        """The generation the status line names: the one playing, or once evolution has finished the last one
+        (the fitness chart's axis ends at the same generation)."""
+        run = self.evo
+        if not run.finished or not run.history:
+            return f"generation {run.generation}"
+        return f"{'solved' if run.solved else 'finished'} at generation {run.history[-1]['generation']}"
+
+    def subject(self) -> str:
+        """Who is shown: ``champion``, ``generation 6's best`` (a replay) or ``leader #3`` (the population)."""
+        if self.replay is not None:
+            return "champion" if self.replaying is None else f"generation {self.replaying}'s best"
+        return f"leader #{self.episode.leader}" if self.episode is not None else ""
+
     def draw_game(self, surf, area) -> None:
-        if self.ff_left > 0 or (self.episode is None and self.replay is None):
+        if self.ff_left > 0:
             self._draw_progress(surf, area)
         elif self.replay is not None:
-            self.draw_episode(surf, area, self.replay, "champion")
-        else:
-            self.draw_episode(surf, area, self.episode, f"leader #{self.episode.leader}")
+            self.draw_episode(surf, area, self.replay, self.subject())
+        elif self.episode is not None:
+            self.draw_episode(surf, area, self.episode, self.subject())
+        else:  # nothing to play: evolution has finished without a champion
+            surf.fill(T.FIELD, area)
+            T.text(surf, "evolution has finished; no champion to play", area.center, 26, T.DIM, "center")
 
     def _draw_progress(self, surf, area) -> None:
         surf.fill(T.FIELD, area)
@@ -260,18 +286,23 @@ class Watch(Viewer):
             rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - map_h - 8)
         if self.show_net and ep is not None:
             net_h = int(rect.h * 0.6)
-            who = "champion" if ep is self.replay else f"leader #{ep.leader}"
-            self.draw_network(surf, pygame.Rect(rect.x, rect.y, rect.w, net_h - 8), ep, f"network of the {who}")
+            who = self.subject()
+            title = f"network of {who}" if who.startswith("generation") else f"network of the {who}"
+            self.draw_network(surf, pygame.Rect(rect.x, rect.y, rect.w, net_h - 8), ep, title)
             chart = pygame.Rect(rect.x, rect.y + net_h, rect.w, rect.h - net_h)
         else:
             chart = rect
-        self.chart.draw(surf, chart, self.evo.history)
+        self.chart.draw(surf, chart, self.evo.history, self._playing())
         self._chart_rect = chart
+
+    def _playing(self) -> int | None:
+        """The generation in play, which the chart's axis reaches (None once evolution has finished)."""
+        return None if self.evo.finished else self.evo.generation
 
     def handle(self, event) -> None:
         if event.type == pygame.MOUSEBUTTONDOWN and self._chart_rect is not None \
                 and self._chart_rect.collidepoint(event.pos):
-            g = self.chart.generation_at(self._chart_rect, event.pos[0], len(self.evo.history))
+            g = self.chart.generation_at(self._chart_rect, event.pos[0], len(self.evo.history), self._playing())
             if g is not None:
                 self.replay_generation(g)
                 return
@@ -296,7 +327,7 @@ class _Notes(Hook):
         self.viewer.flash(f"generation {row['generation']}: best {row['best']:.4g}, mean {row['mean']:.4g}", 2.0)
         if run.finished:
             verdict = "solved" if run.solved else "finished"
-            self.viewer.flash(f"{verdict} after {run.generation} generations; champion {run.champion_score:.4g}", 4.0)
+            self.viewer.flash(f"{verdict} at generation {row['generation']}; champion {run.champion_score:.4g}", 4.0)
 
 
 # -- replay -----------------------------------------------------------------------------------
@@ -361,9 +392,9 @@ class Replay(Viewer):
 
 
 def game_title(env) -> str:
-    """The game's name with its level, e.g. ``flappy, level moving`` (a game of one level: its name)."""
+    """The game's name with its level, e.g. ``flappy (level moving)`` (a game of one level: its name)."""
     level = getattr(env, "level", None)
-    return env.name if not level or level == "default" else f"{env.name}, level {level}"
+    return env.name if not level or level == "default" else f"{env.name} (level {level})"
 
 
 # -- commands ---------------------------------------------------------------------------------

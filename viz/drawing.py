@@ -209,6 +209,19 @@ class Renderer:
         """What the episode of ``state`` (None before one starts) plays on, for the status line ("": nothing)."""
         return ""
 
+    def score(self, value: float, state: np.ndarray) -> str:
+        """An agent's return so far, ``value``, in the game's words, under the game (``state``: its row)."""
+        return f"return {value:.4g}"
+
+    def fitness(self, value: float) -> str:
+        """A fitness (the mean return over a genome's episodes) in the game's words, for the status line."""
+        return f"{value:.3g}"
+
+    def playing(self, returns: np.ndarray, done: np.ndarray, t: int) -> list:
+        """What the status line says of a generation playing: ``returns`` so far and ``done`` per agent,
+        after ``t`` steps (by default how many are alive and the best return so far)."""
+        return [f"alive {int((~done).sum())}/{len(done)}", f"this gen {float(returns.max()):.3g}"]
+
     def show_policy(self, net, genome: np.ndarray) -> None:
         """The network and genome of the agent drawn highlighted (a renderer may draw what it decides)."""
 

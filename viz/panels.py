@@ -150,27 +150,39 @@ class NetworkPanel:
 
 
 class FitnessChart:
-    """Best and mean fitness per generation, with the axes' ranges written on them."""
+    """Best and mean fitness per generation, with the axes' ranges written on them.
+
+    The generation axis runs from 0 to the generation in play (``playing``, whose
+    column stays empty until it is scored) or, once evolution has finished, to
+    the last generation: the number at its end is the one the status line names.
+    """
 
     def __init__(self):
         self._cache = None
 
-    def draw(self, surf, rect, history):
-        key = (rect.size, rect.topleft, len(history))
+    def draw(self, surf, rect, history, playing: int | None = None):
+        key = (rect.size, rect.topleft, len(history), playing)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self._render(rect, history))
+            self._cache = (key, self._render(rect, history, playing))
         surf.blit(self._cache[1], rect)
 
     PLOT = (48, 12, 34, 26)  # the plot's margins inside the panel: left, right, top, bottom
 
-    def generation_at(self, rect, x: int, n: int) -> int | None:
-        """The generation drawn at window column ``x`` of a chart drawn in ``rect`` (None outside the plot)."""
+    @staticmethod
+    def span(n: int, playing: int | None) -> int:
+        """The generation at the axis' right end, for ``n`` scored generations."""
+        return max(n - 1, 0) if playing is None else max(int(playing), n - 1, 0)
+
+    def generation_at(self, rect, x: int, n: int, playing: int | None = None) -> int | None:
+        """The scored generation drawn nearest window column ``x`` of a chart drawn in ``rect`` (None outside
+        the plot or before any is scored)."""
         left, right = rect.x + self.PLOT[0], rect.right - self.PLOT[1]
         if n == 0 or not left <= x <= right:
             return None
-        return int(round((x - left) / max(right - left, 1) * max(n - 1, 1))) if n > 1 else 0
+        g = int(round((x - left) / max(right - left, 1) * max(self.span(n, playing), 1)))
+        return min(g, n - 1)
 
-    def _render(self, rect, history):
+    def _render(self, rect, history, playing=None):
         img = pygame.Surface(rect.size)
         img.fill(T.PANEL)
         T.text(img, "fitness", (10, 8), 20, T.TEXT)
@@ -195,6 +207,7 @@ class FitnessChart:
         top_value, bottom_value = hi, lo
         lo, hi = lo - pad, hi + pad
         n = len(history)
+        span = self.span(n, playing)
         for frac in (0.25, 0.5, 0.75):
             y = bottom - frac * (bottom - top)
             pygame.draw.line(img, T.GRID, (left + 1, y), (right - 2, y), 1)
@@ -202,10 +215,14 @@ class FitnessChart:
         T.text(img, _fmt(top_value), (left - 5, top + y_pad), 16, T.DIM, "midright")
         T.text(img, _fmt(bottom_value), (left - 5, bottom - y_pad), 16, T.DIM, "midright")
         T.text(img, "0", (left, bottom + 4), 16, T.DIM, "topleft")
-        T.text(img, f"generation {n - 1}", (right, bottom + 4), 16, T.DIM, "topright")
+        end = f"generation {span}" + (" playing" if playing is not None and span >= n else "")
+        T.text(img, end, (right, bottom + 4), 16, T.DIM, "topright")
+        if playing is not None and span >= n:  # the column of the generation in play: a dashed line
+            for y in range(top + 2, bottom - 2, 8):
+                pygame.draw.line(img, T.DIM, (right - 2, y), (right - 2, min(y + 4, bottom - 2)), 1)
 
         def pts(v):
-            xs = left + (right - left) * np.arange(n) / max(n - 1, 1)
+            xs = left + (right - left) * np.arange(n) / max(span, 1)
             ys = bottom - (bottom - top) * (np.nan_to_num(v, nan=lo) - lo) / (hi - lo)
             return list(zip(xs.tolist(), ys.tolist()))
 

@@ -302,7 +302,8 @@ class Viewer:
         pygame.draw.rect(surf, T.EDGE, view.inflate(2, 2), 1)
         lead = episode.batch.states[episode.leader]
         info = self.renderer.info(lead)
-        line = "   ".join(p for p in (caption, f"return {episode.batch.returns[episode.leader]:.4g}", info) if p)
+        score = self.renderer.score(float(episode.batch.returns[episode.leader]), lead)
+        line = "   ".join(p for p in (caption, score, info) if p)
         T.text(surf, fit_text(line, area.w, 18), (view.x, view.bottom + 6), 18, T.DIM)
 
     def draw_network(self, surf, rect, episode: Episode, title: str) -> None:

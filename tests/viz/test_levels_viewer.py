@@ -20,7 +20,7 @@ def test_watching_self_play_draws_what_is_scored_and_names_the_level():
         run.step()
     assert run.train_env().params.shape[0] > P.NET
     w = Watch(run, open_window((640, 400)), None, frame_time=1 / 60)
-    assert w.status().startswith("pong, level fast   generation")
+    assert w.status().startswith("pong (level fast)   generation")
     ep = w.episode
     while not ep.done:
         w.sim_step()

@@ -258,3 +258,116 @@ def test_the_status_line_names_the_racer_track(screen):
     net = w.evo.net
     replay = Replay(env, net, net.init(np.random.default_rng(0), 1)[0], screen, label="champion")
     assert "track hairpin (485 m)" in replay.status()
+
+
+def finished_run(game="cartpole", **settings):
+    """A run evolution has finished (solved on an easy target, or out of its three generations)."""
+    run = small_run(game, **{"target": 10, "generations": 3, **settings})
+    while not run.finished:
+        run.step()
+    return run
+
+
+def test_a_generations_replay_after_a_solved_run_returns_to_the_champion(screen):
+    """After the last generation, [ and ] and a click on the chart replay a generation's best; when that episode
+    ends the champion plays again (never a frozen fast-forward screen), and the keys keep working."""
+    run = finished_run()
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    w.speed_i = SPEEDS.index(64)
+    assert w.replay is not None and w.replaying is None  # the champion plays on
+    last = len(run.bests) - 1
+    for press in (pygame.K_LEFTBRACKET, pygame.K_RIGHTBRACKET, "click"):
+        if press == "click":
+            w.draw()
+            rect = w._chart_rect
+            w.handle(pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(rect.x + w.chart.PLOT[0] + 1, rect.centery),
+                                        button=1))
+            assert w.replaying == 0
+        else:
+            key(press)
+            w.run(frames=1)
+            assert w.replaying == (max(last - 1, 0) if press == pygame.K_LEFTBRACKET else last)
+            np.testing.assert_array_equal(w.replay.genomes[0], run.bests[w.replaying])
+        assert "champion" not in w.status() and f"generation {w.replaying}'s best" in w.status()
+        assert w.subject() == f"generation {w.replaying}'s best"
+        for _ in range(300):  # the generation's episode, then a second of its end
+            w.run(frames=1)
+            if w.replaying is None:
+                break
+        assert w.replaying is None and w.replay is not None and w.ff_left == 0  # the champion again
+        np.testing.assert_array_equal(w.replay.genomes[0], run.champion)
+        t = w.replay.t
+        before = pixels(screen)
+        w.run(frames=3)
+        assert w.replay.t > t and (pixels(screen) != before).any()  # it plays: not frozen
+        assert "replaying the champion" in w.status()
+    key(pygame.K_LEFTBRACKET)
+    w.run(frames=1)
+    key(pygame.K_r)  # R from a generation's best: the champion at once
+    w.run(frames=1)
+    assert w.replaying is None and w.replay is not None
+    np.testing.assert_array_equal(w.replay.genomes[0], run.champion)
+    w.close()
+
+
+def test_a_replay_during_evolution_returns_to_the_generation_playing(screen):
+    run = small_run("cartpole")
+    run.step()
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    w.speed_i = SPEEDS.index(64)
+    playing = w.episode
+    w.replay_generation(0)
+    for _ in range(300):
+        w.run(frames=1)
+        if w.replay is None:
+            break
+    assert w.replay is None and w.replaying is None and w.episode is not None
+    assert w.subject().startswith("leader #")
+    w.close()
+
+
+def test_the_status_line_and_the_chart_name_the_same_generation(screen):
+    run = small_run("cartpole")
+    for _ in range(3):
+        run.step()
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    w.draw()
+    assert "generation 3" in w.status() and w._playing() == 3
+    assert w.chart.span(len(run.history), w._playing()) == 3  # the axis reaches the generation in play
+    done = finished_run()
+    w = Watch(done, screen, None, frame_time=1 / 60)
+    last = done.history[-1]["generation"]
+    assert f"at generation {last}" in w.status() and f"generation {done.generation} " not in w.status() + " "
+    assert w._playing() is None and w.chart.span(len(done.history), None) == last
+
+
+def test_a_classification_task_is_told_in_accuracy(screen, game_envs):
+    run = small_run("spirals")
+    run.step()
+    w = Watch(run, screen, None, frame_time=1 / 60)
+    w.run(frames=10)
+    status = w.status()
+    assert "alive" not in status and "this gen" not in status
+    assert "% right" in status and f"of {int(run.env.params[0])}" in status
+    ep = w.episode
+    points = run.env.params[0]
+    answered = ep.batch.states[ep.leader][0]
+    right = round(ep.batch.returns[ep.leader] * points)
+    assert w.renderer.score(float(ep.batch.returns[ep.leader]), ep.batch.states[ep.leader]) == \
+        f"{100 * right / answered:.0f}% right"
+    w.close()
+
+
+def test_pongs_score_is_drawn_in_the_players_colours(game_envs):
+    from envs import pong as P
+    from viz import theme as T
+    env = game_envs["pong"]
+    batch = env.batch(1, seed=0)
+    batch.reset()
+    batch.states[0, P.SCORE], batch.states[0, P.OPP_SCORE] = 3, 7
+    surface = pygame.Surface((500, 400))
+    renderer_for(env).draw(surface, surface.get_rect(), batch.states, np.ones(1), leader=0)
+    top = pixels(surface)[:, :120]
+    for colour in (T.LEADER, T.BAD):
+        shown = np.array(T.lerp(T.FIELD, colour, 0.8))
+        assert (np.abs(top.astype(int) - shown).sum(axis=2) < 12).sum() > 50  # a large figure, not a faint one

@@ -78,3 +78,28 @@ class PlaygroundRenderer(Renderer):
 
     def info(self, state):
         return f"point {int(state[self.pg.T])} of {int(self.params[self.pg.POINTS])}"
+
+    def _per_point(self, returns, answered):
+        """Returns so far as the mean per point answered: an accuracy, or a mean log-probability with ``loss``."""
+        return np.asarray(returns, float) * float(self.params[self.pg.POINTS]) / max(float(answered), 1.0)
+
+    def _words(self, per_point) -> str:
+        if self.params[self.pg.LOSS] == 0.0:
+            return f"{100 * per_point:.0f}% right"
+        return f"log-probability {per_point:.3g} a point"
+
+    def fitness(self, value):
+        return self._words(float(value))
+
+    def score(self, value, state):
+        answered = state[self.pg.T]
+        return self._words(float(self._per_point(value, answered))) if answered else "no answer yet"
+
+    def playing(self, returns, done, t):
+        points = int(self.params[self.pg.POINTS])
+        answered = min(int(t), points)
+        if answered == 0:
+            return [f"point 0 of {points}"]
+        per_point = self._per_point(returns, answered)
+        return [f"point {answered} of {points}", f"best so far {self._words(float(per_point.max()))}",
+                f"mean {self._words(float(per_point.mean()))}"]

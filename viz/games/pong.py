@@ -50,9 +50,11 @@ class PongRenderer(Renderer):
                 surf.fill(T.GRID, (x - 1, y, 2, 6))
         pygame.draw.line(surf, T.EDGE, (rect.x, court.top), (rect.right - 1, court.top), 3)
         pygame.draw.line(surf, T.EDGE, (rect.x, court.bottom), (rect.right - 1, court.bottom), 3)
-        if leader is not None:
-            sc = f"{int(states[leader, m.SCORE])}   {int(states[leader, m.OPP_SCORE])}"
-            T.text(surf, sc, (court.centerx, court.y + 0.08 * s), max(24, int(0.16 * s)), T.EDGE, "midtop")
+        if leader is not None:  # the leader's score on its side, the opponent's on the other, in their colours
+            size, y = max(24, int(0.2 * s)), court.y + 0.06 * s
+            for value, colour, x in ((states[leader, m.SCORE], T.LEADER, court.centerx - 0.2 * s),
+                                     (states[leader, m.OPP_SCORE], T.BAD, court.centerx + 0.2 * s)):
+                T.text(surf, f"{int(value)}", (x, y), size, T.lerp(T.FIELD, colour, 0.8), "midtop")
 
     def agent(self, pen, M, states, i, role, level):
         m, s = self.m, M.s
