@@ -19,6 +19,7 @@ import types
 
 _NAMES = {
     "MLP": "evo.networks.mlp", "Layout": "evo.networks.mlp", "RNN": "evo.networks.recurrent",
+    "CNN": "evo.networks.cnn",
     "GeneticAlgorithm": "evo.algorithms.ga",
     "evaluate": "evo.kernels.evaluate", "rollout": "evo.kernels.evaluate", "Rollout": "evo.kernels.evaluate",
     "evolve": "evo.runs.driver",

@@ -7,6 +7,7 @@ either back into a network.
 
 from __future__ import annotations
 
+from evo.networks.cnn import CNN
 from evo.networks.mlp import MLP
 from evo.networks.recurrent import CELLS, RNN
 
@@ -16,6 +17,8 @@ KINDS = ("mlp", *CELLS)
 def from_dict(d: dict):
     """The network described by ``net.to_dict()``: an :class:`~evo.networks.mlp.MLP`, or an
     :class:`~evo.networks.recurrent.RNN` when ``cell`` is set."""
+    if "conv" in d:
+        return CNN.from_dict(d)
     if "cell" in d:
         return RNN.from_dict(d)
     return MLP.from_dict(d)

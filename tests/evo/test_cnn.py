@@ -1,0 +1,141 @@
+"""evo.CNN: layout, forward pass against a float64 reference written from the definition, and the fused rollout."""
+
+import numpy as np
+import pytest
+
+import evo
+from evo.networks.cnn import CNN
+from evo.networks.registry import from_dict
+
+
+def _act(x, name):
+    if name == "tanh":
+        return np.tanh(x)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-x))
+    if name == "relu":
+        return np.maximum(x, 0.0)
+    if name == "step":
+        return (x > 0.0).astype(np.float64)
+    return x
+
+
+def reference(net, genome, image):
+    """One genome on one (C, H, W) image, in float64, a loop per output value straight from the definition."""
+    arrays = [a.astype(np.float64) for a in net.unpack(genome)]
+    x = image.astype(np.float64)
+    for k, (_, kernel, stride) in enumerate(net.conv):
+        w, b = arrays[2 * k], arrays[2 * k + 1]
+        out_h = (x.shape[1] - kernel) // stride + 1
+        out_w = (x.shape[2] - kernel) // stride + 1
+        y = np.zeros((w.shape[0], out_h, out_w))
+        for o in range(w.shape[0]):
+            for r in range(out_h):
+                for c in range(out_w):
+                    patch = x[:, r * stride:r * stride + kernel, c * stride:c * stride + kernel]
+                    y[o, r, c] = b[o] + np.sum(w[o] * patch)
+        x = _act(y, net.hidden)
+    h = x.reshape(-1)  # (channel, row, column) order
+    dense = arrays[2 * len(net.conv):]
+    for k in range(0, len(dense), 2):
+        last = k == len(dense) - 2
+        h = _act(h @ dense[k] + dense[k + 1], net.output if last else net.hidden)
+    return h
+
+
+SHAPES = [
+    dict(input_shape=(1, 8, 8), conv=[(2, 3, 1)], dense=[], outputs=2, hidden="relu"),
+    dict(input_shape=(3, 16, 16), conv=[(8, 4, 2), (16, 3, 1)], dense=[32], outputs=3, hidden="relu"),
+    dict(input_shape=(2, 12, 15), conv=[(4, 5, 3), (3, 2, 2)], dense=[7, 5], outputs=4, hidden="tanh",
+         output="sigmoid"),
+    dict(input_shape=(4, 20, 20), conv=[(6, 3, 2), (5, 3, 2), (4, 2, 1)], dense=[9], outputs=3, hidden="sigmoid"),
+    dict(input_shape=(1, 7, 9), conv=[(3, 7, 1)], dense=[4], outputs=1, hidden="linear", output="tanh"),
+]
+
+
+@pytest.mark.parametrize("kwargs", SHAPES)
+def test_forward_matches_reference(kwargs):
+    net = CNN(**kwargs, init="glorot")
+    rng = np.random.default_rng(3)
+    genomes = net.init(rng, 5)
+    genomes[:, :] += rng.normal(0, 0.05, genomes.shape).astype(np.float32)  # biases too
+    images = rng.random((5, *net.input_shape)).astype(np.float32)
+    out = net.forward(genomes, images)
+    assert out.shape == (5, net.outputs) and out.dtype == np.float32
+    want = np.array([reference(net, g, x) for g, x in zip(genomes, images)])
+    np.testing.assert_allclose(out, want, rtol=2e-4, atol=2e-5)
+    # a flattened observation is the same image
+    np.testing.assert_array_equal(net.forward(genomes, images.reshape(5, -1)), out)
+
+
+def test_step_activation_matches_reference_away_from_zero():
+    net = CNN((1, 6, 6), [(3, 3, 1)], [5], outputs=2, hidden="step")
+    rng = np.random.default_rng(0)
+    genomes = net.init(rng, 4)
+    images = rng.random((4, 1, 6, 6)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(genomes, images),
+                               [reference(net, g, x) for g, x in zip(genomes, images)], rtol=1e-4, atol=1e-5)
+
+
+def test_layout_and_unpack():
+    net = evo.CNN(input_shape=(3, 16, 16), conv=[(8, 4, 2), (16, 3, 2)], dense=[32], outputs=3)
+    # conv (3*16+1)*8, maps 8x7x7; conv (8*9+1)*16, maps 16x3x3; dense 144*32+32; out 33*3
+    assert net.num_params == 49 * 8 + 73 * 16 + 145 * 32 + 33 * 3
+    assert net.layout.sizes == (144, 32, 3)
+    genome = np.arange(net.num_params, dtype=np.float32)
+    arrays = net.unpack(genome)
+    assert [a.shape for a in arrays] == [(8, 3, 4, 4), (8,), (16, 8, 3, 3), (16,), (144, 32), (32,), (32, 3), (3,)]
+    assert sum(a.size for a in arrays) == net.num_params
+    assert np.array_equal(np.sort(np.concatenate([a.ravel() for a in arrays])), genome)  # every gene once
+    # input-major storage: w[o, i, u, v] at ((i * k + u) * k + v) * out + o
+    assert arrays[0][5, 2, 1, 3] == ((2 * 4 + 1) * 4 + 3) * 8 + 5
+    assert arrays[1][0] == 3 * 16 * 8
+    # units: a channel's kernel and bias are one unit
+    units = net.layout.units
+    assert units.shape == (net.num_params,) and net.layout.num_units == 8 + 16 + 32 + 3
+    assert set(units[:3 * 16 * 8 + 8]) == set(range(8)) and units[5] == 5
+
+
+def test_init_scales_and_round_trip():
+    net = CNN((2, 10, 10), [(16, 3, 1)], [20], outputs=3, init="he")
+    genomes = net.init(np.random.default_rng(0), 200)
+    conv_w = genomes[:, :2 * 9 * 16]
+    assert abs(conv_w.std() - np.sqrt(2.0 / 18)) < 0.02
+    assert np.all(genomes[:, 2 * 9 * 16:2 * 9 * 16 + 16] == 0.0)  # biases
+    again = from_dict(net.to_dict())
+    assert repr(again) == repr(net) and again.num_params == net.num_params
+    g = genomes[:3]
+    x = np.random.default_rng(1).random((3, 2, 10, 10)).astype(np.float32)
+    np.testing.assert_array_equal(again.forward(g, x), net.forward(g, x))
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(input_shape=(3, 16), conv=[(4, 3, 1)]), "input_shape"),
+    (dict(input_shape=(3, 8, 8), conv=[]), "at least one"),
+    (dict(input_shape=(3, 8, 8), conv=[(4, 9, 1)]), "does not fit"),
+    (dict(input_shape=(3, 8, 8), conv=[(4, 3)]), "channels, kernel, stride"),
+    (dict(input_shape=(3, 8, 8), conv=[(4, 3, 1)], hidden="softmax"), "unknown hidden activation"),
+    (dict(input_shape=(3, 8, 8), conv=[(4, 3, 1)], init="xavier"), "unknown init"),
+])
+def test_bad_shapes_are_refused(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        CNN(**kwargs)
+
+
+def test_bad_forward_input():
+    net = CNN((1, 8, 8), [(2, 3, 1)], outputs=2)
+    genomes = net.init(np.random.default_rng(0), 2)
+    with pytest.raises(ValueError, match="obs must have shape"):
+        net.forward(genomes, np.zeros((2, 1, 8, 7), np.float32))
+    with pytest.raises(ValueError, match="genomes must have shape"):
+        net.forward(genomes[:, 1:], np.zeros((2, 1, 8, 8), np.float32))
+
+
+def test_large_population_parallel_equals_serial():
+    net = CNN((2, 12, 12), [(4, 3, 2)], [8], outputs=3)
+    rng = np.random.default_rng(5)
+    genomes = net.init(rng, 300)
+    images = rng.random((300, 2, 12, 12)).astype(np.float32)
+    parallel = net.forward(genomes, images)
+    serial = np.concatenate([net.forward(genomes[i:i + 10], images[i:i + 10]) for i in range(0, 300, 10)])
+    np.testing.assert_array_equal(parallel, serial)
