@@ -27,7 +27,7 @@ _NAMES = {
 _MODULES = {
     "selection": "evo.operators.selection", "crossover": "evo.operators.crossover",
     "mutation": "evo.operators.mutation", "bounds": "evo.operators.bounds", "shaping": "evo.operators.shaping",
-    "strategies": "evo.algorithms.strategies",
+    "strategies": "evo.algorithms.strategies", "neat": "evo.algorithms.neat",
 }
 
 __all__ = [*_MODULES, *_NAMES]

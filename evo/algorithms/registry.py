@@ -21,6 +21,11 @@ or ``--algorithm NAME``):
 ``map_elites``
     :class:`evo.algorithms.diversity.MAPElites` over the game's two behaviour
     dimensions; ``bins``, ``low``, ``high``, ``sigma`` and ``line`` in the table.
+``neat``
+    :class:`evo.algorithms.neat.NEAT`, which evolves the topology with the
+    weights: its networks (:func:`neat_network`) replace the config's
+    ``network`` and ``hidden``; the table's keys are
+    :data:`evo.algorithms.neat.DEFAULTS` (neat-python's names).
 any name in :data:`evo.algorithms.strategies.ALGORITHMS`
     An evolution strategy (``cmaes``, ``sep_cmaes``, ``openai_es``, ``snes``,
     ``pgpe``); the table's other keys are its constructor's parameters.
@@ -55,7 +60,7 @@ def _strategies() -> dict:
 
 def names() -> list[str]:
     """Every algorithm a run config can name."""
-    return [*GA_NAMES, *DIVERSITY, *_strategies()]
+    return [*GA_NAMES, *DIVERSITY, "neat", *_strategies()]
 
 
 def _diversity(name: str):
@@ -78,6 +83,9 @@ def parameters(spec: dict) -> dict:
         defaults = dict(GA_OPTIONS)
     elif name == "truncation_ga":
         defaults = dict(TRUNCATION_GA)
+    elif name == "neat":
+        from evo.algorithms.neat import DEFAULTS as defaults
+        defaults = dict(defaults)
     elif name in _strategies() or name in DIVERSITY:
         signature = inspect.signature(_diversity(name) if name in DIVERSITY else _strategies()[name])
         own = [p for p in signature.parameters.values()  # what the run sets is not the table's
@@ -118,6 +126,9 @@ def build(config, net):
             elite=config.elite, crossover_rate=config.crossover_rate, init=net.init, layout=net.layout)
     if name == "map_elites":
         return _diversity(name)(net.num_params, config.pop_size, config.seed, **params, init=net.init)
+    if name == "neat":
+        from evo.algorithms.neat import NEAT
+        return NEAT(net.num_inputs, net.num_outputs, config.pop_size, config.seed, **params)
     return _strategies()[name](net.num_params, pop_size=config.pop_size, seed=config.seed, **params)
 
 
@@ -130,4 +141,15 @@ def restore(config, net, state: dict):
         return _diversity(name).from_state_dict(state, layout=net.layout)
     if name == "map_elites":
         return _diversity(name).from_state_dict(state)
+    if name == "neat":
+        from evo.algorithms.neat import NEAT
+        return NEAT.from_state_dict(state)
     return _strategies()[name].from_state_dict(state)
+
+
+def neat_network(config, env):
+    """The compiled NEAT networks of a run config whose algorithm is ``neat``, for ``env``: a
+    :class:`evo.networks.neat.NEATNetwork` of the table's ``max_nodes`` and ``max_conns``."""
+    from evo.networks.neat import NEATNetwork
+    spec = parameters(config.algorithm)
+    return NEATNetwork(env.obs_size, env.num_outputs, spec["max_nodes"], spec["max_conns"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from evo.networks.cnn import CNN
 from evo.networks.mlp import MLP
+from evo.networks.neat import NEATNetwork
 from evo.networks.recurrent import CELLS, RNN
 
 KINDS = ("mlp", *CELLS)
@@ -16,7 +17,10 @@ KINDS = ("mlp", *CELLS)
 
 def from_dict(d: dict):
     """The network described by ``net.to_dict()``: an :class:`~evo.networks.mlp.MLP`, or an
-    :class:`~evo.networks.recurrent.RNN` when ``cell`` is set."""
+    :class:`~evo.networks.recurrent.RNN` when ``cell`` is set, a
+    :class:`~evo.networks.neat.NEATNetwork` when ``neat`` is."""
+    if d.get("neat"):
+        return NEATNetwork.from_dict(d)
     if "conv" in d:
         return CNN.from_dict(d)
     if "cell" in d:

@@ -55,7 +55,10 @@ def episode_seed(seed: int, generation: int, purpose: int) -> int:
 
 
 def network(config: RunConfig, env):
-    """The network of a run config for ``env``: an MLP or a recurrent network (``config.network``)."""
+    """The network of a run config for ``env``: an MLP or a recurrent network (``config.network``), or
+    NEAT's compiled networks when the algorithm is ``neat``."""
+    if config.algorithm.get("name") == "neat":
+        return algorithms.neat_network(config, env)
     return build_network(config.network, [env.obs_size, *config.hidden, env.num_outputs],
                          activation=config.activation, output=config.output, init=config.init)
 
@@ -101,7 +104,8 @@ class Evolution:
         self.net = network(config, self.env)
         widest = max(config.episodes, config.validation_episodes, config.test_episodes)
         check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
-        if self.self_play and (config.network != "mlp" or len(config.hidden) > 1 or config.backend != "local"):
+        if self.self_play and (config.network != "mlp" or len(config.hidden) > 1 or config.backend != "local"
+                               or config.algorithm.get("name") == "neat"):
             raise ValueError("self_play needs a feed-forward network with at most one hidden layer "
                              "(network = mlp) and the local backend")
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)

@@ -1,0 +1,591 @@
+"""NEAT: NeuroEvolution of Augmenting Topologies, ask/tell, its networks played by the fused rollout.
+
+Stanley and Miikkulainen, "Evolving Neural Networks through Augmenting
+Topologies", Evolutionary Computation 10(2), 2002. Networks start minimal
+(every input wired to every output) and grow: a mutation adds a node by
+splitting a connection, or adds a connection between two unconnected nodes.
+Every new connection gene carries an innovation number, and a structural
+mutation made twice in one generation (the same connection split, the same
+pair of nodes joined) gets the same number and node key both times, so
+crossover aligns genes by innovation: matching genes come from either parent
+at random, disjoint and excess genes from the fitter. Genomes are grouped
+into species by a compatibility distance; each species breeds within itself
+and receives offspring in proportion to its members' mean fitness, shifted
+and scaled over the population (adjusted fitness), so new structure is not
+outcompeted before its weights are tuned. A species whose fitness has not
+improved for ``max_stagnation`` generations is removed, unless it is among
+the ``species_elitism`` best.
+
+The settings carry neat-python's names and meanings (``read_config`` reads a
+neat-python config file; docs/neat.md lists the differences). The distance is
+neat-python's: over the non-input nodes and over the connections, each
+``(disjoint_coefficient * disjoint + weight_coefficient * sum(difference of
+matching genes)) / max(size of either genome)``, a matching node differing by
+``|bias difference| + (activations differ)`` and a matching connection by
+``|weight difference| + (one enabled, the other not)``; the distance is the
+sum of both parts. With ``target_species`` set, the threshold moves by
+``threshold_step`` after each speciation towards that many species.
+
+``ask()`` returns the population compiled to rows of
+:class:`evo.networks.neat.NEATNetwork` (:attr:`NEAT.net`), which
+:func:`evo.rollout` and :meth:`NEATNetwork.forward` evaluate. All randomness
+comes from one ``numpy.random.Generator`` whose state is part of
+:meth:`NEAT.state_dict`, so a restored run continues bit for bit.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import math
+
+import numpy as np
+
+from evo._validation import MAX_SEED, check_int
+from evo.algorithms.ga import reading_state
+from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, distance, reaches
+
+_STATE_VERSION = 1
+CONNECTIONS = ("full", "full_direct", "full_nodirect", "unconnected")
+SPECIES_FITNESS = {"max": np.max, "min": np.min, "mean": np.mean, "median": np.median}
+
+DEFAULTS = {
+    # the genome (neat-python's [DefaultGenome] names)
+    "num_hidden": 0, "initial_connection": "full", "activation_default": "tanh", "activation_options": ["tanh"],
+    "activation_mutate_rate": 0.0,
+    "bias_init_mean": 0.0, "bias_init_stdev": 1.0, "bias_min_value": -30.0, "bias_max_value": 30.0,
+    "bias_mutate_power": 0.5, "bias_mutate_rate": 0.7, "bias_replace_rate": 0.1,
+    "weight_init_mean": 0.0, "weight_init_stdev": 1.0, "weight_min_value": -30.0, "weight_max_value": 30.0,
+    "weight_mutate_power": 0.5, "weight_mutate_rate": 0.8, "weight_replace_rate": 0.1,
+    "enabled_mutate_rate": 0.01, "conn_add_prob": 0.5, "conn_delete_prob": 0.5,
+    "node_add_prob": 0.2, "node_delete_prob": 0.2,
+    "compatibility_disjoint_coefficient": 1.0, "compatibility_weight_coefficient": 0.5,
+    # [DefaultSpeciesSet], and the target species count (0: the threshold stays put)
+    "compatibility_threshold": 3.0, "target_species": 0, "threshold_step": 0.1, "threshold_min": 0.3,
+    # [DefaultStagnation]
+    "species_fitness_func": "max", "max_stagnation": 20, "species_elitism": 2,
+    # [DefaultReproduction]
+    "elitism": 2, "survival_threshold": 0.2, "min_species_size": 2,
+    # capacity of a compiled network
+    "max_nodes": 64, "max_conns": 256,
+}
+"""Every setting and its default: neat-python's names (the values of its XOR example with tanh nodes),
+plus ``target_species``, ``threshold_step``, ``threshold_min``, ``max_nodes`` and ``max_conns``."""
+
+
+class NEAT:
+    """NEAT with the ask/tell surface of :class:`evo.GeneticAlgorithm`.
+
+    Parameters
+    ----------
+    num_inputs, num_outputs : int
+        Widths of the networks' input and output.
+    pop_size : int
+        Genomes per generation (every generation has exactly this many).
+    seed : int
+        Seed of the algorithm's generator.
+    **settings
+        Any of :data:`DEFAULTS` (neat-python's names).
+
+    Attributes
+    ----------
+    net : evo.networks.neat.NEATNetwork
+        The network the rows of :meth:`ask` are for.
+    population : list of Genome
+    species : dict
+        Species id -> ``{"members": [indices], "rep": index, "created", "last_improved", "best"}``.
+    threshold : float
+        The compatibility threshold now.
+    generation, best_genome, best_fitness
+        As for :class:`evo.GeneticAlgorithm`; ``best_genome`` is a compiled row.
+    """
+
+    def __init__(self, num_inputs: int, num_outputs: int, pop_size: int = 150, seed: int = 0, **settings):
+        unknown = sorted(set(settings) - set(DEFAULTS))
+        if unknown:
+            raise ValueError(f"NEAT has no setting {unknown[0]!r}")
+        self.settings = s = {**DEFAULTS, **settings}
+        s["activation_options"] = list(s["activation_options"])
+        for name in (s["activation_default"], *s["activation_options"]):
+            if name not in ACTIVATIONS and name != "random":
+                raise ValueError(f"unknown NEAT activation {name!r}; known: {', '.join(ACTIVATIONS)}")
+        if s["initial_connection"] not in CONNECTIONS:
+            raise ValueError(f"unknown initial_connection {s['initial_connection']!r}; known: {', '.join(CONNECTIONS)}")
+        if s["species_fitness_func"] not in SPECIES_FITNESS:
+            raise ValueError(f"unknown species_fitness_func {s['species_fitness_func']!r}; "
+                             f"known: {', '.join(SPECIES_FITNESS)}")
+        self.pop_size = check_int("pop_size", pop_size, 2)
+        self.seed = check_int("seed", seed, 0, MAX_SEED)
+        self.net = NEATNetwork(num_inputs, num_outputs, s["max_nodes"], s["max_conns"])
+        self.num_inputs, self.num_outputs = self.net.num_inputs, self.net.num_outputs
+        if self.num_outputs + s["num_hidden"] > s["max_nodes"]:
+            raise ValueError("NEAT max_nodes must hold the outputs and the initial hidden nodes")
+        self.rng = np.random.default_rng(self.seed)
+        self.generation = 0
+        self.threshold = float(s["compatibility_threshold"])
+        self.best_genome: np.ndarray | None = None
+        self.best_fitness = -np.inf
+        self.next_innov = 0
+        self.next_node = self.num_outputs + s["num_hidden"]
+        self._made: dict = {}  # this generation's structural innovations
+        self.species: dict = {}
+        self.next_species = 0
+        self.population = [self._new_genome() for _ in range(self.pop_size)]
+        self._speciate()
+        self._rows = None
+
+    @property
+    def num_params(self) -> int:
+        """Length of a compiled row (:attr:`NEAT.net`'s ``num_params``)."""
+        return self.net.num_params
+
+    # -- genomes --------------------------------------------------------------
+
+    def _act_index(self, n: int) -> np.ndarray:
+        s = self.settings
+        if s["activation_default"] == "random":
+            options = [ACTIVATIONS.index(a) for a in s["activation_options"]]
+            return np.asarray(self.rng.choice(options, n), np.int64)
+        return np.full(n, ACTIVATIONS.index(s["activation_default"]), np.int64)
+
+    def _draw(self, kind: str, n: int) -> np.ndarray:
+        s = self.settings
+        values = self.rng.normal(s[f"{kind}_init_mean"], s[f"{kind}_init_stdev"], n)
+        return np.clip(values, s[f"{kind}_min_value"], s[f"{kind}_max_value"])
+
+    def _innovation(self, key) -> int:
+        """The innovation number of the structural change ``key`` in this generation (new if it is new)."""
+        if key not in self._made:
+            self._made[key] = self.next_innov
+            self.next_innov += 1
+        return self._made[key]
+
+    def _new_genome(self) -> Genome:
+        s = self.settings
+        inputs = [-i - 1 for i in range(self.num_inputs)]
+        outputs = list(range(self.num_outputs))
+        hidden = list(range(self.num_outputs, self.num_outputs + s["num_hidden"]))
+        pairs = []
+        if s["initial_connection"] != "unconnected":
+            if hidden:
+                pairs += [(i, h) for i in inputs for h in hidden] + [(h, o) for h in hidden for o in outputs]
+            if not hidden or s["initial_connection"] == "full_direct":
+                pairs += [(i, o) for i in inputs for o in outputs]
+        if len(pairs) > s["max_conns"]:
+            raise ValueError(f"the initial networks have {len(pairs)} connections, more than max_conns")
+        keys = outputs + hidden
+        innov = [self._innovation(("conn", a, b)) for a, b in pairs]
+        return Genome(keys, self._draw("bias", len(keys)), self._act_index(len(keys)), innov,
+                      [a for a, _ in pairs], [b for _, b in pairs], self._draw("weight", len(pairs)),
+                      np.ones(len(pairs), bool)).sorted()
+
+    def _mutate_values(self, values: np.ndarray, kind: str) -> np.ndarray:
+        s = self.settings
+        r = self.rng.random(len(values))
+        perturb = r < s[f"{kind}_mutate_rate"]
+        replace = ~perturb & (r < s[f"{kind}_mutate_rate"] + s[f"{kind}_replace_rate"])
+        out = values + perturb * self.rng.normal(0.0, s[f"{kind}_mutate_power"], len(values))
+        out[replace] = self._draw(kind, int(replace.sum()))
+        return np.clip(out, s[f"{kind}_min_value"], s[f"{kind}_max_value"])
+
+    def _add_node(self, g: Genome) -> Genome:
+        on = np.flatnonzero(g.enabled)
+        if not len(on) or len(g.keys) >= self.settings["max_nodes"] or len(on) + 1 > self.settings["max_conns"]:
+            return g
+        i = int(on[self.rng.integers(len(on))])
+        a, b = int(g.src[i]), int(g.dst[i])
+        key = ("node", int(g.innov[i]))
+        if key not in self._made:
+            self._made[key] = (self.next_node, self._innovation(("in", key)), self._innovation(("out", key)))
+            self.next_node += 1
+        node, inn_in, inn_out = self._made[key]
+        if node in g.keys:  # this genome split the same connection already
+            return g
+        g = g.copy()
+        g.enabled[i] = False
+        bias, act = self._draw("bias", 1), self._act_index(1)
+        return Genome(np.append(g.keys, node), np.append(g.bias, bias), np.append(g.act, act),
+                      np.append(g.innov, [inn_in, inn_out]), np.append(g.src, [a, node]),
+                      np.append(g.dst, [node, b]), np.append(g.weight, [1.0, g.weight[i]]),
+                      np.append(g.enabled, [True, True])).sorted()
+
+    def _add_connection(self, g: Genome) -> Genome:
+        if int(g.enabled.sum()) >= self.settings["max_conns"]:
+            return g
+        sources = np.concatenate([-1 - np.arange(self.num_inputs), g.keys])
+        a = int(sources[self.rng.integers(len(sources))])
+        b = int(g.keys[self.rng.integers(len(g.keys))])
+        if a == b or (a < self.num_outputs and a >= 0 and b < self.num_outputs) \
+                or ((g.src == a) & (g.dst == b)).any() or reaches(g, b, a):
+            return g  # an existing, output-to-output or cycle-making connection: no change (as neat-python)
+        innov = self._innovation(("conn", a, b))
+        if innov in g.innov:
+            return g
+        return Genome(g.keys, g.bias, g.act, np.append(g.innov, innov), np.append(g.src, a), np.append(g.dst, b),
+                      np.append(g.weight, self._draw("weight", 1)), np.append(g.enabled, True)).sorted()
+
+    def _delete_node(self, g: Genome) -> Genome:
+        hidden = np.flatnonzero(g.keys >= self.num_outputs)
+        if not len(hidden):
+            return g
+        i = int(hidden[self.rng.integers(len(hidden))])
+        node = g.keys[i]
+        keep_n = np.arange(len(g.keys)) != i
+        keep_c = (g.src != node) & (g.dst != node)
+        return Genome(g.keys[keep_n], g.bias[keep_n], g.act[keep_n],
+                      *(getattr(g, k)[keep_c] for k in Genome.__slots__[3:]))
+
+    def _delete_connection(self, g: Genome) -> Genome:
+        if not len(g.innov):
+            return g
+        keep = np.arange(len(g.innov)) != self.rng.integers(len(g.innov))
+        return Genome(g.keys, g.bias, g.act, *(getattr(g, k)[keep] for k in Genome.__slots__[3:]))
+
+    def mutate(self, g: Genome) -> Genome:
+        """A mutated copy of ``g``: structural mutations, each with its probability (add node, delete node,
+        add connection, delete connection), then weights, biases, activations and enabled flags."""
+        s = self.settings
+        if self.rng.random() < s["node_add_prob"]:
+            g = self._add_node(g)
+        if self.rng.random() < s["node_delete_prob"]:
+            g = self._delete_node(g)
+        if self.rng.random() < s["conn_add_prob"]:
+            g = self._add_connection(g)
+        if self.rng.random() < s["conn_delete_prob"]:
+            g = self._delete_connection(g)
+        g = g.copy()
+        g.weight = self._mutate_values(g.weight, "weight")
+        g.bias = self._mutate_values(g.bias, "bias")
+        flip = self.rng.random(len(g.enabled)) < s["enabled_mutate_rate"]
+        g.enabled[flip] = self.rng.random(int(flip.sum())) < 0.5
+        over = int(g.enabled.sum()) - s["max_conns"]
+        if over > 0:  # re-enabled genes may not outgrow the capacity: disable the last enabled ones
+            g.enabled[np.flatnonzero(g.enabled)[-over:]] = False
+        if s["activation_mutate_rate"] > 0:
+            change = self.rng.random(len(g.act)) < s["activation_mutate_rate"]
+            options = [ACTIVATIONS.index(a) for a in s["activation_options"]]
+            g.act[change] = self.rng.choice(options, int(change.sum()))
+        return g
+
+    # -- species --------------------------------------------------------------
+
+    def _distance(self, a: Genome, b: Genome) -> float:
+        s = self.settings
+        return distance(a, b, s["compatibility_disjoint_coefficient"], s["compatibility_weight_coefficient"])
+
+    def _speciate(self) -> None:
+        """Sort the population into species: each species keeps the genome nearest its old representative
+        as its new one, then every other genome joins the nearest species within the threshold, or founds
+        one of its own."""
+        pop, left = self.population, set(range(len(self.population)))
+        reps: dict = {}
+        for sid, sp in self.species.items():
+            old = sp["rep_genome"]
+            if not left:
+                break
+            near = min(sorted(left), key=lambda i: self._distance(old, pop[i]))
+            reps[sid] = near
+            left.discard(near)
+        members = {sid: [i] for sid, i in reps.items()}
+        for i in sorted(left):
+            found = [(self._distance(pop[reps[sid]], pop[i]), sid) for sid in reps]
+            d, sid = min(found) if found else (np.inf, None)
+            if d < self.threshold:
+                members[sid].append(i)
+            else:
+                sid = self.next_species
+                self.next_species += 1
+                reps[sid] = i
+                members[sid] = [i]
+                self.species[sid] = {"created": self.generation, "last_improved": self.generation,
+                                     "best": -np.inf}
+        self.species = {sid: {**self.species[sid], "rep": reps[sid], "rep_genome": pop[reps[sid]],
+                              "members": sorted(members[sid])} for sid in sorted(reps)}
+        target = self.settings["target_species"]
+        if target:
+            step, low = self.settings["threshold_step"], self.settings["threshold_min"]
+            if len(self.species) < target:
+                self.threshold = max(low, self.threshold - step)
+            elif len(self.species) > target:
+                self.threshold += step
+
+    # -- ask / tell ---------------------------------------------------------------
+
+    def ask(self) -> np.ndarray:
+        """The population compiled to rows of :attr:`net`: a read-only array of shape (P, G), float32."""
+        if self._rows is None:
+            rows = np.zeros((self.pop_size, self.net.num_params), np.float32)
+            for g, row in zip(self.population, rows):
+                self.net.compile(g, out=row)
+            rows.flags.writeable = False
+            self._rows = rows
+        return self._rows
+
+    def tell(self, fitness) -> None:
+        """Record the fitness of the asked population (maximised; NaN worst) and breed the next one."""
+        fitness = np.asarray(fitness, dtype=np.float64)
+        if fitness.shape != (self.pop_size,):
+            raise ValueError(f"fitness must have shape ({self.pop_size},), got {fitness.shape}")
+        finite = fitness[np.isfinite(fitness)]
+        floor = float(finite.min()) if finite.size else 0.0
+        clean = np.where(np.isfinite(fitness), fitness, floor)
+        clean[np.isnan(fitness) | (fitness == -np.inf)] = floor
+        best = int(np.argmax(np.where(np.isnan(fitness), -np.inf, fitness)))
+        if self.best_genome is None or fitness[best] > self.best_fitness:
+            self.best_fitness = float(fitness[best])
+            self.best_genome = self.ask()[best].copy()
+        self._made = {}
+        self.population = self._reproduce(clean)
+        self.generation += 1
+        self._speciate()
+        self._rows = None
+
+    def _surviving(self, fitness: np.ndarray) -> list:
+        """Species ids that are not stagnant, after recording each species' fitness."""
+        s = self.settings
+        func = SPECIES_FITNESS[s["species_fitness_func"]]
+        scores = {}
+        for sid, sp in self.species.items():
+            scores[sid] = float(func(fitness[sp["members"]]))
+            if scores[sid] > sp["best"]:
+                sp["best"], sp["last_improved"] = scores[sid], self.generation
+        ranked = sorted(self.species, key=lambda sid: (-scores[sid], sid))
+        protected = set(ranked[:s["species_elitism"]])
+        return [sid for sid in sorted(self.species)
+                if sid in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
+
+    def _spawns(self, alive: list, fitness: np.ndarray) -> list:
+        """Offspring per surviving species: in proportion to its adjusted fitness, moved half-way from its
+        size now, at least ``min_species_size``, summing to ``pop_size``."""
+        s = self.settings
+        least = max(s["min_species_size"], s["elitism"])
+        everyone = np.concatenate([fitness[self.species[sid]["members"]] for sid in alive])
+        low, span = everyone.min(), max(1.0, everyone.max() - everyone.min())
+        adjusted = np.array([(fitness[self.species[sid]["members"]].mean() - low) / span for sid in alive])
+        total = adjusted.sum()
+        spawn = []
+        for sid, af in zip(alive, adjusted):
+            size = len(self.species[sid]["members"])
+            goal = max(least, af / total * self.pop_size) if total > 0 else self.pop_size / len(alive)
+            change = (goal - size) * 0.5
+            spawn.append(size + (int(round(change)) or int(np.sign(change))))
+        scale = self.pop_size / max(1, sum(spawn))
+        spawn = [max(least, int(round(n * scale))) for n in spawn]
+        while sum(spawn) != self.pop_size:  # exactly pop_size: take from or give to the largest
+            i = int(np.argmax(spawn))
+            if sum(spawn) > self.pop_size and spawn[i] <= least:
+                break
+            spawn[i] += 1 if sum(spawn) < self.pop_size else -1
+        return spawn
+
+    def _reproduce(self, fitness: np.ndarray) -> list:
+        s = self.settings
+        alive = self._surviving(fitness)
+        if not alive:  # every species stagnated: start over
+            self.species = {}
+            return [self._new_genome() for _ in range(self.pop_size)]
+        spawn = self._spawns(alive, fitness)
+        self.species = {sid: self.species[sid] for sid in alive}
+        kids: list = []
+        for sid, n in zip(alive, spawn):
+            members = sorted(self.species[sid]["members"], key=lambda i: (-fitness[i], i))
+            elite = members[:min(s["elitism"], n)]
+            kids += [self.population[i] for i in elite]
+            n -= len(elite)
+            parents = members[:max(2, math.ceil(s["survival_threshold"] * len(members)))]
+            for _ in range(n):
+                a, b = (parents[k] for k in self.rng.integers(len(parents), size=2))
+                if (fitness[b], -b) > (fitness[a], -a):
+                    a, b = b, a
+                kids.append(self.mutate(crossover(self.population[a], self.population[b], self.rng)))
+        kids = kids[:self.pop_size]
+        while len(kids) < self.pop_size:  # a spawn list that could not shrink to pop_size: never short
+            kids.append(self.mutate(kids[len(kids) % len(kids)]))
+        return kids
+
+    # -- checkpoints ------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue bit-identically, as numpy arrays (``.npz``-ready, no pickle).
+
+        The genomes are concatenated: ``node_count``/``conn_count`` say how many nodes and
+        connections each has, in population order.
+        """
+        pop = self.population
+        sids = sorted(self.species)
+        d = {
+            "version": np.array(_STATE_VERSION),
+            "num_inputs": np.array(self.num_inputs), "num_outputs": np.array(self.num_outputs),
+            "num_params": np.array(self.num_params), "pop_size": np.array(self.pop_size),
+            "seed": np.array(self.seed), "generation": np.array(self.generation),
+            "settings": np.array(json.dumps(self.settings)),
+            "rng_state": np.array(json.dumps(self.rng.bit_generator.state)),
+            "counters": np.array([self.next_innov, self.next_node, self.next_species], np.int64),
+            "threshold": np.array(self.threshold),
+            "best_fitness": np.array(self.best_fitness),
+            "best_genome": self.best_genome.copy() if self.best_genome is not None else np.zeros(0, np.float32),
+            "node_count": np.array([len(g.keys) for g in pop], np.int64),
+            "conn_count": np.array([len(g.innov) for g in pop], np.int64),
+            "species_ids": np.array(sids, np.int64),
+            "species_rep": np.array([self.species[k]["rep"] for k in sids], np.int64),
+            "species_created": np.array([self.species[k]["created"] for k in sids], np.int64),
+            "species_improved": np.array([self.species[k]["last_improved"] for k in sids], np.int64),
+            "species_best": np.array([self.species[k]["best"] for k in sids], np.float64),
+            "species_of": np.array([next(k for k in sids if i in self.species[k]["members"])
+                                    for i in range(len(pop))], np.int64),
+        }
+        for k in Genome.__slots__:
+            d[f"genome_{k}"] = np.concatenate([getattr(g, k) for g in pop])
+        return d
+
+    @classmethod
+    def from_state_dict(cls, state: dict) -> "NEAT":
+        """Rebuild NEAT from :meth:`state_dict`; ValueError with one line when a field is missing or wrong."""
+        with reading_state("NEAT"):
+            if int(state["version"]) != _STATE_VERSION:
+                raise ValueError(f"NEAT state version {int(state['version'])} is not supported")
+            settings = json.loads(str(state["settings"]))
+            algo = cls(int(state["num_inputs"]), int(state["num_outputs"]), int(state["pop_size"]),
+                       int(state["seed"]), **settings)
+            algo.generation = int(state["generation"])
+            algo.rng.bit_generator.state = json.loads(str(state["rng_state"]))
+            algo.next_innov, algo.next_node, algo.next_species = (int(v) for v in state["counters"])
+            algo.threshold = float(state["threshold"])
+            algo.best_fitness = float(state["best_fitness"])
+            best = np.asarray(state["best_genome"])
+            if best.size and (best.dtype != np.float32 or best.shape != (algo.num_params,)):
+                raise ValueError(f"NEAT state 'best_genome' must be float32 of shape ({algo.num_params},)")
+            algo.best_genome = best.copy() if best.size else None
+            nodes, conns = np.asarray(state["node_count"]), np.asarray(state["conn_count"])
+            if nodes.shape != (algo.pop_size,) or conns.shape != (algo.pop_size,) or (nodes < 0).any() \
+                    or (conns < 0).any():
+                raise ValueError(f"NEAT state counts must be {algo.pop_size} non-negative integers")
+            node_at = np.concatenate([[0], np.cumsum(nodes)])
+            conn_at = np.concatenate([[0], np.cumsum(conns)])
+            fields = {k: np.asarray(state[f"genome_{k}"]) for k in Genome.__slots__}
+            for k, v in fields.items():
+                if v.shape != ((node_at[-1],) if k in ("keys", "bias", "act") else (conn_at[-1],)):
+                    raise ValueError(f"NEAT state 'genome_{k}' does not match the genome counts")
+            algo.population = [
+                Genome(*(fields[k][node_at[i]:node_at[i + 1]] for k in ("keys", "bias", "act")),
+                       *(fields[k][conn_at[i]:conn_at[i + 1]] for k in Genome.__slots__[3:]))
+                for i in range(algo.pop_size)]
+            for g in algo.population:  # a genome that does not compile is refused here, not in a kernel
+                algo.net.compile(g)
+            of = np.asarray(state["species_of"])
+            algo.species = {}
+            for k, sid in enumerate(np.asarray(state["species_ids"]).tolist()):
+                rep = int(state["species_rep"][k])
+                algo.species[sid] = {"created": int(state["species_created"][k]),
+                                     "last_improved": int(state["species_improved"][k]),
+                                     "best": float(state["species_best"][k]), "rep": rep,
+                                     "rep_genome": algo.population[rep],
+                                     "members": np.flatnonzero(of == sid).tolist()}
+            if sum(len(sp["members"]) for sp in algo.species.values()) != algo.pop_size:
+                raise ValueError("NEAT state puts a genome in no species")
+            algo._rows = None
+        return algo
+
+
+# -- neat-python config files ------------------------------------------------------
+
+_SECTIONS = ("NEAT", "DefaultGenome", "DefaultSpeciesSet", "DefaultStagnation", "DefaultReproduction")
+_NEUTRAL = {  # neat-python keys read only at the value that means what NEAT here does
+    "aggregation_default": "sum", "aggregation_options": "sum", "aggregation_mutate_rate": 0.0,
+    "response_init_mean": 1.0, "response_init_stdev": 0.0, "response_mutate_rate": 0.0,
+    "response_replace_rate": 0.0, "feed_forward": True, "enabled_default": True,
+    "single_structural_mutation": False, "fitness_criterion": "max",
+}
+_IGNORED = {"response_max_value", "response_min_value", "response_mutate_power", "response_init_type",
+            "bias_init_type", "weight_init_type", "structural_mutation_surer", "no_fitness_termination",
+            "reset_on_extinction", "enabled_rate_to_true_add", "enabled_rate_to_false_add", "seed"}
+"""Keys read and set aside: bounds of the fixed response, and neat-python's loop options (here a run
+config's business; every species stagnating always starts a new population)."""
+
+
+class NEATConfig(dict):
+    """What :func:`read_config` read: the settings of :class:`NEAT` (a dict of :data:`DEFAULTS` keys),
+    plus ``pop_size``, ``num_inputs``, ``num_outputs`` and ``fitness_threshold`` as attributes."""
+
+    pop_size: int
+    num_inputs: int
+    num_outputs: int
+    fitness_threshold: float | None
+
+    @property
+    def algorithm(self) -> dict:
+        """The settings as a run config's ``[algorithm]`` table (``evo.evolve(..., algorithm=...)``)."""
+        return {"name": "neat", **self}
+
+    def build(self, seed: int = 0) -> NEAT:
+        """A :class:`NEAT` with these settings."""
+        return NEAT(self.num_inputs, self.num_outputs, self.pop_size, seed, **self)
+
+
+def _value(text: str, like):
+    """``text`` of a config file read as the type of ``like``."""
+    if isinstance(like, bool):
+        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"{text!r} is not true or false")
+        return text.lower() in ("true", "1", "yes")
+    if isinstance(like, int):
+        return int(text)
+    if isinstance(like, float):
+        return float(text)
+    if isinstance(like, list):
+        return text.split()
+    return text.strip()
+
+
+def read_config(path) -> NEATConfig:
+    """Read a neat-python config file (its ``[NEAT]``, ``[DefaultGenome]``, ``[DefaultSpeciesSet]``,
+    ``[DefaultStagnation]`` and ``[DefaultReproduction]`` sections).
+
+    Keys with the same name and meaning become :class:`NEAT` settings; ``pop_size``, ``num_inputs``,
+    ``num_outputs`` and ``fitness_threshold`` are attributes of the result. Aggregation, response
+    and a few other keys are accepted only at the value that means what this NEAT does (sum, a fixed
+    response of 1, feed-forward); docs/neat.md lists them.
+
+    Raises
+    ------
+    ValueError
+        One line: an unreadable file, a missing section or key, a value of the wrong type, a key
+        this NEAT does not know, or a setting it does not support.
+    """
+    parser = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=("#", ";"))
+    try:
+        with open(path, encoding="utf-8") as f:
+            parser.read_file(f)
+    except (OSError, UnicodeDecodeError, configparser.Error) as e:
+        raise ValueError(f"cannot read NEAT config {path}: {str(e).splitlines()[0]}") from None
+    missing = [s for s in _SECTIONS if not parser.has_section(s)]
+    if missing:
+        raise ValueError(f"NEAT config {path} has no [{missing[0]}] section")
+    config = NEATConfig()
+    extra = {"pop_size": 150, "num_inputs": 1, "num_outputs": 1, "fitness_threshold": 0.0}
+    for section in _SECTIONS:
+        for key, text in parser.items(section):
+            try:
+                if key in extra:
+                    setattr(config, key, _value(text, extra[key]))
+                elif key in _NEUTRAL:
+                    value = _value(text, _NEUTRAL[key])
+                    if value != _NEUTRAL[key]:
+                        raise ValueError(f"only {key} = {_NEUTRAL[key]} is supported")
+                elif key in _IGNORED:
+                    continue
+                elif key in DEFAULTS:
+                    config[key] = _value(text, DEFAULTS[key])
+                else:
+                    raise ValueError("this NEAT has no such setting (docs/neat.md lists the keys it reads)")
+            except ValueError as e:
+                raise ValueError(f"NEAT config {path}, [{section}] {key}: {e}") from None
+    for key in ("pop_size", "num_inputs", "num_outputs"):
+        if not hasattr(config, key):
+            raise ValueError(f"NEAT config {path} does not set {key}")
+    config.fitness_threshold = getattr(config, "fitness_threshold", None)
+    try:
+        config.build()  # every setting checked now, not when a run starts
+    except ValueError as e:
+        raise ValueError(f"NEAT config {path}: {e}") from None
+    return config

@@ -1,0 +1,309 @@
+"""NEAT: its operators, the compiled form against a naive evaluation, the fused rollout, checkpoints, configs."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+import envs
+import evo
+from evo import rollout
+from evo.algorithms.neat import NEAT, read_config
+from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, distance
+
+
+def genome(nodes, conns):
+    """A genome from ``[(key, bias, activation name)]`` and ``[(innov, src, dst, weight, enabled)]``."""
+    keys, bias, act = zip(*nodes) if nodes else ((), (), ())
+    cols = list(zip(*conns)) if conns else [()] * 5
+    return Genome(keys, bias, [ACTIVATIONS.index(a) for a in act], *cols).sorted()
+
+
+def naive(g: Genome, x) -> list:
+    """Outputs of ``g`` on ``x`` by recursion over the graph, in float64 with the textbook functions."""
+    funcs = {"identity": lambda z: z, "sigmoid": lambda z: 1 / (1 + math.exp(-5 * z)),
+             "tanh": lambda z: math.tanh(2.5 * z), "relu": lambda z: max(z, 0.0),
+             "clamped": lambda z: min(max(z, -1.0), 1.0), "abs": abs,
+             "gauss": lambda z: math.exp(-5 * min(max(z, -3.4), 3.4) ** 2),
+             "sin": lambda z: math.sin(5 * min(max(z, -60), 60)), "square": lambda z: z * z}
+    memo = {}
+
+    def value(k):
+        if k < 0:
+            return float(x[-k - 1])
+        if k not in memo:
+            i = list(g.keys).index(k)
+            s = g.bias[i] + sum(float(np.float32(w)) * value(int(a))
+                                for a, b, w, on in zip(g.src, g.dst, g.weight, g.enabled) if on and b == k)
+            memo[k] = funcs[ACTIVATIONS[g.act[i]]](float(np.float32(s)))
+        return memo[k]
+    return [value(j) for j in range(NUM_OUT)]
+
+
+NUM_OUT = 2
+
+
+def grown(seed=0, generations=12, pop=40, **settings):
+    """A NEAT population grown for some generations on a fitness that rewards size (many hidden nodes)."""
+    algo = NEAT(3, NUM_OUT, pop, seed, node_add_prob=0.6, conn_add_prob=0.8, node_delete_prob=0.05,
+                conn_delete_prob=0.1, activation_default="random", activation_options=list(ACTIVATIONS),
+                activation_mutate_rate=0.2, enabled_mutate_rate=0.1, **settings)
+    for _ in range(generations):
+        algo.ask()
+        algo.tell(np.array([len(g.keys) + 0.1 * len(g.innov) for g in algo.population], float))
+    return algo
+
+
+# -- operators -------------------------------------------------------------------------------
+
+
+def test_the_same_structural_mutation_in_one_generation_gets_the_same_numbers():
+    algo = NEAT(2, 1, 10, 0, weight_init_stdev=1.0)
+    base = algo.population[0]
+    kids = [algo._add_node(base) for _ in range(30)] + [algo._add_connection(algo._add_node(base)) for _ in range(30)]
+    by_pair, by_split = {}, {}
+    for kid in kids:
+        for i, s, d in zip(kid.innov, kid.src, kid.dst):
+            assert by_pair.setdefault((int(s), int(d)), int(i)) == int(i)
+        new = set(kid.keys.tolist()) - set(base.keys.tolist())
+        for node in new:
+            split = base.innov[(base.src == kid.src[kid.dst == node][0]) & ~np.isin(base.innov, kid.innov[kid.enabled])]
+            by_split.setdefault(tuple(split.tolist()), node)
+            assert by_split[tuple(split.tolist())] == node
+    assert len(by_split) == 2  # two connections to split, each once: 2 new node keys in all
+    assert len(set(by_pair.values())) == len(by_pair)
+    before = dict(algo._made)
+    algo._made = {}  # a new generation: the same split is a new innovation
+    again = algo._add_node(base)
+    new_innov = set(again.innov.tolist()) - set(base.innov.tolist())
+    assert new_innov and not new_innov & {v for v in before.values() if isinstance(v, int)}
+
+
+def test_crossover_aligns_genes_by_innovation_and_takes_the_rest_from_the_fitter():
+    fitter = genome([(0, 0.5, "tanh"), (5, -1.0, "tanh")],
+                    [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True), (3, -1, 5, 3.0, True), (4, 5, 0, 4.0, False)])
+    other = genome([(0, 9.5, "relu"), (7, 1.0, "tanh")],
+                   [(0, -1, 0, -1.0, False), (1, -2, 0, -2.0, True), (2, -2, 7, -3.0, True), (9, 7, 0, 5.0, True)])
+    seen = {0: set(), 1: set()}
+    for seed in range(40):
+        child = crossover(fitter, other, np.random.default_rng(seed))
+        assert child.innov.tolist() == [0, 1, 3, 4] and child.keys.tolist() == [0, 5]
+        assert child.weight[2:].tolist() == [3.0, 4.0] and child.enabled[2:].tolist() == [True, False]
+        assert child.bias[1] == -1.0
+        assert (child.weight[0], child.enabled[0]) in ((1.0, True), (-1.0, False))  # a gene is taken whole
+        seen[0].add(child.weight[0])
+        seen[1].add(child.weight[1])
+        assert (child.bias[0], child.act[0]) in ((0.5, 2), (9.5, 3))
+    assert seen == {0: {1.0, -1.0}, 1: {2.0, -2.0}}  # matching genes come from either parent
+
+
+def test_compatibility_distance_against_a_hand_computed_case():
+    a = genome([(0, 0.5, "tanh"), (1, 0.0, "tanh"), (4, 1.0, "tanh")],
+               [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True), (2, -1, 4, 0.5, True), (3, 4, 1, -1.0, False)])
+    b = genome([(0, -0.5, "tanh"), (1, 0.0, "sigmoid")],
+               [(0, -1, 0, 1.5, True), (1, -2, 0, 2.0, False), (5, -2, 1, 3.0, True)])
+    # nodes: matching 0 (|0.5 + 0.5| = 1) and 1 (activations differ: 1), disjoint 4; 3 nodes at most
+    nodes = (0.5 * (1.0 + 1.0) + 1.0 * 1) / 3
+    # connections: matching 0 (0.5) and 1 (0 + enabled differs: 1), disjoint 2, 3 and 5; 4 at most
+    conns = (0.5 * (0.5 + 1.0) + 1.0 * 3) / 4
+    assert distance(a, b, 1.0, 0.5) == pytest.approx(nodes + conns)
+    assert distance(a, b, 1.0, 0.5) == pytest.approx(distance(b, a, 1.0, 0.5))
+    assert distance(a, a, 1.0, 0.5) == 0.0
+
+
+def test_speciation_splits_distant_genomes_and_the_target_count_moves_the_threshold():
+    algo = NEAT(2, 1, 20, 0, weight_init_stdev=0.01, bias_init_stdev=0.01)
+    assert len(algo.species) == 1  # near-identical minimal genomes
+    for g in algo.population[10:]:
+        g.weight += 50.0
+    algo.species = {}
+    algo._speciate()
+    assert sorted(sorted(sp["members"]) for sp in algo.species.values()) == [list(range(10)), list(range(10, 20))]
+    algo = NEAT(2, 1, 20, 0, target_species=4, threshold_step=0.5)
+    start = algo.threshold
+    for _ in range(3):
+        algo.ask()
+        algo.tell(np.arange(20.0))
+    assert algo.threshold < start
+
+
+def test_a_generation_keeps_pop_size_elites_and_capacity_and_survives_nan():
+    algo = grown(max_nodes=6, max_conns=14, elitism=1)
+    rows = algo.ask()
+    assert rows.shape == (40, algo.net.num_params) and rows.dtype == np.float32
+    assert max(len(g.keys) for g in algo.population) <= 6
+    assert max(int(g.enabled.sum()) for g in algo.population) <= 14
+    fitness = np.arange(40.0)
+    fitness[1::3] = np.nan
+    best = algo.population[int(np.nanargmax(fitness))]
+    algo.tell(fitness)
+    assert len(algo.population) == 40 and algo.best_fitness == 39.0
+    assert any(g is best for g in algo.population)  # the best of its species is kept unchanged
+    assert sum(len(sp["members"]) for sp in algo.species.values()) == 40
+
+
+def test_same_seed_same_population_other_seed_other():
+    a, b, c = grown(seed=3, generations=5), grown(seed=3, generations=5), grown(seed=4, generations=5)
+    np.testing.assert_array_equal(a.ask(), b.ask())
+    assert not np.array_equal(a.ask(), c.ask())
+
+
+# -- the compiled form ------------------------------------------------------------------------
+
+
+def test_compiled_rows_compute_what_a_naive_evaluation_of_the_graph_computes():
+    algo = grown()
+    assert max(len(g.keys) for g in algo.population) > 4  # hidden nodes were added
+    assert any((~g.enabled).any() for g in algo.population)
+    rows = algo.ask()
+    x = np.random.default_rng(0).normal(0, 0.5, (len(rows), 3)).astype(np.float32)
+    out = algo.net.forward(rows, x)
+    want = np.array([naive(g, xi) for g, xi in zip(algo.population, x)])
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-4)
+
+
+def test_a_cycle_or_an_oversized_genome_does_not_compile():
+    net = NEATNetwork(1, 1, max_nodes=2, max_conns=2)
+    cycle = genome([(0, 0, "tanh"), (1, 0, "tanh")], [(0, 0, 1, 1.0, True), (1, 1, 0, 1.0, True)])
+    with pytest.raises(ValueError, match="cycle"):
+        net.compile(cycle)
+    big = genome([(0, 0, "tanh")], [(0, -1, 0, 1.0, True), (1, -1, 0, 1.0, True), (2, -1, 0, 1.0, True)])
+    with pytest.raises(ValueError, match="capacity"):
+        net.compile(big)
+
+
+def test_the_fused_rollout_plays_neat_rows_the_same_with_one_and_two_threads():
+    env = envs.make("cartpole")
+    algo = NEAT(env.obs_size, env.num_outputs, 48, 1, node_add_prob=0.5)
+    for g in range(3):
+        algo.ask()
+        algo.tell(rollout(env, algo.net, algo.ask(), 2, g).fitness)
+    rows = algo.ask()
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = rollout(env, algo.net, rows, 3, 9)
+        numba.set_num_threads(max(2, threads) if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+        many = rollout(env, algo.net, rows, 3, 9)
+    finally:
+        numba.set_num_threads(threads)
+    np.testing.assert_array_equal(one.returns, many.returns)
+    np.testing.assert_array_equal(one.steps, many.steps)
+    # step by step, the network's own forward pass for every step (the reference loop): the same returns
+    from envs.core import play
+    returns, steps = play(env, algo.net, rows, 3, 9)
+    np.testing.assert_array_equal(returns, one.returns)
+    np.testing.assert_array_equal(steps, one.steps)
+
+
+# -- checkpoints, runs, configs -------------------------------------------------------------------
+
+
+def test_a_restored_state_continues_to_the_bit(tmp_path):
+    algo = grown(seed=5, generations=4)
+    np.savez(tmp_path / "s.npz", **algo.state_dict())
+    with np.load(tmp_path / "s.npz", allow_pickle=False) as f:
+        restored = NEAT.from_state_dict(dict(f))
+    for a in (algo, restored):
+        for _ in range(4):
+            rows = a.ask()
+            a.tell(rows[:, 2:40].sum(axis=1).astype(np.float64))
+    np.testing.assert_array_equal(algo.ask(), restored.ask())
+    assert algo.threshold == restored.threshold and algo.species.keys() == restored.species.keys()
+    broken = algo.state_dict()
+    broken["conn_count"] = broken["conn_count"][1:]
+    with pytest.raises(ValueError, match="NEAT state"):
+        NEAT.from_state_dict(broken)
+
+
+def test_a_run_with_algorithm_neat_resumes_to_the_bit():
+    from evo.runs.config import RunConfig, default_config
+    from evo.runs.driver import Driver, Evolution
+    config = RunConfig.from_dict({"generations": 6, "pop_size": 24, "episodes": 1, "target": 1e9,
+                                  "algorithm": {"name": "neat", "node_add_prob": 0.5}},
+                                 base=default_config("acrobot"))
+    straight = Evolution(config)
+    Driver(straight).drive()
+    run = Evolution(config)
+    for _ in range(3):
+        run.step()
+    resumed = Evolution.from_state_dict(run.state_dict())
+    Driver(resumed).drive()
+    assert resumed.history == straight.history
+    np.testing.assert_array_equal(resumed.champion, straight.champion)
+    assert isinstance(straight.net, NEATNetwork)
+
+
+def test_unknown_neat_settings_are_one_line_errors():
+    from evo.algorithms import registry
+    with pytest.raises(ValueError, match="no parameter 'bogus'"):
+        registry.parameters({"name": "neat", "bogus": 1})
+    with pytest.raises(ValueError, match="unknown NEAT activation"):
+        NEAT(2, 1, 10, 0, activation_default="softmax")
+
+
+XOR = {  # neat-python's XOR example, section by section
+    "NEAT": dict(fitness_criterion="max", fitness_threshold=3.9, pop_size=150, reset_on_extinction=False),
+    "DefaultGenome": dict(
+        activation_default="sigmoid", activation_mutate_rate=0.0, activation_options="sigmoid",
+        aggregation_default="sum", aggregation_mutate_rate=0.0, aggregation_options="sum",
+        bias_init_mean=0.0, bias_init_stdev=1.0, bias_max_value=30.0, bias_min_value=-30.0, bias_mutate_power=0.5,
+        bias_mutate_rate=0.7, bias_replace_rate=0.1, compatibility_disjoint_coefficient=1.0,
+        compatibility_weight_coefficient=0.5, conn_add_prob=0.5, conn_delete_prob=0.5, enabled_default=True,
+        enabled_mutate_rate=0.01, feed_forward=True, initial_connection="full", node_add_prob=0.2,
+        node_delete_prob=0.2, num_hidden=0, num_inputs=2, num_outputs=1, response_init_mean=1.0,
+        response_init_stdev=0.0, response_max_value=30.0, response_min_value=-30.0, response_mutate_power=0.0,
+        response_mutate_rate=0.0, response_replace_rate=0.0, weight_init_mean=0.0, weight_init_stdev=1.0,
+        weight_max_value=30, weight_min_value=-30, weight_mutate_power=0.5, weight_mutate_rate=0.8,
+        weight_replace_rate=0.1),
+    "DefaultSpeciesSet": dict(compatibility_threshold=3.0),
+    "DefaultStagnation": dict(species_fitness_func="max", max_stagnation=20),
+    "DefaultReproduction": dict(elitism=2, survival_threshold=0.2),
+}
+
+
+def config_text(sections: dict) -> str:
+    return "\n".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items()) for name, keys in sections.items())
+
+
+XOR_CONFIG = config_text(XOR)
+
+
+def test_read_config_reads_neat_pythons_xor_example_and_refuses_what_it_cannot_do(tmp_path):
+    path = tmp_path / "config-feedforward"
+    path.write_text(XOR_CONFIG)
+    config = evo.neat.read_config(path)
+    assert (config.pop_size, config.num_inputs, config.num_outputs, config.fitness_threshold) == (150, 2, 1, 3.9)
+    assert config["activation_options"] == ["sigmoid"] and config["weight_max_value"] == 30.0
+    assert config["elitism"] == 2 and config["max_stagnation"] == 20
+    algo = config.build(seed=0)
+    assert algo.pop_size == 150 and algo.settings["activation_default"] == "sigmoid"
+    for old, new, message in [("aggregation_default = sum", "aggregation_default = max", "only"),
+                              ("feed_forward = True", "feed_forward = False", "only"),
+                              ("num_hidden = 0", "num_hidden = 0\nfoo = 1", "no such"),
+                              ("initial_connection = full", "initial_connection = partial 0.5", "initial_connection"),
+                              ("[DefaultStagnation]", "[Stagnation]", "no \\[DefaultStagnation\\]"),
+                              ("pop_size = 150", "pop_size = many", "pop_size")]:
+        assert old in XOR_CONFIG
+        path.write_text(XOR_CONFIG.replace(old, new))
+        with pytest.raises(ValueError, match=message):
+            read_config(path)
+    with pytest.raises(ValueError, match="cannot read"):
+        read_config(tmp_path / "missing")
+
+
+def test_a_config_solves_xor_through_ask_and_tell(tmp_path):
+    path = tmp_path / "config-feedforward"
+    path.write_text(XOR_CONFIG)
+    algo = read_config(path).build(seed=1)
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
+    y = np.array([0, 1, 1, 0], np.float32)
+    for _ in range(300):
+        rows = algo.ask()
+        out = np.stack([algo.net.forward(rows, np.repeat(xi[None], len(rows), 0))[:, 0] for xi in x], 1)
+        fitness = 4.0 - ((out - y) ** 2).sum(axis=1)
+        if fitness.max() > 3.9:
+            break
+        algo.tell(fitness)
+    assert fitness.max() > 3.9
