@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-game", help="check a game module against the game contract (docs/games.md)")
     p.add_argument("module", help="a dotted module path (mypackage.mygame) or a .py file")
 
+    p = sub.add_parser("export", help="write a run's champion as JSON, a numpy-only policy.py or ONNX")
+    p.add_argument("dir", help="run directory or champion.npz")
+    p.add_argument("--format", choices=("json", "numpy", "onnx"),
+                   help="json (default), numpy (a standalone policy.py) or onnx (feed-forward networks)")
+    p.add_argument("--out", metavar="FILE", help="default champion.json, policy.py or champion.onnx")
+
     p = sub.add_parser("sweep", help="one run per seed, in parallel processes, and a summary table")
     _add_run_options(p)
     p.add_argument("--seeds", type=_seed_range, default=list(range(5)), metavar="0-9")
@@ -192,6 +198,8 @@ def _command(name: str):
         from evo import commands
     elif name == "sweep":
         from evo.runs import sweep as commands
+    elif name == "export":
+        from evo.runs import export as commands
     else:
         from evo.runs import commands
     return getattr(commands, f"cmd_{name.replace('-', '_')}")
