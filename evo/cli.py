@@ -175,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
             _add_run_options(p)
             p.add_argument("--frames", type=int, metavar="N", help="stop after N frames")
             p.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
+            p.add_argument("--speed", metavar="X", help="simulation speed, as the + and - keys set it: "
+                           "1, 2, 4 ... 64 or max (default 1; with --frames, 64 plays 64 game seconds per 60 frames)")
             p.add_argument("--out", metavar="DIR", help="run directory (default runs/<env>-watch-<timestamp>; "
                            "with --frames, none unless given)")
             p.add_argument("--resume", metavar="DIR", help="continue the run in DIR in the window")
@@ -186,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
                 p.add_argument("--out", default="champion.gif", metavar="FILE",
                                help="a .gif, or a directory for PNG frames")
                 p.add_argument("--steps", type=int, metavar="N", help="at most N game steps")
+            else:
+                p.add_argument("--frames", type=int, metavar="N", help="stop after N frames (no display needed)")
+                p.add_argument("--screenshot", metavar="FILE.png", help="save the last frame")
+                p.add_argument("--speed", metavar="X", help="simulation speed: 1, 2, 4 ... 64 or max (default 1)")
             p.add_argument("--seed", type=int, default=0, metavar="S", help="episode key")
             _add_level_option(p)
             _add_env_param_option(p)

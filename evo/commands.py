@@ -24,18 +24,52 @@ def _viz(part: str = "app"):
         raise UsageError(f"neuroevo: the viewer needs pygame ({e}); pip install pygame") from None
 
 
+SPEEDS = ("1", "2", "4", "8", "16", "32", "64", "max")  # the viewer's speeds, as the + and - keys step them
+
+
+def check_screenshot_target(path) -> Path:
+    """The path a ``--screenshot`` goes to, refused with one line (UsageError) unless it names a new
+    ``.png`` file or an earlier screenshot (a PNG) in an existing directory: never a link, a directory
+    or a file that is not a PNG (a run's ``champion.npz``, say)."""
+    shot = Path(path)
+    if str(path).strip() == "" or shot.suffix.lower() != ".png":
+        raise UsageError("neuroevo: --screenshot must name a .png file")
+    if not shot.parent.is_dir():
+        raise UsageError(f"neuroevo: directory {shot.parent} does not exist")
+    if shot.is_symlink():
+        raise UsageError(f"neuroevo: {shot} is a link; choose another --screenshot")
+    if shot.exists():
+        if not shot.is_file():
+            raise UsageError(f"neuroevo: {shot} exists and is not a file; choose another --screenshot")
+        with open(shot, "rb") as f:
+            if f.read(8) != b"\x89PNG\r\n\x1a\n":
+                raise UsageError(f"neuroevo: {shot} exists and is not a PNG; choose another --screenshot")
+    return shot
+
+
+def check_view_options(args) -> None:
+    """``--frames``, ``--screenshot`` and ``--speed`` of ``watch``, ``replay`` (and ``play``), refused with one
+    line before anything is read or written."""
+    if args.frames is not None and args.frames < 1:
+        raise UsageError("neuroevo: --frames must be a positive integer")
+    if args.screenshot is not None:
+        check_screenshot_target(args.screenshot)
+    speed = getattr(args, "speed", None)
+    if speed is not None and speed.strip().lower() not in SPEEDS:
+        raise UsageError(f"neuroevo: --speed must be one of {', '.join(SPEEDS)}, got {speed!r}")
+
+
+def _speed(args) -> float:
+    """``--speed`` as the viewer's speed (1.0 when not given)."""
+    speed = (getattr(args, "speed", None) or "1").strip().lower()
+    return float("inf") if speed == "max" else float(speed)
+
+
 def cmd_watch(args) -> int:
     from evo.runs.driver import Evolution
     from evo.runs.rundir import RunDir
 
-    if args.frames is not None and args.frames < 1:
-        raise UsageError("neuroevo: --frames must be a positive integer")
-    if args.screenshot is not None:
-        shot = Path(args.screenshot)
-        if shot.suffix.lower() != ".png":
-            raise UsageError("neuroevo: --screenshot must name a .png file")
-        if not shot.parent.is_dir():
-            raise UsageError(f"neuroevo: directory {shot.parent} does not exist")
+    check_view_options(args)
     app = _viz()
     if args.resume:
         rundir, run = resume(args)
@@ -52,15 +86,19 @@ def cmd_watch(args) -> int:
                 rundir.create(run)
     try:
         with bad_input():
-            app.watch(run, rundir, frames=args.frames, screenshot=args.screenshot)
+            app.watch(run, rundir, frames=args.frames, screenshot=args.screenshot, speed=_speed(args))
     finally:
         if rundir is not None:
             rundir.unlock()
-    if not args.quiet:
-        champion = f"champion {run.champion_score:.4g}" if run.champion is not None else "no champion yet"
-        where = (f"; checkpoint in {rundir.path} (continue with: neuroevo run --resume {rundir.path})"
-                 if rundir is not None else "")
-        print(f"{run.config.env}: generation {run.generation}, {champion}{where}")
+    # the last line, --quiet or not: as for run, --quiet leaves only it (the window is the progress)
+    champion = f"champion {run.champion_score:.4g}" if run.champion is not None else "no champion yet"
+    where = (f"; checkpoint in {rundir.path} (continue with: neuroevo run --resume {rundir.path})"
+             if rundir is not None else "")
+    if run.finished and run.history:  # as the window's status line says it
+        at = f"{'solved' if run.solved else 'finished'} at generation {run.history[-1]['generation']}"
+    else:
+        at = f"generation {run.generation}"
+    print(f"{run.config.env}: {at}, {champion}{where}")
     return 0
 
 
@@ -73,22 +111,23 @@ def _champion(path, env_params=(), level=None):
 
 
 def cmd_replay(args) -> int:
+    check_view_options(args)
     app = _viz()
     c, label = _champion(args.dir, args.env_params, args.level)
     path = Path(args.dir)
     with bad_input():
         app.replay(c.env, c.net, c.genome, label=label, seed=args.seed,
-                   shot_dir=path if path.is_dir() else path.parent)
+                   shot_dir=path if path.is_dir() else path.parent, frames=args.frames,
+                   screenshot=args.screenshot, speed=_speed(args))
     return 0
 
 
 def cmd_play(args) -> int:
     import envs
 
+    check_view_options(args)
     play = _viz("play")
     with bad_input():
-        if args.frames is not None and args.frames < 1:
-            raise ValueError("--frames must be a positive integer")
         game = envs.canonical_name(args.game)  # every game is playable: its declared keys, or generic ones
         env, champion = envs.make(game), None
     if args.run is not None:

@@ -409,11 +409,15 @@ def need_display(interactive: bool) -> None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
-def watch(run, rundir=None, *, frames: int | None = None, screenshot=None) -> None:
-    """Show ``run`` evolving in a window (``frames`` frames at 60 per simulated second, or until quit)."""
-    need_display(frames is None)
-    screen = open_window(title=f"neuroevo watch {run.config.env}")
-    viewer = Watch(run, screen, rundir, frame_time=1 / 60 if frames else None)
+def set_speed(viewer: Viewer, speed: float) -> None:
+    """Start ``viewer`` at ``speed``, one of :data:`viz.window.SPEEDS` (ValueError otherwise)."""
+    if speed not in SPEEDS:
+        raise ValueError(f"speed must be one of {', '.join(f'{s:g}' for s in SPEEDS[:-1])} or max, got {speed:g}")
+    viewer.speed_i = SPEEDS.index(speed)
+
+
+def _show(viewer: Viewer, frames: int | None, screenshot) -> None:
+    """Run ``viewer`` until quit or for ``frames`` frames, then save the last frame to ``screenshot`` if given."""
     try:
         viewer.run(frames=frames)
         if screenshot:
@@ -423,15 +427,24 @@ def watch(run, rundir=None, *, frames: int | None = None, screenshot=None) -> No
         pygame.display.quit()
 
 
-def replay(env, net, genome, *, label: str, seed: int = 0, shot_dir=None) -> None:
-    """Play a genome in a window, episode after episode, until quit."""
-    need_display(True)
+def watch(run, rundir=None, *, frames: int | None = None, screenshot=None, speed: float = 1) -> None:
+    """Show ``run`` evolving in a window, until quit, or for ``frames`` frames (no display needed) of 1/60
+    of a second each, so that at ``speed`` 64 each frame plays 64/60 game seconds: later generations."""
+    need_display(frames is None)
+    screen = open_window(title=f"neuroevo watch {run.config.env}")
+    viewer = Watch(run, screen, rundir, frame_time=1 / 60 if frames else None)
+    set_speed(viewer, speed)
+    _show(viewer, frames, screenshot)
+
+
+def replay(env, net, genome, *, label: str, seed: int = 0, shot_dir=None, frames: int | None = None,
+           screenshot=None, speed: float = 1) -> None:
+    """Play a genome in a window, episode after episode, until quit, or for ``frames`` frames (no display
+    needed, 1/60 of a game second each at ``speed`` 1)."""
+    need_display(frames is None)
     screen = open_window(title=f"neuroevo replay {env.name}")
-    viewer = Replay(env, net, genome, screen, seed=seed, label=label)
+    viewer = Replay(env, net, genome, screen, seed=seed, label=label, frame_time=1 / 60 if frames else None)
+    set_speed(viewer, speed)
     if shot_dir is not None:
         viewer.shot_dir = Path(shot_dir)
-    try:
-        viewer.run()
-    finally:
-        viewer.close()
-        pygame.display.quit()
+    _show(viewer, frames, screenshot)

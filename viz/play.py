@@ -33,6 +33,7 @@ from viz import theme as T  # noqa: E402
 from viz.app import MAX_FRAME, init_pygame, need_display, open_window  # noqa: E402
 from viz.panels import fit_text  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
+from viz.window import save_png  # noqa: E402
 
 def key_code(name: str) -> int:
     """pygame's key code of a key named as in :class:`envs.Controls` (``"left"``, ``"space"``, ``"a"``, ``"1"``)."""
@@ -217,7 +218,7 @@ def play(env, champion=None, *, seed: int = 0, frames: int | None = None, screen
     try:
         game.run(frames=frames)
         if screenshot:
-            pygame.image.save(surface, str(screenshot))
+            save_png(surface, screenshot)
     finally:
         pygame.display.quit()
     returns = game.batch.returns

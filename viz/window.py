@@ -30,6 +30,7 @@ snowball.
 
 from __future__ import annotations
 
+import io
 import math
 import time
 from collections import deque
@@ -183,8 +184,10 @@ class Viewer:
             self.acc += min(frame_time, MAX_FRAME) * self.speed
             while self.acc >= self.dt:
                 self.acc -= self.dt
-                if not self.sim_step() or time.perf_counter() - t0 > STEP_BUDGET:
-                    self.acc = 0.0  # nothing left to step, or the machine cannot keep up: drop the backlog
+                # nothing left to step, or (in real time) the machine cannot keep up: drop the backlog; with a
+                # fixed frame time every frame plays its steps, so N frames show the same on any machine
+                if not self.sim_step() or (self.frame_time is None and time.perf_counter() - t0 > STEP_BUDGET):
+                    self.acc = 0.0
         self._meter.append((self.now, self.sim_steps))
 
     def sim_step(self) -> bool:
@@ -237,8 +240,8 @@ class Viewer:
         self.flash(f"saved {path}")
 
     def save_screenshot(self, path) -> None:
-        """Write the current frame as a PNG."""
-        pygame.image.save(self.surface, str(path))
+        """Write the current frame as a PNG (whole or not at all: through a temporary file and a rename)."""
+        save_png(self.surface, path)
 
     def flash(self, message: str, seconds: float = 1.5) -> None:
         """Show ``message`` over the game view for a moment."""
@@ -333,6 +336,15 @@ class Viewer:
 
     def close(self) -> None:
         pass
+
+
+def save_png(surface: pygame.Surface, path) -> None:
+    """Write ``surface`` to ``path`` as a PNG, atomically."""
+    from evo.runs.rundir import atomic_write
+
+    buf = io.BytesIO()
+    pygame.image.save(surface, buf, "png")
+    atomic_write(Path(path), buf.getvalue())
 
 
 def fit(area: pygame.Rect, aspect: float) -> pygame.Rect:

@@ -33,7 +33,7 @@ def test_watch_frames_writes_a_screenshot_and_a_run_directory_only_when_asked(tm
     assert main(["watch", "cartpole", *SMALL, "--frames", "20", "--out", "w", "--quiet"]) == 0
     run = tmp_path / "w"
     assert (run / "checkpoint.npz").is_file() and (run / "config.toml").is_file()
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out.startswith("cartpole: ")  # --quiet, as for run: the last line only
     assert main(["watch", "--resume", "w", "--frames", "20"]) == 0  # the window continues the run
     assert "checkpoint in w" in capsys.readouterr().out
     assert main(["watch", "--resume", "w", "--pop", "30", "--frames", "20"]) == 2
@@ -70,6 +70,44 @@ def test_replay_viewer_plays_episodes(run_dir):
     assert pygame.surfarray.array3d(r.surface).std() > 10
 
 
+def test_watch_frames_at_a_higher_speed_shows_a_later_generation(tmp_path, capsys):
+    said = {}
+    for speed in ("1", "64"):
+        shot = tmp_path / f"speed-{speed}.png"
+        assert main(["watch", "cartpole", *SMALL, "--frames", "120", "--speed", speed, "--screenshot", str(shot)]) == 0
+        said[speed] = capsys.readouterr().out
+        assert np.asarray(Image.open(shot)).std() > 10
+    assert said["1"].startswith("cartpole: generation 0,")  # 2 game seconds: the first generation still plays
+    later = int(said["64"].split("generation ")[1].split(",")[0])
+    assert later >= 2, said["64"]
+
+
+def test_replay_frames_writes_a_screenshot_without_a_display(run_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    shot = tmp_path / "replay.png"
+    assert main(["replay", str(run_dir), "--frames", "30", "--speed", "4", "--screenshot", str(shot)]) == 0
+    img = np.asarray(Image.open(shot))
+    assert img.shape[2] == 3 and img.std() > 10
+    assert main(["replay", str(run_dir), "--frames", "5", "--screenshot", str(shot)]) == 0  # a screenshot again
+
+
+@pytest.mark.parametrize("command", ["replay", "watch", "play"])
+@pytest.mark.parametrize("target", ["champion.npz", "notes.png", "folder.png", "link.png", "nope/a.png", "a.jpg", ""])
+def test_a_screenshot_never_replaces_what_is_not_a_screenshot(command, target, run_dir, tmp_path, capsys):
+    (tmp_path / "notes.png").write_text("my notes")
+    (tmp_path / "folder.png").mkdir()
+    (tmp_path / "link.png").symlink_to(tmp_path / "elsewhere.png")
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    path = str(run_dir / target) if target == "champion.npz" else str(tmp_path / target) if target else ""
+    argv = {"replay": ["replay", str(run_dir)], "watch": ["watch", "cartpole", *SMALL],
+            "play": ["play", "cartpole"]}[command]
+    assert main([*argv, "--frames", "2", "--screenshot", path]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ("--screenshot" in err or "does not exist" in err)
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
+    assert (tmp_path / "notes.png").read_text() == "my notes" and not (tmp_path / "elsewhere.png").exists()
+
+
 @pytest.mark.parametrize("argv, message", [
     (["record", "{missing}", "--out", "{tmp}/a.gif"], "no champion"),
     (["record", "{corrupt}", "--out", "{tmp}/a.gif"], "corrupted champion"),
@@ -79,6 +117,9 @@ def test_replay_viewer_plays_episodes(run_dir):
     (["watch", "cartpole", "--frames", "0"], "--frames"),
     (["watch", "cartpole", "--frames", "2", "--screenshot", "{tmp}/a.jpg"], ".png"),
     (["watch", "nosuchgame", "--frames", "2"], "unknown game"),
+    (["watch", "cartpole", "--frames", "2", "--speed", "3"], "--speed must be one of 1, 2, 4"),
+    (["replay", "{run}", "--frames", "2", "--speed", "fast"], "--speed must be one of"),
+    (["replay", "{run}", "--frames", "0"], "--frames"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, message, run_dir, tmp_path, capsys):
     corrupt = tmp_path / "corrupt"
