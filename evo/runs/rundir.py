@@ -236,10 +236,11 @@ class RunDir:
             return
         save_npz(self.champion_path, champion_arrays(run))
 
-    def plot(self, history: list) -> None:
-        """``fitness.png``: best, mean and validation per generation (:func:`evo.runs.plot.fitness_png`)."""
-        from evo.runs.plot import fitness_png
-        atomic_write(self.plot_path, fitness_png(history))
+    def plot(self, history: list, run: Evolution | None = None) -> None:
+        """``fitness.png``: best, mean and validation per generation (:func:`evo.runs.plot.fitness_png`), titled
+        with ``run``'s game, algorithm and seed and this directory's name, and its target drawn."""
+        from evo.runs.plot import fitness_png, plot_labels
+        atomic_write(self.plot_path, fitness_png(history, **(plot_labels(run, self.path) if run is not None else {})))
 
 
 def champion_arrays(run: Evolution) -> dict:
@@ -360,4 +361,4 @@ class RunFiles(Hook):
     def stop(self, run, reason, error):
         self.rundir.write_log(run.history)
         if run.history or self.plot_empty:
-            self.rundir.plot(run.history)
+            self.rundir.plot(run.history, run)
