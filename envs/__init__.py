@@ -12,6 +12,7 @@ import copy
 import difflib
 import importlib
 
+from envs import pixels
 from envs.core import BatchEnv, Env
 from envs.spec import Controls, Declaration, Drawing, EnvSpec
 
@@ -89,13 +90,15 @@ def register(name: str, module_path: str, *, preset: dict | None = None, action_
     _DECLARED[name] = {k: v for k, v in given.items() if v is not None}
 
 
-def make(name: str, *, level: str | None = None, max_steps: int | None = None, **params):
+def make(name: str, *, level: str | None = None, max_steps: int | None = None, obs: str = "features", **params):
     """Make a game by name at a level, with parameters overriding the level's.
 
     ``level`` names one of the game's levels (:func:`levels`); None plays its
-    default level. ``"gym:<id>"`` wraps any Gymnasium environment with a
-    discrete or box action space (see :mod:`envs.gym_wrappers`); it has no
-    levels.
+    default level. ``obs="pixels"`` observes the game as a small image drawn
+    inside the kernels (``env.obs_shape`` is ``(C, H, W)``; games that declare
+    one, :mod:`envs.pixels`). ``"gym:<id>"`` wraps any Gymnasium environment
+    with a discrete or box action space (see :mod:`envs.gym_wrappers`); it has
+    no levels.
 
     Raises
     ------
@@ -109,9 +112,15 @@ def make(name: str, *, level: str | None = None, max_steps: int | None = None, *
         from envs.gym_wrappers import GymEnv
         if level:
             raise ValueError(f"{name} has no levels, got level {level!r}")
+        if obs != "features":
+            raise ValueError(f"{name} observes features only, got obs={obs!r}")
         return GymEnv(name[4:], max_steps=max_steps, **params)
     name = canonical_name(name)
     module = importlib.import_module(_GAMES[name])
+    if obs not in pixels.OBSERVATIONS:
+        raise ValueError(f"obs must be one of {', '.join(pixels.OBSERVATIONS)}, got {obs!r}")
+    if obs == "pixels":
+        module = pixels.variant(module)
     return Env(module, params, max_steps=max_steps, level=level)
 
 
@@ -152,7 +161,7 @@ def declaration(game) -> Declaration:
         if module is None:
             return Declaration(preset={})
         _load_plugins()
-        if _GAMES.get(game.name) != module.__name__:
+        if _GAMES.get(game.name) != getattr(module, "GAME", module.__name__):  # a pixel variant: its game's
             return _declared(module, {})
         game = game.name
     if game.startswith("gym:"):

@@ -99,6 +99,8 @@ class Environment(Protocol):
     @property
     def obs_size(self) -> int: ...
     @property
+    def obs_shape(self) -> tuple: ...
+    @property
     def num_actions(self) -> int | None: ...
     @property
     def action_size(self) -> int | None: ...
@@ -195,6 +197,10 @@ class Env:
 
     name = property(lambda self: self.spec.name)
     obs_size = property(lambda self: self.spec.obs_size)
+    obs_shape = property(lambda self: getattr(self.module, "OBS_SHAPE", (self.spec.obs_size,)))
+    """``(C, H, W)`` for a game observed as an image (:mod:`envs.pixels`), else ``(obs_size,)``."""
+    obs = property(lambda self: getattr(self.module, "OBS", "features"))
+    """``"pixels"`` for a game observed as an image, else ``"features"``."""
     num_actions = property(lambda self: self.spec.num_actions)
     action_size = property(lambda self: self.spec.action_size)
     num_outputs = property(lambda self: self.spec.num_outputs)
@@ -210,7 +216,8 @@ class Env:
 
     def __repr__(self) -> str:
         opts = "".join(f", {k}={v!r}" for k, v in self.options.items())
-        return f"envs.make({self.name!r}, level={self.level!r}{opts})"
+        pixels = ", obs='pixels'" if self.obs == "pixels" else ""
+        return f"envs.make({self.name!r}, level={self.level!r}{pixels}{opts})"
 
     @property
     def describes(self) -> bool:

@@ -95,6 +95,7 @@ Levels (``LEVELS``; parameters a level sets, over the defaults above)
 import numpy as np
 from numba import njit
 
+from envs import pixels as _pixels
 from envs import rng as _rng
 from envs.spec import Controls, EnvSpec, build_params
 
@@ -257,10 +258,45 @@ def step(state, params, action, rng):
     return reward, crashed
 
 
+# -- the screen as an image: envs.make("flappy", obs="pixels") (envs.pixels) -----------------------------
+
+PIXELS = (3, 16, 16)
+"""The image: 16 x 16 pixels over the screen (x from 0 to ``width``, row 0 at the ceiling), three
+channels: 0 the pipes, 1 the bird, 2 the bird ``TRAIL`` steps earlier, which shows its vertical motion
+as stacked frames would."""
+TRAIL = 3
+
+
+@njit
+def observe_pixels(state, params, obs):
+    """Draw the screen into ``obs`` (:data:`PIXELS`, values in [0, 1]).
+
+    Every pipe fills its column above and below its gap; the bird is a
+    square of its own size (at least one pixel) whose area spreads over the
+    pixels it overlaps, drawn again in channel 2 where it was ``TRAIL`` steps
+    earlier at its present vertical speed (kept between floor and ceiling).
+    """
+    rows, cols = PIXELS[1], PIXELS[2]
+    sx, sy = cols / params[WIDTH], float(rows)
+    _pixels.clear(obs)
+    half_w = 0.5 * params[PIPE_WIDTH]
+    for i in range(NUM_PIPES):
+        x = state[PIPE_X + 2 * i]
+        top = state[PIPE_GAP + 2 * i] + 0.5 * state[PIPE_H + i]
+        bottom = state[PIPE_GAP + 2 * i] - 0.5 * state[PIPE_H + i]
+        _pixels.fill(obs, 0, rows, cols, (x - half_w) * sx, 0.0, (x + half_w) * sx, (1.0 - top) * sy, 1.0)
+        _pixels.fill(obs, 0, rows, cols, (x - half_w) * sx, (1.0 - bottom) * sy, (x + half_w) * sx, rows, 1.0)
+    side = 2.0 * params[BIRD_RADIUS] * sx
+    x = params[BIRD_X] * sx
+    _pixels.dot(obs, 1, rows, cols, x, (1.0 - state[Y]) * sy, side)
+    _pixels.dot(obs, 2, rows, cols, x, (1.0 - _clip(state[Y] - TRAIL * params[DT] * state[VY], 0.0, 1.0)) * sy, side)
+
+
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
 
 # the population chosen by benchmarks/ga_defaults.py (README, "The GA's defaults"): it needed fewer
 # training steps to solve on seeds 0-4 and again on 5-14
 PRESET = {"generations": 300, "pop_size": 24, "episodes": 5, "hidden": [8]}
+PIXEL_PRESET = {"generations": 300, "pop_size": 64, "episodes": 5, "conv": [[8, 4, 2], [16, 3, 2]], "hidden": [16]}
 ACTION_NAMES = ("wait", "flap")
 CONTROLS = Controls({"space": 1, "up": 1}, idle=0, help="Space or Up: flap")

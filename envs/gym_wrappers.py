@@ -207,6 +207,7 @@ class GymEnv:
         probe.close()
 
     obs_size = property(lambda self: self.spec.obs_size)
+    obs_shape = property(lambda self: (self.spec.obs_size,))
     num_actions = property(lambda self: self.spec.num_actions)
     action_size = property(lambda self: self.spec.action_size)
     num_outputs = property(lambda self: self.spec.num_outputs)

@@ -85,6 +85,7 @@ import math
 import numpy as np
 from numba import njit
 
+from envs import pixels as _pixels
 from envs import rng as _rng
 from envs.spec import Controls, EnvSpec, build_params
 
@@ -336,9 +337,40 @@ def step(state, params, action, rng):
     return reward, terminated
 
 
+# -- the court as an image: envs.make("pong", obs="pixels") (envs.pixels) ---------------------------------
+
+PIXELS = (3, 16, 16)
+"""The image: 16 x 16 pixels over the court (row 0 at the top, y = 1), three channels: 0 the paddles,
+1 the ball, 2 the ball ``TRAIL`` steps earlier, which shows its motion as stacked frames would."""
+TRAIL = 4
+
+
+@njit
+def observe_pixels(state, params, obs):
+    """Draw the court into ``obs`` (:data:`PIXELS`, values in [0, 1]).
+
+    Each paddle fills its side's outermost pixel column over its height; the
+    ball (and, in channel 2, where it was ``TRAIL`` steps earlier at its
+    present velocity, kept inside the court) is a square one pixel wide
+    centred on it, whose area spreads over the pixels it overlaps.
+    """
+    rows, cols = PIXELS[1], PIXELS[2]
+    sx, sy = 0.5 * cols, 0.5 * rows
+    _pixels.clear(obs)
+    half = params[PADDLE_HALF]
+    for paddle, col in ((state[PADDLE_Y], 0.0), (state[OPP_Y], cols - 1.0)):
+        _pixels.fill(obs, 0, rows, cols, col, (1.0 - paddle - half) * sy, col + 1.0, (1.0 - paddle + half) * sy, 1.0)
+    back = TRAIL * params[DT]
+    for channel, x, y in ((1, state[BALL_X], state[BALL_Y]),
+                          (2, _clip(state[BALL_X] - back * state[BALL_VX], -1.0, 1.0),
+                           _clip(state[BALL_Y] - back * state[BALL_VY], -1.0, 1.0))):
+        _pixels.dot(obs, channel, rows, cols, (x + 1.0) * sx, (1.0 - y) * sy, 1.0)
+
+
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
 
 # 256 genomes: 128 solves in fewer training steps too, but in a median 13 generations, too quick to watch
 PRESET = {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]}
+PIXEL_PRESET = {"generations": 100, "pop_size": 256, "episodes": 4, "conv": [[8, 4, 2], [16, 3, 2]], "hidden": [32]}
 ACTION_NAMES = ("up", "stay", "down")
 CONTROLS = Controls({"up": 0, "down": 2}, idle=1, help="Up / Down: move")

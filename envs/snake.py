@@ -254,10 +254,43 @@ def describe(states, params):
     return states[:, [HEAD_X, HEAD_Y]] / (params[SIZE] - 1.0)
 
 
+# -- the grid as an image: envs.make("snake", obs="pixels") (envs.pixels) --------------------------------
+
+PIXELS = (3, 20, 20)
+"""The image: a pixel per cell, cell ``(x, y)`` at row ``y``, column ``x``, for grids of up to 20 x 20
+(the default level's and the classic one); three channels: 0 what kills (the body, head included, and
+the cells beyond a smaller grid), 1 the head, 2 the food."""
+
+
+def check_pixels(params):
+    """Refuse a grid larger than the image (ValueError)."""
+    if params[SIZE] > PIXELS[1]:
+        raise ValueError(f"snake: the pixel observation shows grids of up to {PIXELS[1]} x {PIXELS[1]}, "
+                         f"got size {params[SIZE]:g}")
+
+
+@njit
+def observe_pixels(state, params, obs):
+    """Draw the grid into ``obs`` (:data:`PIXELS`, values 0 or 1)."""
+    size = int(params[SIZE])
+    rows, cols = PIXELS[1], PIXELS[2]
+    cutoff = state[STEPS] - state[LENGTH]
+    for y in range(rows):
+        for x in range(cols):
+            wall = x >= size or y >= size
+            obs[y * cols + x] = 1.0 if wall or state[GRID + y * size + x] > cutoff else 0.0
+            obs[(rows + y) * cols + x] = 0.0
+            obs[(2 * rows + y) * cols + x] = 0.0
+    obs[(rows + int(state[HEAD_Y])) * cols + int(state[HEAD_X])] = 1.0
+    obs[(2 * rows + int(state[FOOD_Y])) * cols + int(state[FOOD_X])] = 1.0
+
+
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
 
 # the algorithm chosen by benchmarks/ga_defaults.py (README, "The GA's defaults"): it needed fewer
 # training steps to solve on seeds 0-4 and again on 5-14
 PRESET = {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16], "algorithm": "truncation_ga"}
+PIXEL_PRESET = {"generations": 500, "pop_size": 256, "episodes": 4, "conv": [[8, 3, 1], [16, 3, 2]],
+                "hidden": [32], "algorithm": "truncation_ga"}
 ACTION_NAMES = ("left", "straight", "right")
 CONTROLS = Controls({"left": 0, "right": 2}, idle=1, per_press=True, help="Left / Right: turn")

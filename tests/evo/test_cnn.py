@@ -139,3 +139,42 @@ def test_large_population_parallel_equals_serial():
     parallel = net.forward(genomes, images)
     serial = np.concatenate([net.forward(genomes[i:i + 10], images[i:i + 10]) for i in range(0, 300, 10)])
     np.testing.assert_array_equal(parallel, serial)
+
+
+@pytest.fixture(scope="module")
+def pixel_pong():
+    import envs
+    env = envs.make("pong", obs="pixels")
+    net = CNN(env.obs_shape, [(4, 4, 2), (8, 3, 2)], [8], outputs=env.num_outputs)
+    genomes = net.init(np.random.default_rng(2), 24)
+    genomes[:, :] += np.random.default_rng(3).normal(0, 0.1, genomes.shape).astype(np.float32)
+    return env, net, genomes
+
+
+def test_fused_rollout_equals_stepwise_play(pixel_pong):
+    from envs.core import play
+    env, net, genomes = pixel_pong
+    fused = evo.rollout(env, net, genomes, episodes=2, seed=5)
+    returns, steps = play(env, net, genomes[:6], 2, 5)
+    assert np.array_equal(fused.returns[:6], returns) and np.array_equal(fused.steps[:6], steps)
+    assert len(set(fused.returns.ravel())) > 1  # the genomes play differently
+
+
+def test_fused_rollout_is_the_same_on_any_thread_count(pixel_pong):
+    import numba
+    env, net, genomes = pixel_pong
+    most = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = evo.rollout(env, net, genomes, episodes=2, seed=9)
+    finally:
+        numba.set_num_threads(most)
+    many = evo.rollout(env, net, genomes, episodes=2, seed=9)
+    assert np.array_equal(one.returns, many.returns) and np.array_equal(one.steps, many.steps)
+
+
+def test_cnns_play_per_agent(pixel_pong):
+    env, net, genomes = pixel_pong
+    assert evo.kernels.play.choose_kernel(net, "auto", env) == "agent"
+    with pytest.raises(ValueError, match="lockstep kernel does not play CNN"):
+        evo.rollout(env, net, genomes, kernel="lockstep")
