@@ -43,7 +43,7 @@ import numpy as np
 
 from evo._validation import MAX_SEED, check_int
 from evo.algorithms.ga import reading_state
-from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, distance, reaches
+from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, pack, reaches, speciate_packed
 
 _STATE_VERSION = 1
 CONNECTIONS = ("full", "full_direct", "full_nodirect", "unconnected")
@@ -269,38 +269,28 @@ class NEAT:
 
     # -- species --------------------------------------------------------------
 
-    def _distance(self, a: Genome, b: Genome) -> float:
-        s = self.settings
-        return distance(a, b, s["compatibility_disjoint_coefficient"], s["compatibility_weight_coefficient"])
-
     def _speciate(self) -> None:
         """Sort the population into species: each species keeps the genome nearest its old representative
         as its new one, then every other genome joins the nearest species within the threshold, or founds
-        one of its own."""
-        pop, left = self.population, set(range(len(self.population)))
-        reps: dict = {}
-        for sid, sp in self.species.items():
-            old = sp["rep_genome"]
-            if not left:
-                break
-            near = min(sorted(left), key=lambda i: self._distance(old, pop[i]))
-            reps[sid] = near
-            left.discard(near)
-        members = {sid: [i] for sid, i in reps.items()}
-        for i in sorted(left):
-            found = [(self._distance(pop[reps[sid]], pop[i]), sid) for sid in reps]
-            d, sid = min(found) if found else (np.inf, None)
-            if d < self.threshold:
-                members[sid].append(i)
+        one of its own (:func:`evo.networks.neat.speciate_packed`)."""
+        s = self.settings
+        old = sorted(self.species)
+        of, reps = speciate_packed(pack(self.population), pack([self.species[k]["rep_genome"] for k in old]),
+                                   float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
+                                   float(s["compatibility_weight_coefficient"]))
+        species = {}
+        for k, rep in enumerate(reps.tolist()):
+            if rep < 0:
+                continue
+            if k < len(old):
+                sid = old[k]
             else:
                 sid = self.next_species
                 self.next_species += 1
-                reps[sid] = i
-                members[sid] = [i]
-                self.species[sid] = {"created": self.generation, "last_improved": self.generation,
-                                     "best": -np.inf}
-        self.species = {sid: {**self.species[sid], "rep": reps[sid], "rep_genome": pop[reps[sid]],
-                              "members": sorted(members[sid])} for sid in sorted(reps)}
+                self.species[sid] = {"created": self.generation, "last_improved": self.generation, "best": -np.inf}
+            species[sid] = {**self.species[sid], "rep": rep, "rep_genome": self.population[rep],
+                            "members": np.flatnonzero(of == k).tolist()}
+        self.species = species
         target = self.settings["target_species"]
         if target:
             step, low = self.settings["threshold_step"], self.settings["threshold_min"]
@@ -314,9 +304,7 @@ class NEAT:
     def ask(self) -> np.ndarray:
         """The population compiled to rows of :attr:`net`: a read-only array of shape (P, G), float32."""
         if self._rows is None:
-            rows = np.zeros((self.pop_size, self.net.num_params), np.float32)
-            for g, row in zip(self.population, rows):
-                self.net.compile(g, out=row)
+            rows = self.net.compile_all(self.population, np.zeros((self.pop_size, self.net.num_params), np.float32))
             rows.flags.writeable = False
             self._rows = rows
         return self._rows

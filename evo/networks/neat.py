@@ -34,7 +34,6 @@ The activation functions are those of neat-python, by the same names
 
 from __future__ import annotations
 
-import heapq
 import math
 
 import numpy as np
@@ -146,31 +145,74 @@ def step(genome, obs, memory, work_a, work_b, out):
 '''
 
 
-def topological_order(keys, src, dst) -> list:
-    """``keys`` (non-input node keys) ordered so that every connection ``src[i] -> dst[i]`` between them
-    runs forward; the smallest ready key first. Raises ValueError on a cycle."""
-    keys = [int(k) for k in keys]
-    known = set(keys)
-    waiting = {k: 0 for k in keys}
-    after: dict = {k: [] for k in keys}
-    for s, d in zip(src, dst):
-        s, d = int(s), int(d)
-        if d in known and s in known:
-            waiting[d] += 1
-            after[s].append(d)
-    ready = [k for k in keys if waiting[k] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        k = heapq.heappop(ready)
-        order.append(k)
-        for d in after[k]:
-            waiting[d] -= 1
-            if waiting[d] == 0:
-                heapq.heappush(ready, d)
-    if len(order) != len(keys):
-        raise ValueError("the genome's connections form a cycle; only feed-forward genomes compile")
-    return order
+@njit
+def compile_packed(pk, n_in, n_out, conns_at, rows):
+    """Write every packed genome (:func:`pack`) as a row of ``rows`` (zeroed first); returns the index of
+    the first genome whose enabled connections form a cycle, or -1. The nodes run in topological order,
+    the smallest ready key first; each node's connections in order of their source's key."""
+    for p in range(len(pk[0]) - 1):
+        row = rows[p]
+        row[:] = 0.0
+        n0, n1, c0, c1 = pk[0][p], pk[0][p + 1], pk[4][p], pk[4][p + 1]
+        keys = pk[1][n0:n1]
+        n = n1 - n0
+        slot = np.empty(n, np.int64)  # keys are sorted: outputs first, then hidden nodes by key
+        for k in range(n):
+            slot[k] = n_in + keys[k] if keys[k] < n_out else n_in + k
+        src_node = np.full(c1 - c0, -1, np.int64)  # the node index of each enabled connection's ends
+        dst_node = np.full(c1 - c0, -1, np.int64)
+        src_slot = np.zeros(c1 - c0, np.int64)
+        waiting = np.zeros(n, np.int64)
+        for c in range(c1 - c0):
+            if not pk[9][c0 + c]:
+                continue
+            s, d = pk[6][c0 + c], pk[7][c0 + c]
+            src_slot[c] = -s - 1
+            for k in range(n):
+                if keys[k] == s:
+                    src_node[c] = k
+                    src_slot[c] = slot[k]
+                if keys[k] == d:
+                    dst_node[c] = k
+            if s >= 0 and src_node[c] < 0:
+                dst_node[c] = -1  # from a node the genome does not have: not played
+            elif src_node[c] >= 0 and dst_node[c] >= 0:
+                waiting[dst_node[c]] += 1
+        done = np.zeros(n, np.bool_)
+        used = 0
+        for m in range(n):
+            k = -1
+            for q in range(n):  # the smallest ready key (keys are sorted)
+                if not done[q] and waiting[q] == 0:
+                    k = q
+                    break
+            if k < 0:
+                return p
+            done[k] = True
+            last = np.iinfo(np.int64).min
+            while True:  # this node's connections, by source key
+                pick, low = -1, np.iinfo(np.int64).max
+                for c in range(c1 - c0):
+                    s = pk[6][c0 + c]
+                    if dst_node[c] == k and last < s < low:
+                        pick, low = c, s
+                if pick < 0:
+                    break
+                last = low
+                rows[p, conns_at + CONN * used] = src_slot[pick]
+                rows[p, conns_at + CONN * used + 1] = pk[8][c0 + pick]
+                used += 1
+            for c in range(c1 - c0):
+                if src_node[c] == k and dst_node[c] >= 0:
+                    waiting[dst_node[c]] -= 1
+            at = HEAD + NODE * m
+            row[at] = slot[k]
+            row[at + 1] = pk[2][n0 + k]
+            row[at + 2] = pk[3][n0 + k]
+            row[at + 3] = used
+        row[0] = n
+        row[1] = used
+    return -1
 
 
 class Genome:
@@ -204,20 +246,104 @@ class Genome:
         return Genome(self.keys[n], self.bias[n], self.act[n], *(getattr(self, k)[c] for k in self.__slots__[3:]))
 
 
+def pack(genomes) -> tuple:
+    """Genomes as one tuple of concatenated arrays, the form the kernels read: ``(node_at, keys, bias, act,
+    conn_at, innov, src, dst, weight, enabled)``, genome ``i``'s nodes at ``node_at[i]:node_at[i + 1]`` and
+    its connections at ``conn_at[i]:conn_at[i + 1]``."""
+    genomes = list(genomes)
+    nodes = np.zeros(len(genomes) + 1, np.int64)
+    conns = np.zeros(len(genomes) + 1, np.int64)
+    np.cumsum([len(g.keys) for g in genomes], out=nodes[1:])
+    np.cumsum([len(g.innov) for g in genomes], out=conns[1:])
+
+    def joined(name, dtype):
+        return np.concatenate([getattr(g, name) for g in genomes]) if genomes else np.zeros(0, dtype)
+    return (nodes, joined("keys", np.int64), joined("bias", np.float64), joined("act", np.int64), conns,
+            joined("innov", np.int64), joined("src", np.int64), joined("dst", np.int64),
+            joined("weight", np.float64), joined("enabled", np.bool_))
+
+
+@njit
+def distance_packed(pa, i, pb, j, disjoint, weight):
+    """:func:`distance` between genome ``i`` of the packed genomes ``pa`` and genome ``j`` of ``pb``
+    (:func:`pack`): a merge of the sorted node keys, then of the sorted innovation numbers."""
+    total = 0.0
+    a, a_end, b, b_end = pa[0][i], pa[0][i + 1], pb[0][j], pb[0][j + 1]
+    n = max(a_end - a, b_end - b)
+    same, diff = 0, 0.0
+    while a < a_end and b < b_end:
+        if pa[1][a] == pb[1][b]:
+            diff += abs(pa[2][a] - pb[2][b]) + (1.0 if pa[3][a] != pb[3][b] else 0.0)
+            same += 1
+            a += 1
+            b += 1
+        elif pa[1][a] < pb[1][b]:
+            a += 1
+        else:
+            b += 1
+    if n:
+        total += (weight * diff + disjoint * (pa[0][i + 1] - pa[0][i] + pb[0][j + 1] - pb[0][j] - 2 * same)) / n
+    a, a_end, b, b_end = pa[4][i], pa[4][i + 1], pb[4][j], pb[4][j + 1]
+    n = max(a_end - a, b_end - b)
+    same, diff = 0, 0.0
+    while a < a_end and b < b_end:
+        if pa[5][a] == pb[5][b]:
+            diff += abs(pa[8][a] - pb[8][b]) + (1.0 if pa[9][a] != pb[9][b] else 0.0)
+            same += 1
+            a += 1
+            b += 1
+        elif pa[5][a] < pb[5][b]:
+            a += 1
+        else:
+            b += 1
+    if n:
+        total += (weight * diff + disjoint * (pa[4][i + 1] - pa[4][i] + pb[4][j + 1] - pb[4][j] - 2 * same)) / n
+    return total
+
+
 def distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
     """neat-python's compatibility distance between two genomes (the module docstring gives the formula)."""
-    total = 0.0
-    _, ia, ib = np.intersect1d(a.keys, b.keys, assume_unique=True, return_indices=True)
-    n = max(len(a.keys), len(b.keys))
-    if n:
-        diff = np.abs(a.bias[ia] - b.bias[ib]) + (a.act[ia] != b.act[ib])
-        total += (weight * diff.sum() + disjoint * (len(a.keys) + len(b.keys) - 2 * len(ia))) / n
-    _, ia, ib = np.intersect1d(a.innov, b.innov, assume_unique=True, return_indices=True)
-    n = max(len(a.innov), len(b.innov))
-    if n:
-        diff = np.abs(a.weight[ia] - b.weight[ib]) + (a.enabled[ia] != b.enabled[ib])
-        total += (weight * diff.sum() + disjoint * (len(a.innov) + len(b.innov) - 2 * len(ia))) / n
-    return float(total)
+    return float(distance_packed(pack([a]), 0, pack([b]), 0, float(disjoint), float(weight)))
+
+
+@njit
+def speciate_packed(pop, reps, threshold, disjoint, weight):
+    """Species of the packed population ``pop`` given the packed old representatives ``reps`` (one per
+    species, in order): each old species takes the genome nearest its representative (the first on ties)
+    as its new one, or vanishes when none is left; then every other genome, in order, joins the species
+    whose representative is nearest (the first on ties) if nearer than ``threshold``, or founds a new
+    species after the others. Returns ``(species of each genome, representative of each species)``, -1
+    for a vanished species' representative."""
+    P, R = len(pop[0]) - 1, len(reps[0]) - 1
+    of = np.full(P, -1, np.int64)
+    rep = np.full(R + P, -1, np.int64)
+    for r in range(R):
+        best, near = np.inf, -1
+        for i in range(P):
+            if of[i] < 0:
+                d = distance_packed(reps, r, pop, i, disjoint, weight)
+                if d < best:
+                    best, near = d, i
+        if near >= 0:
+            of[near] = r
+            rep[r] = near
+    count = R
+    for i in range(P):
+        if of[i] >= 0:
+            continue
+        best, found = np.inf, -1
+        for s in range(count):
+            if rep[s] >= 0:
+                d = distance_packed(pop, rep[s], pop, i, disjoint, weight)
+                if d < best:
+                    best, found = d, s
+        if found >= 0 and best < threshold:
+            of[i] = found
+        else:
+            of[i] = count
+            rep[count] = i
+            count += 1
+    return of, rep[:count]
 
 
 def crossover(fitter: Genome, other: Genome, rng: np.random.Generator) -> Genome:
@@ -303,42 +429,19 @@ class NEATNetwork:
 
         Raises ValueError when the genome exceeds the capacity or its enabled connections form a cycle.
         """
-        node_keys, node_bias, node_act = genome.keys, genome.bias, genome.act
-        src, dst, weight, enabled = genome.src, genome.dst, genome.weight, genome.enabled
         row = np.zeros(self.num_params, np.float32) if out is None else out
-        row[:] = 0.0
-        keys = [int(k) for k in node_keys]
-        on = np.flatnonzero(np.asarray(enabled, dtype=bool))
-        if len(keys) > self.max_nodes or len(on) > self.max_conns:
-            raise ValueError(f"a genome of {len(keys)} nodes and {len(on)} connections exceeds the capacity "
-                             f"({self.max_nodes} nodes, {self.max_conns} connections)")
-        slot = {-i - 1: i for i in range(self.num_inputs)}
-        hidden = self.num_inputs + self.num_outputs
-        for k in sorted(keys):
-            if k < self.num_outputs:
-                slot[k] = self.num_inputs + k
-            else:
-                slot[k] = hidden
-                hidden += 1
-        src = np.asarray(src)[on]
-        dst = np.asarray(dst)[on]
-        weight = np.asarray(weight)[on]
-        order = topological_order(keys, src, dst)
-        where = {k: i for i, k in enumerate(keys)}
-        incoming: dict = {k: [] for k in keys}
-        for i in range(len(src)):
-            incoming[int(dst[i])].append(i)
-        row[0] = len(order)
-        row[1] = len(src)
-        c = 0
-        for n, k in enumerate(order):
-            for i in sorted(incoming[k], key=lambda i: int(src[i])):
-                row[self.conns_at + CONN * c] = slot[int(src[i])]
-                row[self.conns_at + CONN * c + 1] = weight[i]
-                c += 1
-            at = HEAD + NODE * n
-            row[at:at + NODE] = (slot[k], node_bias[where[k]], node_act[where[k]], c)
+        self.compile_all([genome], row[None])
         return row
+
+    def compile_all(self, genomes, rows: np.ndarray) -> np.ndarray:
+        """Every genome of ``genomes`` as a row of ``rows`` (P, G) float32; ValueError as :meth:`compile`."""
+        for g in genomes:
+            if len(g.keys) > self.max_nodes or int(g.enabled.sum()) > self.max_conns:
+                raise ValueError(f"a genome of {len(g.keys)} nodes and {int(g.enabled.sum())} connections exceeds "
+                                 f"the capacity ({self.max_nodes} nodes, {self.max_conns} connections)")
+        if compile_packed(pack(genomes), self.num_inputs, self.num_outputs, self.conns_at, rows) >= 0:
+            raise ValueError("the genome's connections form a cycle; only feed-forward genomes compile")
+        return rows
 
     def forward(self, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray:
         """Outputs of every compiled row on its own observation row.

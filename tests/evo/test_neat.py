@@ -112,6 +112,26 @@ def test_compatibility_distance_against_a_hand_computed_case():
     assert distance(a, a, 1.0, 0.5) == 0.0
 
 
+def reference_distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
+    """The distance by set operations on the genes, for comparison with the merging kernel."""
+    total = 0.0
+    for keys, values in ((("keys",), ("bias", "act")), (("innov",), ("weight", "enabled"))):
+        ka, kb = getattr(a, keys[0]), getattr(b, keys[0])
+        _, ia, ib = np.intersect1d(ka, kb, assume_unique=True, return_indices=True)
+        if max(len(ka), len(kb)):
+            diff = np.abs(getattr(a, values[0])[ia] - getattr(b, values[0])[ib]).sum()
+            diff += (getattr(a, values[1])[ia] != getattr(b, values[1])[ib]).sum()
+            total += (weight * diff + disjoint * (len(ka) + len(kb) - 2 * len(ia))) / max(len(ka), len(kb))
+    return total
+
+
+def test_the_distance_kernel_agrees_with_set_operations_on_grown_genomes():
+    pop = grown(seed=2, generations=6).population
+    for a in pop[:8]:
+        for b in pop[-8:]:
+            assert distance(a, b, 1.3, 0.7) == pytest.approx(reference_distance(a, b, 1.3, 0.7), rel=1e-12)
+
+
 def test_speciation_splits_distant_genomes_and_the_target_count_moves_the_threshold():
     algo = NEAT(2, 1, 20, 0, weight_init_stdev=0.01, bias_init_stdev=0.01)
     assert len(algo.species) == 1  # near-identical minimal genomes
