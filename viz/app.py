@@ -292,7 +292,8 @@ class Watch(Viewer):
             chart = pygame.Rect(rect.x, rect.y + net_h, rect.w, rect.h - net_h)
         else:
             chart = rect
-        self.chart.draw(surf, chart, self.evo.history, self._playing())
+        self.chart.draw(surf, chart, self.evo.history, self._playing(),
+                        self.replaying if self.replay is not None else None)
         self._chart_rect = chart
 
     def _playing(self) -> int | None:

@@ -160,10 +160,12 @@ class FitnessChart:
     def __init__(self):
         self._cache = None
 
-    def draw(self, surf, rect, history, playing: int | None = None):
-        key = (rect.size, rect.topleft, len(history), playing)
+    def draw(self, surf, rect, history, playing: int | None = None, replaying: int | None = None):
+        """Draw the chart of ``history`` into ``rect``; ``replaying``: a generation whose best is being replayed,
+        marked with a vertical line."""
+        key = (rect.size, rect.topleft, len(history), playing, replaying)
         if self._cache is None or self._cache[0] != key:
-            self._cache = (key, self._render(rect, history, playing))
+            self._cache = (key, self._render(rect, history, playing, replaying))
         surf.blit(self._cache[1], rect)
 
     PLOT = (48, 12, 34, 26)  # the plot's margins inside the panel: left, right, top, bottom
@@ -182,7 +184,7 @@ class FitnessChart:
         g = int(round((x - left) / max(right - left, 1) * max(self.span(n, playing), 1)))
         return min(g, n - 1)
 
-    def _render(self, rect, history, playing=None):
+    def _render(self, rect, history, playing=None, replaying=None):
         img = pygame.Surface(rect.size)
         img.fill(T.PANEL)
         T.text(img, "fitness", (10, 8), 20, T.TEXT)
@@ -220,6 +222,11 @@ class FitnessChart:
         if playing is not None and span >= n:  # the column of the generation in play: a dashed line
             for y in range(top + 2, bottom - 2, 8):
                 pygame.draw.line(img, T.DIM, (right - 2, y), (right - 2, min(y + 4, bottom - 2)), 1)
+
+        if replaying is not None and 0 <= replaying < n:
+            x = left + (right - left) * replaying / max(span, 1)
+            pygame.draw.line(img, T.lerp(T.PANEL, T.LEADER, 0.6), (x, top + 1), (x, bottom - 2), 1)
+            T.text(img, f"{replaying}", (x, top - 2), 16, T.LEADER, "midbottom")
 
         def pts(v):
             xs = left + (right - left) * np.arange(n) / max(span, 1)

@@ -268,6 +268,19 @@ def finished_run(game="cartpole", **settings):
     return run
 
 
+def marked_column(screen, w):
+    """The generation the chart's vertical marker stands at (None without one)."""
+    from viz import theme as T
+    rect, chart = w._chart_rect, w.chart
+    left, right = rect.x + chart.PLOT[0], rect.right - chart.PLOT[1]
+    area = pixels(screen)[left:right + 1, rect.y + chart.PLOT[2]:rect.bottom - chart.PLOT[3]]
+    hits = (area == T.lerp(T.PANEL, T.LEADER, 0.6)).all(axis=2).sum(axis=1)
+    if hits.max() < area.shape[1] // 3:
+        return None
+    n = len(w.evo.history)
+    return int(round(int(np.argmax(hits)) / (right - left) * chart.span(n, w._playing())))
+
+
 def test_a_generations_replay_after_a_solved_run_returns_to_the_champion(screen):
     """After the last generation, [ and ] and a click on the chart replay a generation's best; when that episode
     ends the champion plays again (never a frozen fast-forward screen), and the keys keep working."""
@@ -290,6 +303,8 @@ def test_a_generations_replay_after_a_solved_run_returns_to_the_champion(screen)
             np.testing.assert_array_equal(w.replay.genomes[0], run.bests[w.replaying])
         assert "champion" not in w.status() and f"generation {w.replaying}'s best" in w.status()
         assert w.subject() == f"generation {w.replaying}'s best"
+        w.draw()
+        assert marked_column(screen, w) == w.replaying  # the chart marks the generation replayed
         for _ in range(300):  # the generation's episode, then a second of its end
             w.run(frames=1)
             if w.replaying is None:
@@ -300,7 +315,7 @@ def test_a_generations_replay_after_a_solved_run_returns_to_the_champion(screen)
         before = pixels(screen)
         w.run(frames=3)
         assert w.replay.t > t and (pixels(screen) != before).any()  # it plays: not frozen
-        assert "replaying the champion" in w.status()
+        assert "replaying the champion" in w.status() and marked_column(screen, w) is None
     key(pygame.K_LEFTBRACKET)
     w.run(frames=1)
     key(pygame.K_r)  # R from a generation's best: the champion at once
