@@ -55,13 +55,19 @@ def check_view_options(args) -> None:
     if args.screenshot is not None:
         check_screenshot_target(args.screenshot)
     speed = getattr(args, "speed", None)
-    if speed is not None and speed.strip().lower() not in SPEEDS:
+    if speed is not None and _speed_word(speed) not in SPEEDS:
         raise UsageError(f"neuroevo: --speed must be one of {', '.join(SPEEDS)}, got {speed!r}")
+
+
+def _speed_word(text: str) -> str:
+    """``--speed`` as written in :data:`SPEEDS` ("8x", as the status line shows it, is "8")."""
+    word = text.strip().lower()
+    return word[:-1] if word.endswith("x") and word != "max" else word
 
 
 def _speed(args) -> float:
     """``--speed`` as the viewer's speed (1.0 when not given)."""
-    speed = (getattr(args, "speed", None) or "1").strip().lower()
+    speed = _speed_word(getattr(args, "speed", None) or "1")
     return float("inf") if speed == "max" else float(speed)
 
 
