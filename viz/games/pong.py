@@ -50,11 +50,16 @@ class PongRenderer(Renderer):
                 surf.fill(T.GRID, (x - 1, y, 2, 6))
         pygame.draw.line(surf, T.EDGE, (rect.x, court.top), (rect.right - 1, court.top), 3)
         pygame.draw.line(surf, T.EDGE, (rect.x, court.bottom), (rect.right - 1, court.bottom), 3)
-        if leader is not None:  # the leader's score on its side, the opponent's on the other, in their colours
-            size, y = max(24, int(0.2 * s)), court.y + 0.06 * s
-            for value, colour, x in ((states[leader, m.SCORE], T.LEADER, court.centerx - 0.2 * s),
-                                     (states[leader, m.OPP_SCORE], T.BAD, court.centerx + 0.2 * s)):
-                T.text(surf, f"{int(value)}", (x, y), size, T.lerp(T.FIELD, colour, 0.8), "midtop")
+
+    def overlay(self, surf, M, states, leader):
+        """The leader's score on its side, the opponent's on the other, in their paddles' colours, over the balls."""
+        if leader is None:
+            return
+        m, s = self.m, M.s
+        size, y = max(24, int(0.2 * s)), M.y(1.0) + 0.06 * s
+        for value, colour, x in ((states[leader, m.SCORE], T.LEADER, M.x(-0.2)),
+                                 (states[leader, m.OPP_SCORE], T.BAD, M.x(0.2))):
+            T.text(surf, f"{int(value)}", (x, y), size, T.lerp(T.FIELD, colour, 0.8), "midtop")
 
     def agent(self, pen, M, states, i, role, level):
         m, s = self.m, M.s
