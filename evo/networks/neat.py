@@ -263,42 +263,36 @@ def pack(genomes) -> tuple:
             joined("weight", np.float64), joined("enabled", np.bool_))
 
 
+@njit(inline="always")
+def _part(ka, xa, ya, a, a_end, kb, xb, yb, b, b_end, disjoint, weight):
+    """One part of the distance: genes keyed by the sorted ``ka[a:a_end]`` and ``kb[b:b_end]``, a matching
+    pair differing by ``|x difference| + (y differs)``."""
+    n = max(a_end - a, b_end - b)
+    if n == 0:
+        return 0.0
+    genes = a_end - a + b_end - b
+    same, diff = 0, 0.0
+    while a < a_end and b < b_end:
+        if ka[a] == kb[b]:
+            diff += abs(xa[a] - xb[b]) + (1.0 if ya[a] != yb[b] else 0.0)
+            same += 1
+            a += 1
+            b += 1
+        elif ka[a] < kb[b]:
+            a += 1
+        else:
+            b += 1
+    return (weight * diff + disjoint * (genes - 2 * same)) / n
+
+
 @njit
 def distance_packed(pa, i, pb, j, disjoint, weight):
     """:func:`distance` between genome ``i`` of the packed genomes ``pa`` and genome ``j`` of ``pb``
     (:func:`pack`): a merge of the sorted node keys, then of the sorted innovation numbers."""
-    total = 0.0
-    a, a_end, b, b_end = pa[0][i], pa[0][i + 1], pb[0][j], pb[0][j + 1]
-    n = max(a_end - a, b_end - b)
-    same, diff = 0, 0.0
-    while a < a_end and b < b_end:
-        if pa[1][a] == pb[1][b]:
-            diff += abs(pa[2][a] - pb[2][b]) + (1.0 if pa[3][a] != pb[3][b] else 0.0)
-            same += 1
-            a += 1
-            b += 1
-        elif pa[1][a] < pb[1][b]:
-            a += 1
-        else:
-            b += 1
-    if n:
-        total += (weight * diff + disjoint * (pa[0][i + 1] - pa[0][i] + pb[0][j + 1] - pb[0][j] - 2 * same)) / n
-    a, a_end, b, b_end = pa[4][i], pa[4][i + 1], pb[4][j], pb[4][j + 1]
-    n = max(a_end - a, b_end - b)
-    same, diff = 0, 0.0
-    while a < a_end and b < b_end:
-        if pa[5][a] == pb[5][b]:
-            diff += abs(pa[8][a] - pb[8][b]) + (1.0 if pa[9][a] != pb[9][b] else 0.0)
-            same += 1
-            a += 1
-            b += 1
-        elif pa[5][a] < pb[5][b]:
-            a += 1
-        else:
-            b += 1
-    if n:
-        total += (weight * diff + disjoint * (pa[4][i + 1] - pa[4][i] + pb[4][j + 1] - pb[4][j] - 2 * same)) / n
-    return total
+    nodes = _part(pa[1], pa[2], pa[3], pa[0][i], pa[0][i + 1], pb[1], pb[2], pb[3], pb[0][j], pb[0][j + 1],
+                  disjoint, weight)
+    return nodes + _part(pa[5], pa[8], pa[9], pa[4][i], pa[4][i + 1], pb[5], pb[8], pb[9], pb[4][j], pb[4][j + 1],
+                         disjoint, weight)
 
 
 def distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
