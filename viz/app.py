@@ -410,11 +410,11 @@ def need_display(interactive: bool) -> None:
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 
 
-def set_speed(viewer: Viewer, speed: float) -> None:
-    """Start ``viewer`` at ``speed``, one of :data:`viz.window.SPEEDS` (ValueError otherwise)."""
+def speed_index(speed: float) -> int:
+    """The index in :data:`viz.window.SPEEDS` of ``speed`` (ValueError, one line, for another)."""
     if speed not in SPEEDS:
         raise ValueError(f"speed must be one of {', '.join(f'{s:g}' for s in SPEEDS[:-1])} or max, got {speed:g}")
-    viewer.speed_i = SPEEDS.index(speed)
+    return SPEEDS.index(speed)
 
 
 def _show(viewer: Viewer, frames: int | None, screenshot) -> None:
@@ -431,10 +431,11 @@ def _show(viewer: Viewer, frames: int | None, screenshot) -> None:
 def watch(run, rundir=None, *, frames: int | None = None, screenshot=None, speed: float = 1) -> None:
     """Show ``run`` evolving in a window, until quit, or for ``frames`` frames (no display needed) of 1/60
     of a second each, so that at ``speed`` 64 each frame plays 64/60 game seconds: later generations."""
+    start = speed_index(speed)
     need_display(frames is None)
     screen = open_window(title=f"neuroevo watch {run.config.env}")
     viewer = Watch(run, screen, rundir, frame_time=1 / 60 if frames else None)
-    set_speed(viewer, speed)
+    viewer.speed_i = start
     _show(viewer, frames, screenshot)
 
 
@@ -442,10 +443,11 @@ def replay(env, net, genome, *, label: str, seed: int = 0, shot_dir=None, frames
            screenshot=None, speed: float = 1) -> None:
     """Play a genome in a window, episode after episode, until quit, or for ``frames`` frames (no display
     needed, 1/60 of a game second each at ``speed`` 1)."""
+    start = speed_index(speed)
     need_display(frames is None)
     screen = open_window(title=f"neuroevo replay {env.name}")
     viewer = Replay(env, net, genome, screen, seed=seed, label=label, frame_time=1 / 60 if frames else None)
-    set_speed(viewer, speed)
+    viewer.speed_i = start
     if shot_dir is not None:
         viewer.shot_dir = Path(shot_dir)
     _show(viewer, frames, screenshot)
