@@ -68,8 +68,6 @@ import tempfile
 import time
 
 USER_ENV = dict(os.environ)  # for the fresh processes
-# Idle OpenMP workers of one kernel would otherwise spin while the other is set up.
-os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
 
@@ -321,6 +319,81 @@ def bench_compile(names):
           f"[{'met' if worst_warm < TARGET_WARM_START else 'NOT met'}]")
 
 
+# Lockstep calls alone, and each right after a per-agent call; prints their medians (agent-steps/s).
+_SPIN = """
+import json, statistics, time
+import envs, numpy as np
+from evo import MLP, rollout
+env = envs.make("cartpole"); net = MLP([4, 16, 2])
+g = np.random.default_rng(0).normal(size=({pop}, net.num_params)).astype(np.float32)
+def speed(kind, seed):
+    t = time.perf_counter(); r = rollout(env, net, g, 1, seed, kernel=kind); return r.total_steps / (time.perf_counter() - t)
+speed("agent", 0); speed("lockstep", 0)
+alone, after = [], []
+for r in range({repeats}):
+    alone.append(speed("lockstep", r)); time.sleep(0.5)
+    speed("agent", r); after.append(speed("lockstep", r))
+print(json.dumps([statistics.median(alone), statistics.median(after), max(alone) / min(alone)]))
+"""
+
+
+def bench_spin(repeats, pop=4096):
+    """The lockstep kernel right after a per-agent call, against alone, under each OpenMP wait policy."""
+    print(f"\n== cartpole 4-16-2, P = {pop}: the lockstep kernel alone and right after a per-agent call, "
+          f"medians of {repeats}, agent-steps/s, in a fresh process per OpenMP wait policy ==")
+    print(f"{'OMP_WAIT_POLICY':>16} {'alone':>9} {'after':>9} {'after/alone':>12} {'spread alone':>13}")
+    code = _SPIN.format(pop=pop, repeats=repeats)
+    for policy in ("(package default)", "ACTIVE", "PASSIVE"):
+        env = dict(USER_ENV)
+        env.pop("OMP_WAIT_POLICY", None)
+        if not policy.startswith("("):
+            env["OMP_WAIT_POLICY"] = policy
+        alone, after, spread = json.loads(wall([sys.executable, "-c", code], env)[1])
+        print(f"{policy:>16} {alone:9.3g} {after:9.3g} {after / alone:12.2f} {spread:13.2f}", flush=True)
+
+
+# neuroevo run GAME, cold (empty caches) and warm: seconds from process start to the compile notice, to
+# the progress bar's first tick (generation 0 played) and to the exit.
+def run_start(name, env, out):
+    import select
+    argv = [sys.executable, "-m", "evo", "run", name, "--generations", "2", "--out", out]
+    t = time.perf_counter()
+    proc = subprocess.Popen(argv, env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    seen, notice, first = b"", None, None
+    while True:
+        ready, _, _ = select.select([proc.stderr], [], [], 0.05)
+        if ready:
+            chunk = os.read(proc.stderr.fileno(), 65536)
+            if not chunk:
+                break
+            seen += chunk
+            now = time.perf_counter() - t
+            if notice is None and b"compiling" in seen:
+                notice = now
+            if first is None and b"1/2" in seen:
+                first = now
+    proc.wait()
+    if proc.returncode != 0:
+        raise RuntimeError(seen.decode(errors="replace").strip().splitlines()[-1])
+    return notice, first, time.perf_counter() - t
+
+
+def bench_start(names):
+    print("\n== neuroevo run GAME --generations 2, its preset otherwise: seconds from process start to the "
+          "compile notice, to generation 0 played (the progress bar's first tick) and to the exit; cold: "
+          "empty caches; warm: the same caches again ==")
+    print(f"{'game':>22} {'cold notice':>12} {'1st gen':>8} {'exit':>6} {'warm 1st gen':>13} {'exit':>6}")
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix="neuroevo-bench-") as root:
+            env = fresh_cache_env(root)
+            notice, cold_first, cold_exit = run_start(name, env, os.path.join(root, "cold"))
+            _, warm_first, warm_exit = run_start(name, env, os.path.join(root, "warm"))
+        fmt = lambda x: f"{x:.2f}" if x is not None else "-"  # noqa: E731
+        print(f"{name:>22} {fmt(notice):>12} {fmt(cold_first):>8} {cold_exit:6.2f} {fmt(warm_first):>13} "
+              f"{warm_exit:6.2f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", default=",".join(n for n in envs.names() if envs.make(n).fused))
@@ -330,14 +403,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compile-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--parts", default="kernels,compile,tracks",
-                        help="comma-separated subset of kernels,compile,tracks,trig,bound (tracks: the racer on "
-                             "procedural tracks against the oval; trig: cartpole's fast_trig option; bound: "
-                             "lockstep's ceiling per game with its step as it is)")
+                        help="comma-separated subset of kernels,compile,tracks,trig,bound,spin,start (tracks: the "
+                             "racer on procedural tracks against the oval; trig: cartpole's fast_trig option; bound: "
+                             "lockstep's ceiling per game with its step as it is; spin: lockstep after a per-agent "
+                             "call per OpenMP wait policy; start: neuroevo run's cold and warm start per game)")
     parser.add_argument("--track-pop", type=int, default=1024, help="population of --parts tracks")
     parser.add_argument("--track-episodes", type=int, default=2, help="episodes per genome of --parts tracks")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
-    known = {"kernels", "compile", "tracks", "trig", "bound"}
+    known = {"kernels", "compile", "tracks", "trig", "bound", "spin", "start"}
     if parts - known:
         parser.error(f"unknown parts: {', '.join(sorted(parts - known))}")
     if args.track_pop < 1 or args.track_episodes < 1:
@@ -367,6 +441,10 @@ def main() -> None:
         bench_trig(args.repeats)
     if "bound" in parts:
         bench_bound(names, args.repeats)
+    if "spin" in parts:
+        bench_spin(max(args.repeats, 5))
+    if "start" in parts:
+        bench_start(names)
     print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
 
 

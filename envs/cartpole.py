@@ -83,11 +83,11 @@ PARAM_RANGES = ((1.0, 50.0), (0.1, 10.0), (0.01, 10.0), (0.05, 5.0), (1.0, 100.0
 (GRAVITY, MASSCART, MASSPOLE, LENGTH, FORCE_MAG, TAU, THETA_THRESHOLD, X_THRESHOLD,
  OBSERVE_VELOCITIES, FAST_TRIG) = range(10)
 
-# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# evo.rollout's kernel="auto" plays fewer pairs than this per agent, whatever the thread count: random genomes play
 # mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest
-# (1.0-1.4x the per-agent kernel at 128 pairs per thread), and the preset's run (384 pairs, solved in
+# (1.0-1.4x the per-agent kernel at 256 pairs on 2 threads), and the preset's run (384 pairs, solved in
 # under a second) would spend more on compiling the lockstep kernel (0.9 s more) than it gains.
-LOCKSTEP_MIN_PAIRS = 256
+LOCKSTEP_MIN_PAIRS = 512
 
 SPEC = EnvSpec(name="cartpole", obs_size=4, num_actions=2, action_size=None, max_steps=500, dt=0.02,
                solved_at=475.0, solved_over=100, state_size=STATE_SIZE,

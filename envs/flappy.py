@@ -128,9 +128,9 @@ LEVELS = {
     "classic": {},
 }
 
-# evo.rollout's kernel="auto" plays fewer pairs per thread than this per agent: random genomes play
+# evo.rollout's kernel="auto" plays fewer pairs than this per agent, whatever the thread count: random genomes play
 # mostly a few steps and some the whole episode, so a lockstep block would wait part-empty on its longest.
-LOCKSTEP_MIN_PAIRS = 256
+LOCKSTEP_MIN_PAIRS = 512
 
 SPEC = EnvSpec(name="flappy", obs_size=5, num_actions=2, action_size=None, max_steps=2000, dt=1.0 / 30.0,
                solved_at=20.0, solved_over=100, state_size=STATE_SIZE, obs_low=(-1.0,) * 5,

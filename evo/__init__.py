@@ -14,8 +14,15 @@ command, which starts there) loads nothing heavy until it is needed.
 """
 
 import importlib
+import os
 import sys
 import types
+
+# The per-agent kernel and the forward passes run on Numba's OpenMP threads, which by default spin for a
+# while after each call, taking the cores from the lockstep kernel's own threads (evo.kernels.threads)
+# that run next. Idle OpenMP threads sleep instead, unless the user chose a policy. Read once, when
+# OpenMP starts (the first parallel kernel), so it is set here, before any can run.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _NAMES = {
     "MLP": "evo.networks.mlp", "Layout": "evo.networks.mlp", "RNN": "evo.networks.recurrent",

@@ -54,6 +54,7 @@ kernels are specialised per game and network shape and cached on disk
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ import numpy as np
 from evo._validation import MAX_SEED, check_int, check_memory
 from evo.kernels import episode as _episode
 from evo.kernels import threads as _threads
+from evo.kernels.prepare import prepare
 
 @dataclass
 class Rollout:
@@ -118,8 +120,22 @@ def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
 
 
 KERNELS = ("auto", "lockstep", "agent")
-LANES = 16
-"""Pairs a lockstep block plays together: 16 float32 weights are one AVX-512 vector, two AVX2 ones."""
+def lane_width() -> int:
+    """Pairs a lockstep block plays together on this CPU: 16 where it has AVX-512 (16 float32 values are one
+    vector register of 512 bits), else 8 (one AVX2 register). ``NEUROEVO_LANES`` (8, 16, 32 or 64)
+    overrides it; whatever the width, every lane computes what the per-agent kernel computes, to the bit."""
+    chosen = os.environ.get("NEUROEVO_LANES")
+    if chosen in ("8", "16", "32", "64"):
+        return int(chosen)
+    if chosen:
+        print(f"neuroevo: note: NEUROEVO_LANES must be 8, 16, 32 or 64, not {chosen!r}; using the CPU's width",
+              file=sys.stderr)
+    from llvmlite import binding
+    return 16 if binding.get_host_cpu_features().get("avx512f") else 8
+
+
+LANES = lane_width()
+"""Pairs a lockstep block plays together (:func:`lane_width`); part of every kernel's cache key."""
 LOCKSTEP_MAX_GENES = 2048
 """Largest network (genes) the lockstep kernel plays under ``kernel="auto"``, unless the game's module sets
 its own. A block of ``LANES`` genomes (``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about
@@ -127,7 +143,7 @@ its own. A block of ``LANES`` genomes (``genes * LANES * 4`` bytes) outgrows the
 hardware prefetches, but for networks much larger than this the per-agent kernel is as fast or faster
 (docs/performance.md)."""
 LOCKSTEP_MIN_PAIRS = 0
-"""Fewest (genome, episode) pairs per thread the lockstep kernel plays under ``kernel="auto"``, unless the
+"""Fewest (genome, episode) pairs a call plays in lockstep under ``kernel="auto"``, unless the
 game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
 episodes and a few as long as the game allows may: with few pairs a lockstep block then spends most of
 its time part-empty, waiting on its longest episode, and the first run compiles a second kernel."""
@@ -184,7 +200,7 @@ its source and hashing what it reaches)."""
 
 
 def _network_key(net) -> tuple:
-    return (type(net), repr(net))
+    return (type(net), repr(net), LANES)
 
 
 def _agent_kernel(env, net):
@@ -232,8 +248,9 @@ def _checked(kernel, env, net, args, by_lane):
 def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None) -> str:
     """The kernel :func:`rollout` uses: ``kernel`` itself, or for "auto" "lockstep" when the network
     has at most :data:`LOCKSTEP_MAX_GENES` genes and there are at least :data:`LOCKSTEP_MIN_PAIRS`
-    (genome, episode) pairs per thread to play (``pairs``, when given), and "agent" otherwise. The
-    game's module may set either limit for itself."""
+    (genome, episode) pairs to play (``pairs``, when given), and "agent" otherwise. The game's module
+    may set either limit for itself. The choice never depends on the thread count: a sweep's
+    one-thread jobs play the kernel a run on every core compiled."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
     if not getattr(net, "lockstep", False):
@@ -243,7 +260,7 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
     if kernel == "auto":
         module = getattr(env, "module", None)
         most = getattr(module, "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
-        least = getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS) * numba.get_num_threads()
+        least = getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS)
         return "lockstep" if net.num_params <= most and (pairs is None or pairs >= least) else "agent"
     return kernel
 
@@ -308,6 +325,7 @@ def play(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "
     steps = np.zeros((P, E), dtype=np.int64)
     finals = np.zeros((P, E, env.spec.state_size) if behaviour else (0, 0, 0), dtype=np.float64)
     if P:
+        prepare(env, net, kind)
         spec = env.spec
         numba.set_parallel_chunksize(1)  # dynamic scheduling: episode lengths vary widely
         if kind == "lockstep":

@@ -202,12 +202,16 @@ def test_auto_picks_lockstep_for_small_networks_only():
 
 def test_auto_follows_a_game_s_own_limits():
     net = MLP([4, 16, 2])
-    threads = numba.get_num_threads()
     assert LOCKSTEP_MIN_PAIRS == 0 and choose_kernel(net, "auto", None, 1) == "lockstep"
     cartpole = envs.make("cartpole")
-    enough = cartpole.module.LOCKSTEP_MIN_PAIRS * threads
-    assert choose_kernel(net, "auto", cartpole, enough - 1) == "agent"
-    assert choose_kernel(net, "auto", cartpole, enough) == "lockstep"
+    enough = cartpole.module.LOCKSTEP_MIN_PAIRS
+    for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):  # not the thread count (a sweep job has one)
+        numba.set_num_threads(threads)
+        try:
+            assert choose_kernel(net, "auto", cartpole, enough - 1) == "agent"
+            assert choose_kernel(net, "auto", cartpole, enough) == "lockstep"
+        finally:
+            numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert choose_kernel(net, "lockstep", cartpole, 1) == "lockstep"
     capped = SimpleNamespace(module=SimpleNamespace(LOCKSTEP_MAX_GENES=net.num_params - 1))
     assert choose_kernel(net, "auto", capped, 10 ** 6) == "agent"
@@ -238,3 +242,29 @@ def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
         monkeypatch.setattr(evo.runs.driver, "rollout", lambda *a, kernel=kernel, **kw: rollout(*a, kernel=kernel, **kw))
         histories[kernel] = evolve("flappy", generations=3, pop_size=48, seed=5, target=1e9, episodes=2).history
     assert histories["agent"] == histories["lockstep"] and len(histories["agent"]) == 3
+
+
+@pytest.mark.parametrize("lanes", [8, 16])
+@pytest.mark.parametrize("name", ["cartpole", "snake", "racer"])  # lane-wise, lane by lane, a long state
+def test_every_lane_width_plays_the_per_agent_results(name, lanes, game_envs, monkeypatch):
+    from evo.kernels import play
+    env = game_envs[name]
+    net = MLP([env.obs_size, 16, env.num_outputs])
+    genomes = genomes_for(net, 45, 7)  # 90 pairs: blocks refilled, a part block at the end
+    agent = rollout(env, net, genomes, 2, 3, kernel="agent")  # at this machine's width, as runs play
+    monkeypatch.setattr(play, "LANES", lanes)
+    assert_same(agent, rollout(env, net, genomes, 2, 3, kernel="lockstep"))
+    kernel = play._lockstep_kernel(env, net, False)
+    assert sys.modules[kernel.py_func.__module__]._LANES == lanes  # the width asked for, compiled as a constant
+
+
+def test_the_lane_width_follows_the_cpu_or_the_variable(monkeypatch, capsys):
+    from llvmlite import binding
+
+    from evo.kernels.play import lane_width
+    monkeypatch.delenv("NEUROEVO_LANES", raising=False)
+    assert lane_width() == (16 if binding.get_host_cpu_features().get("avx512f") else 8)
+    monkeypatch.setenv("NEUROEVO_LANES", "8")
+    assert lane_width() == 8
+    monkeypatch.setenv("NEUROEVO_LANES", "12")
+    assert lane_width() in (8, 16) and "NEUROEVO_LANES must be 8, 16, 32 or 64" in capsys.readouterr().err

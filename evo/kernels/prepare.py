@@ -1,0 +1,147 @@
+"""Kernels compiled before they are first played: in a child process, with a word to the user.
+
+Numba compiles a kernel at its first call, which for a game's fused rollout
+takes seconds to tens of seconds, and a process compiling cannot act on
+Ctrl-C until the compiler returns. So the first time a kernel is met on this
+machine, :func:`prepare` says so in one line, compiles it in a child process
+that writes the machine code to the kernel cache (:mod:`envs.specialise`),
+and waits for the child where Ctrl-C acts at once (the child is ended with
+it). This process then loads the machine code from the cache, as every later
+process does.
+
+A file beside the kernel in the cache, named for the kernel's module (whose
+name hashes every source it reaches) and for this machine's CPU, remembers
+that the child succeeded. Without a cache directory, or where the child
+fails (a game module the child cannot import), the kernel compiles here, as
+it would have, after the same line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from envs.specialise import cache_dir
+from evo.kernels import episode as _episode
+
+CHILD = "NEUROEVO_COMPILING"
+"""Set in the child's environment: the child compiles where it is, never in a child of its own."""
+
+_ready: set = set()
+"""Kernels this process knows to be compiled (or to compile in this process)."""
+
+
+def _say(line: str) -> None:
+    print(f"neuroevo: {line}", file=sys.stderr, flush=True)
+
+
+notice = _say
+"""Called with the line that says kernels are compiling (``None``: say nothing). The CLI's ``--quiet``
+sets it to None; the viewer draws the line instead."""
+
+
+def machine() -> str:
+    """A short digest of what Numba compiles for here (target triple, CPU name and features): the cache's
+    machine code is only loaded on a machine where this is the same."""
+    from numba.core.registry import cpu_target
+    magic = cpu_target.target_context.codegen().magic_tuple()
+    return hashlib.sha256(repr(magic).encode()).hexdigest()[:12]
+
+
+def modules(env, net, kind: str) -> list:
+    """The generated modules (:mod:`evo.kernels.episode`) a rollout of ``kind`` plays ``env`` and ``net`` with."""
+    from evo.kernels.play import LANES, TAIL_LANES
+    if kind == "agent":
+        kernel = _episode.agent_module(env, net, LANES)
+    else:
+        kernel = _episode.lockstep_module(env, net, LANES, TAIL_LANES)
+    return [_episode.starts_module(env), kernel]
+
+
+def marker(env, net, kind: str) -> Path | None:
+    """The file that says the kernels of ``kind`` for ``env`` and ``net`` are compiled on this machine
+    (None without a cache directory)."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    starts, kernel = (Path(m.__file__).stem for m in modules(env, net, kind))
+    return directory / f"{kernel}.{starts.rsplit('_', 1)[-1][:8]}.{machine()}.ready"
+
+
+def pending(env, net, kind: str) -> bool:
+    """Whether playing ``env`` with ``net`` on the ``kind`` kernel would compile first."""
+    if not getattr(env, "fused", False) or (env.module.__name__, repr(net), kind) in _ready:
+        return False
+    path = marker(env, net, kind)
+    return path is None or not path.exists()
+
+
+def prepare(env, net, kind: str, say="notice") -> None:
+    """Make sure the fused rollout of ``kind`` ("agent" or "lockstep") for ``env`` and ``net`` is compiled
+    before it is played, saying so if it is not; see the module's docstring.
+
+    ``say`` is called with the line (default: :data:`notice`; None says nothing).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        Ctrl-C while the child compiled: the child is ended first.
+    """
+    key = (getattr(getattr(env, "module", None), "__name__", None), repr(net), kind)
+    if key in _ready or os.environ.get(CHILD) or not pending(env, net, kind):
+        _ready.add(key)
+        return
+    say = notice if say == "notice" else say
+    if say is not None:
+        say(f"compiling the {env.name} kernels for this network ({kind} kernel), first time only")
+    path = marker(env, net, kind)
+    if path is not None and _compile_in_child(env, net, kind):
+        path.touch()
+    _ready.add(key)  # compiled in the child, or compiles here on the first call
+
+
+def _compile_in_child(env, net, kind: str) -> bool:
+    """Compile in a child process; True if it did. Ctrl-C ends the child and is raised here."""
+    from evo.kernels.play import LANES
+    request = json.dumps({"game": env.module.__name__, "network": net.to_dict(), "kind": kind, "lanes": LANES,
+                          "path": [p for p in sys.path if isinstance(p, str)]})
+    with tempfile.TemporaryFile() as log:
+        child = subprocess.Popen([sys.executable, "-m", "evo.kernels.prepare", request],
+                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                 env={**os.environ, CHILD: "1"})
+        try:
+            while child.poll() is None:
+                time.sleep(0.02)
+        except BaseException:  # Ctrl-C, or anything else that ends this wait: the child goes too
+            child.kill()
+            child.wait()
+            raise
+    return child.returncode == 0
+
+
+def _child(request: str) -> None:
+    """The child's work: one small rollout of the requested kernel, which compiles it into the cache."""
+    spec = json.loads(request)
+    sys.path[:0] = [p for p in spec["path"] if p not in sys.path]
+    import envs  # noqa: F401  (registers the games, plugins included)
+    from envs.core import Env
+    from evo.kernels import play as _play
+    from evo.networks.registry import from_dict
+    _play.LANES = spec["lanes"]  # the parent's width, whatever this process would choose
+    env = Env(importlib.import_module(spec["game"]))
+    net = from_dict(spec["network"])
+    genomes = np.zeros((1, net.num_params), dtype=np.float32)
+    _play.play(env, net, genomes, 1, 0, kernel=spec["kind"])
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1])

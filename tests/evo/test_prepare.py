@@ -1,0 +1,82 @@
+"""Kernels compiled in a child before their first play: the line that says so, the cache it fills, Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import envs
+from evo import MLP, rollout
+from evo.kernels import prepare as _prepare
+
+COLD_RUN = ["-m", "evo", "run", "cartpole", "--generations", "1", "--pop", "8", "--episodes", "1", "--hidden", "3",
+            "--seed", "0"]
+
+
+def test_a_prepared_kernel_is_marked_ready_for_this_machine_and_plays_the_same():
+    env, net = envs.make("cartpole"), MLP([4, 5, 2], hidden="relu")
+    said = []
+    for kind in ("agent", "lockstep"):
+        _prepare.prepare(env, net, kind, said.append)
+        assert not _prepare.pending(env, net, kind)
+        path = _prepare.marker(env, net, kind)
+        assert path.exists() and path.name.endswith(f".{_prepare.machine()}.ready")
+        assert path.name.startswith(f"neuroevo_{kind}_cartpole_")
+    assert all(line.startswith("compiling the cartpole kernels") and "first time only" in line for line in said)
+    said.clear()
+    _prepare.prepare(env, net, "agent", said.append)
+    assert said == []  # once ready, nothing more is said
+    genomes = net.init(np.random.default_rng(1), 40)
+    a = rollout(env, net, genomes, 3, 5, kernel="agent")
+    b = rollout(env, net, genomes, 3, 5, kernel="lockstep")
+    assert np.array_equal(a.returns, b.returns) and np.array_equal(a.steps, b.steps)
+
+
+def test_the_marker_names_the_kernel_s_sources():
+    env = envs.make("cartpole")
+    small, large = _prepare.marker(env, MLP([4, 5, 2]), "agent"), _prepare.marker(env, MLP([4, 6, 2]), "agent")
+    assert small != large  # another shape, another generated module, another marker
+    assert _prepare.marker(env, MLP([4, 5, 2]), "agent") == small
+
+
+def _cold(tmp_path) -> dict:
+    cache = tmp_path / "cache"
+    return {**os.environ, "NEUROEVO_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.mark.slow  # two child processes, one of them compiling cold
+def test_a_cold_run_says_it_compiles_once_before_its_progress_and_a_warm_one_says_nothing(tmp_path):
+    env = _cold(tmp_path)
+    first = subprocess.run([sys.executable, *COLD_RUN, "--out", str(tmp_path / "a")], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    lines = first.stderr.splitlines()
+    compiling = [i for i, line in enumerate(lines) if "compiling the cartpole kernels" in line]
+    assert len(compiling) == 1 and compiling[0] == 0, first.stderr  # one line, before the progress bar
+    assert lines[0].startswith("neuroevo: compiling the cartpole kernels") and "first time only" in lines[0]
+    assert len(list((tmp_path / "cache").glob("*.ready"))) == 1  # one kernel for the whole run
+    second = subprocess.run([sys.executable, *COLD_RUN, "--out", str(tmp_path / "b")], env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert "compiling" not in second.stderr
+    assert (tmp_path / "a" / "log.csv").read_text() == (tmp_path / "b" / "log.csv").read_text()
+
+
+@pytest.mark.slow  # a child process compiling cold
+def test_ctrl_c_while_compiling_ends_the_command_and_writes_nothing(tmp_path):
+    proc = subprocess.Popen([sys.executable, *COLD_RUN, "--out", str(tmp_path / "r")], env=_cold(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert "compiling the cartpole kernels" in line, line
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "neuroevo: interrupted" in proc.stderr.read()
+    assert not (tmp_path / "r").exists()  # compiled before the run directory is written
+    assert list((tmp_path / "cache").glob("*.ready")) == []
