@@ -104,6 +104,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", type=float, metavar="F",
                    help="stop when the champion's validation mean reaches F (default: the game's solved_at)")
     p.add_argument("--threads", type=int, metavar="N", help="Numba threads (default: all cores)")
+    p.add_argument("--max-steps", type=int, metavar="N", dest="max_steps",
+                   help="a budget: stop, with a checkpoint, once the run has played N environment steps")
+    p.add_argument("--max-evaluations", type=int, metavar="N", dest="max_evaluations",
+                   help="a budget: stop once N genomes have been evaluated (a generation evaluates its population)")
+    p.add_argument("--max-seconds", type=float, metavar="S", dest="max_seconds",
+                   help="a budget: stop once this process has driven the run S seconds")
 
 
 def _add_level_option(p: argparse.ArgumentParser) -> None:

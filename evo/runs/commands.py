@@ -39,9 +39,11 @@ def bad_input():
 
 # Flags that set a config field of the same name.
 CONFIG_FLAGS = ("level", "generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target",
-                "checkpoint_every", "threads", "backend", "address")
+                "checkpoint_every", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
-RESUME_FLAGS = ("generations", "threads", "backend", "address")
+RESUME_FLAGS = ("generations", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds")
+# The flags that set a budget (they may change on --resume, as --generations may).
+BUDGET_FLAGS = ("max_steps", "max_evaluations", "max_seconds")
 
 
 def resolve_config(args):
@@ -192,7 +194,8 @@ def _checked_resume(args, rundir):
         if args.env and args.env != run.config.env:
             raise ValueError(f"{args.resume} is a run of {run.config.env!r}, not {args.env!r}")
         saved = saved_config(load_toml(rundir.config_path))
-        mismatch = [k for k, v in run.config.to_dict().items() if k != "generations" and saved.to_dict().get(k) != v]
+        mismatch = [k for k, v in run.config.to_dict().items() if k not in ("generations", *BUDGET_FLAGS)
+                    and saved.to_dict().get(k) != v]
         if mismatch:
             raise ValueError(f"the checkpoint's {mismatch[0]} differs from {rundir.config_path}: "
                              f"it belongs to another run")
@@ -200,6 +203,10 @@ def _checked_resume(args, rundir):
             if args.generations < 1:
                 raise ValueError("generations must be a positive integer")
             run.config.generations = args.generations
+        for k in BUDGET_FLAGS:
+            if getattr(args, k, None) is not None:
+                setattr(run.config, k, getattr(args, k))
+        run.config.validate()
         set_threads(args.threads if args.threads is not None else run.config.threads)
     for k in ("backend", "address"):  # where it runs does not change what it computes
         if getattr(args, k, None) is not None:
@@ -298,6 +305,9 @@ class Summary(Hook):
                   file=sys.stderr)
             self.code = EXIT_INTERRUPTED
         else:
+            if run.budget_spent is not None:
+                from evo.runs.driver import budget_note
+                print(budget_note(run))
             print(f"{config.env}: {'solved' if run.solved else 'not solved'} after {run.generation} "
                   f"generation{'s' if run.generation != 1 else ''}; {scores(run)}; {wall:.1f} s; "
                   f"files in {self.rundir.path}")

@@ -67,6 +67,16 @@ class RunConfig:
     reaches the target is tested; the run is solved when the test mean reaches the target."""
     checkpoint_every: int = 10
     """Write checkpoint.npz every this many generations (and at the end)."""
+    max_steps: int | None = None
+    """A budget: stop, with a checkpoint, once the run has played this many environment steps (training,
+    validation and test episodes, the ``env_steps`` and ``validation_steps`` of ``log.csv``), checked after
+    every generation; unset: no limit."""
+    max_evaluations: int | None = None
+    """A budget: stop once this many genomes have been evaluated on training episodes (each genome of each
+    generation counts once, whatever its episodes: ``log.csv``'s ``evaluations``); unset: no limit."""
+    max_seconds: float | None = None
+    """A budget: stop once this process has driven the run this many wall-clock seconds, checked after every
+    generation (a resumed run counts again from its start); unset: no limit."""
     threads: int = 0
     """Numba threads; 0 uses every core."""
     backend: str = "local"
@@ -97,6 +107,11 @@ class RunConfig:
             check_number("crossover_rate", self.crossover_rate, 0.0, 1.0)
             if self.target is not None:
                 check_number("target", self.target)
+            for name in ("max_steps", "max_evaluations"):
+                if getattr(self, name) is not None:
+                    check_int(name, getattr(self, name), 1)
+            if self.max_seconds is not None and check_number("max_seconds", self.max_seconds, 0.0) == 0.0:
+                raise ValueError("max_seconds must be > 0, got 0.0")
         except TypeError as e:
             raise ValueError(str(e)) from None
         if self.elite >= self.pop_size:
@@ -144,6 +159,9 @@ class RunConfig:
         del d["backend"], d["address"]
         if d["target"] is None:
             del d["target"]
+        for name in ("max_steps", "max_evaluations", "max_seconds"):  # budgets: only when set
+            if d[name] is None:
+                del d[name]
         return d
 
     def to_toml(self) -> str:

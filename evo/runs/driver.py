@@ -42,7 +42,7 @@ from evo.algorithms import registry as algorithms
 from evo.networks.registry import build as build_network
 
 LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
-               "validation_steps")
+               "validation_steps", "evaluations")
 _CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
                     "validated_fitness", "validated", "bests")
 _TRAIN, _VALIDATE, _TEST, _HALL = 1, 2, 3, 4
@@ -77,6 +77,42 @@ def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=(
 def test_score(results: list) -> float:
     """A run's test score: the worst test set's mean return."""
     return min(float(r.fitness[0]) for _, r in results)
+
+
+BUDGETS = ("max_steps", "max_evaluations", "max_seconds")
+"""The config fields that end a run on a budget (:attr:`Evolution.budget_spent`)."""
+
+
+def budget_used(run) -> dict:
+    """What ``run`` has used of each budget: environment steps played (training, validation and test),
+    genomes evaluated on training episodes, and seconds this process has driven it (None until a driver has)."""
+    history = run.history
+    return {"max_steps": sum(r["env_steps"] + r["validation_steps"] for r in history),
+            "max_evaluations": history[-1]["evaluations"] if history else 0,
+            "max_seconds": run.driven_seconds}
+
+
+def budget_note(run) -> str:
+    """One line saying which budget ended ``run`` and how much of it was used (a run with a spent budget)."""
+    name = run.budget_spent
+    what = {"max_steps": "environment steps played", "max_evaluations": "genomes evaluated",
+            "max_seconds": "seconds in this process"}[name]
+    used, limit = budget_used(run)[name], getattr(run.config, name)
+    amount = f"{used:.1f} {what} of {limit:g}" if name == "max_seconds" else f"{used} {what} of {limit}"
+    return f"{run.config.env}: the {name} budget ended the run at generation {run.generation}: {amount}"
+
+
+def _with_evaluations(value, pop_size: int):
+    """A checkpoint's history (JSON text) with the ``evaluations`` of a run written before they were
+    logged: ``pop_size`` per generation. Anything else is returned as it was, to be checked."""
+    try:
+        history = json.loads(text_field(value, "history"))
+    except (ValueError, TypeError):
+        return value
+    if not isinstance(history, list) or not history or not all(
+            isinstance(row, dict) and "evaluations" not in row for row in history):
+        return value
+    return np.array(json.dumps([{**row, "evaluations": pop_size * (i + 1)} for i, row in enumerate(history)]))
 
 
 class Evolution:
@@ -118,6 +154,7 @@ class Evolution:
         self.bests: list[np.ndarray] = []  # every generation's best genome, for replaying the story
         self.champion_test: float | None = None
         self.last_steps = 0
+        self.driven_seconds = None  # seconds a Driver has driven the run in this process (max_seconds)
 
     @property
     def generation(self) -> int:
@@ -130,7 +167,22 @@ class Evolution:
 
     @property
     def finished(self) -> bool:
-        return self.solved or self.generation >= self.config.generations
+        return self.solved or self.generation >= self.config.generations or self.budget_spent is not None
+
+    @property
+    def budget_spent(self) -> str | None:
+        """The budget (:data:`BUDGETS`) the run has spent, checked after each generation, or None.
+
+        ``max_steps`` counts the environment steps played, ``max_evaluations`` the genomes evaluated on
+        training episodes (the ``evaluations`` of the log), ``max_seconds`` the seconds :meth:`Driver.drive`
+        has driven the run in this process. A spent budget finishes the run, like its last generation.
+        """
+        c = self.config
+        if c.max_steps is None and c.max_evaluations is None and c.max_seconds is None:
+            return None
+        used = budget_used(self)
+        return next((name for name in BUDGETS if getattr(c, name) is not None and used[name] is not None
+                     and used[name] >= getattr(c, name)), None)
 
     @property
     def self_play(self) -> bool:
@@ -235,6 +287,7 @@ class Evolution:
             "test": test,
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
+            "evaluations": (self.history[-1]["evaluations"] if self.history else 0) + len(genomes),
         }
         if self.needs_behaviour:
             self.algorithm.tell(fitness, behaviour)
@@ -287,6 +340,7 @@ class Evolution:
                 raise ValueError(f"its population ({found[1]} x {found[0]}, seed {found[2]}) does not "
                                  f"match its config ({config.pop_size} x {run.net.num_params}, seed {config.seed})")
             run.algorithm = algo
+            state = {**state, "history": _with_evaluations(state["history"], config.pop_size)}
             run.history = _history_field(state["history"], algo.generation)
             run.champion = genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
             run.champion_score = scalar_field(state, "champion_score", np.floating)
@@ -468,9 +522,11 @@ class Driver:
             The reason the run stopped (see :meth:`evo.runs.hooks.Hook.stop`).
         """
         stop_on = dict(stop_on or {})
+        start = time.perf_counter()
         try:
             while not self.run.finished:
                 self.generation()
+                self.run.driven_seconds = time.perf_counter() - start  # max_seconds counts this process's time
                 if self.stop_requested:
                     return self.stop("requested")
         except tuple(stop_on) as e:

@@ -33,6 +33,7 @@ class Hook:
         generations, when the run finishes, and when it stops (unless just kept)."""
 
     def stop(self, run, reason: str, error: BaseException | None) -> None:
-        """The run stopped: ``reason`` is ``"finished"`` (solved, or its generations played),
-        ``"requested"`` (:meth:`~evo.runs.driver.Driver.request_stop`, a hook, Ctrl-C) or another word the caller
-        mapped an exception to (``stop_on`` of :meth:`~evo.runs.driver.Driver.drive`), then ``error`` is that exception."""
+        """The run stopped: ``reason`` is ``"finished"`` (solved, its generations played, or a budget
+        spent: ``run.budget_spent``), ``"requested"`` (:meth:`~evo.runs.driver.Driver.request_stop`, a hook,
+        Ctrl-C) or another word the caller mapped an exception to (``stop_on`` of
+        :meth:`~evo.runs.driver.Driver.drive`), then ``error`` is that exception."""

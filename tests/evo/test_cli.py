@@ -32,7 +32,7 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
         rows = list(csv.DictReader(f))
     assert [int(r["generation"]) for r in rows] == [0, 1, 2, 3]
     assert set(rows[0]) == {"generation", "best", "mean", "median", "std", "min", "validation", "test",
-                            "env_steps", "validation_steps"}
+                            "env_steps", "validation_steps", "evaluations"}
     # an unsolved run's champion is tested once, when the run ends
     assert [r["test"] != "" for r in rows] == [False, False, False, True]
     assert all(float(r["min"]) <= float(r["median"]) <= float(r["best"]) for r in rows)
