@@ -14,8 +14,9 @@ agent-steps per wall second, medians of ``--repeats`` interleaved runs in
 this process (its kernels compiled beforehand in a child process and loaded
 from the cache here, as every run after a game's first loads them), the ratio lockstep / agent (and the same ratio by CPU seconds
 of this process, less sensitive to other processes on a shared machine),
-and which kernel ``kernel="auto"`` picks (``!`` where that is the slower by
-more than 10%). Targets: cartpole 4-16-2 at P = 4096 at least 3x; every game
+and which kernel a run of that many pairs plays (``kernel="auto"``; timed on
+this machine from ``evo.kernels.choice.MEASURE_MIN_PAIRS`` pairs on; ``!`` where
+that is the slower by more than 10%). Targets: cartpole 4-16-2 at P = 4096 at least 3x; every game
 at least 2x; ``auto`` never the slower.
 
 Then per game and kernel (``--parts compile``), in fresh processes: the
@@ -74,7 +75,8 @@ import numpy as np  # noqa: E402
 import envs  # noqa: E402
 from evo import MLP, rollout  # noqa: E402
 from evo.kernels.lanes import lane_wise  # noqa: E402
-from evo.kernels.play import Rollout, _run_lockstep, choose_kernel  # noqa: E402
+from evo.kernels.choice import MEASURE_MIN_PAIRS  # noqa: E402
+from evo.kernels.play import Rollout, _run_lockstep, choose_kernel, measure  # noqa: E402
 
 TARGET_CARTPOLE = 3.0
 TARGET_EVERY_GAME = 2.0
@@ -145,7 +147,8 @@ def bench_kernels(names, shapes, repeats):
                 wall = {k: statistics.median(s / w for s, w, _ in v) for k, v in runs.items()}
                 cpu = {k: statistics.median(s / u for s, _, u in v) for k, v in runs.items()}
                 ratio = wall["lockstep"] / wall["agent"]
-                auto = choose_kernel(net, "auto", env, P)
+                # what a run of P pairs plays: measured here the first time from MEASURE_MIN_PAIRS pairs on
+                auto = measure(env, net, P, None) if P >= MEASURE_MIN_PAIRS else choose_kernel(net, "auto", env, P)
                 slower = (auto == "lockstep" and ratio < 1 / 1.1) or (auto == "agent" and ratio > 1.1)
                 ratios[name, len(hidden), P] = ratio
                 shape = "-".join(str(s) for s in net.sizes)

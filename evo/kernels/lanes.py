@@ -44,9 +44,33 @@ than their arithmetic for small games.
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numba
 
 from envs.specialise import specialise
+
+def lane_width() -> int:
+    """Pairs a lockstep block plays together on this CPU: 16 where it has AVX-512 (16 float32 values are one
+    vector register of 512 bits), else 8 (one AVX2 register). ``NEUROEVO_LANES`` (8, 16, 32 or 64)
+    overrides it; whatever the width, every lane computes what the per-agent kernel computes, to the bit."""
+    chosen = os.environ.get("NEUROEVO_LANES")
+    if chosen in ("8", "16", "32", "64"):
+        return int(chosen)
+    if chosen:
+        print(f"neuroevo: note: NEUROEVO_LANES must be 8, 16, 32 or 64, not {chosen!r}; using the CPU's width",
+              file=sys.stderr)
+    from llvmlite import binding
+    return 16 if binding.get_host_cpu_features().get("avx512f") else 8
+
+
+LANES = lane_width()
+"""Pairs a lockstep block plays together (:func:`lane_width`); part of every kernel's cache key.
+Read where it is used, so that tests may set it."""
+TAIL_LANES = 4
+"""Draining, a lockstep block with this many running lanes or fewer finishes them one at a time, as the
+agent kernel plays: a block step costs as much as several agent steps, however many lanes run."""
 
 _HEAD = '''\
 from numba import njit

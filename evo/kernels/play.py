@@ -20,11 +20,11 @@ and the game is a module:
 
 - **agent**: one pair at a time per thread; each layer of the forward pass is
   vectorised over its neurons. Any network kind plays here.
-- **lockstep**: ``LANES`` pairs at a time per thread, stepped together. Their
+- **lockstep**: :data:`~evo.kernels.lanes.LANES` pairs at a time per thread, stepped together. Their
   genomes are stored side by side, so one weight of all lanes is one vector
   and the forward pass is vectorised over the lanes; a lane whose episode ends is
   refilled at once with the next pair, so the block stays full. Once every
-  pair is handed out, a block with ``TAIL_LANES`` or fewer lanes still
+  pair is handed out, a block with :data:`~evo.kernels.lanes.TAIL_LANES` or fewer lanes still
   running plays them one at a time with the agent kernel's own episode
   function. Network kinds with a lockstep block (MLP) play here. A plain
   ``nogil`` function run on a thread pool, each thread taking chunks of pairs
@@ -54,17 +54,20 @@ kernels are specialised per game and network shape and cached on disk
 
 from __future__ import annotations
 
-import os
+import statistics
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numba
 import numpy as np
 
-from evo._validation import MAX_SEED, check_int, check_memory
+from evo._validation import MAX_SEED, as_numbers, check_int, check_memory
 from evo.kernels import episode as _episode
+from evo.kernels import lanes as _lanes
 from evo.kernels import threads as _threads
+from evo.kernels.choice import known
 from evo.kernels.prepare import prepare
 
 @dataclass
@@ -103,10 +106,15 @@ def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
     ``env`` and ``net``; ValueError or TypeError with one line saying what is wrong."""
     check_int("episodes", episodes, 1)
     check_int("seed", seed, 0, MAX_SEED)
-    if net.num_inputs != env.obs_size or net.num_outputs != env.num_outputs:
+    try:
+        fits = net.num_inputs == env.obs_size and net.num_outputs == env.num_outputs
+    except AttributeError:
+        raise TypeError(f"env must be a game from envs.make(name) and net a network such as evo.MLP([...]), "
+                        f"got env {type(env).__name__} and net {type(net).__name__}") from None
+    if not fits:
         raise ValueError(f"network {list(net.sizes)} does not fit {env.name}: it needs "
                          f"{env.obs_size} inputs and {env.num_outputs} outputs")
-    genomes = np.ascontiguousarray(genomes, dtype=np.float32)
+    genomes = as_numbers("genomes", genomes, np.float32, contiguous=True)
     if genomes.ndim != 2 or genomes.shape[1] != net.num_params:
         raise ValueError(f"genomes must have shape (P, {net.num_params}), got {np.shape(genomes)}")
     state_size = getattr(getattr(env, "spec", None), "state_size", 0)  # an episode's start (episode_starts)
@@ -120,22 +128,6 @@ def check_genomes(env, net, genomes, episodes, seed) -> np.ndarray:
 
 
 KERNELS = ("auto", "lockstep", "agent")
-def lane_width() -> int:
-    """Pairs a lockstep block plays together on this CPU: 16 where it has AVX-512 (16 float32 values are one
-    vector register of 512 bits), else 8 (one AVX2 register). ``NEUROEVO_LANES`` (8, 16, 32 or 64)
-    overrides it; whatever the width, every lane computes what the per-agent kernel computes, to the bit."""
-    chosen = os.environ.get("NEUROEVO_LANES")
-    if chosen in ("8", "16", "32", "64"):
-        return int(chosen)
-    if chosen:
-        print(f"neuroevo: note: NEUROEVO_LANES must be 8, 16, 32 or 64, not {chosen!r}; using the CPU's width",
-              file=sys.stderr)
-    from llvmlite import binding
-    return 16 if binding.get_host_cpu_features().get("avx512f") else 8
-
-
-LANES = lane_width()
-"""Pairs a lockstep block plays together (:func:`lane_width`); part of every kernel's cache key."""
 LOCKSTEP_MAX_GENES = 2048
 """Largest network (genes) the lockstep kernel plays under ``kernel="auto"``, unless the game's module sets
 its own. A block of ``LANES`` genomes (``genes * LANES * 4`` bytes) outgrows the core's L1 cache from about
@@ -147,9 +139,6 @@ LOCKSTEP_MIN_PAIRS = 0
 game's module sets its own ``LOCKSTEP_MIN_PAIRS``. Games whose random genomes play mostly very short
 episodes and a few as long as the game allows may: with few pairs a lockstep block then spends most of
 its time part-empty, waiting on its longest episode, and the first run compiles a second kernel."""
-TAIL_LANES = 4
-"""Draining, a lockstep block with this many running lanes or fewer finishes them one at a time, as the
-agent kernel plays: a block step costs as much as several agent steps, however many lanes run."""
 CHUNK = 64
 """Pairs handed out at a time to a thread's lanes (a thread's lanes keep playing from one chunk to the
 next, so only the last episodes of each thread run in a part-empty block)."""
@@ -164,8 +153,8 @@ def compiled(env, net, kind: str = "agent", counted: bool = False, by_lane: bool
     even where it could step lane-wise.
     """
     if kind == "agent":
-        return _episode.agent_module(env, net, LANES).rollout
-    return _episode.lockstep_module(env, net, LANES, TAIL_LANES, counted, by_lane).rollout
+        return _episode.agent_module(env, net, _lanes.LANES).rollout
+    return _episode.lockstep_module(env, net, _lanes.LANES, _lanes.TAIL_LANES, counted, by_lane).rollout
 
 
 _STARTS: dict = {}
@@ -200,7 +189,7 @@ its source and hashing what it reaches)."""
 
 
 def _network_key(net) -> tuple:
-    return (type(net), repr(net), LANES)
+    return (type(net), repr(net), _lanes.LANES)
 
 
 def _agent_kernel(env, net):
@@ -249,8 +238,9 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
     """The kernel :func:`rollout` uses: ``kernel`` itself, or for "auto" "lockstep" when the network
     has at most :data:`LOCKSTEP_MAX_GENES` genes and there are at least :data:`LOCKSTEP_MIN_PAIRS`
     (genome, episode) pairs to play (``pairs``, when given), and "agent" otherwise. The game's module
-    may set either limit for itself. The choice never depends on the thread count: a sweep's
-    one-thread jobs play the kernel a run on every core compiled."""
+    may set either limit for itself. Where the two were timed on this machine for this game, network
+    and about this many pairs (:mod:`evo.kernels.choice`), the faster of them instead. The choice never
+    depends on the thread count: a sweep's one-thread jobs play the kernel a run on every core compiled."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
     if not getattr(net, "lockstep", False):
@@ -258,6 +248,9 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
             raise ValueError(f"the lockstep kernel does not play {type(net).__name__} networks (feed-forward only)")
         return "agent"
     if kernel == "auto":
+        measured = None if pairs is None else known(env, net, pairs)
+        if measured is not None:
+            return measured
         module = getattr(env, "module", None)
         most = getattr(module, "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
         least = getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS)
@@ -297,7 +290,7 @@ def _run_lockstep(env, net, genomes, episodes, seed, returns, steps, finals=None
     slots = spec.state_size + spec.action_buffer_size  # a lane's state and action
     f32, f64, i64, u64, one, counter = _lines(
         ((threads, -(-floats // 16) * 16), np.float32), ((threads, *module._SHAPE), np.float64),
-        ((threads, 2, LANES), np.int64), ((threads, LANES), np.uint64),
+        ((threads, 2, _lanes.LANES), np.int64), ((threads, _lanes.LANES), np.uint64),
         ((threads, -(-slots // 8) * 8), np.float64),  # a lane's state and action, played alone
         ((1, 8), np.int64))  # chunks handed out
     i64[:] = -1  # every lane idle
@@ -314,10 +307,10 @@ def play(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "
     ``kernel`` and ``behaviour`` as in :func:`evo.kernels.evaluate.rollout`; ``genomes`` are checked
     (:func:`check_genomes`) here.
     """
-    kind = choose_kernel(net, kernel, env, np.shape(genomes)[0] * episodes)
+    genomes = check_genomes(env, net, genomes, episodes, seed)
+    kind = choose_kernel(net, kernel, env, genomes.shape[0] * episodes)
     if behaviour and not (env.fused and env.describes):
         raise ValueError(f"{env.name} has no behaviour descriptor")
-    genomes = check_genomes(env, net, genomes, episodes, seed)
     if not env.fused:  # played step by step (a Gymnasium environment)
         return Rollout(*env.play(net, genomes, int(episodes), int(seed)))
     P, E = genomes.shape[0], int(episodes)
@@ -338,3 +331,51 @@ def play(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "
         return Rollout(returns, steps)
     described = env.describe(finals.reshape(P * E, -1))
     return Rollout(returns, steps, described.reshape(P, E, -1))
+
+
+def measure(env, net, pairs: int, say="notice") -> str:
+    """The faster kernel for ``env``, ``net`` and ``pairs`` pairs on this machine (:mod:`evo.kernels.choice`),
+    measured now unless it was before.
+
+    Compiles both kernels first where needed (saying so, ``say`` as in
+    :func:`evo.kernels.prepare.prepare`), then plays ``net.init`` genomes, one
+    episode each, :data:`evo.kernels.choice.ROUNDS` times with each kernel, interleaved.
+    """
+    from evo.kernels import choice, prepare as _prepare
+    kind = choice.known(env, net, pairs)
+    if kind is not None:
+        return kind
+    for k in ("agent", "lockstep"):
+        prepare(env, net, k, say)
+    say = _prepare.notice if say == "notice" else say
+    if say is not None:
+        say(f"timing both kernels on {env.name} to play the faster, first time only")
+    genomes = net.init(np.random.default_rng(0), max(1, min(pairs, choice.TIMED_PAIRS)))
+    speed = {"agent": [], "lockstep": []}
+    for k in speed:  # loaded from the cache, outside the timings
+        play(env, net, genomes[:1], 1, 0, kernel=k)
+    for r in range(choice.ROUNDS):
+        for k in speed:
+            t = time.perf_counter()
+            steps = play(env, net, genomes, 1, r, kernel=k).total_steps
+            speed[k].append(steps / max(time.perf_counter() - t, 1e-9))
+    kind = max(speed, key=lambda k: statistics.median(speed[k]))
+    choice.store(env, net, pairs, kind)
+    return kind
+
+
+def compile_request(request: str) -> None:
+    """A child of :func:`evo.kernels.prepare.prepare`: one small rollout of the requested kernel, which
+    compiles it into the cache."""
+    import importlib
+    import json
+
+    spec = json.loads(request)
+    sys.path[:0] = [p for p in spec["path"] if p not in sys.path]
+    import envs  # noqa: F401  (registers the games, plugins included)
+    from envs.core import Env
+    from evo.networks.registry import from_dict
+    _lanes.LANES = spec["lanes"]  # the parent's width, whatever this process would choose
+    env = Env(importlib.import_module(spec["game"]))
+    net = from_dict(spec["network"])
+    play(env, net, np.zeros((1, net.num_params), dtype=np.float32), 1, 0, kernel=spec["kind"])

@@ -19,7 +19,6 @@ it would have, after the same line.
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import subprocess
@@ -28,11 +27,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from envs.specialise import cache_dir
 from evo.kernels import episode as _episode
+from evo.kernels import lanes as _lanes
 
+_CHILD = "import sys; from evo.kernels.play import compile_request; compile_request(sys.argv[1])"
+"""What the child runs (:func:`evo.kernels.play.compile_request`)."""
 CHILD = "NEUROEVO_COMPILING"
 """Set in the child's environment: the child compiles where it is, never in a child of its own."""
 
@@ -59,11 +59,10 @@ def machine() -> str:
 
 def modules(env, net, kind: str) -> list:
     """The generated modules (:mod:`evo.kernels.episode`) a rollout of ``kind`` plays ``env`` and ``net`` with."""
-    from evo.kernels.play import LANES, TAIL_LANES
     if kind == "agent":
-        kernel = _episode.agent_module(env, net, LANES)
+        kernel = _episode.agent_module(env, net, _lanes.LANES)
     else:
-        kernel = _episode.lockstep_module(env, net, LANES, TAIL_LANES)
+        kernel = _episode.lockstep_module(env, net, _lanes.LANES, _lanes.TAIL_LANES)
     return [_episode.starts_module(env), kernel]
 
 
@@ -111,11 +110,10 @@ def prepare(env, net, kind: str, say="notice") -> None:
 
 def _compile_in_child(env, net, kind: str) -> bool:
     """Compile in a child process; True if it did. Ctrl-C ends the child and is raised here."""
-    from evo.kernels.play import LANES
-    request = json.dumps({"game": env.module.__name__, "network": net.to_dict(), "kind": kind, "lanes": LANES,
-                          "path": [p for p in sys.path if isinstance(p, str)]})
+    request = json.dumps({"game": env.module.__name__, "network": net.to_dict(), "kind": kind,
+                          "lanes": _lanes.LANES, "path": [p for p in sys.path if isinstance(p, str)]})
     with tempfile.TemporaryFile() as log:
-        child = subprocess.Popen([sys.executable, "-m", "evo.kernels.prepare", request],
+        child = subprocess.Popen([sys.executable, "-c", _CHILD, request],
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  env={**os.environ, CHILD: "1"})
         try:
@@ -126,22 +124,3 @@ def _compile_in_child(env, net, kind: str) -> bool:
             child.wait()
             raise
     return child.returncode == 0
-
-
-def _child(request: str) -> None:
-    """The child's work: one small rollout of the requested kernel, which compiles it into the cache."""
-    spec = json.loads(request)
-    sys.path[:0] = [p for p in spec["path"] if p not in sys.path]
-    import envs  # noqa: F401  (registers the games, plugins included)
-    from envs.core import Env
-    from evo.kernels import play as _play
-    from evo.networks.registry import from_dict
-    _play.LANES = spec["lanes"]  # the parent's width, whatever this process would choose
-    env = Env(importlib.import_module(spec["game"]))
-    net = from_dict(spec["network"])
-    genomes = np.zeros((1, net.num_params), dtype=np.float32)
-    _play.play(env, net, genomes, 1, 0, kernel=spec["kind"])
-
-
-if __name__ == "__main__":
-    _child(sys.argv[1])

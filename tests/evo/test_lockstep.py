@@ -244,24 +244,24 @@ def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
     assert histories["agent"] == histories["lockstep"] and len(histories["agent"]) == 3
 
 
-@pytest.mark.parametrize("lanes", [8, 16])
+@pytest.mark.parametrize("width", [8, 16])
 @pytest.mark.parametrize("name", ["cartpole", "snake", "racer"])  # lane-wise, lane by lane, a long state
-def test_every_lane_width_plays_the_per_agent_results(name, lanes, game_envs, monkeypatch):
-    from evo.kernels import play
+def test_every_lane_width_plays_the_per_agent_results(name, width, game_envs, monkeypatch):
+    from evo.kernels import lanes, play
     env = game_envs[name]
     net = MLP([env.obs_size, 16, env.num_outputs])
     genomes = genomes_for(net, 45, 7)  # 90 pairs: blocks refilled, a part block at the end
     agent = rollout(env, net, genomes, 2, 3, kernel="agent")  # at this machine's width, as runs play
-    monkeypatch.setattr(play, "LANES", lanes)
+    monkeypatch.setattr(lanes, "LANES", width)
     assert_same(agent, rollout(env, net, genomes, 2, 3, kernel="lockstep"))
     kernel = play._lockstep_kernel(env, net, False)
-    assert sys.modules[kernel.py_func.__module__]._LANES == lanes  # the width asked for, compiled as a constant
+    assert sys.modules[kernel.py_func.__module__]._LANES == width  # the width asked for, compiled as a constant
 
 
 def test_the_lane_width_follows_the_cpu_or_the_variable(monkeypatch, capsys):
     from llvmlite import binding
 
-    from evo.kernels.play import lane_width
+    from evo.kernels.lanes import lane_width
     monkeypatch.delenv("NEUROEVO_LANES", raising=False)
     assert lane_width() == (16 if binding.get_host_cpu_features().get("avx512f") else 8)
     monkeypatch.setenv("NEUROEVO_LANES", "8")

@@ -80,3 +80,43 @@ def test_ctrl_c_while_compiling_ends_the_command_and_writes_nothing(tmp_path):
     assert "neuroevo: interrupted" in proc.stderr.read()
     assert not (tmp_path / "r").exists()  # compiled before the run directory is written
     assert list((tmp_path / "cache").glob("*.ready")) == []
+
+
+@pytest.fixture
+def choices(tmp_path, monkeypatch):
+    """The measured choices in a file of this test's own."""
+    from evo.kernels import choice
+    path = tmp_path / "kernel-choices.json"
+    monkeypatch.setattr(choice, "_path", lambda: path)
+    monkeypatch.setattr(choice, "_choices", {})
+    monkeypatch.setattr(choice, "_read", [])
+    return path
+
+
+def test_auto_follows_the_kernel_measured_the_faster_here(choices):
+    from evo.kernels import choice
+    from evo.kernels.play import choose_kernel, measure
+    env, net = envs.make("cartpole"), MLP([4, 7, 2])
+    said = []
+    kind = measure(env, net, 1500, said.append)
+    assert kind in ("agent", "lockstep") and any("timing both kernels on cartpole" in s for s in said)
+    assert choose_kernel(net, "auto", env, 1500) == kind
+    assert choose_kernel(net, "auto", env, 2047) == kind  # the same power of two
+    other = "agent" if kind == "lockstep" else "lockstep"
+    choice.store(env, net, 1500, other)
+    assert choose_kernel(net, "auto", env, 1024) == other  # what is kept decides, not a fixed rule
+    assert choose_kernel(net, "lockstep", env, 1024) == "lockstep"  # a kernel asked for by name is played
+    said.clear()
+    assert measure(env, net, 1500, said.append) == other and said == []  # measured once
+    assert choice.known(env, net, 4096) is None  # another size of run is measured anew
+
+
+def test_an_unreadable_choices_file_is_measured_again(choices):
+    from evo.kernels import choice
+    from evo.kernels.play import choose_kernel
+    choices.write_text("{not json")
+    env, net = envs.make("cartpole"), MLP([4, 7, 2])
+    assert choice.known(env, net, 2048) is None
+    assert choose_kernel(net, "auto", env, 2048) in ("agent", "lockstep")  # the fixed rule
+    choice.store(env, net, 2048, "agent")
+    assert '"agent"' in choices.read_text()
