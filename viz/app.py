@@ -20,6 +20,8 @@ The keys of both are listed in :mod:`viz.window`.
 from __future__ import annotations
 
 import os
+import threading
+import time
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -428,12 +430,65 @@ def _show(viewer: Viewer, frames: int | None, screenshot) -> None:
         pygame.display.quit()
 
 
+def compile_screen(screen, env, net, kind: str, shot=None) -> None:
+    """Compile what a viewer plays, in a child process (:func:`evo.kernels.prepare.prepare`), while the
+    window says so, unless it is compiled already. Esc, Q or closing the window ends the child and raises
+    KeyboardInterrupt, as Ctrl-C does. ``shot``: a file the screen is saved to once drawn (for tests)."""
+    from evo.kernels.prepare import notice, pending, prepare
+    from viz.episode import COMPILE
+
+    if not pending(env, net, kind, COMPILE):
+        return
+    notice(f"compiling the {env.name} kernels for this network, first time only")
+    stop, done, failed = threading.Event(), threading.Event(), []
+
+    def work():
+        try:
+            prepare(env, net, kind, None, program=COMPILE, stop=stop)
+        except BaseException as e:  # handed to the window's thread
+            failed.append(e)
+        finally:
+            done.set()
+
+    threading.Thread(target=work, name="neuroevo-compile", daemon=True).start()
+    started = time.monotonic()
+    try:
+        while not done.is_set():
+            for event in pygame.event.get():
+                if event.type == pygame.QUIT or (event.type == pygame.KEYDOWN
+                                                 and event.key in (pygame.K_ESCAPE, pygame.K_q)):
+                    raise KeyboardInterrupt
+            screen.fill(T.BG)
+            middle = screen.get_rect().center
+            T.text(screen, f"compiling the {env.name} kernels, first time only", (middle[0], middle[1] - 30), 30,
+                   T.TEXT, "center")
+            T.text(screen, f"{time.monotonic() - started:.0f} s   (the next start takes a fraction of a second)",
+                   middle, 22, T.DIM, "center")
+            T.text(screen, "Esc stops", (middle[0], middle[1] + 30), 20, T.DIM, "center")
+            pygame.display.flip()
+            if shot is not None:
+                pygame.image.save(screen, str(shot))
+                shot = None
+            done.wait(0.05)
+    except BaseException:
+        stop.set()
+        done.wait()
+        raise
+    if failed:
+        raise failed[0]
+
+
 def watch(run, rundir=None, *, frames: int | None = None, screenshot=None, speed: float = 1) -> None:
     """Show ``run`` evolving in a window, until quit, or for ``frames`` frames (no display needed) of 1/60
     of a second each, so that at ``speed`` 64 each frame plays 64/60 game seconds: later generations."""
     start = speed_index(speed)
     need_display(frames is None)
     screen = open_window(title=f"neuroevo watch {run.config.env}")
+    try:
+        compile_screen(screen, run.env, run.net, run.kernel)
+    except BaseException:
+        pygame.display.quit()
+        raise
     viewer = Watch(run, screen, rundir, frame_time=1 / 60 if frames else None)
     viewer.speed_i = start
     _show(viewer, frames, screenshot)
@@ -446,6 +501,11 @@ def replay(env, net, genome, *, label: str, seed: int = 0, shot_dir=None, frames
     start = speed_index(speed)
     need_display(frames is None)
     screen = open_window(title=f"neuroevo replay {env.name}")
+    try:
+        compile_screen(screen, env, net, "agent")
+    except BaseException:
+        pygame.display.quit()
+        raise
     viewer = Replay(env, net, genome, screen, seed=seed, label=label, frame_time=1 / 60 if frames else None)
     viewer.speed_i = start
     if shot_dir is not None:

@@ -99,3 +99,26 @@ class Episode:
 
     def close(self) -> None:
         self.batch.close()
+
+
+COMPILE = "import sys; from viz.episode import compile_request; compile_request(sys.argv[1])"
+"""The program of the child that compiles what a viewer plays (:func:`evo.kernels.prepare.prepare`)."""
+
+
+def compile_request(request: str) -> None:
+    """In a child process: compile the fused rollout (:func:`evo.kernels.play.compile_request`) and what
+    an :class:`Episode` steps with (the game's batch kernels, the network's step), into the cache."""
+    import importlib
+    import json
+
+    from envs.core import Env
+    from evo.kernels.play import compile_request as compile_rollout
+    from evo.networks.registry import from_dict
+
+    compile_rollout(request)
+    spec = json.loads(request)
+    env, net = Env(importlib.import_module(spec["game"])), from_dict(spec["network"])
+    episode = Episode(env, net, np.zeros((2, net.num_params), np.float32), 0)
+    for _ in range(2):
+        episode.step()
+    episode.close()

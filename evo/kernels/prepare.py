@@ -66,58 +66,72 @@ def modules(env, net, kind: str) -> list:
     return [_episode.starts_module(env), kernel]
 
 
-def marker(env, net, kind: str) -> Path | None:
+def marker(env, net, kind: str, program: str | None = None) -> Path | None:
     """The file that says the kernels of ``kind`` for ``env`` and ``net`` are compiled on this machine
-    (None without a cache directory)."""
+    (None without a cache directory); ``program``: a child program of another caller's, which compiles more."""
     directory = cache_dir()
     if directory is None:
         return None
     starts, kernel = (Path(m.__file__).stem for m in modules(env, net, kind))
-    return directory / f"{kernel}.{starts.rsplit('_', 1)[-1][:8]}.{machine()}.ready"
+    tag = "" if program is None else "." + hashlib.sha256(program.encode()).hexdigest()[:8]
+    return directory / f"{kernel}.{starts.rsplit('_', 1)[-1][:8]}{tag}.{machine()}.ready"
 
 
-def pending(env, net, kind: str) -> bool:
+def pending(env, net, kind: str, program: str | None = None) -> bool:
     """Whether playing ``env`` with ``net`` on the ``kind`` kernel would compile first."""
-    if not getattr(env, "fused", False) or (env.module.__name__, repr(net), kind) in _ready:
+    if not getattr(env, "fused", False) or (env.module.__name__, repr(net), kind, program) in _ready:
         return False
-    path = marker(env, net, kind)
+    path = marker(env, net, kind, program)
     return path is None or not path.exists()
 
 
-def prepare(env, net, kind: str, say="notice") -> None:
+def prepare(env, net, kind: str, say="notice", *, program: str | None = None, stop=None) -> None:
     """Make sure the fused rollout of ``kind`` ("agent" or "lockstep") for ``env`` and ``net`` is compiled
     before it is played, saying so if it is not; see the module's docstring.
 
-    ``say`` is called with the line (default: :data:`notice`; None says nothing).
+    Parameters
+    ----------
+    say : callable or None
+        Called with the line that says kernels compile (default: :data:`notice`; None says nothing).
+    program : str, optional
+        Python source the child runs (``sys.argv[1]``: the request, JSON) instead of
+        :func:`evo.kernels.play.compile_request`, to compile more than the rollout (the
+        viewer's step-by-step kernels); it is part of the marker's name.
+    stop : threading.Event, optional
+        Set by another thread to end the child and this call (KeyboardInterrupt).
 
     Raises
     ------
     KeyboardInterrupt
-        Ctrl-C while the child compiled: the child is ended first.
+        Ctrl-C (or ``stop``) while the child compiled: the child is ended first.
     """
-    key = (getattr(getattr(env, "module", None), "__name__", None), repr(net), kind)
-    if key in _ready or os.environ.get(CHILD) or not pending(env, net, kind):
+    key = (getattr(getattr(env, "module", None), "__name__", None), repr(net), kind, program)
+    if key in _ready or os.environ.get(CHILD) or not pending(env, net, kind, program):
         _ready.add(key)
         return
     say = notice if say == "notice" else say
     if say is not None:
         say(f"compiling the {env.name} kernels for this network ({kind} kernel), first time only")
-    path = marker(env, net, kind)
-    if path is not None and _compile_in_child(env, net, kind):
+    path = marker(env, net, kind, program)
+    if path is not None and _compile_in_child(env, net, kind, program or _CHILD, stop):
         path.touch()
+        if program is not None:  # the child compiled the rollout's own kernels too
+            marker(env, net, kind).touch()
     _ready.add(key)  # compiled in the child, or compiles here on the first call
 
 
-def _compile_in_child(env, net, kind: str) -> bool:
-    """Compile in a child process; True if it did. Ctrl-C ends the child and is raised here."""
+def _compile_in_child(env, net, kind: str, program: str, stop) -> bool:
+    """Compile in a child process; True if it did. Ctrl-C (or ``stop``) ends the child and is raised here."""
     request = json.dumps({"game": env.module.__name__, "network": net.to_dict(), "kind": kind,
                           "lanes": _lanes.LANES, "path": [p for p in sys.path if isinstance(p, str)]})
     with tempfile.TemporaryFile() as log:
-        child = subprocess.Popen([sys.executable, "-c", _CHILD, request],
+        child = subprocess.Popen([sys.executable, "-c", program, request],
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  env={**os.environ, CHILD: "1"})
         try:
             while child.poll() is None:
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt
                 time.sleep(0.02)
         except BaseException:  # Ctrl-C, or anything else that ends this wait: the child goes too
             child.kill()
