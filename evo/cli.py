@@ -31,6 +31,9 @@ class _Parser(argparse.ArgumentParser):
             known = sorted({o for p in parsers for a in p._actions for o in a.option_strings})
             for arg in message.split(": ", 1)[1].split():
                 close = difflib.get_close_matches(arg.split("=")[0], known, n=1)
+                if arg.startswith("-") and close and close[0] == arg.split("=")[0]:  # a flag of another place
+                    message += f" ({close[0]} goes before the command: neuroevo {close[0]} COMMAND ...)"
+                    break
                 if arg.startswith("-") and close:
                     message += f" (did you mean {close[0]}?)"
                     break
@@ -97,12 +100,16 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--episodes", type=int, metavar="N", help="episodes per genome per generation")
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--algorithm", metavar="NAME",
-                   help="ga (default), truncation_ga, or an evolution strategy: cmaes, sep_cmaes, openai_es, snes, pgpe")
+                   help="ga, truncation_ga, novelty, map_elites, neat, or an evolution strategy: cmaes, sep_cmaes, "
+                   "openai_es, snes, pgpe (default: the game's preset's, ga unless it names one; see "
+                   "docs/algorithms.md); a strategy plays its own population and episodes unless --pop/--episodes "
+                   "say otherwise")
     p.add_argument("--hidden", type=_int_list, metavar="16,16", help="hidden layer widths")
     p.add_argument("--network", choices=("mlp", "elman", "gru", "lstm"),
                    help="feed-forward (mlp, default) or recurrent with that cell")
     p.add_argument("--target", type=float, metavar="F",
-                   help="stop when the champion's validation mean reaches F (default: the game's solved_at)")
+                   help="solved, and stop, when the lower end of the 95%% confidence interval of the champion's "
+                   "mean over its test episodes reaches F (default: the game's solved_at)")
     p.add_argument("--threads", type=int, metavar="N", help="Numba threads (default: all cores)")
     p.add_argument("--max-steps", type=int, metavar="N", dest="max_steps",
                    help="a budget: stop, with a checkpoint, once the run has played N environment steps")
@@ -124,6 +131,9 @@ def _add_backend_options(p: argparse.ArgumentParser, sweep: bool = False) -> Non
                    help="Ray cluster: auto (joins `ray start`), ray://host:10001; default a local Ray")
 
 
+QUIET = "only the last line, how the run ended (no progress bar)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="neuroevo",
                      description="Evolve neural networks that play games, headless or in a window.")
@@ -137,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     p.add_argument("--checkpoint-every", type=int, metavar="K", dest="checkpoint_every")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true", help=QUIET)
     _add_backend_options(p)
 
     p = sub.add_parser("eval", help="score a run's champion on its test episodes (or others)")
@@ -186,7 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", metavar="DIR", help="run directory (default runs/<env>-watch-<timestamp>; "
                            "with --frames, none unless given)")
             p.add_argument("--resume", metavar="DIR", help="continue the run in DIR in the window")
-            p.add_argument("--quiet", action="store_true", help="no summary line at the end")
+            p.add_argument("--quiet", action="store_true", help=QUIET)
             _add_backend_options(p)
         else:
             p.add_argument("dir", help="run directory or champion.npz")
@@ -201,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--seed", type=int, default=0, metavar="S", help="episode key")
             _add_level_option(p)
             _add_env_param_option(p)
+    for p in sub.choices.values():  # taken after the command too; unset there, it leaves the first one's
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show the traceback when the program fails")
     return parser
 
 

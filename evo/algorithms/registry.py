@@ -94,7 +94,11 @@ def parameters(spec: dict) -> dict:
                     if p.default is not inspect.Parameter.empty and p.default is not None}
         defaults.update({p.name: None for p in own if p.default is None})
     else:
-        raise ValueError(f"unknown algorithm {name!r}; known: {', '.join(names())}")
+        import difflib
+        squeezed = {n.replace("_", ""): n for n in names()}  # cma-es, CMA_ES, sepcmaes: cmaes, sep_cmaes
+        close = difflib.get_close_matches(name.lower().replace("-", "").replace("_", ""), squeezed, n=1)
+        hint = f" (did you mean {squeezed[close[0]]}?)" if close else ""
+        raise ValueError(f"unknown algorithm {name!r}{hint}; known: {', '.join(names())}")
     unknown = sorted(set(given) - set(defaults))
     if unknown:
         raise ValueError(f"algorithm {name!r} has no parameter {unknown[0]!r}; "

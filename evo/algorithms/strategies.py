@@ -473,21 +473,28 @@ class PGPE(_Strategy):
     ``sigma_learning_rate``, each change clipped to ``max_sigma_change`` of its
     value.
 
+    Unlike ClipUp's fixed ones, ``step_size`` and ``max_speed`` are scaled by
+    the mean step size over its initial value (``mean(sigmas) / sigma``), so
+    the mean's steps shrink as the search narrows: with fixed ones the mean
+    keeps circling the optimum at a distance set by ``max_speed`` (a 10-d
+    sphere stalled near 1e-2). The defaults (momentum 0.5, ``sigma_learning_rate``
+    0.2) take a 10-d sphere from a mean of 2 below 1e-8 within 600 generations.
+
     Parameters
     ----------
     num_params, pop_size (even), seed, mean
     sigma : float
         Initial step size of every gene.
     step_size, momentum, max_speed : float
-        ClipUp's settings (default ``step_size = max_speed / 2``, momentum 0.9).
+        ClipUp's settings at the initial step size (default ``step_size = max_speed / 2``).
     sigma_learning_rate, max_sigma_change : float
     """
 
     _ARRAYS = ("sigmas", "velocity")
 
     def __init__(self, num_params: int, pop_size: int | None = None, seed: int = 0, *, sigma: float = 0.1,
-                 mean=None, max_speed: float = 0.15, step_size: float | None = None, momentum: float = 0.9,
-                 sigma_learning_rate: float = 0.1, max_sigma_change: float = 0.2):
+                 mean=None, max_speed: float = 0.15, step_size: float | None = None, momentum: float = 0.5,
+                 sigma_learning_rate: float = 0.2, max_sigma_change: float = 0.2):
         if pop_size is None:
             pop_size = 2 * ((default_pop_size(check_int("num_params", num_params, 1)) + 1) // 2)
         super().__init__(num_params, pop_size, seed, sigma, mean, even=True)
@@ -523,11 +530,12 @@ class PGPE(_Strategy):
         plus, minus = shaped[:half], shaped[half:]
         grad = ((plus - minus) / 2) @ eps / half
         norm = float(np.linalg.norm(grad))
+        scale = float(np.mean(self.sigmas)) / self.sigma0  # the steps narrow with the search
         if norm > 0:
-            self.velocity = self.momentum * self.velocity + self.step_size * grad / norm
+            self.velocity = self.momentum * self.velocity + scale * self.step_size * grad / norm
             speed = float(np.linalg.norm(self.velocity))
-            if speed > self.max_speed:
-                self.velocity *= self.max_speed / speed
+            if speed > scale * self.max_speed:
+                self.velocity *= scale * self.max_speed / speed
         self.mean = self.mean + self.velocity
         baseline = shaped.mean()
         grad_sigma = (((plus + minus) / 2 - baseline) @ ((eps**2 - self.sigmas**2) / self.sigmas)) / half

@@ -9,7 +9,7 @@ import socket
 import ray
 from ray import exceptions as rex
 
-from evo.ray.errors import ClusterLost, auth_hint, first_line
+from evo.ray.errors import HEAD_LOST, ClusterLost, auth_hint, first_line
 
 
 def connect(address: str | None = None) -> None:
@@ -73,4 +73,4 @@ def check_local_node() -> None:
             s.connect(path)
         except OSError as e:
             raise ClusterLost(f"the Ray node this driver is attached to has stopped (its raylet: {e.strerror}); "
-                              f"was the head node lost?") from None
+                              f"{HEAD_LOST}") from None

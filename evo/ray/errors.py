@@ -31,9 +31,22 @@ RAY_FAILED = (rex.RayError, ConnectionError, OSError)
 """Ray itself failed (the head, the object store): the call raises :class:`ClusterLost`."""
 
 
+HEAD_LOST = "was the head node lost?"
+"""What a lost connection to the cluster most likely means, said in every line that reports one."""
+
+
 def ray_failed(error: BaseException) -> ClusterLost:
-    """The :class:`ClusterLost` that says Ray failed with ``error``."""
-    return ClusterLost(f"Ray failed: {type(error).__name__}: {first_line(error)}")
+    """The :class:`ClusterLost` that says Ray failed with ``error``.
+
+    A broken connection (``BrokenPipeError``, ``ConnectionResetError``: the
+    head's end of it is gone) or Ray's own word for an unreachable head
+    (:class:`ray.exceptions.RaySystemError`, a GCS that does not answer) names
+    the head node as the likely cause, as the driver process's death does.
+    """
+    what = f"{type(error).__name__}: {first_line(error)}"
+    if isinstance(error, (ConnectionError, rex.RaySystemError)) or "GCS" in str(error):
+        return ClusterLost(f"lost the connection to the Ray cluster ({what}): {HEAD_LOST}")
+    return ClusterLost(f"Ray failed: {what}")
 
 
 def first_line(error: BaseException) -> str:

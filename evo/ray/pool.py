@@ -6,11 +6,12 @@ import logging
 import time
 
 import ray
+from ray.exceptions import OutOfMemoryError
 
 from evo.ray import settings
 from evo.ray.actor import Evaluator
 from evo.ray.connect import check_local_node, cpus, session, smallest_node
-from evo.ray.errors import ACTOR_LOST, OBJECT_LOST, ClusterLost, first_line
+from evo.ray.errors import ACTOR_LOST, HEAD_LOST, OBJECT_LOST, ClusterLost, first_line
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Pool:
         self.next_start = 0.0
         self.next_resize = 0.0
         self.lost = 0
+        self.lost_to_memory = 0  # of them, killed by Ray's memory monitor
 
     @property
     def size(self) -> int:
@@ -74,7 +76,7 @@ class Pool:
         try:
             target = max(1, cpus() // self.threads)
         except Exception as e:  # noqa: BLE001 - the head does not answer
-            raise ClusterLost(f"Ray does not answer: {first_line(e)}") from None
+            raise ClusterLost(f"Ray does not answer ({type(e).__name__}: {first_line(e)}): {HEAD_LOST}") from None
         while self.size > target and self.starting:  # capacity went: cancel actors still waiting
             _, actor = self.starting.popitem()
             actor.kill()
@@ -112,6 +114,7 @@ class Pool:
     def _note_loss(self, actor: Actor, error: Exception, doing: str, then: str) -> None:
         actor.kill()
         self.lost += 1
+        self.lost_to_memory += isinstance(error, OutOfMemoryError)
         log.warning("Ray: lost the actor on %s %s (%s); %s", actor.where, doing, type(error).__name__, then)
 
     def kill(self) -> None:

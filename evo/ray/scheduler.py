@@ -57,6 +57,21 @@ def play(key: str, game: tuple, genomes: np.ndarray, E: int, seed: int, threads_
         raise ray_failed(e) from None
 
 
+def give_up_message(span: str, causes: list, lost: int) -> str:
+    """The line of a call that gave up on genomes ``span`` after its actors died of ``causes`` (errors).
+
+    Out of memory (Ray's memory monitor, :class:`ray.exceptions.OutOfMemoryError`) is said as such,
+    with what to change; otherwise the likely causes are a bug or a node that kills what it runs.
+    """
+    names = sorted({type(e).__name__ for e in causes})
+    head = (f"genomes {span} failed on Ray {len(causes)} time(s) in a row ({', '.join(names)}; "
+            f"{lost} actor(s) lost in all)")
+    if any(isinstance(e, rex.OutOfMemoryError) for e in causes):
+        return (f"{head}: out of memory: Ray's memory monitor killed the actors playing them; give the nodes "
+                f"more memory, or play fewer genomes (--pop) or episodes at once")
+    return f"{head}: a bug, or a node that kills what it runs"
+
+
 class Generation:
     """One call of :func:`play`: chunks handed to warm actors until every chunk has its result.
 
@@ -78,6 +93,7 @@ class Generation:
         self.spans = chunks(genomes.shape[0], E, pool_.size)
         self.results: list = [None] * len(self.spans)
         self.losses = [0] * len(self.spans)
+        self.causes: list = [[] for _ in self.spans]  # the errors of each chunk's losses
         self.todo = list(range(len(self.spans)))[::-1]  # popped from the end: first chunk first
         self.running: dict = {}  # object ref -> (actor, chunk, when it was handed out)
         self.idle = list(pool_.ready)
@@ -176,21 +192,28 @@ class Generation:
             self.refs.pop("all" if self.whole else i, None)
             self.idle.append(actor)
             log.warning("Ray: genomes %s lost (%s); put again", self._span(i), type(e).__name__)
+            cause = e
         except ACTOR_LOST as e:
             check_local_node()
             self.pool.lose(actor, e, self._span(i))
+            cause = e
         if self.results[i] is not None or self.copies(i):  # another copy has it, or is playing it
             return
         self.losses[i] += 1
+        self.causes[i].append(cause)
         if self.losses[i] >= settings.LOSSES_PER_CHUNK:
-            raise ClusterLost(f"genomes {self._span(i)} failed on Ray {settings.LOSSES_PER_CHUNK} time(s) in a row "
-                              f"({self.pool.lost} actor(s) lost in all): a bug, or a node that kills what it runs")
+            raise ClusterLost(give_up_message(self._span(i), self.causes[i], self.pool.lost))
         self.todo.append(i)
 
     def _span(self, i: int) -> str:
         return f"{self.spans[i][0]}..{self.spans[i][1] - 1}"
 
     def _starved_message(self) -> str:
+        memory = self.pool.lost_to_memory
+        if memory:
+            return (f"no Ray actor could play for {settings.WAIT_FOR_ACTORS:g} s: out of memory: Ray's memory "
+                    f"monitor killed {memory} of the {self.pool.lost} actor(s) lost; give the nodes more memory, "
+                    f"or play fewer genomes (--pop) or episodes at once")
         return (f"no Ray actor could play for {settings.WAIT_FOR_ACTORS:g} s ({self.pool.lost} lost, "
                 f"{len(self.pool.starting)} starting: waiting for a CPU, or compiling; the cluster has "
                 f"{cpus()} CPU(s), each actor needs {self.pool.threads})")

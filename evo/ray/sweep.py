@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +20,52 @@ from evo.ray.errors import RAY_FAILED, ClusterLost, ray_failed
 from evo.ray.pool import shutdown
 
 
+PREFIX = "neuroevo-sweep-"
+"""A task's scratch directory in the temporary directory: ``neuroevo-sweep-<worker pid>-<random>``."""
+
+
+def _prctl():
+    """Linux's ``prctl`` (looked up here, never in a forked child), or None elsewhere."""
+    try:
+        import ctypes
+        return ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
+def _die_with_parent() -> None:
+    """In a task's ``neuroevo run`` process, between fork and exec: on Linux, killed when the worker
+    that started it dies (its node lost), so it stops writing into its scratch directory."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def clean_stale_folders(where: str | None = None) -> list:
+    """Remove the scratch directories of sweep tasks whose worker process is gone (its node was lost
+    mid-run, so it never cleaned up), in ``where`` (default the temporary directory); returns them.
+
+    Only this user's directories, whose name gives a process id that no longer runs on this machine.
+    """
+    removed = []
+    for path in Path(where or tempfile.gettempdir()).glob(f"{PREFIX}*-*"):
+        try:
+            pid = int(path.name[len(PREFIX):].split("-")[0])
+            if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.getuid():
+                continue
+            os.kill(pid, 0)
+        except ValueError:  # not a name of ours
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        except OSError:  # alive under another user, or unreadable: not ours to judge
+            continue
+    return removed
+
+
 @ray.remote(num_cpus=1, max_retries=2)
 def run_one(config_toml: str, seed: int, dest: str) -> tuple:
     """``neuroevo run`` for one seed on whichever node Ray picks, in a scratch directory.
@@ -25,12 +74,14 @@ def run_one(config_toml: str, seed: int, dest: str) -> tuple:
     {file name: bytes} of the run directory), so the driver writes the run
     directory where it wants it: no shared file system needed.
     """
-    with tempfile.TemporaryDirectory(prefix="neuroevo-sweep-") as tmp:
+    clean_stale_folders()  # those of tasks whose worker died with its node
+    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as tmp:
         config, out = Path(tmp) / "config.toml", Path(tmp) / f"seed-{seed}"
         config.write_text(config_toml)
         cmd = [sys.executable, "-m", "evo", "run", "--config", str(config), "--seed", str(seed),
                "--out", str(out), "--threads", "1", "--quiet", "--backend", "local", "--address", ""]
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp)
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp,
+                              preexec_fn=_die_with_parent)
         files = {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and not p.name.startswith(".")} \
             if out.is_dir() else {}
         return proc.returncode, proc.stdout.strip().replace(str(out), dest), files
@@ -49,6 +100,8 @@ def run(config_toml: str, seeds: list, out: str, jobs: int | None = None):
         yield from _run(config_toml, list(seeds), str(out), jobs)
     except RAY_FAILED as e:
         raise ray_failed(e) from None
+    finally:
+        clean_stale_folders()  # a task on this machine whose worker died has left its folder
 
 
 def _run(config_toml: str, seeds: list, out: str, jobs: int | None):

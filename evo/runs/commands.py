@@ -64,7 +64,9 @@ def resolve_config(args):
         if not env.startswith("gym:"):
             env = envs.canonical_name(env)
         flags = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k, None) is not None}
-        config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env))
+        # the game's preset for the algorithm the run plays (a strategy does not take the GA's population)
+        algorithm = flags.get("algorithm", file_settings.get("algorithm"))
+        config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env, algorithm))
         config.validate()
         # operator names and parameters, game parameters and sizes are checked by building them
         from evo.runs.driver import Evolution
@@ -161,11 +163,16 @@ class StopOnSignal:
 # -- a run directory to start or continue ---------------------------------------------------
 
 
+def flag_name(field: str) -> str:
+    """The command-line flag that sets ``field`` (``pop_size`` is ``--pop``)."""
+    return {"pop_size": "--pop"}.get(field, f"--{field.replace('_', '-')}")
+
+
 def resume(args):
     """The run of ``--resume DIR``: locked, its temporary files cleaned, its checkpoint checked."""
     from evo.runs.rundir import RunDir
 
-    changed = [f"--{k.replace('_', '-')}" for k in (*CONFIG_FLAGS, "out", "config", "print_config")
+    changed = [flag_name(k) for k in (*CONFIG_FLAGS, "out", "config", "print_config")
                if k not in RESUME_FLAGS and getattr(args, k, None) not in (None, False)]
     if changed:
         raise UsageError(f"neuroevo: --resume continues a run as it was configured; it does not take "
@@ -248,8 +255,8 @@ def cmd_run(args) -> int:
         timing = [t for t in rundir.read_timing() if t[0] < run.generation]
     else:
         config = resolve_config(args)
-        if args.print_config:
-            print(config.to_toml(), end="")
+        if args.print_config:  # the sections the run's algorithm reads
+            print(config.to_toml(applicable=True), end="")
             return 0
         rundir, run = start(args, config)
         timing = []
@@ -309,7 +316,7 @@ class Summary(Hook):
                 from evo.runs.driver import budget_note
                 print(budget_note(run))
             print(f"{config.env}: {'solved' if run.solved else 'not solved'} after {run.generation} "
-                  f"generation{'s' if run.generation != 1 else ''}; {scores(run)}; {wall:.1f} s; "
+                  f"generation{'s' if run.generation != 1 else ''}: {scores(run)}; {wall:.1f} s; "
                   f"files in {self.rundir.path}")
             self.code = 0
 
@@ -360,12 +367,18 @@ def _warm_up(run, bar) -> None:
 
 
 def scores(run) -> str:
-    """The champion's validation and test scores against the target."""
+    """What decided the run (:func:`evo.runs.driver.verdict` of the champion's test) and its validation score."""
+    from evo.runs.driver import verdict
+
     if run.champion is None:
         return "no champion yet"
-    test = ("untested" if run.champion_test is None else
-            f"test {run.champion_test:.4g} over {run.config.test_episodes} episodes")
-    return f"champion validation {run.champion_score:.4g}, {test} (target {run.target:.4g})"
+    validation = f"champion validation {run.champion_score:.4g}"
+    if run.champion_test is None:
+        return f"{validation}, untested (target {run.target:.4g})"
+    if run.champion_lower is None:  # tested by a version that kept no bound; resumed, it ended unsolved
+        return f"{validation}, test mean {run.champion_test:.4g} (target {run.target:.4g})"
+    return (f"{verdict(run.champion_test, run.champion_lower, run.target)} over {run.config.test_episodes} "
+            f"test episodes; {validation}")
 
 
 # -- eval, envs, check-game -----------------------------------------------------------------
@@ -384,10 +397,15 @@ def load_champion_at(path, env_params=(), level=None):
     return c
 
 
+def key_values(options: dict) -> str:
+    """Game parameters as ``--env-param`` takes them: ``track=hairpin grip=10``."""
+    return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in options.items())
+
+
 def cmd_eval(args) -> int:
     import numpy as np
 
-    from evo.runs.driver import test_results, test_score
+    from evo.runs.driver import test_lower, test_results, test_score, verdict
 
     c = load_champion_at(args.dir, args.env_params, args.level)
     with bad_input():
@@ -402,21 +420,22 @@ def cmd_eval(args) -> int:
     score = test_score(results)
     which = "the run's test episodes" if args.seed is None and args.episodes is None else f"{episodes} episodes"
     options = {**c.config.env_params, **dict(args.env_params)}
-    params = f" with {options}" if options else ""
+    params = f" with {key_values(options)}" if options else ""
     level = f" at level {c.env.level}" if getattr(c.env, "level", None) not in (None, "default") else ""
-    verdict = f"target {target:.4g}: {'solved' if score >= target else 'not solved'}"
+    lower = test_lower(results)
+    decided = f"{'solved' if lower >= target else 'not solved'}: {verdict(score, lower, target)}"
 
     def stats(returns):
         return f"{returns.mean():.4g} ± {returns.std():.3g}", f"(min {returns.min():.4g}, max {returns.max():.4g})"
     if len(results) == 1:
         mean, spread = stats(results[0][1].returns[0])
-        print(f"{c.env.name}{level}{params}: {mean} over {which} {spread}; {verdict}")
+        print(f"{c.env.name}{level}{params}: {mean} over {which} {spread}; {decided}")
     else:
         print(f"{c.env.name}{level}{params}: {which} on each test set")
         width = max(len(name) for name, _ in results)
         for name, r in results:
             print(f"  {name:<{width}}  {' '.join(stats(r.returns[0]))}")
-        print(f"worst {score:.4g}; {verdict}")
+        print(f"worst set: {decided}")
     return 0 if all(np.isfinite(r.returns).all() for _, r in results) else 1
 
 

@@ -1,4 +1,13 @@
-"""Run configuration: every setting of a run, with per-game defaults, from TOML and flags."""
+"""Run configuration: every setting of a run, with per-game defaults, from TOML and flags.
+
+A run's defaults are the general ones (:class:`RunConfig`) overlaid with its
+game's preset (``PRESET`` in the game's module), which is tuned for the game's
+own algorithm. The settings that belong to a kind of algorithm rather than to
+the game (:data:`ALGORITHM_SETTINGS`: the population, episodes per genome and
+the GA's operators) come from that kind's preset (:data:`KIND_PRESETS`) when a
+run picks an algorithm of another kind: ``--algorithm cmaes`` on snake plays
+32 genomes, not the truncation GA's 512 (:func:`default_config`).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +19,30 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
+
+
+# Settings a game's preset tunes for its own kind of algorithm; another kind takes them from KIND_PRESETS.
+ALGORITHM_SETTINGS = ("pop_size", "episodes", "elite", "crossover_rate", "selection", "crossover", "mutation")
+# Each kind's own settings over the general defaults: the strategies' small populations and few episodes are
+# those docs/algorithms.md measured them with; the GAs take RunConfig's.
+KIND_PRESETS = {"ga": {}, "strategy": {"pop_size": 32, "episodes": 2}}
+# Fields only the GA's breeding reads (ga and novelty); other algorithms have their own table.
+GA_FIELDS = ("selection", "crossover", "mutation", "crossover_rate", "elite")
+GA_BREEDERS = ("ga", "novelty")
+
+
+def algorithm_name(spec) -> str | None:
+    """The algorithm a config value names (``"cmaes"`` or ``{name = "cmaes", ...}``); None when none is named."""
+    if isinstance(spec, dict):
+        spec = spec.get("name")
+    return spec if isinstance(spec, str) else None
+
+
+def algorithm_kind(name: str) -> str:
+    """``"strategy"`` for an evolution strategy (:data:`evo.algorithms.strategies.ALGORITHMS`), else ``"ga"``
+    (the GAs and those that breed a GA-sized population: novelty, MAP-Elites, NEAT)."""
+    from evo.algorithms.strategies import ALGORITHMS
+    return "strategy" if name in ALGORITHMS else "ga"
 
 
 @dataclass
@@ -92,8 +125,9 @@ class RunConfig:
         from evo._validation import MAX_SEED, check_int, check_number
         from evo.networks.mlp import ACTIVATIONS, INITS
 
-        if (isinstance(self.elite, int) and isinstance(self.pop_size, int) and not isinstance(self.pop_size, bool)
-                and 1 <= self.pop_size <= self.elite):
+        breeds = algorithm_name(self.algorithm) in GA_BREEDERS  # the only ones that carry config.elite over
+        if (breeds and isinstance(self.elite, int) and isinstance(self.pop_size, int)
+                and not isinstance(self.pop_size, bool) and 1 <= self.pop_size <= self.elite):
             raise ValueError(f"a population of {self.pop_size} leaves no room for children beside the {self.elite} "
                              f"elite genomes carried over each generation: use pop_size > {self.elite} "
                              f"(e.g. --pop {max(2 * self.elite, self.elite + 2)}) or set elite lower")
@@ -102,7 +136,7 @@ class RunConfig:
                          "checkpoint_every"):
                 check_int(name, getattr(self, name), 1)
             check_int("seed", self.seed, 0, MAX_SEED)
-            check_int("elite", self.elite, 0, self.pop_size - 1)
+            check_int("elite", self.elite, 0, self.pop_size - 1 if breeds else None)
             check_int("threads", self.threads, 0)
             check_number("crossover_rate", self.crossover_rate, 0.0, 1.0)
             if self.target is not None:
@@ -114,7 +148,7 @@ class RunConfig:
                 raise ValueError("max_seconds must be > 0, got 0.0")
         except TypeError as e:
             raise ValueError(str(e)) from None
-        if self.elite >= self.pop_size:
+        if breeds and self.elite >= self.pop_size:
             raise ValueError(f"elite must be smaller than pop_size ({self.pop_size}), got {self.elite}")
         if not isinstance(self.env, str) or not self.env.strip():
             raise ValueError(f"env must be a game name, got {self.env!r}")
@@ -164,9 +198,15 @@ class RunConfig:
                 del d[name]
         return d
 
-    def to_toml(self) -> str:
+    def to_toml(self, applicable: bool = False) -> str:
+        """:meth:`to_dict` as TOML; with ``applicable``, without the fields the run's algorithm never reads
+        (the GA's operators, crossover rate and elite for any algorithm but ``ga`` and ``novelty``)."""
         import tomli_w
-        return tomli_w.dumps(self.to_dict())
+        d = self.to_dict()
+        if applicable and algorithm_name(self.algorithm) not in GA_BREEDERS:
+            for name in GA_FIELDS:
+                del d[name]
+        return tomli_w.dumps(d)
 
     @classmethod
     def from_dict(cls, d: dict, base: "RunConfig | None" = None) -> "RunConfig":
@@ -216,11 +256,14 @@ def load_toml(path: str) -> dict:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
 
 
-def default_config(env: str) -> RunConfig:
+def default_config(env: str, algorithm=None) -> RunConfig:
     """The defaults for ``env``: the general defaults overlaid with the preset its game declares.
 
     A game declares its preset as ``PRESET`` in its module or by ``envs.register(..., preset=...)``
-    (:func:`envs.declaration`); a ``gym:<id>`` environment has none.
+    (:func:`envs.declaration`); a ``gym:<id>`` environment has none. The preset is tuned for the
+    game's own algorithm (its ``algorithm``, else ``ga``). When ``algorithm`` (a name or an
+    ``[algorithm]`` table: the one the run will use) is of another kind (:func:`algorithm_kind`),
+    the preset's :data:`ALGORITHM_SETTINGS` are left out and that kind's :data:`KIND_PRESETS` used.
 
     Raises
     ------
@@ -231,4 +274,11 @@ def default_config(env: str) -> RunConfig:
 
     if not isinstance(env, str):
         raise ValueError(f"env must be a game name, got {env!r}")
-    return RunConfig.from_dict({"env": env, **envs.declaration(env).preset})
+    preset = dict(envs.declaration(env).preset)
+    chosen = algorithm_name(algorithm)
+    if chosen is not None:
+        kind = algorithm_kind(chosen)
+        if kind != algorithm_kind(algorithm_name(preset.get("algorithm")) or "ga"):
+            preset = {k: v for k, v in preset.items() if k not in ALGORITHM_SETTINGS}
+            preset.update(KIND_PRESETS[kind])
+    return RunConfig.from_dict({"env": env, **preset})

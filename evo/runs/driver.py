@@ -15,10 +15,16 @@ keyed apart from them (by default only when it may beat the champion: see
 ``RunConfig.validate_on``). The champion is the genome with the best validation
 score so far. Being the best of many validations flatters it (a winner's
 curse), so a champion whose validation reaches the target is tested on
-``test_episodes`` more, keyed apart from both (:func:`held_out_seed`); the run is
-solved when that test mean reaches the target, and otherwise goes on. When a
-run ends unsolved its champion is tested too. ``neuroevo eval`` uses the same
-test episodes by default, so its verdict and the run's agree.
+``test_episodes`` more, keyed apart from both. Each test plays episodes no
+earlier test played (:func:`test_seed`: the run's first test is keyed by
+:func:`held_out_seed`, its ``k``-th by ``k``), so a run that tests several
+champions never chooses among them on the same episodes. The run is solved
+when the lower end of the 95% confidence interval of the test mean
+(:func:`test_lower`) reaches the target, and otherwise goes on: a test mean a
+hair above the target is not enough. When a run ends unsolved its champion is
+tested too. ``neuroevo eval`` plays the champion's own test episodes by
+default and applies the same rule (:func:`verdict`), so its verdict and the
+run's agree.
 """
 
 from __future__ import annotations
@@ -41,8 +47,10 @@ from evo.kernels.evaluate import rollout
 from evo.algorithms import registry as algorithms
 from evo.networks.registry import build as build_network
 
-LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "env_steps",
-               "validation_steps", "evaluations")
+LOG_COLUMNS = ("generation", "best", "mean", "median", "std", "min", "validation", "test", "test_lower",
+               "env_steps", "validation_steps", "evaluations")
+# a 95% confidence interval of a mean: mean +- Z * standard error (normal approximation over >= 30 episodes)
+CONFIDENCE_Z = 1.96
 _CHECKPOINT_KEYS = ("version", "config", "history", "champion", "champion_score", "champion_test",
                     "validated_fitness", "validated", "bests")
 _TRAIN, _VALIDATE, _TEST, _HALL = 1, 2, 3, 4
@@ -68,6 +76,12 @@ def held_out_seed(seed: int) -> int:
     return episode_seed(seed, 0, _TEST)
 
 
+def test_seed(seed: int, number: int) -> int:
+    """The key of a run's ``number``-th test (0, 1, ...): apart from every training and validation key,
+    and from every other test's; the first is :func:`held_out_seed`."""
+    return episode_seed(seed, number, _TEST)
+
+
 def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=()) -> list:
     """``(name, rollout result)`` of ``genome`` on every test set of ``env`` (:meth:`envs.Env.test_sets`):
     the racer's hand-drawn tracks, a data set's held-out split, or the game itself."""
@@ -77,6 +91,43 @@ def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=(
 def test_score(results: list) -> float:
     """A run's test score: the worst test set's mean return."""
     return min(float(r.fitness[0]) for _, r in results)
+
+
+def test_lower(results: list) -> float:
+    """The lower end of the 95% confidence interval of the test mean, of the worst test set.
+
+    Per test set, ``mean - 1.96 * std / sqrt(n)`` over its ``n`` episodes (the
+    sample standard deviation); the lowest over the sets. One episode gives no
+    interval: ``-inf``. A run is solved when this reaches its target.
+    """
+    bounds = []
+    for _, r in results:
+        returns = np.asarray(r.returns[0], dtype=np.float64)
+        n = returns.size
+        spread = CONFIDENCE_Z * returns.std(ddof=1) / np.sqrt(n) if n > 1 else np.inf
+        bounds.append(float(returns.mean() - spread))
+    return min(bounds)
+
+
+def verdict(mean: float, lower: float, target: float) -> str:
+    """Why a test solves or does not, e.g. ``"test mean 499.9, 95% lower bound 499.6 >= 475"``
+    (solved: the bound reaches the target) or ``"... < 475"`` (not solved)."""
+    return f"test mean {mean:.4g}, 95% lower bound {lower:.4g} {'>=' if lower >= target else '<'} {target:.4g}"
+
+
+def memory_need(config: RunConfig) -> tuple:
+    """(what, bytes): the largest rollout of a run, for :func:`evo._validation.check_memory`.
+
+    A generation plays ``pop_size x episodes`` (genome, episode) pairs; validation and each test
+    play one genome on ``validation_episodes`` and ``test_episodes``. Each pair keeps a return
+    and a step count (16 bytes); ``what`` names the setting that decides.
+    """
+    plays = [(config.pop_size * config.episodes,
+              f"a generation of pop_size {config.pop_size} x episodes {config.episodes}"),
+             (config.validation_episodes, f"validation_episodes {config.validation_episodes}"),
+             (config.test_episodes, f"test_episodes {config.test_episodes} (each champion's test)")]
+    pairs, what = max(plays, key=lambda p: p[0])
+    return what, 16.0 * pairs
 
 
 BUDGETS = ("max_steps", "max_evaluations", "max_seconds")
@@ -132,14 +183,17 @@ class Evolution:
         Validation score of the champion.
     champion_test : float or None
         Test score of the champion (None until it is tested).
+    champion_lower : float or None
+        The lower end of the 95% interval of that test mean (:func:`test_lower`); None until tested.
+    tests : int
+        Tests played so far; the next one is keyed by ``test_seed(seed, tests)``.
     """
 
     def __init__(self, config: RunConfig):
         self.config = config.validate()
         self.env = envs.make(config.env, level=config.level or None, **config.env_params)
         self.net = network(config, self.env)
-        widest = max(config.episodes, config.validation_episodes, config.test_episodes)
-        check_memory(f"pop_size {config.pop_size} x {widest} episodes", 16.0 * config.pop_size * widest)
+        check_memory(*memory_need(config))
         if self.self_play and (config.network != "mlp" or len(config.hidden) > 1 or config.backend != "local"
                                or config.algorithm.get("name") == "neat"):
             raise ValueError("self_play needs a feed-forward network with at most one hidden layer "
@@ -153,6 +207,9 @@ class Evolution:
         self.validated: set[int] = set()  # digests of the genomes validated so far
         self.bests: list[np.ndarray] = []  # every generation's best genome, for replaying the story
         self.champion_test: float | None = None
+        self.champion_lower: float | None = None
+        self.tests = 0
+        self._tested_seed: int | None = None  # the key of the champion's test
         self.last_steps = 0
         self.driven_seconds = None  # seconds a Driver has driven the run in this process (max_seconds)
 
@@ -162,8 +219,15 @@ class Evolution:
 
     @property
     def solved(self) -> bool:
-        """The champion's test mean reached the target."""
-        return self.champion_test is not None and self.champion_test >= self.target
+        """The lower end of the 95% interval of the champion's test mean reached the target."""
+        return self.champion_lower is not None and self.champion_lower >= self.target
+
+    @property
+    def champion_test_seed(self) -> int:
+        """The key of the champion's test episodes: those it was tested on, or the next test's when untested."""
+        if self.champion_test is not None and self._tested_seed is not None:
+            return self._tested_seed
+        return test_seed(self.config.seed, self.tests)
 
     @property
     def finished(self) -> bool:
@@ -267,13 +331,16 @@ class Evolution:
             if score > self.champion_score:
                 self.champion_score = score
                 self.champion = np.array(genomes[best])
-                self.champion_test = None
-        test = None
+                self.champion_test = self.champion_lower = None
+        test = lower = None
         last = self.generation + 1 >= self.config.generations
         if self.champion is not None and self.champion_test is None and (self.champion_score >= self.target or last):
+            self._tested_seed = test_seed(self.config.seed, self.tests)
             results = test_results(self.env, self.net, self.champion, self.config.test_episodes,
-                                   held_out_seed(self.config.seed))
+                                   self._tested_seed)
+            self.tests += 1
             test = self.champion_test = test_score(results)
+            lower = self.champion_lower = test_lower(results)
             validation_steps += sum(r.total_steps for _, r in results)
         self.last_steps = int(steps.sum() + validation_steps)
         row = {
@@ -285,6 +352,7 @@ class Evolution:
             "min": float(np.nanmin(fitness)),
             "validation": score,
             "test": test,
+            "test_lower": lower,
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
             "evaluations": (self.history[-1]["evaluations"] if self.history else 0) + len(genomes),
@@ -341,11 +409,12 @@ class Evolution:
                                  f"match its config ({config.pop_size} x {run.net.num_params}, seed {config.seed})")
             run.algorithm = algo
             state = {**state, "history": _with_evaluations(state["history"], config.pop_size)}
-            run.history = _history_field(state["history"], algo.generation)
+            run.history, old_log = _history_field(state["history"], algo.generation)
             run.champion = genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
             run.champion_score = scalar_field(state, "champion_score", np.floating)
             test = scalar_field(state, "champion_test", np.floating)
             run.champion_test = None if np.isnan(test) else test
+            _restore_tests(run, old_log)
             run.validated_fitness = scalar_field(state, "validated_fitness", np.floating)
             validated = np.asarray(state["validated"])
             if validated.dtype != np.uint64 or validated.ndim != 1:
@@ -424,19 +493,47 @@ def genome_field(value, num_params: int, key: str, allow_empty: bool = False) ->
     return g.copy()
 
 
-def _history_field(value, generations: int) -> list:
+def _restore_tests(run: Evolution, old_log: bool) -> None:
+    """The test bookkeeping of a restored run, which its history holds: the tests played, and the
+    champion's test key and lower bound (the last test's, when the champion has a test score).
+
+    A run written before tests had a lower bound (``old_log``) tested every champion on its first
+    test key; a champion it declared solved by its test mean alone is tested again, on fresh
+    episodes, before the run can be solved.
+    """
+    tested = [row for row in run.history if row["test"] is not None]
+    run.tests = len(tested)
+    if run.champion_test is None:
+        return
+    if old_log:
+        run._tested_seed = held_out_seed(run.config.seed)
+        if run.champion_test >= run.target:
+            run.champion_test = None
+        return
+    if not tested or tested[-1]["test"] != run.champion_test:
+        raise ValueError("'champion_test' is not the last test of its history")
+    run._tested_seed = test_seed(run.config.seed, run.tests - 1)
+    run.champion_lower = tested[-1]["test_lower"]
+
+
+def _history_field(value, generations: int) -> tuple:
+    """The history of a checkpoint and whether it was written before ``test_lower`` was logged
+    (its rows then get ``test_lower = None``)."""
     try:
         history = json.loads(text_field(value, "history"))
     except json.JSONDecodeError:
         raise ValueError("its history is not valid JSON") from None
     if not isinstance(history, list) or len(history) != generations:
         raise ValueError(f"its history must list {generations} generations")
+    old_log = bool(history) and all(isinstance(row, dict) and "test_lower" not in row for row in history)
+    if old_log:
+        history = [{**row, "test_lower": None} for row in history]
     for i, row in enumerate(history):
         if not isinstance(row, dict) or set(row) != set(LOG_COLUMNS) or row["generation"] != i or not all(
                 row[c] is None or isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
                 for c in LOG_COLUMNS):
             raise ValueError(f"its history row {i} is malformed")
-    return history
+    return history, old_log
 
 
 # -- the loop -------------------------------------------------------------------------------
@@ -591,7 +688,7 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
     """
     overrides = {k: v for k, v in dict(generations=generations, pop_size=pop_size, seed=seed).items()
                  if v is not None}
-    config = RunConfig.from_dict({**overrides, **settings}, base=default_config(env))
+    config = RunConfig.from_dict({**overrides, **settings}, base=default_config(env, settings.get("algorithm")))
     run = Evolution(config)
     Driver(run, ([_Callback(callback)] if callback is not None else []) + list(hooks)).drive()
     return EvolveResult(run.history, run.champion, run.champion_score, run.solved, run.generation,

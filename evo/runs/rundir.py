@@ -251,6 +251,7 @@ def champion_arrays(run: Evolution) -> dict:
         "validation": np.array(run.champion_score),
         "test": np.array(np.nan if run.champion_test is None else run.champion_test),
         "test_episodes": np.array(run.config.test_episodes),
+        "test_seed": np.array(run.champion_test_seed, dtype=np.uint64),
         "network": np.array(json.dumps(run.net.to_dict())),
         "env": np.array(run.config.env),
         "env_params": np.array(json.dumps(run.config.env_params)),
@@ -264,6 +265,8 @@ class Champion:
 
     ``test`` is None when the champion was never tested; ``held_out_seed`` and
     ``config.test_episodes`` name the episodes it was (or would be) tested on.
+    ``test_seed`` is that key as the champion file records it (None in a file
+    written before each test had its own key: those tested on the run's first).
     """
 
     env: object
@@ -272,10 +275,11 @@ class Champion:
     validation: float
     test: float | None
     config: RunConfig
+    test_seed: int | None = None
 
     @property
     def held_out_seed(self) -> int:
-        return held_out_seed(self.config.seed)
+        return held_out_seed(self.config.seed) if self.test_seed is None else self.test_seed
 
 
 def load_champion(path) -> Champion:
@@ -307,11 +311,12 @@ def load_champion(path) -> Champion:
         test = scalar_field(d, "test", np.floating)
         if scalar_field(d, "test_episodes", np.integer) != config.test_episodes:
             raise ValueError("its test_episodes disagree with its config")
+        seed = scalar_field(d, "test_seed", np.integer) if "test_seed" in d else None
     except KeyError as e:
         raise ValueError(f"corrupted champion {path}: missing {e.args[0]!r}") from None
     except (ValueError, TypeError, json.JSONDecodeError) as e:
         raise ValueError(f"corrupted champion {path}: {e}") from None
-    return Champion(env, net, genome, validation, None if np.isnan(test) else test, config)
+    return Champion(env, net, genome, validation, None if np.isnan(test) else test, config, seed)
 
 
 

@@ -32,7 +32,7 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
         rows = list(csv.DictReader(f))
     assert [int(r["generation"]) for r in rows] == [0, 1, 2, 3]
     assert set(rows[0]) == {"generation", "best", "mean", "median", "std", "min", "validation", "test",
-                            "env_steps", "validation_steps", "evaluations"}
+                            "test_lower", "env_steps", "validation_steps", "evaluations"}
     # an unsolved run's champion is tested once, when the run ends
     assert [r["test"] != "" for r in rows] == [False, False, False, True]
     assert all(float(r["min"]) <= float(r["median"]) <= float(r["best"]) for r in rows)
@@ -46,12 +46,12 @@ def test_run_solves_cartpole_with_defaults_and_eval_confirms(tmp_path, capsys):
     out = tmp_path / "solved"
     assert main(["run", "cartpole", "--out", str(out), "--quiet"]) == 0
     summary = capsys.readouterr().out
-    assert "cartpole: solved" in summary and "over 1000 episodes" in summary
-    test = summary.split("test ")[1].split(" ")[0]
-    assert main(["eval", str(out)]) == 0  # the run's own test episodes: the same verdict, the same mean
+    assert "cartpole: solved" in summary and "over 1000 test episodes" in summary
+    decided = summary.split(": ")[2].split(" over ")[0]  # "test mean 500, 95% lower bound 500 >= 475"
+    assert decided.startswith("test mean ") and ">= 475" in decided
+    assert main(["eval", str(out)]) == 0  # the champion's own test episodes: the same verdict, the same numbers
     line = capsys.readouterr().out
-    assert "over the run's test episodes" in line and "target 475: solved" in line
-    assert line.split(": ")[1].startswith(test)
+    assert "over the run's test episodes" in line and line.rstrip().endswith(f"solved: {decided}")
     assert main(["eval", str(out), "--episodes", "100", "--seed", "5"]) == 0
     assert "over 100 episodes" in capsys.readouterr().out
 
@@ -270,17 +270,18 @@ def test_eval_reports_each_test_track_and_env_param_picks_one(tmp_path, capsys, 
     out = tmp_path / "racer"
     assert main(["run", "racer", "--generations", "1", "--pop", "8", "--episodes", "1", "--hidden", "16",
                  "--out", str(out), "--quiet"]) == 0
-    test = float(capsys.readouterr().out.split(", test ")[1].split(" ")[0])
+    test = float(capsys.readouterr().out.split("test mean ")[1].split(",")[0])
     assert main(["eval", str(out)]) == 0  # the run's test episodes: its test score is the worst track's mean
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "racer: the run's test episodes on each test set"
     means = {line.split()[0]: float(line.split()[1]) for line in lines[1:4]}
     assert list(means) == ["oval", "kidney", "hairpin"]
-    assert lines[4].startswith(f"worst {min(means.values()):.4g}") and min(means.values()) == pytest.approx(test, rel=1e-3)
+    assert lines[4].startswith(f"worst set: not solved: test mean {min(means.values()):.4g}, 95% lower bound ")
+    assert min(means.values()) == pytest.approx(test, rel=1e-3)
     assert main(["eval", str(out), "--episodes", "5", "--env-param", "track=kidney", "--env-param",
                  "half_width=5"]) == 0
     line = capsys.readouterr().out
-    assert line.startswith("racer with {'track': 'kidney', 'half_width': 5.0}: ") and "over 5 episodes" in line
+    assert line.startswith("racer with track=kidney half_width=5: ") and "over 5 episodes" in line
     for bad, message in ((["--env-param", "warp=2"], "unknown parameter 'warp'"),
                          (["--env-param", "track"], "expected KEY=VALUE"),
                          (["--env-param", "track=monza"], "unknown track 'monza'")):
@@ -310,3 +311,64 @@ def test_the_sweep_pool_hands_back_each_process_as_it_ends(tmp_path):
     run_processes(commands, 2, handed_back)
     assert seen[0] == ("b", 0, "second") and sorted(seen) == [("a", 3, "first"), ("b", 0, "second"),
                                                               ("c", 0, "third")]
+
+
+# -- the words of the command line ----------------------------------------------------------
+
+
+def test_resume_names_the_flag_it_refuses(tmp_path, capsys):
+    from evo.cli import build_parser
+    from evo.runs.commands import CONFIG_FLAGS, flag_name
+
+    out = tmp_path / "r"
+    assert main(["run", *LONG, "--generations", "1", "--out", str(out), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--resume", str(out), "--pop", "30"]) == 2
+    err = capsys.readouterr().err
+    assert "it does not take --pop (start a new run" in err and "--pop-size" not in err
+    flags = {o for a in build_parser()._subparsers._group_actions[0].choices["run"]._actions for o in a.option_strings}
+    assert {flag_name(k) for k in CONFIG_FLAGS} <= flags  # every flag a refusal can name exists
+
+
+def test_debug_is_taken_after_the_command_and_a_misplaced_flag_says_where_it_goes(tmp_path, capsys):
+    assert main(["run", *LONG, "--generations", "1", "--out", str(tmp_path / "r"), "--quiet", "--debug"]) == 0
+    assert main(["eval", str(tmp_path / "r"), "--episodes", "3", "--debug"]) == 0
+    capsys.readouterr()
+    assert main(["run", "cartpole", "--version"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --version (--version goes before the command: neuroevo --version" in err
+    assert "did you mean --version" not in err
+
+
+def test_the_memory_refusal_names_the_setting_that_decides(capsys):
+    assert main(["run", "cartpole", "--pop", "100000000000", "--episodes", "1"]) == 2
+    assert "a generation of pop_size 100000000000 x episodes 1 would need about" in capsys.readouterr().err
+
+
+def test_the_memory_refusal_of_a_test_names_test_episodes(tmp_path, capsys):
+    path = tmp_path / "c.toml"
+    path.write_text('env = "cartpole"\ntest_episodes = 100000000000\n')
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "test_episodes 100000000000 (each champion's test) would need about" in err and "pop_size" not in err
+
+
+def test_a_misspelt_algorithm_gets_a_suggestion(capsys):
+    assert main(["run", "cartpole", "--algorithm", "cma-es"]) == 2
+    assert "unknown algorithm 'cma-es' (did you mean cmaes?); known: ga" in capsys.readouterr().err
+    assert main(["run", "cartpole", "--algorithm", "SepCMAES"]) == 2
+    assert "(did you mean sep_cmaes?)" in capsys.readouterr().err
+
+
+def test_help_names_every_algorithm_and_the_solved_rule_and_quiet_means_one_thing(capsys):
+    from evo.algorithms.registry import names
+    from evo.cli import build_parser
+
+    runs = build_parser()._subparsers._group_actions[0].choices
+    helps = {name: {a.dest: a.help for a in p._actions} for name, p in runs.items()}
+    for name in names():
+        assert name in helps["run"]["algorithm"], name
+    target = helps["run"]["target"]
+    assert "lower end of the 95%%" in target and "test episodes" in target and "validation" not in target
+    assert helps["run"]["quiet"] == helps["watch"]["quiet"] == helps["sweep"].get("quiet", helps["run"]["quiet"])
+    assert "last line" in helps["run"]["quiet"]

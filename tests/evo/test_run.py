@@ -208,3 +208,32 @@ def test_an_exception_named_in_stop_on_stops_the_run_at_the_start_of_its_generat
     with pytest.raises(KeyError):  # anything else propagates, and no hook is told
         Driver(run, [hook]).drive({Lost: "lost"})
     assert hook.calls[-1][0] == "stop" and hook.calls[-1][1] == "lost"
+
+
+def test_a_strategy_plays_its_own_preset_not_the_games_ga_population(capsys):
+    from evo.cli import main
+    from evo.runs.config import KIND_PRESETS
+
+    own = KIND_PRESETS["strategy"]
+    snake = default_config("snake")
+    assert snake.pop_size == 512 and snake.algorithm["name"] == "truncation_ga"
+    for algorithm in ("cmaes", {"name": "snes", "sigma": 0.3}):
+        config = default_config("snake", algorithm)
+        assert (config.pop_size, config.episodes) == (own["pop_size"], own["episodes"])
+        assert (config.generations, config.hidden, config.level) == (snake.generations, snake.hidden, snake.level)
+    assert default_config("pendulum", "cmaes").pop_size == default_config("pendulum").pop_size == 16  # same kind
+    assert default_config("pendulum", "ga").pop_size == RunConfig().pop_size  # a GA on a strategy's game
+    result = evolve("snake", algorithm="cmaes", generations=1, target=1e9, test_episodes=2)
+    assert result.config.pop_size == own["pop_size"] and len(result.history) == 1
+    # the printed config: the strategy's population, and none of the GA's sections
+    assert main(["run", "snake", "--algorithm", "cmaes", "--print-config"]) == 0
+    text = capsys.readouterr().out
+    assert f"pop_size = {own['pop_size']}" in text and 'name = "cmaes"' in text
+    assert not any(k in text for k in ("[mutation]", "[selection]", "[crossover]", "crossover_rate", "elite"))
+    assert main(["run", "snake", "--algorithm", "cmaes", "--pop", "64", "--print-config"]) == 0
+    assert "pop_size = 64" in capsys.readouterr().out  # a flag still decides
+    assert main(["run", "cartpole", "--print-config"]) == 0
+    ga = capsys.readouterr().out
+    assert "[mutation]" in ga and "elite = " in ga  # the GA's, where they apply
+    # the GA's elite bounds no strategy's population
+    RunConfig.from_dict({"algorithm": "cmaes", "pop_size": 2}, base=default_config("cartpole")).validate()

@@ -28,9 +28,9 @@ def run(es, fn, generations):
     return -es.best_fitness
 
 
-# what each must reach on the 10-d sphere from mean 2, within 600 generations (the fixed-noise
-# methods, OpenAI-ES and PGPE, settle at a noise floor set by sigma; the others converge)
-SPHERE_TARGETS = {"cmaes": 1e-8, "sep_cmaes": 1e-8, "snes": 1e-8, "openai_es": 0.05, "pgpe": 0.05}
+# what each must reach on the 10-d sphere from mean 2, within 600 generations (OpenAI-ES, whose
+# noise is fixed, settles at a floor set by sigma; the others, PGPE at its defaults too, converge)
+SPHERE_TARGETS = {"cmaes": 1e-8, "sep_cmaes": 1e-8, "snes": 1e-8, "openai_es": 0.05, "pgpe": 1e-8}
 
 
 @pytest.mark.parametrize("name", NAMES)
