@@ -230,6 +230,7 @@ class GymEnv:
 
         With ``workers > 1`` (``envs.make("gym:LunarLander-v3", workers=2)``) the
         copies are stepped in that many processes: worth it where a step costs
+    obs = "features"
         far more than sending its action and observation (Box2D); the results
         are those of one process.
         """

@@ -26,6 +26,7 @@ the fused rollouts draw the image inside the kernel, every step.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import types
@@ -80,6 +81,20 @@ def variant(module: types.ModuleType) -> types.ModuleType:
         pixels.default_params = _checked_params(module)
         pixels.GAME = module.__name__  # the game module it observes; set last: the variant is complete
     return pixels
+
+
+def preset(module: types.ModuleType) -> dict:
+    """A copy of the run settings a game module declares for learning from its pixels (``PIXEL_PRESET``;
+    empty without one), as :func:`envs.declaration` gives its ``PRESET``.
+
+    Raises
+    ------
+    ValueError
+        The game has no pixel observation.
+    """
+    if not has_pixels(module):
+        raise ValueError(f"{module.SPEC.name} has no pixel observation (obs='pixels'); it observes features only")
+    return copy.deepcopy(dict(getattr(module, "PIXEL_PRESET", None) or {}))
 
 
 def _checked_params(module: types.ModuleType):

@@ -290,7 +290,7 @@ def observe_pixels(state, params, obs):
 # the algorithm chosen by benchmarks/ga_defaults.py (README, "The GA's defaults"): it needed fewer
 # training steps to solve on seeds 0-4 and again on 5-14
 PRESET = {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16], "algorithm": "truncation_ga"}
-PIXEL_PRESET = {"generations": 500, "pop_size": 256, "episodes": 4, "conv": [[8, 3, 1], [16, 3, 2]],
+PIXEL_PRESET = {"generations": 500, "pop_size": 256, "episodes": 4, "conv": [[8, 3, 2], [16, 3, 2]],
                 "hidden": [32], "algorithm": "truncation_ga"}
 ACTION_NAMES = ("left", "straight", "right")
 CONTROLS = Controls({"left": 0, "right": 2}, idle=1, per_press=True, help="Left / Right: turn")

@@ -105,8 +105,12 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "docs/algorithms.md); a strategy plays its own population and episodes unless --pop/--episodes "
                    "say otherwise")
     p.add_argument("--hidden", type=_int_list, metavar="16,16", help="hidden layer widths")
-    p.add_argument("--network", choices=("mlp", "elman", "gru", "lstm"),
-                   help="feed-forward (mlp, default) or recurrent with that cell")
+    p.add_argument("--network", choices=("mlp", "elman", "gru", "lstm", "cnn"),
+                   help="feed-forward (mlp, default), recurrent with that cell, or convolutional (cnn, with --obs "
+                   "pixels)")
+    p.add_argument("--obs", choices=("features", "pixels"),
+                   help="what the networks see: the game's feature vector (default) or a small image it draws; "
+                   "pixels plays the game's CNN preset (conv layers, dense --hidden layers, population)")
     p.add_argument("--target", type=float, metavar="F",
                    help="solved, and stop, when the lower end of the 95%% confidence interval of the champion's "
                    "mean over its test episodes reaches F (default: the game's solved_at)")

@@ -12,7 +12,7 @@ from evo.networks.mlp import MLP
 from evo.networks.neat import NEATNetwork
 from evo.networks.recurrent import CELLS, RNN
 
-KINDS = ("mlp", *CELLS)
+KINDS = ("mlp", *CELLS, "cnn")
 
 
 def from_dict(d: dict):
@@ -28,8 +28,13 @@ def from_dict(d: dict):
     return MLP.from_dict(d)
 
 
-def build(kind: str, sizes: list, *, activation: str = "tanh", output: str = "linear", init: str = "glorot"):
-    """The network a run config names: ``kind`` is ``"mlp"`` or a recurrent cell (``elman``, ``gru``, ``lstm``)."""
+def build(kind: str, sizes: list, *, activation: str = "tanh", output: str = "linear", init: str = "glorot",
+          conv=(), input_shape=None):
+    """The network a run config names: ``kind`` is ``"mlp"``, a recurrent cell (``elman``, ``gru``, ``lstm``)
+    or ``"cnn"``, which reads images of ``input_shape`` (C, H, W) through the ``conv`` layers, then the dense
+    layers ``sizes[1:-1]``, to ``sizes[-1]`` outputs."""
+    if kind == "cnn":
+        return CNN(input_shape, conv, sizes[1:-1], sizes[-1], hidden=activation, output=output, init=init)
     if kind == "mlp":
         return MLP(sizes, hidden=activation, output=output, init=init)
     if kind not in CELLS:

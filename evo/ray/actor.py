@@ -66,8 +66,10 @@ class Evaluator:
 
 def game_key(env, net) -> tuple:
     """(a string naming the pair, the description :func:`make_game` rebuilds ``env`` and ``net`` from)."""
-    module = env.module.__name__ if env.fused else None  # lets an actor register a game made with envs.register
-    game = (env.name, int(env.max_steps), getattr(env, "level", None), dict(env.options), net.to_dict(), module)
+    # lets an actor register a game made with envs.register (a pixel variant's game: env.obs says which)
+    module = getattr(env.module, "GAME", env.module.__name__) if env.fused else None
+    game = (env.name, int(env.max_steps), getattr(env, "level", None), dict(env.options), net.to_dict(), module,
+            env.obs)
     return json.dumps(game, sort_keys=True, default=repr), game
 
 
@@ -76,7 +78,7 @@ def make_game(game: tuple) -> tuple:
     import envs
     from evo.networks.registry import from_dict
 
-    name, max_steps, level, options, net, module = game
+    name, max_steps, level, options, net, module, obs = game
     if module is not None and name not in envs.names():  # a game registered in the driver only
         envs.register(name, module)
-    return envs.make(name, level=level, max_steps=max_steps, **options), from_dict(net)
+    return envs.make(name, level=level, max_steps=max_steps, obs=obs, **options), from_dict(net)

@@ -39,7 +39,8 @@ def bad_input():
 
 # Flags that set a config field of the same name.
 CONFIG_FLAGS = ("level", "generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target",
-                "checkpoint_every", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds")
+                "checkpoint_every", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds",
+                "obs")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
 RESUME_FLAGS = ("generations", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds")
 # The flags that set a budget (they may change on --resume, as --generations may).
@@ -66,7 +67,8 @@ def resolve_config(args):
         flags = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k, None) is not None}
         # the game's preset for the algorithm the run plays (a strategy does not take the GA's population)
         algorithm = flags.get("algorithm", file_settings.get("algorithm"))
-        config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env, algorithm))
+        obs = flags.get("obs", file_settings.get("obs"))  # from pixels: the game's pixel preset
+        config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env, algorithm, obs))
         config.validate()
         # operator names and parameters, game parameters and sizes are checked by building them
         from evo.runs.driver import Evolution
@@ -393,7 +395,8 @@ def load_champion_at(path, env_params=(), level=None):
         c = load_champion(path)
         if env_params or level is not None:
             level = c.config.level or None if level is None else level
-            c.env = envs.make(c.config.env, level=level, **{**c.config.env_params, **dict(env_params)})
+            c.env = envs.make(c.config.env, level=level, obs=c.config.obs,
+                              **{**c.config.env_params, **dict(env_params)})
     return c
 
 

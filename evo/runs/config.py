@@ -74,6 +74,12 @@ class RunConfig:
     """Output activation."""
     init: str = "glorot"
     """Weight initialisation: normal, glorot or he."""
+    obs: str = "features"
+    """What the networks see: the game's ``features`` (a vector) or ``pixels`` (a small image the game draws,
+    :mod:`envs.pixels`). Written to a run's files only when ``pixels``."""
+    conv: list = field(default_factory=list)
+    """A ``cnn`` network's convolution layers, ``[[channels, kernel, stride], ...]``; ``hidden`` then lists its
+    dense layers (:class:`evo.CNN`). Written to a run's files only when set."""
     algorithm: dict = field(default_factory=lambda: {"name": "ga"})
     """The search algorithm and its parameters (:mod:`evo.algorithms.registry`): ``ga`` (with the operators
     below), ``truncation_ga``, or an evolution strategy such as ``cmaes``."""
@@ -163,12 +169,13 @@ class RunConfig:
         if not isinstance(self.hidden, list) or not all(
                 isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in self.hidden):
             raise ValueError(f"hidden must be a list of positive layer widths, got {self.hidden!r}")
-        if self.network != "mlp" and not self.hidden:
+        if self.network not in ("mlp", "cnn") and not self.hidden:
             raise ValueError(f"a {self.network} network needs at least one hidden (recurrent) layer")
         for name, known in (("activation", ACTIVATIONS), ("output", ACTIVATIONS), ("init", INITS),
-                            ("network", ("mlp", "elman", "gru", "lstm"))):
+                            ("network", ("mlp", "elman", "gru", "lstm", "cnn")), ("obs", ("features", "pixels"))):
             if getattr(self, name) not in known:
                 raise ValueError(f"{name} must be one of {', '.join(known)}, got {getattr(self, name)!r}")
+        self._validate_conv()
         if self.validate_on not in ("improvement", "every"):
             raise ValueError(f"validate_on must be improvement or every, got {self.validate_on!r}")
         from evo.algorithms import registry as algorithms
@@ -183,8 +190,21 @@ class RunConfig:
                 raise ValueError(f"{kind} must be a table with a name, e.g. {kind} = {{ name = \"...\" }}")
         return self
 
+    def _validate_conv(self) -> None:
+        if not isinstance(self.conv, list) or not all(
+                isinstance(c, list) and len(c) == 3 and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                                                           for v in c) for c in self.conv):
+            raise ValueError(f"conv must be a list of [channels, kernel, stride], positive integers, got {self.conv!r}")
+        if self.network == "cnn" and self.obs != "pixels":
+            raise ValueError("a cnn network reads images: observe the game as pixels (--obs pixels, obs = \"pixels\")")
+        if self.network == "cnn" and not self.conv:
+            raise ValueError("a cnn network needs at least one convolution layer (conv = [[channels, kernel, stride]])")
+        if self.conv and self.network != "cnn":
+            raise ValueError(f"conv layers are for a cnn network, not {self.network}")
+
     def to_dict(self) -> dict:
-        """The settings a file keeps: every field but ``backend`` and ``address`` (``target`` only when set).
+        """The settings a file keeps: every field but ``backend`` and ``address`` (``target`` only when set,
+        ``obs`` only when ``pixels``, ``conv`` only when it lists layers).
 
         Where a run is played changes nothing it computes, so it stays out of
         the files that a local and a Ray run must share byte for byte.
@@ -193,6 +213,10 @@ class RunConfig:
         del d["backend"], d["address"]
         if d["target"] is None:
             del d["target"]
+        if d["obs"] == "features":
+            del d["obs"]
+        if not d["conv"]:
+            del d["conv"]
         for name in ("max_steps", "max_evaluations", "max_seconds"):  # budgets: only when set
             if d[name] is None:
                 del d[name]
@@ -256,8 +280,12 @@ def load_toml(path: str) -> dict:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
 
 
-def default_config(env: str, algorithm=None) -> RunConfig:
+def default_config(env: str, algorithm=None, obs=None) -> RunConfig:
     """The defaults for ``env``: the general defaults overlaid with the preset its game declares.
+
+    With ``obs="pixels"`` the preset is a ``cnn`` network (relu, He init) overlaid with the game's
+    ``PIXEL_PRESET`` (:func:`envs.pixels.preset`: its ``conv`` and dense ``hidden`` layers, population, ...)
+    instead of its ``PRESET``.
 
     A game declares its preset as ``PRESET`` in its module or by ``envs.register(..., preset=...)``
     (:func:`envs.declaration`); a ``gym:<id>`` environment has none. The preset is tuned for the
@@ -275,6 +303,9 @@ def default_config(env: str, algorithm=None) -> RunConfig:
     if not isinstance(env, str):
         raise ValueError(f"env must be a game name, got {env!r}")
     preset = dict(envs.declaration(env).preset)
+    if obs == "pixels":  # a CNN, as the game's pixel preset sets it up
+        preset = {"network": "cnn", "activation": "relu", "init": "he", **envs.pixels.preset(envs.make(env).module),
+                  "obs": "pixels"}
     chosen = algorithm_name(algorithm)
     if chosen is not None:
         kind = algorithm_kind(chosen)

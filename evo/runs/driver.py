@@ -68,7 +68,8 @@ def network(config: RunConfig, env):
     if config.algorithm.get("name") == "neat":
         return algorithms.neat_network(config, env)
     return build_network(config.network, [env.obs_size, *config.hidden, env.num_outputs],
-                         activation=config.activation, output=config.output, init=config.init)
+                         activation=config.activation, output=config.output, init=config.init,
+                         conv=config.conv, input_shape=env.obs_shape)
 
 
 def held_out_seed(seed: int) -> int:
@@ -191,7 +192,7 @@ class Evolution:
 
     def __init__(self, config: RunConfig):
         self.config = config.validate()
-        self.env = envs.make(config.env, level=config.level or None, **config.env_params)
+        self.env = envs.make(config.env, level=config.level or None, obs=config.obs, **config.env_params)
         self.net = network(config, self.env)
         check_memory(*memory_need(config))
         if self.self_play and (config.network != "mlp" or len(config.hidden) > 1 or config.backend != "local"
@@ -688,7 +689,8 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
     """
     overrides = {k: v for k, v in dict(generations=generations, pop_size=pop_size, seed=seed).items()
                  if v is not None}
-    config = RunConfig.from_dict({**overrides, **settings}, base=default_config(env, settings.get("algorithm")))
+    config = RunConfig.from_dict({**overrides, **settings},
+                                 base=default_config(env, settings.get("algorithm"), settings.get("obs")))
     run = Evolution(config)
     Driver(run, ([_Callback(callback)] if callback is not None else []) + list(hooks)).drive()
     return EvolveResult(run.history, run.champion, run.champion_score, run.solved, run.generation,

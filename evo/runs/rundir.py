@@ -301,7 +301,7 @@ def load_champion(path) -> Champion:
         if version != CHECKPOINT_VERSION:
             raise ValueError(f"version {version} is not supported (this neuroevo writes {CHECKPOINT_VERSION})")
         config = config_field(d["config"], "champion")
-        env = envs.make(config.env, level=config.level or None, **config.env_params)
+        env = envs.make(config.env, level=config.level or None, obs=config.obs, **config.env_params)
         net = network(config, env)
         if (text_field(d["env"], "env") != config.env or json.loads(text_field(d["env_params"], "env_params")) != config.env_params
                 or json.loads(text_field(d["network"], "network")) != net.to_dict()):

@@ -178,3 +178,100 @@ def test_cnns_play_per_agent(pixel_pong):
     assert evo.kernels.play.choose_kernel(net, "auto", env) == "agent"
     with pytest.raises(ValueError, match="lockstep kernel does not play CNN"):
         evo.rollout(env, net, genomes, kernel="lockstep")
+
+
+# -- runs from pixels through the command line ------------------------------------------------------
+
+# the network of the pixel_pong fixture (the same kernel), few episodes everywhere
+RUN_TOML = '''\
+conv = [[4, 4, 2], [8, 3, 2]]
+hidden = [8]
+pop_size = 8
+episodes = 1
+validation_episodes = 4
+test_episodes = 6
+'''
+
+
+@pytest.fixture(scope="module")
+def pixel_run(tmp_path_factory):
+    from evo.cli import main
+    base = tmp_path_factory.mktemp("cnn")
+    (base / "run.toml").write_text(RUN_TOML)
+    out = base / "pong"
+    assert main(["run", "pong", "--obs", "pixels", "--config", str(base / "run.toml"), "--generations", "3",
+                 "--seed", "2", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_a_pixel_run_keeps_its_network_and_plays_again(pixel_run, tmp_path, capsys):
+    from evo.cli import main
+    from evo.runs.rundir import load_champion
+    config = (pixel_run / "config.toml").read_text()
+    assert 'obs = "pixels"' in config and 'network = "cnn"' in config and "conv = [" in config
+    champion = load_champion(pixel_run)
+    assert isinstance(champion.net, CNN) and champion.env.obs_shape == (3, 16, 16)
+    assert champion.net.conv == ((4, 4, 2), (8, 3, 2)) and champion.net.dense == (8,)
+    capsys.readouterr()
+    assert main(["eval", str(pixel_run), "--episodes", "3"]) == 0
+    assert "over 3 episodes" in capsys.readouterr().out
+    # two generations, then resumed to the third: the same generations as the run played at once (the
+    # tests differ: a run tests its champion when it ends, each test on episodes of its own)
+    import shutil
+    (tmp_path / "run.toml").write_text(RUN_TOML)
+    part = tmp_path / "part"
+    assert main(["run", "pong", "--obs", "pixels", "--config", str(tmp_path / "run.toml"), "--generations", "2",
+                 "--seed", "2", "--out", str(part), "--quiet"]) == 0
+    assert main(["run", "--resume", str(part), "--generations", "3", "--quiet"]) == 0
+    def trained(run):
+        return [line.split(",")[:7] for line in (run / "log.csv").read_text().splitlines()]
+    assert trained(part) == trained(pixel_run)
+    shutil.rmtree(part)
+
+
+def test_feature_runs_write_no_pixel_settings():
+    from evo.runs.config import default_config
+    text = default_config("pong").validate().to_toml()
+    assert "obs" not in text and "conv" not in text
+    pixels = default_config("pong", obs="pixels").validate()
+    assert (pixels.network, pixels.obs, pixels.activation) == ("cnn", "pixels", "relu") and pixels.conv
+
+
+def _tamper(run, tmp_path, change):
+    import shutil
+    from evo.runs.rundir import load_npz, save_npz
+    copy = tmp_path / "copy"
+    shutil.copytree(run, copy)
+    d = load_npz(copy / "champion.npz", "champion")
+    change(d)
+    save_npz(copy / "champion.npz", d)
+    return copy
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(network=np.array(str(d["network"]).replace("[4, 4, 2]", "[4, 5, 2]"))),
+     "disagree with its config"),
+    (lambda d: d.update(genome=d["genome"][:-1]), "'genome' must be float32 of shape"),
+    (lambda d: d.update(config=np.array(str(d["config"]).replace('obs = "pixels"', 'obs = "features"'))),
+     "a cnn network reads images"),
+    (lambda d: d.update(config=np.array(str(d["config"]).replace("conv = [", "conv = [[0, 1, 1], "))),
+     "conv must be a list of"),
+])
+def test_a_tampered_pixel_champion_is_refused(change, message, pixel_run, tmp_path, capsys):
+    from evo.cli import main
+    copy = _tamper(pixel_run, tmp_path, change)
+    capsys.readouterr()
+    assert main(["eval", str(copy)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "pong", "--network", "cnn"], "a cnn network reads images"),
+    (["run", "cartpole", "--obs", "pixels"], "cartpole has no pixel observation"),
+])
+def test_bad_pixel_requests_are_one_line(args, message, capsys):
+    from evo.cli import main
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
