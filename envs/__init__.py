@@ -90,6 +90,24 @@ def register(name: str, module_path: str, *, preset: dict | None = None, action_
     _DECLARED[name] = {k: v for k, v in given.items() if v is not None}
 
 
+# What a module must define to be a game (docs/games.md); neuroevo check-game checks the rest.
+_GAME_CONTRACT = ("SPEC", "PARAM_NAMES", "default_params", "reset", "observe", "step")
+
+
+def _game_module(name: str):
+    """The module of the registered game ``name``, imported and checked to be a game (ValueError otherwise)."""
+    path = _GAMES[name]
+    try:
+        module = importlib.import_module(path)
+    except ImportError as e:
+        raise ValueError(f"game {name!r}: cannot import its module {path!r}: {e}") from None
+    missing = [attr for attr in _GAME_CONTRACT if not hasattr(module, attr)]
+    if missing:
+        raise ValueError(f"game {name!r}: module {path!r} is not a game (it has no {missing[0]}; "
+                         f"see docs/games.md, or run neuroevo check-game {path})")
+    return module
+
+
 def make(name: str, *, level: str | None = None, max_steps: int | None = None, obs: str = "features", **params):
     """Make a game by name at a level, with parameters overriding the level's.
 
@@ -116,7 +134,7 @@ def make(name: str, *, level: str | None = None, max_steps: int | None = None, o
             raise ValueError(f"{name} observes features only, got obs={obs!r}")
         return GymEnv(name[4:], max_steps=max_steps, **params)
     name = canonical_name(name)
-    module = importlib.import_module(_GAMES[name])
+    module = _game_module(name)
     if obs not in pixels.OBSERVATIONS:
         raise ValueError(f"obs must be one of {', '.join(pixels.OBSERVATIONS)}, got {obs!r}")
     if obs == "pixels":
@@ -134,7 +152,7 @@ def levels(name: str) -> dict:
     if isinstance(name, str) and name.startswith("gym:"):
         return {}
     from envs.core import game_levels
-    return game_levels(importlib.import_module(_GAMES[canonical_name(name)]))
+    return game_levels(_game_module(canonical_name(name)))
 
 
 def declaration(game) -> Declaration:
@@ -167,7 +185,7 @@ def declaration(game) -> Declaration:
     if game.startswith("gym:"):
         return Declaration(preset={})
     name = canonical_name(game)
-    return _declared(importlib.import_module(_GAMES[name]), _DECLARED.get(name, {}))
+    return _declared(_game_module(name), _DECLARED.get(name, {}))
 
 
 def _declared(module, given: dict) -> Declaration:

@@ -53,6 +53,17 @@ def check_number(name: str, value: object, low: float | None = None, high: float
     return value
 
 
+def as_numbers(name: str, value: object, dtype=np.float64, *, contiguous: bool = False) -> np.ndarray:
+    """``np.asarray(value, dtype)`` (``np.ascontiguousarray`` with ``contiguous``), or a one-line TypeError naming
+    ``name`` when ``value`` is not numbers (text, None, ragged lists) instead of numpy's own words."""
+    try:
+        return (np.ascontiguousarray if contiguous else np.asarray)(value, dtype=dtype)
+    except (TypeError, ValueError):
+        text = repr(value)
+        raise TypeError(f"{name} must be an array of numbers, got {text if len(text) < 60 else text[:57] + '...'}") \
+            from None
+
+
 # The largest seed numpy and the episode keys accept.
 MAX_SEED = 2**64 - 1
 
@@ -70,3 +81,68 @@ def check_memory(what: str, nbytes: float) -> None:
     if total is not None and nbytes > total:
         raise ValueError(f"{what} would need about {nbytes / 2**30:.3g} GiB of memory; "
                          f"this machine has {total / 2**30:.3g} GiB")
+
+
+# -- fields of a saved state (an algorithm's state_dict read back) --------------------------------
+
+
+def state_int(what: str, state: dict, key: str, low: int | None = 0, high: int | None = None) -> int:
+    """``state[key]`` as an int: a single integer in ``[low, high]``, or a one-line ValueError naming the field."""
+    v = np.asarray(state[key])
+    if v.shape != () or v.dtype.kind not in "iu":
+        raise ValueError(f"{what} state {key!r} must be a single integer, got {v.dtype} of shape {v.shape}")
+    value = int(v)
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in {low}..{high}"
+        raise ValueError(f"{what} state {key!r} must be {bounds}, got {value}")
+    return value
+
+
+def state_number(what: str, state: dict, key: str, low: float | None = None, high: float | None = None, *,
+                 finite: bool = True, positive: bool = False) -> float:
+    """``state[key]`` as a float: a single number, never NaN, finite unless ``finite=False``, within
+    ``[low, high]`` and > 0 with ``positive``; or a one-line ValueError naming the field."""
+    v = np.asarray(state[key])
+    if v.shape != () or v.dtype.kind not in "iuf":
+        raise ValueError(f"{what} state {key!r} must be a single number, got {v.dtype} of shape {v.shape}")
+    value = float(v)
+    wrong = (np.isnan(value) or (finite and not np.isfinite(value)) or (positive and not value > 0)
+             or (low is not None and value < low) or (high is not None and value > high))
+    if wrong:
+        parts = ["finite" if finite else "not NaN"] + (["> 0"] if positive else []) + (
+            [f">= {low:g}"] if low is not None else []) + ([f"<= {high:g}"] if high is not None else [])
+        raise ValueError(f"{what} state {key!r} must be {', '.join(parts)}, got {value!r}")
+    return value
+
+
+def state_text(what: str, state: dict, key: str) -> str:
+    """``state[key]`` as a str: a single text value, or a one-line ValueError naming the field."""
+    v = np.asarray(state[key])
+    if v.shape != () or v.dtype.kind != "U":
+        raise ValueError(f"{what} state {key!r} must be text, got {v.dtype} of shape {v.shape}")
+    return str(v)
+
+
+def state_array(what: str, state: dict, key: str, dtype, shape: tuple, *, finite: bool = True,
+                positive: bool = False) -> np.ndarray:
+    """A copy of ``state[key]``: of ``dtype`` and ``shape``, finite unless ``finite=False`` (NaN and inf
+    then pass: the caller knows what they mean), every value > 0 with ``positive``; else a one-line ValueError."""
+    v = np.asarray(state[key])
+    wrong = v.dtype != dtype or v.shape != tuple(shape) or (finite and not np.isfinite(v).all()) or (
+        positive and not (v > 0).all())
+    if wrong:
+        kind = ("finite " if finite else "") + ("positive " if positive else "")
+        raise ValueError(f"{what} state {key!r} must be {kind}{np.dtype(dtype).name} of shape {tuple(shape)}, "
+                         f"got {v.dtype} of shape {v.shape}")
+    return v.copy()
+
+
+def state_rng(what: str, state: dict, key: str, rng: np.random.Generator) -> None:
+    """Set ``rng``'s bit generator from the JSON text ``state[key]``, or a one-line ValueError naming the field."""
+    import json
+    try:
+        rng.bit_generator.state = json.loads(state_text(what, state, key))
+    except (TypeError, ValueError, KeyError) as e:
+        if isinstance(e, ValueError) and str(e).startswith(f"{what} state"):
+            raise
+        raise ValueError(f"{what} state {key!r} is not a {type(rng.bit_generator).__name__} state: {e}") from None

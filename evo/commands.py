@@ -31,11 +31,13 @@ def check_screenshot_target(path) -> Path:
     """The path a ``--screenshot`` goes to, refused with one line (UsageError) unless it names a new
     ``.png`` file or an earlier screenshot (a PNG) in an existing directory: never a link, a directory
     or a file that is not a PNG (a run's ``champion.npz``, say)."""
+    from evo.runs.rundir import check_output_file
+
     shot = Path(path)
     if str(path).strip() == "" or shot.suffix.lower() != ".png":
         raise UsageError("neuroevo: --screenshot must name a .png file")
-    if not shot.parent.is_dir():
-        raise UsageError(f"neuroevo: directory {shot.parent} does not exist")
+    with bad_input():  # a name with a newline, an unwritable directory, a run's fitness.png
+        check_output_file(shot, "--screenshot")
     if shot.is_symlink():
         raise UsageError(f"neuroevo: {shot} is a link; choose another --screenshot")
     if shot.exists():
@@ -77,6 +79,8 @@ def cmd_watch(args) -> int:
 
     check_view_options(args)
     app = _viz()
+    with bad_input():  # before a run directory is made: a window without a display leaves none behind
+        app.need_display(args.frames is None)
     if args.resume:
         rundir, run = resume(args)
     else:
@@ -149,11 +153,16 @@ def cmd_play(args) -> int:
 
 
 def cmd_record(args) -> int:
+    from evo.runs.rundir import check_output_file, check_path_text
+
     if args.steps is not None and args.steps < 1:
         raise UsageError("neuroevo: --steps must be a positive integer")
     recording = _viz("record")
     with bad_input():
+        check_path_text(args.out, "--out")
         recording.check_record_target(Path(args.out))
+        if Path(args.out).suffix.lower() == ".gif":
+            check_output_file(args.out, "--out")
     c, label = _champion(args.dir, args.env_params, args.level)
     n = recording.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")

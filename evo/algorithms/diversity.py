@@ -36,9 +36,12 @@ import json
 
 import numpy as np
 
-from evo._validation import MAX_SEED, check_int, check_number
+from evo._validation import (MAX_SEED, as_numbers, check_int, check_memory, check_number, state_array, state_int,
+                              state_number, state_rng, state_text)
 from evo.algorithms.ga import GeneticAlgorithm, reading_state
 
+# The largest step a MAP-Elites child takes: genomes are float32, finite only below 3.4e38.
+_LARGEST = 1e30
 _STATE_VERSION = 1
 
 
@@ -92,7 +95,7 @@ def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _check_behaviour(behaviour, pop_size: int, dims: int | None) -> np.ndarray:
-    b = np.asarray(behaviour, dtype=np.float64)
+    b = as_numbers("behaviour", behaviour)
     if b.ndim != 2 or b.shape[0] != pop_size or (dims is not None and b.shape[1] != dims):
         want = f"({pop_size}, {dims})" if dims is not None else f"({pop_size}, D)"
         raise ValueError(f"behaviour must have shape {want}, got {b.shape}")
@@ -100,7 +103,7 @@ def _check_behaviour(behaviour, pop_size: int, dims: int | None) -> np.ndarray:
 
 
 def _check_fitness(fitness, pop_size: int) -> np.ndarray:
-    f = np.asarray(fitness, dtype=np.float64)
+    f = as_numbers("fitness", fitness)
     if f.shape != (pop_size,):
         raise ValueError(f"fitness must have shape ({pop_size},), got {f.shape}")
     return f
@@ -259,34 +262,36 @@ class NoveltySearch:
             ns = cls.__new__(cls)
             ns.ga = GeneticAlgorithm.from_state_dict(
                 {k[3:]: v for k, v in state.items() if k.startswith("ga/")}, **operators)
-            config = json.loads(str(state["config"]))
+            config = json.loads(state_text(cls.__name__, state, "config"))
+            if not isinstance(config, dict):
+                raise ValueError(f"{cls.__name__} state 'config' must be a JSON table")
             ns.k = check_int("k", config["k"], 1)
             ns.max_added = check_int("max_added", config["max_added"], 0)
             ns.fitness_weight = check_number("fitness_weight", config["fitness_weight"], 0.0, 1.0)
-            ns.threshold = check_number("threshold", float(state["threshold"]), 0.0)
+            ns.threshold = state_number(cls.__name__, state, "threshold", 0.0)
             archive = np.asarray(state["archive"])
-            if archive.dtype != np.float64 or archive.ndim != 2 or not np.isfinite(archive).all():
-                raise ValueError("state 'archive' must be a finite float64 (A, D) array")
+            if archive.dtype != np.float64 or archive.ndim != 2 or not np.isfinite(archive).all() or (
+                    archive.shape[0] and not archive.shape[1]):
+                raise ValueError("state 'archive' must be a finite float64 (A, D) array, D >= 1 when A > 0")
             ns.archive = archive.copy()
-            ns.best_genome, ns.best_fitness = _best(state, ns.ga.num_params)
+            ns.best_genome, ns.best_fitness = _best(state, ns.ga.num_params, ns.generation, cls.__name__)
             ns.last_novelty = ns.last_behaviour = None
         return ns
 
 
 def _check_kind(state: dict, cls) -> None:
-    if int(state["version"]) != _STATE_VERSION or str(state["kind"]) != cls.__name__:
-        raise ValueError(f"state is of a {str(state['kind'])} (version {int(state['version'])}), "
-                         f"not of {cls.__name__} (version {_STATE_VERSION})")
+    version, kind = state_int(cls.__name__, state, "version"), state_text(cls.__name__, state, "kind")
+    if version != _STATE_VERSION or kind != cls.__name__:
+        raise ValueError(f"state is of a {kind} (version {version}), not of {cls.__name__} (version {_STATE_VERSION})")
 
 
-def _best(state: dict, num_params: int) -> tuple:
+def _best(state: dict, num_params: int, generation: int, what: str) -> tuple:
+    """The best genome (None before the first tell) and its fitness, checked."""
     best = np.asarray(state["best_genome"])
-    if best.size and (best.dtype != np.float32 or best.shape != (num_params,)):
-        raise ValueError(f"state 'best_genome' must be float32 of shape ({num_params},)")
-    fitness = np.asarray(state["best_fitness"])
-    if fitness.shape != () or fitness.dtype.kind != "f" or np.isnan(fitness):
-        raise ValueError("state 'best_fitness' must be a number")
-    return (best.copy() if best.size else None), float(fitness)
+    genome = state_array(what, state, "best_genome", np.float32, (num_params,)) if best.size else None
+    if (genome is None) != (generation == 0):
+        raise ValueError(f"{what} state has a best genome exactly when it has been told a generation")
+    return genome, state_number(what, state, "best_fitness", finite=False)
 
 
 # -- MAP-Elites -----------------------------------------------------------------------------------
@@ -340,13 +345,16 @@ class MAPElites:
         if len(pair) != 2:
             raise ValueError(f"bins must be an integer or two integers, got {bins!r}")
         self.bins = tuple(check_int("bins", b, 1, 1000) for b in pair)
+        cells = self.bins[0] * self.bins[1]
+        check_memory(f"a MAP-Elites grid of {self.bins[0]} x {self.bins[1]} cells of {self.num_params} genes",
+                     cells * (8.0 + 8.0 * self.num_params) + 24.0 * self.pop_size * self.num_params)
         self.low = np.array([check_number("low", v) for v in _two("low", low)])
         self.high = np.array([check_number("high", v) for v in _two("high", high)])
         if not (self.high > self.low).all():
             raise ValueError(f"high must exceed low in both dimensions, got low {low!r}, high {high!r}")
-        self.sigma = check_number("sigma", sigma, 0.0)
-        self.line = check_number("line", line, 0.0)
-        self.init_scale = check_number("init_scale", init_scale, 0.0)
+        self.sigma = check_number("sigma", sigma, 0.0, _LARGEST)
+        self.line = check_number("line", line, 0.0, _LARGEST)
+        self.init_scale = check_number("init_scale", init_scale, 0.0, _LARGEST)
         self.rng = np.random.default_rng(self.seed)
         if init is not None:
             pop = np.asarray(init(self.rng, self.pop_size))
@@ -433,18 +441,20 @@ class MAPElites:
         """Rebuild from :meth:`state_dict` (ValueError naming what is wrong)."""
         with reading_state(cls.__name__):
             _check_kind(state, cls)
-            me = cls(**json.loads(str(state["config"])))
+            what = cls.__name__
+            config = json.loads(state_text(what, state, "config"))
+            if not isinstance(config, dict):
+                raise ValueError(f"{what} state 'config' must be a JSON table")
+            me = cls(**config)
             G = me.num_params
-            me.generation = check_int("generation", int(state["generation"]), 0)
-            for name, shape, dtype in (("population", (me.pop_size, G), np.float32),
-                                       ("fitness_map", me.bins, np.float64),
-                                       ("genome_map", (*me.bins, G), np.float32)):
-                value = np.asarray(state[name])
-                if value.shape != shape or value.dtype != dtype:
-                    raise ValueError(f"state {name!r} must be {np.dtype(dtype).name} of shape {shape}")
-                setattr(me, name, value.copy())
-            me.best_genome, me.best_fitness = _best(state, G)
-            me.rng.bit_generator.state = json.loads(str(state["rng_state"]))
+            me.generation = state_int(what, state, "generation")
+            me.population = state_array(what, state, "population", np.float32, (me.pop_size, G))
+            me.genome_map = state_array(what, state, "genome_map", np.float32, (*me.bins, G))
+            me.fitness_map = state_array(what, state, "fitness_map", np.float64, me.bins, finite=False)
+            if me.generation == 0 and not np.isnan(me.fitness_map).all():
+                raise ValueError(f"{what} state 'fitness_map' must be empty (NaN) before the first tell")
+            me.best_genome, me.best_fitness = _best(state, G, me.generation, what)
+            state_rng(what, state, "rng_state", me.rng)
         return me
 
 

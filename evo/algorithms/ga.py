@@ -70,7 +70,7 @@ from evo.operators import bounds as _bounds
 from evo.operators import crossover as _crossover
 from evo.operators import mutation as _mutation
 from evo.operators import selection as _selection
-from evo._validation import MAX_SEED, check_int, check_memory, check_number
+from evo._validation import MAX_SEED, as_numbers, check_int, check_memory, check_number
 
 _STATE_VERSION = 1
 # the GA's options beside the operators, as config() and state_dict() record them
@@ -170,6 +170,10 @@ class GeneticAlgorithm:
         self.children_per_pair = check_int("children_per_pair", children_per_pair, 1, 2)
         self.mutation_rate = check_number("mutation_rate", mutation_rate, 0.0, 1.0)
         self._box = _bounds.check(low, high, self.num_params, repair)
+        largest = float(np.finfo(np.float32).max)
+        if self._box is not None and not (np.all(self._box[0] <= largest) and np.all(self._box[1] >= -largest)):
+            raise ValueError(f"low and high must leave room for finite float32 genes: low <= {largest:.4g} "
+                             f"and high >= {-largest:.4g} for every gene")
         self.repair = repair
         self.low = None if low is None else np.asarray(low, dtype=np.float64).tolist()
         self.high = None if high is None else np.asarray(high, dtype=np.float64).tolist()
@@ -233,6 +237,7 @@ class GeneticAlgorithm:
                 if not isinstance(params.get("per_gene", False), bool):
                     raise ValueError(f"mutation self_adaptive: per_gene must be true or false, "
                                      f"got {params['per_gene']!r}")
+                check_number("mutation self_adaptive: sigma", params.get("sigma", 0.1), 0.0)
                 static = {k: v for k, v in params.items() if k not in ("sigma", "per_gene")}
                 self._check_params(kind, name, op, static, {})
                 return lambda g, sigmas, rng: op(g, sigmas, rng, **static)
@@ -312,7 +317,7 @@ class GeneticAlgorithm:
             as the worst possible fitness. With ``nsga2``, every generation
             has the same M objectives ((P,) is one objective).
         """
-        fitness = np.asarray(fitness, dtype=np.float64)
+        fitness = as_numbers("fitness", fitness)
         objectives = None
         if self.replacement == "nsga2":
             objectives = self._objectives(fitness)

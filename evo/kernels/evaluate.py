@@ -46,7 +46,8 @@ def rollout(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str 
         computes from the episode's final state (``env.describe``). The kernels copy each final state
         out and play exactly as without it. Numba games that describe behaviour, local backend only.
     """
-    kind = choose_kernel(net, kernel, env, np.shape(genomes)[0] * episodes)
+    genomes = check_genomes(env, net, genomes, episodes, seed)  # first: a bad argument is named
+    kind = choose_kernel(net, kernel, env, genomes.shape[0] * episodes)
     if behaviour and backend != "local":
         raise ValueError("behaviour descriptors are computed on the local backend only")
     if backend not in ("local", "ray"):

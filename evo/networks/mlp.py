@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from evo._validation import check_int, check_memory
+from evo._validation import as_numbers, check_int, check_memory, check_rng
 
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "step")
 INITS = ("normal", "glorot", "he")
@@ -463,6 +463,7 @@ class MLP:
         -------
         ndarray of shape (n, G), float32
         """
+        check_rng(rng)
         n = check_int("number of genomes", n, 0)
         check_memory(f"{n} genomes of {self.num_params} genes", 12.0 * n * self.num_params)
         genomes = np.zeros((n, self.num_params), dtype=np.float64)
@@ -488,8 +489,8 @@ class MLP:
         -------
         ndarray of shape (P, num_outputs), float32
         """
-        genomes = np.ascontiguousarray(genomes, dtype=np.float32)
-        obs = np.ascontiguousarray(obs, dtype=np.float32)
+        genomes = as_numbers("genomes", genomes, np.float32, contiguous=True)
+        obs = as_numbers("obs", obs, np.float32, contiguous=True)
         if genomes.ndim != 2 or genomes.shape[1] != self.num_params:
             raise ValueError(f"genomes must have shape (P, {self.num_params}), got {genomes.shape}")
         if obs.shape != (genomes.shape[0], self.num_inputs):

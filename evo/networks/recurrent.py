@@ -34,7 +34,7 @@ import math
 import numpy as np
 from numba import njit
 
-from evo._validation import check_int, check_memory
+from evo._validation import as_numbers, check_int, check_memory, check_rng
 from evo.networks.mlp import ACTIVATIONS, INITS, SIGMOID, TANH, fast_tanh
 
 CELLS = ("elman", "gru", "lstm")
@@ -358,6 +358,7 @@ class RNN:
     def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Draw ``n`` random genomes: weights by the init scheme (fan-in counts input and recurrent weights),
         biases zero (N(0, 1) with ``"normal"``). Returns an ndarray of shape (n, G), float32."""
+        check_rng(rng)
         n = check_int("number of genomes", n, 0)
         check_memory(f"{n} genomes of {self.num_params} genes", 12.0 * n * self.num_params)
         genomes = np.zeros((n, self.num_params), dtype=np.float64)
@@ -400,8 +401,8 @@ class RNN:
         state : ndarray of shape (P, state_size), float32
             The hidden state after this step (a new array; ``state`` is not modified).
         """
-        genomes = np.ascontiguousarray(genomes, dtype=np.float32)
-        obs = np.ascontiguousarray(obs, dtype=np.float32)
+        genomes = as_numbers("genomes", genomes, np.float32, contiguous=True)
+        obs = as_numbers("obs", obs, np.float32, contiguous=True)
         P = genomes.shape[0] if genomes.ndim == 2 else -1
         if genomes.ndim != 2 or genomes.shape[1] != self.num_params:
             raise ValueError(f"genomes must have shape (P, {self.num_params}), got {genomes.shape}")

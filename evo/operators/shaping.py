@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from evo._validation import as_numbers
+
 
 def _clean(fitness) -> np.ndarray:
-    f = np.asarray(fitness, dtype=np.float64)
+    f = as_numbers("fitness", fitness)
     if f.ndim != 1:
         raise ValueError(f"fitness must be a vector, got shape {f.shape}")
     return np.where(np.isnan(f), -np.inf, f)

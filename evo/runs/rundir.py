@@ -15,11 +15,14 @@ the same run state always gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
 import zipfile
@@ -34,6 +37,8 @@ from evo.runs.driver import (CHECKPOINT_VERSION, LOG_COLUMNS, Evolution, config_
                              held_out_seed, network, scalar_field, text_field)
 from evo.runs.hooks import Hook
 
+# The temporary name of a file atomic_write is writing: .<name>.tmp<pid>
+_TEMPORARY = re.compile(r"\..+\.tmp[0-9]+")
 TIMING_COLUMNS = ("generation", "seconds", "wall_seconds", "env_steps_per_second", "backend")
 
 
@@ -43,17 +48,19 @@ def check_output_dir(path) -> None:
     Raises
     ------
     ValueError
-        Empty path; an existing file or device; a non-empty directory; a path
-        through a file; or a place this user cannot write.
+        Empty path or one holding a control character; an existing file or
+        device; a non-empty directory; a path through a file; or a place this
+        user cannot write.
     """
-    if str(path).strip() == "":
-        raise ValueError("the output directory must be a non-empty path")
+    check_path_text(path, "the output directory")
     path = Path(path)
     if path.exists() or path.is_symlink():
         if not path.is_dir():
             raise ValueError(f"{path} exists and is not a directory")
         if any(path.iterdir()):
             raise ValueError(f"{path} already exists and is not empty (use --resume {path} to continue)")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise ValueError(f"cannot write in {path}: permission denied")
     ancestor = path.parent
     while not ancestor.exists():
         ancestor = ancestor.parent
@@ -63,19 +70,103 @@ def check_output_dir(path) -> None:
         raise ValueError(f"cannot write in {ancestor}: permission denied")
 
 
+# The files of a run directory (RunDir names them): no other command's output may replace one.
+RUN_FILES = ("config.toml", "log.csv", "timing.csv", "checkpoint.npz", "champion.npz", "fitness.png", ".lock")
+
+
+def is_run_file(path) -> bool:
+    """Whether ``path`` names one of a run directory's own files (:data:`RUN_FILES`, beside a checkpoint or a
+    config.toml), whether or not that file exists yet."""
+    path = Path(path)
+    parent = path.parent
+    return path.name in RUN_FILES and any(os.path.lexists(parent / name) for name in ("checkpoint.npz", "config.toml"))
+
+
+def check_output_file(path, what: str) -> Path:
+    """Refuse, with one line, a file a command would write (a screenshot, a GIF) at ``path``.
+
+    Raises
+    ------
+    ValueError
+        An empty path or one holding a control character; a directory that
+        does not exist or cannot be written; one of a run directory's own
+        files (:func:`is_run_file`); an existing directory or device at
+        ``path``.
+    """
+    check_path_text(path, what)
+    path = Path(path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise ValueError(f"{what}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(f"{what}: cannot write in {parent}: permission denied")
+    if is_run_file(path):
+        raise ValueError(f"{what}: {path} is a file of the run in {parent}; choose another name")
+    if os.path.lexists(path) and not path.is_symlink() and not path.is_file():
+        raise ValueError(f"{what}: {path} exists and is not a file; choose another name")
+    return path
+
+
+def _control_characters(text: str) -> str | None:
+    """The first control character (a newline, a tab, an escape ...) in ``text`` as ``repr`` shows it, or None."""
+    for c in text:
+        if ord(c) < 32 or ord(c) == 127:
+            return repr(c)
+    return None
+
+
+def check_path_text(path, what: str) -> None:
+    """Refuse, with one line, a path that is empty or holds a control character (a newline in a name)."""
+    text = str(path)
+    if text.strip() == "":
+        raise ValueError(f"{what} must be a non-empty path")
+    bad = _control_characters(text)
+    if bad is not None:
+        raise ValueError(f"{what} {text!r} holds the control character {bad}; choose a plain name")
+
+
+def create_new_file(path, mode: int = 0o644) -> int:
+    """Open a new file at ``path`` for writing, never through a link: a file descriptor.
+
+    The name must not exist (``O_CREAT | O_EXCL``: a symbolic link there,
+    dangling or not, is an error, never followed) and the last component is
+    never followed (``O_NOFOLLOW``). ``mode`` is narrowed by the umask.
+
+    Raises
+    ------
+    FileExistsError
+        Something, a link included, already has that name.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    return os.open(path, flags, mode)
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written.
+
+    The temporary file ``.<name>.tmp<pid>`` beside ``path`` is created anew
+    without following links (:func:`create_new_file`); whatever a killed
+    writer or anyone else left under that name, a symbolic link included, is
+    removed first, never written through. The rename replaces ``path``
+    itself: a link at ``path`` is replaced by the file, not written through.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        with open(tmp, "wb") as f:
+        fd = create_new_file(tmp)
+    except FileExistsError:
+        os.unlink(tmp)  # a stale temporary file or a planted link: removed, not followed
+        fd = create_new_file(tmp)
+    try:
+        with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def save_npz(path: Path, arrays: dict) -> None:
@@ -171,7 +262,16 @@ class RunDir:
             import fcntl
         except ImportError:  # no advisory locks on this platform
             return
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        path = self.path / ".lock"
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK
+        try:
+            fd = os.open(path, flags, 0o600)  # a link at .lock is an error, never followed
+        except OSError as e:
+            kind = "a symbolic link" if path.is_symlink() else "not a lock file"
+            raise ValueError(f"cannot lock {self.path}: {path} is {kind} ({e.strerror}); remove it") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise ValueError(f"cannot lock {self.path}: {path} is not a regular file; remove it")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -187,8 +287,14 @@ class RunDir:
             self._lock_fd = None
 
     def clean_temporary_files(self) -> list:
-        """Remove the temporary files a killed writer left behind; returns their names."""
-        left = [p for p in self.path.glob(".*.tmp*") if p.is_file()]
+        """Remove the temporary files a killed writer left behind, and links under their names; returns the names.
+
+        Every ``.<name>.tmp<digits>`` that is not a directory goes: a file, a
+        link (dangling or not: the link is removed, never what it names), a
+        FIFO or a socket.
+        """
+        left = sorted(p for p in self.path.iterdir()
+                      if _TEMPORARY.fullmatch(p.name) and (p.is_symlink() or not p.is_dir()))
         for p in left:
             p.unlink()
         return [p.name for p in left]

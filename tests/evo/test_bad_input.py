@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import envs
-from evo import MLP, GeneticAlgorithm, evaluate
+import evo
+from evo import MLP, GeneticAlgorithm, evaluate, shaping, strategies
+from evo.algorithms.diversity import MAPElites, NoveltySearch
 from evo.cli import main
 from evo.runs.driver import held_out_seed, episode_seed
 from evo.runs.rundir import load_npz, save_npz
@@ -86,6 +88,14 @@ BAD_CONFIGS = [
     ('env = "gym:this:X-v0"', "would import a module"),
     ('env = "gym:NoSuchThing-v9"', "is not a registered Gymnasium id"),
     ("pop_size = ", "malformed TOML"),
+    ('[mutation]\nname = "self_adaptive"\nsigma = -1.0', "sigma must be >= 0"),
+    ('[algorithm]\nname = "ga"\nlow = -inf\nhigh = -inf', "room for finite float32 genes"),
+    ('[algorithm]\nname = "ga"\nlow = 1e300', "room for finite float32 genes"),
+    ('[algorithm]\nname = "cmaes"\nsigma = 1e300', "sigma must be in"),
+    ("hidden = [8]\n[algorithm]\nname = \"cmaes\"\nmean = [" + ", ".join(["1e300"] * 58) + "]",
+     "mean must lie within"),
+    ('hidden = [2000, 2000]\n[algorithm]\nname = "cmaes"', "covariance) would need about"),
+    ('[algorithm]\nname = "novelty"', "has no behaviour descriptor"),
 ]
 
 
@@ -115,6 +125,84 @@ BAD_FLAGS = [
 @pytest.mark.parametrize("flags,message", BAD_FLAGS)
 def test_bad_flags_are_refused(flags, message, tmp_path, capsys):
     refused(["run", "cartpole", *flags], capsys, message, tmp_path)
+
+
+OTHER_COMMANDS = [
+    (["run", *SMALL, "--algorithm", "novelty"], "has no behaviour descriptor"),
+    (["sweep", *SMALL, "--seeds", "1,1"], "seed 1 appears twice"),
+    (["sweep", *SMALL, "--seeds", "0-3,2"], "seed 2 appears twice"),
+    (["sweep", *SMALL, "--seeds", "0-1000000000"], "at most 100000 seeds"),
+    (["sweep", *SMALL, "--seeds", "0-" + str(2**70)], "at most 100000 seeds"),
+    (["run", *SMALL, "--out", "a\nb"], "control character"),
+    (["run", *SMALL, "--out", "run\x1b[31m"], "control character"),
+    (["sweep", *SMALL, "--seeds", "0-1", "--out", "a\tb"], "control character"),
+    (["play", "cartpole", "--screenshot", "a\nb.png"], "control character"),
+    (["record", "nowhere", "--out", "a\nb.gif"], "control character"),
+    (["export", "nowhere", "--out", "a\nb.json"], "control character"),
+]
+
+
+@pytest.mark.parametrize("args,message", OTHER_COMMANDS)
+def test_bad_input_to_any_command_is_one_line_before_anything_is_written(args, message, tmp_path, capsys):
+    refused(args, capsys, message, tmp_path)
+
+
+def test_a_screenshot_never_replaces_a_file_of_a_run(finished_run, tmp_path, capsys):
+    for name in ("fitness.png", "champion.npz", "config.toml"):
+        shot = finished_run / name
+        before = shot.read_bytes()
+        message = "is a file of the run" if name == "fitness.png" else "must name a .png"
+        refused(["play", "cartpole", "--screenshot", shot], capsys, message, tmp_path)
+        assert shot.read_bytes() == before
+
+
+def test_watch_without_a_display_leaves_no_run_directory(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("pygame")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"):
+        monkeypatch.delenv(name, raising=False)
+    refused(["watch", *SMALL], capsys, "no display", tmp_path)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_unwritable_output_directory_is_refused(tmp_path, capsys, monkeypatch):
+    # checked with os.access, which says yes to root whatever the mode: the answer is what is tested
+    empty = tmp_path / "locked"
+    empty.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: Path(p) != empty and real_access(p, mode, **kw))
+    refused(["run", *SMALL, "--out", empty], capsys, f"cannot write in {empty}", tmp_path)
+    refused(["play", "cartpole", "--screenshot", empty / "x.png"], capsys, f"cannot write in {empty}", tmp_path)
+
+
+def test_check_game_reports_a_module_that_exits_when_imported(tmp_path, capsys):
+    module = tmp_path / "quitter.py"
+    module.write_text("import sys\nsys.exit(0)\n")
+    assert main(["check-game", str(module)]) == 1
+    assert "calls sys.exit(0)" in capsys.readouterr().out
+
+
+def test_racer_track_files_are_checked_before_they_are_read(tmp_path, capsys):
+    import threading
+    nan = tmp_path / "nan.csv"
+    nan.write_text("0,0\n10,0\nnan,10\n0,10\n")
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+
+    def unblock():  # were the FIFO read, a writer arriving later ends the read instead of a hang
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                return
+            except OSError:
+                time.sleep(0.5)
+    threading.Thread(target=unblock, daemon=True).start()
+    for track, message in ((nan, "coordinates must be finite"), (fifo, "is not a regular file"),
+                           (tmp_path, "is not a regular file"), (tmp_path / "none.csv", "no track file")):
+        config = tmp_path / "c.toml"
+        config.write_text(f'env = "racer"\n[env_params]\ntrack = "{track}"\n')
+        refused(["run", "--config", config], capsys, message, tmp_path)
+        config.unlink()
 
 
 def test_bad_output_paths_are_refused(tmp_path, capsys):
@@ -287,6 +375,47 @@ def test_the_python_api_raises_value_or_type_errors(call, error):
     with pytest.raises(error) as info:
         call()
     assert "\n" not in str(info.value)
+
+
+def _registered_non_game():
+    envs.register("not_a_game", "os")
+    try:
+        return envs.make("not_a_game")
+    finally:  # the registry is the session's: leave no game behind
+        envs._GAMES.pop("not_a_game", None)
+        envs._DECLARED.pop("not_a_game", None)
+
+
+def _gym_step(action):
+    gymnasium = pytest.importorskip("gymnasium")
+    env = gymnasium.make("neuroevo/CartPole-v1")
+    env.reset(seed=0)
+    return env.step(action)
+
+
+@pytest.mark.parametrize("call,name", [
+    (lambda: evo.RNN([4, 8, 2]).init(None, 3), "rng"),
+    (lambda: MLP([4, 8, 2]).init(None, 3), "rng"),
+    (lambda: MLP([4, 2]).forward("abc", np.zeros((1, 4), np.float32)), "genomes"),
+    (lambda: MLP([4, 2]).forward(np.zeros((1, 10), np.float32), "abc"), "obs"),
+    (lambda: evaluate(envs.make("cartpole"), MLP([4, 2]), "abc"), "genomes"),
+    (lambda: evaluate("cartpole", MLP([4, 2]), np.zeros((2, 10), np.float32)), "env"),
+    (lambda: shaping.centered_ranks("abc"), "fitness"),
+    (lambda: (lambda ga: (ga.ask(), ga.tell("abc")))(GeneticAlgorithm(num_params=4, pop_size=4)), "fitness"),
+    (lambda: (lambda es: (es.ask(), es.tell("abc")))(strategies.CMAES(4)), "fitness"),
+    (lambda: strategies.CMAES(4, mean=["a"] * 4), "mean"),
+    (lambda: strategies.CMAES(10**6), "covariance"),
+    (lambda: strategies.CMAES(8, restarts=20, pop_size=10**6), "restarts"),
+    (lambda: MAPElites(10**5, 4, bins=1000), "MAP-Elites grid"),
+    (lambda: NoveltySearch(4, 4).tell(np.zeros(4), "abc"), "behaviour"),
+    (_registered_non_game, "not a game"),
+    (lambda: _gym_step(5), "action"),
+    (lambda: _gym_step("left"), "action"),
+])
+def test_python_api_errors_name_the_argument(call, name):
+    with pytest.raises((ValueError, TypeError)) as info:
+        call()
+    assert name in str(info.value) and "\n" not in str(info.value), str(info.value)
 
 
 # -- the run directory ---------------------------------------------------------------------------
