@@ -107,9 +107,9 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
 
         def step(self, action):
             if self.game.spec.discrete:
-                self._action[0] = int(action)
+                self._action[0] = _discrete_action(action, self.game.spec.num_actions)
             else:
-                self._action[:] = np.clip(np.asarray(action, np.float64) / self._high, -1.0, 1.0)
+                self._action[:] = np.clip(_box_action(action, self.game.spec.action_size) / self._high, -1.0, 1.0)
             reward, terminated = self._k.step_one(self._state, self.game.params, self._action, self._rng)
             self._t += 1
             truncated = bool(self._t >= self.game.max_steps and not terminated)
@@ -123,6 +123,28 @@ def make_gym_env(name: str, render_mode: str | None = None, **params):
             return _rgb_renderer[0](self.game, self._state)
 
     return NeuroevoEnv()
+
+
+def _discrete_action(action, n: int) -> int:
+    """``action`` as an index in ``0..n-1``, or a one-line ValueError naming it."""
+    a = np.asarray(action)
+    if a.shape != () or a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and float(a).is_integer()):
+        raise ValueError(f"action must be one integer in 0..{n - 1}, got {action!r}")
+    if not 0 <= int(a) < n:
+        raise ValueError(f"action must be in 0..{n - 1} (the game has {n} actions), got {int(a)}")
+    return int(a)
+
+
+def _box_action(action, size: int) -> np.ndarray:
+    """``action`` as ``size`` finite float64 values, or a one-line ValueError naming it."""
+    numbers = f"{size} finite number{'s' if size != 1 else ''} (shape ({size},))"
+    try:
+        a = np.asarray(action, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"action must be {numbers}, got {action!r}") from None
+    if a.shape != (size,) or not np.isfinite(a).all():
+        raise ValueError(f"action must be {numbers}, got {action!r}")
+    return a
 
 
 RENDERER_ENTRY_POINTS = "neuroevo.renderers"

@@ -194,10 +194,18 @@ def load_track(track: str = "oval") -> np.ndarray:
         raise ValueError(f"racer: track must be a name or a path, got {track!r}")
     if track.endswith(".csv") or os.sep in track:
         try:
+            if not os.path.isfile(track):  # a FIFO or a device would block the read, or never end it
+                raise ValueError(f"racer: track file {track!r} is not a regular file" if os.path.exists(track)
+                                 else f"racer: no track file {track!r}")
+            if os.path.getsize(track) > 1_000_000:
+                raise ValueError(f"racer: track file {track!r} is larger than 1 MB; a track has at most "
+                                 f"{MAX_POINTS} points")
             with open(track) as f:
                 text = f.read()
         except OSError as e:
             raise ValueError(f"racer: cannot read track file {track!r}: {e.strerror}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"racer: track file {track!r} is not text") from None
     else:
         path = resources.files("envs").joinpath("tracks", f"{track}.csv")
         if not path.is_file():
@@ -214,6 +222,8 @@ def load_track(track: str = "oval") -> np.ndarray:
             if not points and any(c.isalpha() for c in line):
                 continue  # header
             raise ValueError(f"racer: track {track!r} line {num}: expected 'x,y', got {line!r}") from None
+        if not (math.isfinite(x) and math.isfinite(y)):
+            raise ValueError(f"racer: track {track!r} line {num}: coordinates must be finite numbers, got {line!r}")
         points.append((x, y))
     if len(points) > 1 and math.dist(points[-1], points[0]) < 1e-6:
         points.pop()  # the polyline closes itself; a repeated first point is redundant

@@ -58,19 +58,23 @@ def _int_list(text: str) -> list:
 
 def _seed_range(text: str) -> list:
     try:
-        seeds = []
+        spans = []  # (first, last) of every part, counted before any list is made
         for part in text.split(","):
-            if "-" in part:
-                a, b = part.split("-")
-                seeds.extend(range(int(a), int(b) + 1))
-            else:
-                seeds.append(int(part))
+            a, _, b = part.partition("-")
+            spans.append((int(a), int(b) if b else int(a)))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seeds like 0-9 or 1,4,7, got {text!r}") from None
+    count = sum(max(0, last - first + 1) for first, last in spans)
+    if count > 100_000:
+        raise argparse.ArgumentTypeError(f"at most 100000 seeds in one sweep, got {count}")
+    seeds = [seed for first, last in spans for seed in range(first, last + 1)]
     if not seeds or min(seeds) < 0 or max(seeds) > 2**64 - 1:
         raise argparse.ArgumentTypeError(f"expected seeds in 0..2**64-1, got {text!r}")
-    if len(seeds) > 100_000:
-        raise argparse.ArgumentTypeError(f"at most 100000 seeds in one sweep, got {len(seeds)}")
+    seen = set()
+    for seed in seeds:
+        if seed in seen:  # two runs of one seed would share its seed-<S> directory
+            raise argparse.ArgumentTypeError(f"seed {seed} appears twice in {text!r}; each seed is one run")
+        seen.add(seed)
     return seeds
 
 

@@ -34,12 +34,15 @@ import math
 
 import numpy as np
 
-from evo._validation import MAX_SEED, check_int, check_number
+from evo._validation import (MAX_SEED, as_numbers, check_int, check_memory, check_number, state_array, state_int,
+                              state_number, state_rng, state_text)
 from evo.algorithms.ga import reading_state
 from evo.operators.shaping import centered_ranks
 from evo.operators.registry import lookup
 
 _STATE_VERSION = 1
+# The largest mean or step size a strategy takes: its samples become float32 genomes, finite only below 3.4e38.
+_LARGEST = 1e30
 
 
 def default_pop_size(num_params: int) -> int:
@@ -59,16 +62,21 @@ class _Strategy:
         if even and pop % 2:
             raise ValueError(f"pop_size must be even (mirrored samples come in pairs), got {pop}")
         self.pop_size = pop
+        # the samples (float64), their float32 copy and the update's temporaries
+        check_memory(f"a population of {pop} x {self.num_params} genes", 32.0 * pop * self.num_params)
         self.seed = check_int("seed", seed, 0, MAX_SEED)
-        self.sigma0 = check_number("sigma", sigma, 0.0)
+        self.sigma0 = check_number("sigma", sigma, 0.0, _LARGEST)
         if self.sigma0 == 0:
             raise ValueError("sigma must be > 0, got 0.0")
         if mean is None:
             self.mean = np.zeros(self.num_params)
         else:
-            m = np.asarray(mean, dtype=np.float64)
+            m = as_numbers("mean", mean)
             if m.shape != (self.num_params,) or not np.isfinite(m).all():
                 raise ValueError(f"mean must be {self.num_params} finite numbers, got shape {m.shape}")
+            if np.abs(m).max() > _LARGEST:
+                raise ValueError(f"mean must lie within +-{_LARGEST:g} (genomes are float32), "
+                                 f"got {float(np.abs(m).max()):g}")
             self.mean = m.copy()
         self.rng = np.random.default_rng(self.seed)
         self.generation = 0
@@ -90,7 +98,7 @@ class _Strategy:
         """Record the fitness of the asked population (maximised, NaN the worst) and update the distribution."""
         if self._asked is None:
             raise ValueError("tell() needs a population from ask() first")
-        f = np.asarray(fitness, dtype=np.float64)
+        f = as_numbers("fitness", fitness)
         if f.shape != (len(self._asked),):
             raise ValueError(f"fitness must have shape ({len(self._asked)},), got {f.shape}")
         clean = np.where(np.isnan(f), -np.inf, f)
@@ -125,36 +133,49 @@ class _Strategy:
 
     @classmethod
     def from_state_dict(cls, state: dict):
-        """Rebuild a strategy from :meth:`state_dict` (ValueError naming what is wrong)."""
-        with reading_state(cls.__name__):
-            if int(state["version"]) != _STATE_VERSION or str(state["kind"]) != cls.__name__:
-                raise ValueError(f"state is of a {str(state['kind'])} (version {int(state['version'])}), "
+        """Rebuild a strategy from :meth:`state_dict`, every field checked (ValueError: one line naming it)."""
+        what = cls.__name__
+        with reading_state(what):
+            version, kind = state_int(what, state, "version"), state_text(what, state, "kind")
+            if version != _STATE_VERSION or kind != cls.__name__:
+                raise ValueError(f"state is of a {kind} (version {version}), "
                                  f"not of {cls.__name__} (version {_STATE_VERSION})")
-            es = cls(**json.loads(str(state["config"])))
+            config = json.loads(state_text(what, state, "config"))
+            if not isinstance(config, dict):
+                raise ValueError(f"{what} state 'config' must be a JSON table")
+            es = cls(**config)
             G = es.num_params
-            es.generation = int(state["generation"])
-            es.best_fitness = float(state["best_fitness"])
+            es.generation = state_int(what, state, "generation")
+            es.best_fitness = state_number(what, state, "best_fitness", finite=False)
             best = np.asarray(state["best_genome"])
-            es.best_genome = best.astype(np.float32) if best.size else None
-            asked = np.asarray(state["asked"], dtype=np.float64)
-            es._asked = asked.copy() if asked.size else None
-            es.rng.bit_generator.state = json.loads(str(state["rng_state"]))
-            mean = np.asarray(state["mean"], dtype=np.float64)
-            if mean.shape != (G,) or not np.isfinite(mean).all():
-                raise ValueError(f"state 'mean' must be {G} finite numbers")
-            es.mean = mean.copy()
-            for name in cls._ARRAYS:
-                value = np.asarray(state[name])
-                if value.shape != np.shape(getattr(es, name)) or not np.isfinite(value).all():
-                    raise ValueError(f"state {name!r} has the wrong shape or non-finite values")
-                setattr(es, name, value.astype(np.float64).copy())
+            es.best_genome = state_array(what, state, "best_genome", np.float32, (G,)) if best.size else None
+            if (es.best_genome is None) != (es.generation == 0):
+                raise ValueError(f"{what} state has a best genome exactly when it has been told a generation")
+            state_rng(what, state, "rng_state", es.rng)
+            es.mean = state_array(what, state, "mean", np.float64, (G,))
             for name in cls._SCALARS:
-                value = np.asarray(state[name])
-                if value.shape != () or value.dtype.kind not in "iuf" or np.isnan(value):
-                    raise ValueError(f"state {name!r} must be a number")
-                setattr(es, name, type(getattr(es, name))(value))
+                current = getattr(es, name)
+                if isinstance(current, int):
+                    setattr(es, name, state_int(what, state, name))
+                else:
+                    setattr(es, name, state_number(what, state, name, finite=name not in cls._UNBOUNDED,
+                                                   positive=name in cls._POSITIVE))
+            for name in cls._ARRAYS:
+                setattr(es, name, state_array(what, state, name, np.float64, np.shape(getattr(es, name)),
+                                              positive=name in cls._POSITIVE))
+            es._check_state()
+            asked = np.asarray(state["asked"])
+            rows = getattr(es, "lam", es.pop_size)
+            es._asked = (state_array(what, state, "asked", np.float64, (rows, G)) if asked.size else None)
         es._restored()
         return es
+
+    # state fields that must be > 0, and numbers that may be -inf (a best fitness not yet set)
+    _POSITIVE: tuple = ()
+    _UNBOUNDED: tuple = ()
+
+    def _check_state(self) -> None:
+        """Check what ties the restored fields together (ValueError); a strategy adds its own checks."""
 
     def _restored(self) -> None:
         """Recompute what derives from the state (eigendecompositions)."""
@@ -196,11 +217,17 @@ class CMAES(_Strategy):
 
     _ARRAYS = ("C", "pc", "ps")
     _SCALARS = ("sigma", "lam", "restarts_done", "stall", "best_recent")
+    _POSITIVE = ("sigma",)
+    _UNBOUNDED = ("best_recent",)
 
     def __init__(self, num_params: int, pop_size: int | None = None, seed: int = 0, *, sigma: float = 0.5,
                  mean=None, restarts: int = 0):
         super().__init__(num_params, pop_size, seed, sigma, mean)
         self.restarts = check_int("restarts", restarts, 0, 20)
+        self._check_size()
+        biggest = self.pop_size << self.restarts  # IPOP doubles the population at every restart
+        check_memory(f"{self.restarts} restarts (a last population of {biggest} x {self.num_params} genes)",
+                     32.0 * biggest * self.num_params)
         self.mean0 = self.mean.copy()
         self.restarts_done = 0
         self._start(self.pop_size)
@@ -219,6 +246,20 @@ class CMAES(_Strategy):
         self.stall = 0
         self.best_recent = -math.inf
         self._restored()
+
+    def _check_state(self) -> None:
+        if not 0 <= self.restarts_done <= self.restarts or self.lam != self.pop_size << self.restarts_done:
+            raise ValueError(f"{type(self).__name__} state: 'lam' {self.lam} and 'restarts_done' {self.restarts_done} "
+                             f"disagree with pop_size {self.pop_size} and restarts {self.restarts} (lam doubles "
+                             f"at each restart)")
+        diagonal = np.diagonal(self.C) if self.C.ndim == 2 else self.C
+        if not (diagonal > 0).all():
+            raise ValueError(f"{type(self).__name__} state 'C' must have a positive diagonal")
+
+    def _check_size(self) -> None:
+        """Refuse a covariance this machine cannot hold: C, its eigenvectors and the update's temporaries."""
+        n = self.num_params
+        check_memory(f"CMA-ES on {n} genes (a {n} x {n} covariance)", 40.0 * n * n)
 
     def _identity(self) -> np.ndarray:
         return np.eye(self.num_params)
@@ -315,6 +356,9 @@ class SepCMAES(CMAES):
     Parameters as :class:`CMAES`; ``C`` is the vector of the diagonal.
     """
 
+    def _check_size(self) -> None:
+        """A diagonal covariance: linear in the genome length, always held."""
+
     def _identity(self) -> np.ndarray:
         return np.ones(self.num_params)
 
@@ -370,6 +414,11 @@ class OpenAIES(_Strategy):
 
     _ARRAYS = ("m", "v")
     _SCALARS = ("sigma",)
+    _POSITIVE = ("sigma",)
+
+    def _check_state(self) -> None:
+        if not (self.v >= 0).all():
+            raise ValueError("OpenAIES state 'v' (Adam's second moment) must be >= 0")
 
     def __init__(self, num_params: int, pop_size: int | None = None, seed: int = 0, *, sigma: float = 0.1,
                  mean=None, learning_rate: float = 0.03, beta1: float = 0.9, beta2: float = 0.999,
@@ -426,6 +475,7 @@ class SNES(_Strategy):
     """
 
     _ARRAYS = ("sigmas",)
+    _POSITIVE = ("sigmas",)
 
     def __init__(self, num_params: int, pop_size: int | None = None, seed: int = 0, *, sigma: float = 0.5,
                  mean=None, eta_mu: float = 1.0, eta_sigma: float | None = None):
@@ -491,6 +541,7 @@ class PGPE(_Strategy):
     """
 
     _ARRAYS = ("sigmas", "velocity")
+    _POSITIVE = ("sigmas",)
 
     def __init__(self, num_params: int, pop_size: int | None = None, seed: int = 0, *, sigma: float = 0.1,
                  mean=None, max_speed: float = 0.15, step_size: float | None = None, momentum: float = 0.5,

@@ -201,6 +201,9 @@ class Evolution:
                              "(network = mlp) and the local backend")
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
         self.algorithm = algorithms.build(config, self.net)
+        if self.needs_behaviour and not (self.env.fused and self.env.describes):
+            raise ValueError(f"algorithm {config.algorithm['name']!r} scores behaviour, and {self.env.name} has no "
+                             f"behaviour descriptor; choose a game that describes one or another algorithm")
         self.history: list[dict] = []
         self.champion: np.ndarray | None = None
         self.champion_score = -np.inf
@@ -408,6 +411,9 @@ class Evolution:
             if found != (run.net.num_params, config.pop_size, config.seed):
                 raise ValueError(f"its population ({found[1]} x {found[0]}, seed {found[2]}) does not "
                                  f"match its config ({config.pop_size} x {run.net.num_params}, seed {config.seed})")
+            if _settings(algo) != _settings(run.algorithm):
+                raise ValueError(f"its {type(algo).__name__} settings {_settings(algo)} do not match its config's "
+                                 f"{_settings(run.algorithm)}")
             run.algorithm = algo
             state = {**state, "history": _with_evaluations(state["history"], config.pop_size)}
             run.history, old_log = _history_field(state["history"], algo.generation)
@@ -433,6 +439,12 @@ class Evolution:
         except (ValueError, TypeError) as e:
             raise ValueError(f"checkpoint: {e}") from None
         return run
+
+
+def _settings(algorithm) -> str:
+    """An algorithm's constructor settings (its ``config()``) as JSON text: a checkpoint's must be its config's."""
+    config = getattr(algorithm, "config", None)  # NEAT's settings live in its state's own config
+    return json.dumps(config(), sort_keys=True) if config is not None else ""
 
 
 def _digest(genome: np.ndarray) -> int:

@@ -356,6 +356,8 @@ def check_export_target(out, fmt: str) -> Path:
         raise ValueError(f"--format {fmt} writes a {FORMATS[fmt]} file, got --out {out}")
     if not out.parent.is_dir():
         raise ValueError(f"directory {out.parent} does not exist")
+    from evo.runs.rundir import check_output_file
+    check_output_file(out, "--out")  # a newline in the name, an unwritable directory
     if out.is_dir() or out.exists() and not _is_export(out, fmt):
         raise ValueError(f"{out} exists and is not a neuroevo {fmt} export; choose another --out")
     return out
