@@ -27,16 +27,7 @@ import envs
 from evo import CNN, rollout
 from evo.runs.config import default_config
 from evo.runs.driver import network
-
-
-def median_time(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times))
+from forward import median_time  # benchmarks/forward.py, beside this script
 
 
 def numpy_layers(net, genomes):
