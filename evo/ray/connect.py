@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 
 import ray
 from ray import exceptions as rex
@@ -28,16 +29,29 @@ def connect(address: str | None = None) -> None:
     if ray.is_initialized():
         return
     where = address or os.environ.get("RAY_ADDRESS")
-    try:
-        if where:
-            ray.init(address=address or None, log_to_driver=False, logging_level=logging.WARNING)
-        else:  # "local": a new instance, never one that happens to be running on this machine
-            ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
-                     logging_level=logging.ERROR)
-    except (ConnectionError, rex.RayError) as e:
-        raise ValueError(f"cannot connect to Ray at {where}: {first_line(e)}{auth_hint(where)}") from None
-    except ImportError as e:  # ray:// needs the client extra
-        raise ValueError(f"cannot connect to Ray at {where}: {e} (pip install 'ray[client]')") from None
+    for attempt in range(1, CLIENT_ATTEMPTS + 1):
+        try:
+            if where:
+                ray.init(address=address or None, log_to_driver=False, logging_level=logging.WARNING)
+            else:  # "local": a new instance, never one that happens to be running on this machine
+                ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False,
+                         logging_level=logging.ERROR)
+            return
+        except ConnectionAbortedError as e:  # a ray:// server that failed to start this client's session
+            if attempt == CLIENT_ATTEMPTS or "Initialization failure" not in str(e):
+                raise ValueError(f"cannot connect to Ray at {where}: {first_line(e)}{auth_hint(where)}") from None
+            time.sleep(CLIENT_PAUSE)
+        except (ConnectionError, rex.RayError) as e:
+            raise ValueError(f"cannot connect to Ray at {where}: {first_line(e)}{auth_hint(where)}") from None
+        except ImportError as e:  # ray:// needs the client extra
+            raise ValueError(f"cannot connect to Ray at {where}: {e} (pip install 'ray[client]')") from None
+
+
+CLIENT_ATTEMPTS = 3
+"""Tries of a ``ray://`` connection whose server fails to start the session ("Initialization failure from
+server"): its head starts a process per client, which a busy head may fail to start in time."""
+CLIENT_PAUSE = 2.0
+"""Seconds between those tries."""
 
 
 def session() -> tuple:

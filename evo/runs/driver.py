@@ -44,6 +44,7 @@ from evo._validation import check_memory
 from evo.runs.config import RunConfig, default_config
 from evo.runs.hooks import Hook
 from evo.kernels.evaluate import rollout
+from evo.kernels.play import choose_kernel
 from evo.algorithms import registry as algorithms
 from evo.networks.registry import build as build_network
 
@@ -83,10 +84,11 @@ def test_seed(seed: int, number: int) -> int:
     return episode_seed(seed, number, _TEST)
 
 
-def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=()) -> list:
+def test_results(env, net, genome: np.ndarray, episodes: int, seed: int, fixed=(), kernel: str = "auto") -> list:
     """``(name, rollout result)`` of ``genome`` on every test set of ``env`` (:meth:`envs.Env.test_sets`):
     the racer's hand-drawn tracks, a data set's held-out split, or the game itself."""
-    return [(name, rollout(test_env, net, genome[None], episodes, seed)) for name, test_env in env.test_sets(fixed)]
+    return [(name, rollout(test_env, net, genome[None], episodes, seed, kernel=kernel))
+            for name, test_env in env.test_sets(fixed)]
 
 
 def test_score(results: list) -> float:
@@ -204,6 +206,9 @@ class Evolution:
         if self.needs_behaviour and not (self.env.fused and self.env.describes):
             raise ValueError(f"algorithm {config.algorithm['name']!r} scores behaviour, and {self.env.name} has no "
                              f"behaviour descriptor; choose a game that describes one or another algorithm")
+        # one kernel for every rollout of the run (the same results whichever plays): a run compiles one
+        self.pairs = getattr(self.algorithm, "pop_size", config.pop_size) * config.episodes  # per generation
+        self.kernel = choose_kernel(self.net, "auto", self.env, self.pairs)
         self.history: list[dict] = []
         self.champion: np.ndarray | None = None
         self.champion_score = -np.inf
@@ -292,7 +297,7 @@ class Evolution:
         episodes keyed by :meth:`train_seed`, on the config's backend.
         """
         return rollout(self.train_env(), self.net, self.algorithm.ask(), self.config.episodes, self.train_seed(),
-                       backend=self.config.backend, address=self.config.address or None,
+                       kernel=self.kernel, backend=self.config.backend, address=self.config.address or None,
                        behaviour=self.needs_behaviour)
 
     def step(self, returns: np.ndarray | None = None, steps: np.ndarray | None = None,
@@ -321,7 +326,8 @@ class Evolution:
             if top and fitness[best] < bar and self.champion is not None:
                 # a lucky generation's easy episodes set a bar that later ones cannot reach: the champion
                 # replayed on this generation's episodes is the fair comparison
-                replay = rollout(self.env, self.net, self.champion[None], self.config.episodes, self.train_seed())
+                replay = rollout(self.env, self.net, self.champion[None], self.config.episodes, self.train_seed(),
+                                 kernel=self.kernel)
                 bar = float(replay.fitness[0])
                 validation_steps += replay.total_steps
             best = top[0] if top and fitness[best] >= bar else None
@@ -329,7 +335,7 @@ class Evolution:
             self.validated.add(_digest(genomes[best]))
             self.validated_fitness = max(self.validated_fitness, float(fitness[best]))
             val = rollout(self.env, self.net, genomes[best:best + 1], self.config.validation_episodes,
-                          episode_seed(self.config.seed, self.generation, _VALIDATE))
+                          episode_seed(self.config.seed, self.generation, _VALIDATE), kernel=self.kernel)
             score = float(val.fitness[0])
             validation_steps += val.total_steps
             if score > self.champion_score:
@@ -341,7 +347,7 @@ class Evolution:
         if self.champion is not None and self.champion_test is None and (self.champion_score >= self.target or last):
             self._tested_seed = test_seed(self.config.seed, self.tests)
             results = test_results(self.env, self.net, self.champion, self.config.test_episodes,
-                                   self._tested_seed)
+                                   self._tested_seed, kernel=self.kernel)
             self.tests += 1
             test = self.champion_test = test_score(results)
             lower = self.champion_lower = test_lower(results)

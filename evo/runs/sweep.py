@@ -66,6 +66,7 @@ def cmd_sweep(args) -> int:
     else:
         print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs), "
               f"{jobs} at a time, in {out}")
+        _compile_first(config)
         threads = max(1, (os.cpu_count() or 1) // jobs)
         commands = [(seed, [sys.executable, "-m", "evo", "run", "--config", str(base), "--seed", str(seed),
                             "--out", str(out / f"seed-{seed}"), "--threads", str(threads), "--quiet"])
@@ -86,6 +87,17 @@ def cmd_sweep(args) -> int:
               f"run the others again with --seeds {','.join(missing)}", file=sys.stderr)
         return EXIT_FAILURE
     return 0 if all(code == 0 for code, _ in results.values()) else 1
+
+
+def _compile_first(config) -> None:
+    """Compile the kernels the sweep's runs play, once, here: not in each of the first ``jobs`` runs at once."""
+    from evo.kernels.prepare import prepare
+    from evo.runs.driver import Evolution
+
+    with bad_input():
+        run = Evolution(config)
+    sys.stdout.flush()
+    prepare(run.env, run.net, run.kernel)
 
 
 def _output(cmd: list) -> tuple:
