@@ -249,8 +249,11 @@ def start(args, config):
 
 
 def cmd_run(args) -> int:
+    from evo.runs import loggers
     from evo.runs.rundir import atomic_write
 
+    with bad_input():
+        loggers.check(getattr(args, "log", None))
     if args.resume:
         rundir, run = resume(args)
         atomic_write(rundir.config_path, run.config.to_toml())  # --generations may have changed
@@ -331,6 +334,7 @@ def _evolve(args, rundir, run, timing) -> int:
     between generations: the run is checkpointed at the start of that
     generation, which a resume plays again, to the same result.
     """
+    from evo.runs import loggers
     from evo.runs.driver import Driver
     from evo.runs.rundir import RunFiles
 
@@ -342,7 +346,8 @@ def _evolve(args, rundir, run, timing) -> int:
             ray_backend.request_stop
     bar = None if args.quiet else ProgressBar(run)
     summary = Summary(rundir, timing[-1][2] if timing else 0.0)
-    driver = Driver(run, [RunFiles(rundir, timing), *([bar] if bar else []), summary])
+    dashboards = loggers.make(getattr(args, "log", None), rundir, run)
+    driver = Driver(run, [RunFiles(rundir, timing), *dashboards, *([bar] if bar else []), summary])
     with StopOnSignal(driver.request_stop, ray_stop), _ray_notes(bar.bar if bar else None):
         try:
             if on_ray:
