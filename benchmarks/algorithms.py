@@ -41,6 +41,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numpy as np  # noqa: E402
 
 from evo import strategies  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 def sphere(x):
@@ -303,6 +304,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="seeds played in this many processes at once")
     parser.add_argument("--progress", action="store_true", help="a line every 20 generations of each task run")
     args = parser.parse_args()
+    print(describe(), flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at start")
     if args.progress:
         os.environ["NEUROEVO_BENCH_PROGRESS"] = "1"

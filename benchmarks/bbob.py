@@ -48,6 +48,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numpy as np  # noqa: E402
 
 from evo import GeneticAlgorithm, strategies  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 # --------------------------------------------------------------------------
 # the BBOB functions
@@ -217,6 +218,7 @@ METHODS = {**{k: (lambda p, s, b, o=v: run_ga(p, s, b, o)) for k, v in GA_OPTION
 
 
 def main(argv=None):
+    print(describe(), flush=True)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--dims", default="10,40")
     ap.add_argument("--functions", default="1,2,3,8,10,15")

@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
 from evo import MLP, rollout  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 GAMES = {  # our name: (Gymnasium class path, action scale for continuous games)
     "acrobot": ("gymnasium.envs.classic_control.acrobot:AcrobotEnv", None),
@@ -81,6 +82,7 @@ def main() -> None:
     parser.add_argument("--subset", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
+    print(describe(), flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at start; P = {args.pop}, Python loop over {args.subset} "
           f"genomes; medians of {args.repeats}")
     print(f"{'game':>24} {'(a) python loop':>16} {'(c) rollout':>12} {'c/a':>7}")

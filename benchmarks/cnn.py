@@ -28,6 +28,7 @@ from evo import CNN, rollout
 from evo.runs.config import default_config
 from evo.runs.driver import network
 from forward import median_time  # benchmarks/forward.py, beside this script
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 def numpy_layers(net, genomes):
@@ -115,6 +116,7 @@ def main():
     parser.add_argument("--games", default="pong,flappy,snake")
     parser.add_argument("--parts", default="forward,rollout")
     args = parser.parse_args()
+    print(describe(), flush=True)
     games = args.games.split(",")
     print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; numba {numba.__version__} "
           f"with {numba.get_num_threads()} threads, numpy {np.__version__}")

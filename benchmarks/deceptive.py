@@ -33,6 +33,7 @@ import time
 
 from envs.maze import SPEC, START_DISTANCE
 from evo.runs.driver import evolve
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 SOLVED = SPEC.solved_at
 METHODS = {
@@ -49,6 +50,7 @@ def main(argv=None) -> None:
     parser.add_argument("--generations", type=int, default=200)
     parser.add_argument("--methods", default=",".join(METHODS))
     args = parser.parse_args(argv)
+    print(describe(), flush=True)
     methods = args.methods.split(",")
     unknown = [m for m in methods if m not in METHODS]
     if unknown:

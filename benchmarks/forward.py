@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from evo import MLP
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 def median_time(fn, repeats):
@@ -54,6 +55,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=21)
     args = parser.parse_args()
+    print(describe(), flush=True)
     print(f"numba {numba.__version__}, numpy {np.__version__}, threads {numba.get_num_threads()}, "
           f"median of {args.repeats}")
     print(f"{'layout':>14} {'P':>6} {'numba ms':>9} {'numpy ms':>9} {'ratio':>6}")

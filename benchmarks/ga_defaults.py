@@ -31,6 +31,7 @@ import os
 import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
@@ -80,6 +81,7 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--jobs", type=int, default=1, help="runs played in this many processes at once")
     args = parser.parse_args()
+    print(describe(), flush=True)
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     unknown = [v for v in variants if v not in VARIANTS]
     if unknown:

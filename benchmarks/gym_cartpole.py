@@ -38,6 +38,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 import numpy as np  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 HIDDEN = 16
 TARGET_RATIO = 200.0  # c/a and c/b at P = 4096
@@ -162,6 +163,7 @@ def main():
     parser.add_argument("--subset", type=int, default=512,
                         help="the Python loop (a) plays at most this many genomes of a population")
     args = parser.parse_args()
+    print(describe(), flush=True)
 
     import numba
     import gymnasium

@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 
 import envs  # noqa: E402
 from evo import MLP, rollout  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 class Counting(gymnasium.Wrapper):
@@ -56,6 +57,7 @@ def main() -> None:
     parser.add_argument("--pop", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    print(describe(), flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at start; P = {args.pop}, one episode each")
     print(f"{'id':>16} {'(a) python loop':>16} {'(b) gym: path':>14} {'b/a':>6}  counted == executed")
     for gym_id in args.ids.split(","):

@@ -41,6 +41,7 @@ import envs
 from evo.runs.config import RunConfig, default_config
 from evo.kernels.evaluate import rollout
 from evo.runs.driver import Evolution, held_out_seed
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 MIN_GENERATIONS = 15
 HARD = ("flappy", "snake", "pong")
@@ -120,6 +121,7 @@ def main():
     parser.add_argument("--self-play-generations", type=int, default=60)
     parser.add_argument("--win-episodes", type=int, default=1000)
     args = parser.parse_args()
+    print(describe(), flush=True)
     seeds = list(range(args.seeds))
     import numba
     print(f"python {sys.version.split()[0]}, numba {numba.__version__}, {os.cpu_count()} cpus, "

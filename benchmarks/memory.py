@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 import envs  # noqa: E402
 from evo import RNN, MLP, rollout  # noqa: E402
 from evo.runs.driver import evolve  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 def solving(seeds: int) -> None:
@@ -77,6 +78,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--parts", default="solving,throughput")
     args = parser.parse_args()
+    print(describe(), flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at start")
     if "solving" in args.parts:
         solving(args.seeds)

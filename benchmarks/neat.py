@@ -39,6 +39,7 @@ import tempfile
 import time
 
 import numpy as np
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 # this file is named neat.py: without its folder on the path, `import neat` finds neat-python
 sys.path = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
@@ -176,6 +177,7 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=300, help="generations before a run counts as unsolved")
     parser.add_argument("--episodes", type=int, default=3, help="cartpole episodes per genome")
     args = parser.parse_args()
+    print(describe(), flush=True)
     import numba
     print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, numba threads "
           f"{numba.get_num_threads()}")

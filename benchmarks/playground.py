@@ -19,6 +19,7 @@ import time
 os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
 from evo.runs.driver import evolve  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 def main() -> None:
@@ -26,6 +27,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--tasks", default="xor,circles,spirals,blobs,iris")
     args = parser.parse_args()
+    print(describe(), flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} at start")
     print(f"{'task':>8} {'network':>14} {'solved':>7} {'generations (median)':>21} {'test accuracy (median)':>23} "
           f"{'per seed':>9}")

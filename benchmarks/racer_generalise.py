@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 TARGET_SEEDS = 4  # of 5
 
@@ -41,6 +42,7 @@ def train(seed: int, out: Path) -> float:
 
 
 def main() -> None:
+    print(describe(), flush=True)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="0-4", help="first-last")
     p.add_argument("--episodes", type=int, default=100)

@@ -41,6 +41,7 @@ from evo import MLP, rollout  # noqa: E402
 from evo.ray import backend, settings  # noqa: E402
 from evo.ray.pool import pool  # noqa: E402
 from evo.ray.scheduler import chunks  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 TARGETS = {65536: 1.3, 4096: 2.0}
 
@@ -52,6 +53,7 @@ def timed(fn):
 
 
 def main() -> None:
+    print(describe(), flush=True)
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="4096,65536")
     ap.add_argument("--repeats", type=int, default=5)

@@ -327,6 +327,7 @@ _SPIN = """
 import json, statistics, time
 import envs, numpy as np
 from evo import MLP, rollout
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 env = envs.make("cartpole"); net = MLP([4, 16, 2])
 g = np.random.default_rng(0).normal(size=({pop}, net.num_params)).astype(np.float32)
 def speed(kind, seed):
@@ -413,6 +414,8 @@ def main() -> None:
     parser.add_argument("--track-pop", type=int, default=1024, help="population of --parts tracks")
     parser.add_argument("--track-episodes", type=int, default=2, help="episodes per genome of --parts tracks")
     args = parser.parse_args()
+    if not args.compile_only:
+        print(describe(), flush=True)
     parts = set(args.parts.split(","))
     known = {"kernels", "compile", "tracks", "trig", "bound", "spin", "start"}
     if parts - known:

@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 EPISODES = {"cartpole": 3, "flappy": 5}  # episodes per genome of neuroevo's presets
 NEAT_POP = 150
@@ -308,6 +309,7 @@ def main():
         game, seed, cap, gens, params = args.neat_worker
         neat_worker(game, int(seed), float(cap), int(gens), json.loads(params))
         return
+    print(describe(), flush=True)
     params = {}
     for p in args.param:
         try:

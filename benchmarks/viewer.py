@@ -28,6 +28,7 @@ import envs  # noqa: E402
 from evo.runs.config import RunConfig, default_config  # noqa: E402
 from evo.runs.driver import Evolution  # noqa: E402
 from viz.app import Watch, open_window  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 
 def measure(game: str, pop: int, frames: int, warm: int) -> dict:
@@ -55,6 +56,7 @@ def measure(game: str, pop: int, frames: int, warm: int) -> dict:
 
 
 def main() -> None:
+    print(describe(), flush=True)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--frames", type=int, default=300)
     p.add_argument("--warm", type=int, default=4, help="generations bred before measuring")
