@@ -3,12 +3,15 @@
 Stanley and Miikkulainen, "Evolving Neural Networks through Augmenting
 Topologies", Evolutionary Computation 10(2), 2002. Networks start minimal
 (every input wired to every output) and grow: a mutation adds a node by
-splitting a connection, or adds a connection between two unconnected nodes.
-Every new connection gene carries an innovation number, and a structural
-mutation made twice in one generation (the same connection split, the same
-pair of nodes joined) gets the same number and node key both times, so
-crossover aligns genes by innovation: matching genes come from either parent
-at random, disjoint and excess genes from the fitter. Genomes are grouped
+splitting a connection (the old connection disabled, the new node of bias 0
+fed with weight 1 and feeding on with the old weight), or adds a connection
+from an input or hidden node to a hidden or output node where none was and no
+cycle would close. Every new connection gene carries an innovation number,
+and a structural mutation made twice in one generation (the same connection
+split, the same pair of nodes joined) gets the same number and node key both
+times, so crossover aligns genes by innovation: each attribute of a matching
+gene comes from either parent at random, disjoint and excess genes from the
+fitter. Genomes are grouped
 into species by a compatibility distance; each species breeds within itself
 and receives offspring in proportion to its members' mean fitness, shifted
 and scaled over the population (adjusted fitness), so new structure is not
@@ -26,7 +29,11 @@ matching genes)) / max(size of either genome)``, a matching node differing by
 sum of both parts. With ``target_species`` set, the threshold moves by
 ``threshold_step`` after each speciation towards that many species.
 
-``ask()`` returns the population compiled to rows of
+The population lives packed in concatenated arrays
+(:func:`evo.networks.neat.pack`), and the work of a generation runs in Numba
+kernels: speciation (:func:`evo.networks.neat.speciate_packed`), breeding
+(:mod:`evo.algorithms.neat_breed`) and compilation. ``ask()`` returns the
+population compiled to rows of
 :class:`evo.networks.neat.NEATNetwork` (:attr:`NEAT.net`), which
 :func:`evo.rollout` and :meth:`NEATNetwork.forward` evaluate. All randomness
 comes from one ``numpy.random.Generator`` whose state is part of
@@ -43,7 +50,8 @@ import numpy as np
 
 from evo._validation import MAX_SEED, check_int
 from evo.algorithms.ga import reading_state
-from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, pack, reaches, speciate_packed
+from evo.algorithms.neat_breed import breed, parameters as breed_parameters, take
+from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, pack, speciate_packed
 
 _STATE_VERSION = 1
 CONNECTIONS = ("full", "full_direct", "full_nodirect", "unconnected")
@@ -127,10 +135,14 @@ class NEAT:
         self.best_fitness = -np.inf
         self.next_innov = 0
         self.next_node = self.num_outputs + s["num_hidden"]
-        self._made: dict = {}  # this generation's structural innovations
+        self._made: dict = {}  # the first generation's innovations
+        self._params = breed_parameters(s)
+        self._options = np.array([ACTIVATIONS.index(a) for a in s["activation_options"]], np.int64)
+        self._default = -1 if s["activation_default"] == "random" else ACTIVATIONS.index(s["activation_default"])
         self.species: dict = {}
+        self._reps = pack([])
         self.next_species = 0
-        self.population = [self._new_genome() for _ in range(self.pop_size)]
+        self.packed = pack([self._new_genome() for _ in range(self.pop_size)])
         self._speciate()
         self._rows = None
 
@@ -138,6 +150,22 @@ class NEAT:
     def num_params(self) -> int:
         """Length of a compiled row (:attr:`NEAT.net`'s ``num_params``)."""
         return self.net.num_params
+
+    @property
+    def population(self) -> list:
+        """The genomes of the population (a copy: assign a list to replace them)."""
+        pk = self.packed
+        return [Genome(*(pk[i][pk[0][p]:pk[0][p + 1]] for i in (1, 2, 3)),
+                       *(pk[i][pk[4][p]:pk[4][p + 1]] for i in (5, 6, 7, 8, 9))).copy()
+                for p in range(len(pk[0]) - 1)]
+
+    @population.setter
+    def population(self, genomes) -> None:
+        genomes = list(genomes)
+        if len(genomes) != self.pop_size:
+            raise ValueError(f"a population has {self.pop_size} genomes, got {len(genomes)}")
+        self.packed = pack(g.sorted() for g in genomes)
+        self._rows = None
 
     # -- genomes --------------------------------------------------------------
 
@@ -179,93 +207,25 @@ class NEAT:
                       [a for a, _ in pairs], [b for _, b in pairs], self._draw("weight", len(pairs)),
                       np.ones(len(pairs), bool)).sorted()
 
-    def _mutate_values(self, values: np.ndarray, kind: str) -> np.ndarray:
-        s = self.settings
-        r = self.rng.random(len(values))
-        perturb = r < s[f"{kind}_mutate_rate"]
-        replace = ~perturb & (r < s[f"{kind}_mutate_rate"] + s[f"{kind}_replace_rate"])
-        out = values + perturb * self.rng.normal(0.0, s[f"{kind}_mutate_power"], len(values))
-        out[replace] = self._draw(kind, int(replace.sum()))
-        return np.clip(out, s[f"{kind}_min_value"], s[f"{kind}_max_value"])
+    def _breed(self, parents: tuple, pairs: np.ndarray, elite: np.ndarray) -> tuple:
+        """Children of the packed ``parents`` (:func:`evo.algorithms.neat_breed.breed`), packed."""
+        table = np.zeros((2 * len(pairs), 6), np.int64)
+        counters = np.array([self.next_innov, self.next_node, 0], np.int64)
+        kids = breed(parents, np.ascontiguousarray(pairs, np.int64), np.ascontiguousarray(elite, np.bool_),
+                     self.rng, self._params, self._default, self._options, self.num_inputs, self.num_outputs,
+                     table, counters)
+        self.next_innov, self.next_node = int(counters[0]), int(counters[1])
+        return kids
 
-    def _add_node(self, g: Genome) -> Genome:
-        on = np.flatnonzero(g.enabled)
-        if not len(on) or len(g.keys) >= self.settings["max_nodes"] or len(on) + 1 > self.settings["max_conns"]:
-            return g
-        i = int(on[self.rng.integers(len(on))])
-        a, b = int(g.src[i]), int(g.dst[i])
-        key = ("node", int(g.innov[i]))
-        if key not in self._made:
-            self._made[key] = (self.next_node, self._innovation(("in", key)), self._innovation(("out", key)))
-            self.next_node += 1
-        node, inn_in, inn_out = self._made[key]
-        if node in g.keys:  # this genome split the same connection already
-            return g
-        g = g.copy()
-        g.enabled[i] = False
-        bias, act = self._draw("bias", 1), self._act_index(1)
-        return Genome(np.append(g.keys, node), np.append(g.bias, bias), np.append(g.act, act),
-                      np.append(g.innov, [inn_in, inn_out]), np.append(g.src, [a, node]),
-                      np.append(g.dst, [node, b]), np.append(g.weight, [1.0, g.weight[i]]),
-                      np.append(g.enabled, [True, True])).sorted()
-
-    def _add_connection(self, g: Genome) -> Genome:
-        if int(g.enabled.sum()) >= self.settings["max_conns"]:
-            return g
-        sources = np.concatenate([-1 - np.arange(self.num_inputs), g.keys])
-        a = int(sources[self.rng.integers(len(sources))])
-        b = int(g.keys[self.rng.integers(len(g.keys))])
-        if a == b or (a < self.num_outputs and a >= 0 and b < self.num_outputs) \
-                or ((g.src == a) & (g.dst == b)).any() or reaches(g, b, a):
-            return g  # an existing, output-to-output or cycle-making connection: no change (as neat-python)
-        innov = self._innovation(("conn", a, b))
-        if innov in g.innov:
-            return g
-        return Genome(g.keys, g.bias, g.act, np.append(g.innov, innov), np.append(g.src, a), np.append(g.dst, b),
-                      np.append(g.weight, self._draw("weight", 1)), np.append(g.enabled, True)).sorted()
-
-    def _delete_node(self, g: Genome) -> Genome:
-        hidden = np.flatnonzero(g.keys >= self.num_outputs)
-        if not len(hidden):
-            return g
-        i = int(hidden[self.rng.integers(len(hidden))])
-        node = g.keys[i]
-        keep_n = np.arange(len(g.keys)) != i
-        keep_c = (g.src != node) & (g.dst != node)
-        return Genome(g.keys[keep_n], g.bias[keep_n], g.act[keep_n],
-                      *(getattr(g, k)[keep_c] for k in Genome.__slots__[3:]))
-
-    def _delete_connection(self, g: Genome) -> Genome:
-        if not len(g.innov):
-            return g
-        keep = np.arange(len(g.innov)) != self.rng.integers(len(g.innov))
-        return Genome(g.keys, g.bias, g.act, *(getattr(g, k)[keep] for k in Genome.__slots__[3:]))
-
-    def mutate(self, g: Genome) -> Genome:
-        """A mutated copy of ``g``: structural mutations, each with its probability (add node, delete node,
-        add connection, delete connection), then weights, biases, activations and enabled flags."""
-        s = self.settings
-        if self.rng.random() < s["node_add_prob"]:
-            g = self._add_node(g)
-        if self.rng.random() < s["node_delete_prob"]:
-            g = self._delete_node(g)
-        if self.rng.random() < s["conn_add_prob"]:
-            g = self._add_connection(g)
-        if self.rng.random() < s["conn_delete_prob"]:
-            g = self._delete_connection(g)
-        g = g.copy()
-        g.weight = self._mutate_values(g.weight, "weight")
-        g.bias = self._mutate_values(g.bias, "bias")
-        flip = self.rng.random(len(g.enabled)) < s["enabled_mutate_rate"]
-        g.enabled[flip] = self.rng.random(int(flip.sum())) < 0.5
-        over = int(g.enabled.sum()) - s["max_conns"]
-        if over > 0:  # re-enabled genes may not outgrow the capacity: disable the last enabled ones
-            g.enabled[np.flatnonzero(g.enabled)[-over:]] = False
-        if s["activation_mutate_rate"] > 0:
-            change = self.rng.random(len(g.act)) < s["activation_mutate_rate"]
-            options = [ACTIVATIONS.index(a) for a in s["activation_options"]]
-            g.act[change] = self.rng.choice(options, int(change.sum()))
-        return g
+    def mutate(self, genomes) -> list:
+        """Mutated copies of ``genomes``, as children are mutated, all in one generation (the same structural
+        mutation gets the same numbers): add a node, delete a node, add a connection, delete a connection,
+        each with its probability, then weights, biases, enabled flags and activations."""
+        genomes = [g.sorted() for g in genomes]
+        n = len(genomes)
+        kids = self._breed(pack(genomes), np.repeat(np.arange(n), 2).reshape(n, 2), np.zeros(n, bool))
+        return [Genome(*(kids[i][kids[0][k]:kids[0][k + 1]] for i in (1, 2, 3)),
+                       *(kids[i][kids[4][k]:kids[4][k + 1]] for i in (5, 6, 7, 8, 9))) for k in range(n)]
 
     # -- species --------------------------------------------------------------
 
@@ -275,8 +235,8 @@ class NEAT:
         one of its own (:func:`evo.networks.neat.speciate_packed`)."""
         s = self.settings
         old = sorted(self.species)
-        of, reps = speciate_packed(pack(self.population), pack([self.species[k]["rep_genome"] for k in old]),
-                                   float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
+        of, reps = speciate_packed(self.packed, self._reps, float(self.threshold),
+                                   float(s["compatibility_disjoint_coefficient"]),
                                    float(s["compatibility_weight_coefficient"]))
         species = {}
         for k, rep in enumerate(reps.tolist()):
@@ -288,9 +248,9 @@ class NEAT:
                 sid = self.next_species
                 self.next_species += 1
                 self.species[sid] = {"created": self.generation, "last_improved": self.generation, "best": -np.inf}
-            species[sid] = {**self.species[sid], "rep": rep, "rep_genome": self.population[rep],
-                            "members": np.flatnonzero(of == k).tolist()}
+            species[sid] = {**self.species[sid], "rep": rep, "members": np.flatnonzero(of == k).tolist()}
         self.species = species
+        self._reps = take(self.packed, np.array([species[k]["rep"] for k in sorted(species)], np.int64))
         target = self.settings["target_species"]
         if target:
             step, low = self.settings["threshold_step"], self.settings["threshold_min"]
@@ -304,7 +264,7 @@ class NEAT:
     def ask(self) -> np.ndarray:
         """The population compiled to rows of :attr:`net`: a read-only array of shape (P, G), float32."""
         if self._rows is None:
-            rows = self.net.compile_all(self.population, np.zeros((self.pop_size, self.net.num_params), np.float32))
+            rows = self.net.compile_packed(self.packed, np.zeros((self.pop_size, self.net.num_params), np.float32))
             rows.flags.writeable = False
             self._rows = rows
         return self._rows
@@ -322,8 +282,7 @@ class NEAT:
         if self.best_genome is None or fitness[best] > self.best_fitness:
             self.best_fitness = float(fitness[best])
             self.best_genome = self.ask()[best].copy()
-        self._made = {}
-        self.population = self._reproduce(clean)
+        self.packed = self._reproduce(clean)
         self.generation += 1
         self._speciate()
         self._rows = None
@@ -366,30 +325,29 @@ class NEAT:
             spawn[i] += 1 if sum(spawn) < self.pop_size else -1
         return spawn
 
-    def _reproduce(self, fitness: np.ndarray) -> list:
+    def _reproduce(self, fitness: np.ndarray) -> tuple:
         s = self.settings
         alive = self._surviving(fitness)
         if not alive:  # every species stagnated: start over
-            self.species = {}
-            return [self._new_genome() for _ in range(self.pop_size)]
+            self.species, self._reps, self._made = {}, pack([]), {}
+            return pack([self._new_genome() for _ in range(self.pop_size)])
         spawn = self._spawns(alive, fitness)
         self.species = {sid: self.species[sid] for sid in alive}
-        kids: list = []
+        pairs, elite = [], []
         for sid, n in zip(alive, spawn):
             members = sorted(self.species[sid]["members"], key=lambda i: (-fitness[i], i))
-            elite = members[:min(s["elitism"], n)]
-            kids += [self.population[i] for i in elite]
-            n -= len(elite)
-            parents = members[:max(2, math.ceil(s["survival_threshold"] * len(members)))]
-            for _ in range(n):
-                a, b = (parents[k] for k in self.rng.integers(len(parents), size=2))
-                if (fitness[b], -b) > (fitness[a], -a):
-                    a, b = b, a
-                kids.append(self.mutate(crossover(self.population[a], self.population[b], self.rng)))
-        kids = kids[:self.pop_size]
-        while len(kids) < self.pop_size:  # a spawn list that could not shrink to pop_size: never short
-            kids.append(self.mutate(kids[len(kids) % len(kids)]))
-        return kids
+            keep = members[:min(s["elitism"], n)]
+            pairs += [(i, i) for i in keep]
+            elite += [True] * len(keep)
+            parents = np.array(members[:max(2, math.ceil(s["survival_threshold"] * len(members)))])
+            for a, b in parents[self.rng.integers(len(parents), size=(n - len(keep), 2))].tolist():
+                pairs.append((b, a) if (fitness[b], -b) > (fitness[a], -a) else (a, b))
+                elite.append(False)
+        pairs, elite = pairs[:self.pop_size], elite[:self.pop_size]
+        while len(pairs) < self.pop_size:  # a spawn list that could not shrink to pop_size: never short
+            pairs.append(pairs[len(pairs) % len(pairs)])
+            elite.append(False)
+        return self._breed(self.packed, np.array(pairs, np.int64).reshape(-1, 2), np.array(elite))
 
     # -- checkpoints ------------------------------------------------------------
 
@@ -399,7 +357,7 @@ class NEAT:
         The genomes are concatenated: ``node_count``/``conn_count`` say how many nodes and
         connections each has, in population order.
         """
-        pop = self.population
+        pk = self.packed
         sids = sorted(self.species)
         d = {
             "version": np.array(_STATE_VERSION),
@@ -412,18 +370,17 @@ class NEAT:
             "threshold": np.array(self.threshold),
             "best_fitness": np.array(self.best_fitness),
             "best_genome": self.best_genome.copy() if self.best_genome is not None else np.zeros(0, np.float32),
-            "node_count": np.array([len(g.keys) for g in pop], np.int64),
-            "conn_count": np.array([len(g.innov) for g in pop], np.int64),
+            "node_count": np.diff(pk[0]), "conn_count": np.diff(pk[4]),
             "species_ids": np.array(sids, np.int64),
             "species_rep": np.array([self.species[k]["rep"] for k in sids], np.int64),
             "species_created": np.array([self.species[k]["created"] for k in sids], np.int64),
             "species_improved": np.array([self.species[k]["last_improved"] for k in sids], np.int64),
             "species_best": np.array([self.species[k]["best"] for k in sids], np.float64),
             "species_of": np.array([next(k for k in sids if i in self.species[k]["members"])
-                                    for i in range(len(pop))], np.int64),
+                                    for i in range(self.pop_size)], np.int64),
         }
-        for k in Genome.__slots__:
-            d[f"genome_{k}"] = np.concatenate([getattr(g, k) for g in pop])
+        for k, v in zip(Genome.__slots__, pk[1:4] + pk[5:]):
+            d[f"genome_{k}"] = v.copy()
         return d
 
     @classmethod
@@ -448,18 +405,17 @@ class NEAT:
             if nodes.shape != (algo.pop_size,) or conns.shape != (algo.pop_size,) or (nodes < 0).any() \
                     or (conns < 0).any():
                 raise ValueError(f"NEAT state counts must be {algo.pop_size} non-negative integers")
-            node_at = np.concatenate([[0], np.cumsum(nodes)])
-            conn_at = np.concatenate([[0], np.cumsum(conns)])
+            node_at = np.concatenate([[0], np.cumsum(nodes)]).astype(np.int64)
+            conn_at = np.concatenate([[0], np.cumsum(conns)]).astype(np.int64)
+            kinds = dict(keys=np.int64, bias=np.float64, act=np.int64, innov=np.int64, src=np.int64, dst=np.int64,
+                         weight=np.float64, enabled=np.bool_)
             fields = {k: np.asarray(state[f"genome_{k}"]) for k in Genome.__slots__}
             for k, v in fields.items():
-                if v.shape != ((node_at[-1],) if k in ("keys", "bias", "act") else (conn_at[-1],)):
-                    raise ValueError(f"NEAT state 'genome_{k}' does not match the genome counts")
-            algo.population = [
-                Genome(*(fields[k][node_at[i]:node_at[i + 1]] for k in ("keys", "bias", "act")),
-                       *(fields[k][conn_at[i]:conn_at[i + 1]] for k in Genome.__slots__[3:]))
-                for i in range(algo.pop_size)]
-            for g in algo.population:  # a genome that does not compile is refused here, not in a kernel
-                algo.net.compile(g)
+                if v.dtype != kinds[k] or v.shape != ((node_at[-1],) if k in ("keys", "bias", "act") else (conn_at[-1],)):
+                    raise ValueError(f"NEAT state 'genome_{k}' must be {np.dtype(kinds[k])} matching the genome counts")
+            algo.packed = (node_at, *(fields[k].copy() for k in ("keys", "bias", "act")), conn_at,
+                           *(fields[k].copy() for k in Genome.__slots__[3:]))
+            algo.ask()  # a population that does not compile is refused here, not in a kernel
             of = np.asarray(state["species_of"])
             algo.species = {}
             for k, sid in enumerate(np.asarray(state["species_ids"]).tolist()):
@@ -467,11 +423,10 @@ class NEAT:
                 algo.species[sid] = {"created": int(state["species_created"][k]),
                                      "last_improved": int(state["species_improved"][k]),
                                      "best": float(state["species_best"][k]), "rep": rep,
-                                     "rep_genome": algo.population[rep],
                                      "members": np.flatnonzero(of == sid).tolist()}
             if sum(len(sp["members"]) for sp in algo.species.values()) != algo.pop_size:
                 raise ValueError("NEAT state puts a genome in no species")
-            algo._rows = None
+            algo._reps = take(algo.packed, np.array([algo.species[k]["rep"] for k in sorted(algo.species)], np.int64))
         return algo
 
 

@@ -341,17 +341,17 @@ def speciate_packed(pop, reps, threshold, disjoint, weight):
 
 
 def crossover(fitter: Genome, other: Genome, rng: np.random.Generator) -> Genome:
-    """A child with ``fitter``'s genes: each gene ``other`` shares (same node key, same innovation number)
-    taken whole from either parent at random, the disjoint and excess ones from ``fitter``."""
+    """A child with ``fitter``'s genes, where each attribute of a gene ``other`` shares (the same node key,
+    the same innovation number) comes from either parent at random: a node's bias, then its activation;
+    a connection's weight, then its enabled flag. Disjoint and excess genes come from ``fitter``. Draws
+    two numbers per matching node, in key order, then two per matching connection."""
     child = fitter.copy()
-    _, ia, ib = np.intersect1d(fitter.keys, other.keys, assume_unique=True, return_indices=True)
-    take = rng.random(len(ia)) < 0.5
-    child.bias[ia[take]] = other.bias[ib[take]]
-    child.act[ia[take]] = other.act[ib[take]]
-    _, ia, ib = np.intersect1d(fitter.innov, other.innov, assume_unique=True, return_indices=True)
-    take = rng.random(len(ia)) < 0.5
-    child.weight[ia[take]] = other.weight[ib[take]]
-    child.enabled[ia[take]] = other.enabled[ib[take]]
+    for keys, names in (("keys", ("bias", "act")), ("innov", ("weight", "enabled"))):
+        _, ia, ib = np.intersect1d(getattr(fitter, keys), getattr(other, keys), assume_unique=True,
+                                   return_indices=True)
+        take = rng.random((len(ia), 2)) < 0.5
+        for k, name in enumerate(names):
+            getattr(child, name)[ia[take[:, k]]] = getattr(other, name)[ib[take[:, k]]]
     return child
 
 
@@ -429,11 +429,18 @@ class NEATNetwork:
 
     def compile_all(self, genomes, rows: np.ndarray) -> np.ndarray:
         """Every genome of ``genomes`` as a row of ``rows`` (P, G) float32; ValueError as :meth:`compile`."""
-        for g in genomes:
-            if len(g.keys) > self.max_nodes or int(g.enabled.sum()) > self.max_conns:
-                raise ValueError(f"a genome of {len(g.keys)} nodes and {int(g.enabled.sum())} connections exceeds "
-                                 f"the capacity ({self.max_nodes} nodes, {self.max_conns} connections)")
-        if compile_packed(pack(genomes), self.num_inputs, self.num_outputs, self.conns_at, rows) >= 0:
+        return self.compile_packed(pack(genomes), rows)
+
+    def compile_packed(self, pk: tuple, rows: np.ndarray) -> np.ndarray:
+        """Every genome of the packed ``pk`` (:func:`pack`) as a row of ``rows``; ValueError as :meth:`compile`."""
+        nodes = np.diff(pk[0])
+        on = np.diff(np.concatenate([[0], np.cumsum(pk[9])])[pk[4]])  # enabled connections per genome
+        over = np.flatnonzero((nodes > self.max_nodes) | (on > self.max_conns))
+        if len(over):
+            i = int(over[0])
+            raise ValueError(f"a genome of {nodes[i]} nodes and {on[i]} connections exceeds the capacity "
+                             f"({self.max_nodes} nodes, {self.max_conns} connections)")
+        if compile_packed(pk, self.num_inputs, self.num_outputs, self.conns_at, rows) >= 0:
             raise ValueError("the genome's connections form a cycle; only feed-forward genomes compile")
         return rows
 

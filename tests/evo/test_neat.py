@@ -10,7 +10,7 @@ import envs
 import evo
 from evo import rollout
 from evo.algorithms.neat import NEAT, read_config
-from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, distance
+from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, crossover, distance, pack
 
 
 def genome(nodes, conns):
@@ -59,25 +59,23 @@ def grown(seed=0, generations=12, pop=40, **settings):
 
 
 def test_the_same_structural_mutation_in_one_generation_gets_the_same_numbers():
-    algo = NEAT(2, 1, 10, 0, weight_init_stdev=1.0)
-    base = algo.population[0]
-    kids = [algo._add_node(base) for _ in range(30)] + [algo._add_connection(algo._add_node(base)) for _ in range(30)]
+    algo = NEAT(2, 1, 10, 0, node_add_prob=1.0, conn_add_prob=1.0, node_delete_prob=0.0, conn_delete_prob=0.0,
+                enabled_mutate_rate=0.0)
+    base = algo.population[0]  # two connections, -1 -> 0 and -2 -> 0
+    kids = algo.mutate([base] * 60)
     by_pair, by_split = {}, {}
     for kid in kids:
+        assert np.all(np.diff(kid.innov) > 0) and np.all(np.diff(kid.keys) > 0)
         for i, s, d in zip(kid.innov, kid.src, kid.dst):
-            assert by_pair.setdefault((int(s), int(d)), int(i)) == int(i)
-        new = set(kid.keys.tolist()) - set(base.keys.tolist())
-        for node in new:
-            split = base.innov[(base.src == kid.src[kid.dst == node][0]) & ~np.isin(base.innov, kid.innov[kid.enabled])]
-            by_split.setdefault(tuple(split.tolist()), node)
-            assert by_split[tuple(split.tolist())] == node
-    assert len(by_split) == 2  # two connections to split, each once: 2 new node keys in all
+            assert by_pair.setdefault((int(s), int(d)), int(i)) == int(i)  # one number per connection
+        (node,) = set(kid.keys.tolist()) - set(base.keys.tolist())
+        (split,) = kid.innov[np.isin(kid.innov, base.innov) & ~kid.enabled]
+        assert by_split.setdefault(int(split), node) == node  # one node key per split connection
+    assert sorted(by_split) == base.innov.tolist()  # both connections were split, each to one new key
     assert len(set(by_pair.values())) == len(by_pair)
-    before = dict(algo._made)
-    algo._made = {}  # a new generation: the same split is a new innovation
-    again = algo._add_node(base)
-    new_innov = set(again.innov.tolist()) - set(base.innov.tolist())
-    assert new_innov and not new_innov & {v for v in before.values() if isinstance(v, int)}
+    again = algo.mutate([base] * 20)  # a new generation: the same splits are new innovations
+    new_keys = {int(k) for kid in again for k in kid.keys} - set(base.keys.tolist())
+    assert new_keys and not new_keys & set(by_split.values())
 
 
 def test_crossover_aligns_genes_by_innovation_and_takes_the_rest_from_the_fitter():
@@ -85,17 +83,34 @@ def test_crossover_aligns_genes_by_innovation_and_takes_the_rest_from_the_fitter
                     [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True), (3, -1, 5, 3.0, True), (4, 5, 0, 4.0, False)])
     other = genome([(0, 9.5, "relu"), (7, 1.0, "tanh")],
                    [(0, -1, 0, -1.0, False), (1, -2, 0, -2.0, True), (2, -2, 7, -3.0, True), (9, 7, 0, 5.0, True)])
-    seen = {0: set(), 1: set()}
+    seen = set()
     for seed in range(40):
         child = crossover(fitter, other, np.random.default_rng(seed))
         assert child.innov.tolist() == [0, 1, 3, 4] and child.keys.tolist() == [0, 5]
+        assert child.src.tolist() == fitter.src.tolist() and child.dst.tolist() == fitter.dst.tolist()
         assert child.weight[2:].tolist() == [3.0, 4.0] and child.enabled[2:].tolist() == [True, False]
-        assert child.bias[1] == -1.0
-        assert (child.weight[0], child.enabled[0]) in ((1.0, True), (-1.0, False))  # a gene is taken whole
-        seen[0].add(child.weight[0])
-        seen[1].add(child.weight[1])
-        assert (child.bias[0], child.act[0]) in ((0.5, 2), (9.5, 3))
-    assert seen == {0: {1.0, -1.0}, 1: {2.0, -2.0}}  # matching genes come from either parent
+        assert child.bias[1] == -1.0 and child.enabled[1]
+        seen.add((child.weight[0], bool(child.enabled[0]), child.weight[1], child.bias[0], int(child.act[0])))
+    # each attribute of a matching gene comes from either parent, independently
+    for k, values in enumerate([{1.0, -1.0}, {True, False}, {2.0, -2.0}, {0.5, 9.5}, {2, 3}]):
+        assert {v[k] for v in seen} == values
+    assert len({v[:2] for v in seen}) == 4
+
+
+def test_the_breeding_kernel_crosses_over_as_the_reference_does():
+    pop = grown(seed=1, generations=5).population
+    still = NEAT(3, NUM_OUT, 10, 0, node_add_prob=0.0, node_delete_prob=0.0, conn_add_prob=0.0, conn_delete_prob=0.0,
+                 weight_mutate_rate=0.0, weight_replace_rate=0.0, bias_mutate_rate=0.0, bias_replace_rate=0.0,
+                 enabled_mutate_rate=0.0, activation_mutate_rate=0.0)  # children are their crossover alone
+    matched = 0
+    for i, j in [(0, 1), (3, 7), (10, 2), (5, 5)]:
+        want = crossover(pop[i], pop[j], np.random.default_rng(99))
+        still.rng = np.random.default_rng(99)
+        kids = still._breed(pack([pop[i], pop[j]]), np.array([[0, 1]]), np.array([False]))
+        for k, name in zip((1, 2, 3, 5, 6, 7, 8, 9), Genome.__slots__):
+            np.testing.assert_array_equal(kids[k], getattr(want, name))
+        matched += len(np.intersect1d(pop[i].innov, pop[j].innov))
+    assert matched > 10
 
 
 def test_compatibility_distance_against_a_hand_computed_case():
@@ -135,17 +150,20 @@ def test_the_distance_kernel_agrees_with_set_operations_on_grown_genomes():
 def test_speciation_splits_distant_genomes_and_the_target_count_moves_the_threshold():
     algo = NEAT(2, 1, 20, 0, weight_init_stdev=0.01, bias_init_stdev=0.01)
     assert len(algo.species) == 1  # near-identical minimal genomes
-    for g in algo.population[10:]:
+    pop = algo.population
+    for g in pop[10:]:
         g.weight += 50.0
-    algo.species = {}
+    algo.population = pop
+    algo.species, algo._reps = {}, pack([])
     algo._speciate()
     assert sorted(sorted(sp["members"]) for sp in algo.species.values()) == [list(range(10)), list(range(10, 20))]
-    algo = NEAT(2, 1, 20, 0, target_species=4, threshold_step=0.5)
-    start = algo.threshold
-    for _ in range(3):
-        algo.ask()
-        algo.tell(np.arange(20.0))
-    assert algo.threshold < start
+    for target, start, moves in ((20, 3.0, -0.5), (1, 0.5, 0.5)):  # too few species, then too many
+        algo = NEAT(2, 1, 20, 0, target_species=target, threshold_step=0.5, compatibility_threshold=start)
+        seen = [algo.threshold]
+        for _ in range(3):
+            algo.tell(np.arange(20.0))
+            seen.append(algo.threshold)
+        assert (np.diff(seen) == moves).all()
 
 
 def test_a_generation_keeps_pop_size_elites_and_capacity_and_survives_nan():
@@ -156,10 +174,10 @@ def test_a_generation_keeps_pop_size_elites_and_capacity_and_survives_nan():
     assert max(int(g.enabled.sum()) for g in algo.population) <= 14
     fitness = np.arange(40.0)
     fitness[1::3] = np.nan
-    best = algo.population[int(np.nanargmax(fitness))]
+    best = algo.ask()[int(np.nanargmax(fitness))].copy()
     algo.tell(fitness)
     assert len(algo.population) == 40 and algo.best_fitness == 39.0
-    assert any(g is best for g in algo.population)  # the best of its species is kept unchanged
+    assert (algo.ask() == best).all(axis=1).any()  # the best of its species is kept unchanged
     assert sum(len(sp["members"]) for sp in algo.species.values()) == 40
 
 
