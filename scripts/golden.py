@@ -14,6 +14,7 @@ another (``PYTHONPATH`` picks the checkout).
 from __future__ import annotations
 
 import contextlib
+import csv
 import hashlib
 import io
 import json
@@ -124,18 +125,54 @@ def record(out: Path) -> dict:
     return golden
 
 
+def _recorded_log(d: Path, digest: str) -> str | None:
+    """The recorded log.csv of run directory ``d``, if it is still the one whose digest was recorded."""
+    path = d / "log.csv"
+    return path.read_text() if path.is_file() and _digest(path) == digest else None
+
+
+def _projected(text: str, columns: list) -> str:
+    """``text`` (a log.csv) cut to ``columns``, in their order: a log with columns added since, as it was."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _compare(d: Path, got: dict, want: dict, old_log: str | None) -> str:
+    """"same", "same (log columns added: ...)" or "DIFFERENT ..." for a run's files against the recorded ones."""
+    if got == want:
+        return "same"
+    if got["champion"] != want["champion"]:
+        return "DIFFERENT champion"
+    if old_log is None:
+        return "DIFFERENT log (the recorded log.csv is not in the directory to compare columns)"
+    columns = old_log.splitlines()[0].split(",")
+    new = (d / "log.csv").read_text()
+    if _projected(new, columns) != _projected(old_log, columns):
+        return "DIFFERENT log"
+    added = [c for c in new.splitlines()[0].split(",") if c not in columns]
+    return f"same (log columns added: {', '.join(added)})"
+
+
 def check(out: Path) -> int:
+    """Play every recorded run again and compare. A log.csv that only gained columns since it was recorded
+    is the same where its recorded columns are (their values compared as text, row by row)."""
     golden = json.loads((out / "golden.json").read_text())
     bad = 0
     for name, flags in _plan():
-        got = _run(out, name, *flags)
-        ok = got == golden["runs"][name]
-        bad += not ok
-        print(("same " if ok else "DIFFERENT ") + name, flush=True)
+        old_log = _recorded_log(out / "runs" / name, golden["runs"][name]["log"])
+        verdict = _compare(out / "runs" / name, _run(out, name, *flags), golden["runs"][name], old_log)
+        bad += verdict.startswith("DIFFERENT")
+        print(f"{verdict} {name}", flush=True)
     for game, _ in RESUMES:
-        ok = _resume(out, game) == golden["resume"][game]
-        bad += not ok
-        print(("same " if ok else "DIFFERENT ") + "resume " + game, flush=True)
+        d = out / "runs" / f"resumed-{game}"
+        old_log = _recorded_log(d, golden["resume"][game]["log"])
+        verdict = _compare(d, _resume(out, game), golden["resume"][game], old_log)
+        bad += verdict.startswith("DIFFERENT")
+        print(f"{verdict} resume {game}", flush=True)
     for key, h in _rollouts().items():
         ok = h == golden["rollout"][key]
         bad += not ok
