@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its last checkpoint")
     p.add_argument("--checkpoint-every", type=int, metavar="K", dest="checkpoint_every")
     p.add_argument("--print-config", action="store_true", help="print the resolved config as TOML and exit")
+    p.add_argument("--from", metavar="RUN", dest="from_run",
+                   help="a new run starting from RUN's last population, with RUN's settings but those given")
+    p.add_argument("--champion", action="store_true", help="with --from: start from RUN's champion alone")
     p.add_argument("--log", action="append", choices=("tensorboard", "mlflow"),
                    help="also log every generation to TensorBoard event files in the run directory, or to MLflow "
                    "(a store in the run directory unless MLFLOW_TRACKING_URI says otherwise); repeatable")

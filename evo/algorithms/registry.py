@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import inspect
 
+import numpy as np
+
 from evo.algorithms.ga import GeneticAlgorithm
 
 GA_NAMES = ("ga", "truncation_ga")
@@ -107,29 +109,42 @@ def parameters(spec: dict) -> dict:
     return {"name": name, **{k: v for k, v in {**defaults, **given}.items() if v is not None}}
 
 
-def build(config, net):
-    """The algorithm of a run config, for genomes of ``net``."""
+def build(config, net, init=None):
+    """The algorithm of a run config, for genomes of ``net``.
+
+    ``init``, an array of shape (R, G), starts the run from those genomes instead of ``net.init``'s:
+    a population's genome ``i`` is row ``i % R``, an evolution strategy's mean is the rows' mean
+    (``neuroevo run --from``). NEAT, whose genomes are graphs, cannot start from them.
+    """
     spec = parameters(config.algorithm)
     name, params = spec.pop("name"), spec
+    start = net.init
+    if init is not None:
+        init = np.asarray(init, dtype=np.float32)
+        if name == "neat":
+            raise ValueError("a NEAT run cannot start from flat genomes: its genomes are graphs")
+        if name not in ("ga", "truncation_ga", "novelty", "map_elites") and "mean" not in params:
+            params["mean"] = init.astype(np.float64).mean(axis=0)
+        start = lambda rng, n: np.resize(init, (n, init.shape[1]))  # noqa: E731
     if name == "ga":
         return GeneticAlgorithm(
             num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
             selection=dict(config.selection), crossover=dict(config.crossover),
             mutation=dict(config.mutation), elite=config.elite, crossover_rate=config.crossover_rate,
-            init=net.init, layout=net.layout, **params)
+            init=start, layout=net.layout, **params)
     if name == "truncation_ga":
         return GeneticAlgorithm(
             num_params=net.num_params, pop_size=config.pop_size, seed=config.seed,
             selection=("truncation", {"fraction": params["fraction"]}), crossover="uniform",
             mutation={"name": "gaussian", "sigma": params["sigma"], "rate": 1.0},
-            elite=params["elite"], crossover_rate=0.0, init=net.init, layout=net.layout)
+            elite=params["elite"], crossover_rate=0.0, init=start, layout=net.layout)
     if name == "novelty":
         return _diversity(name)(
             net.num_params, config.pop_size, config.seed, **params,
             selection=dict(config.selection), crossover=dict(config.crossover), mutation=dict(config.mutation),
-            elite=config.elite, crossover_rate=config.crossover_rate, init=net.init, layout=net.layout)
+            elite=config.elite, crossover_rate=config.crossover_rate, init=start, layout=net.layout)
     if name == "map_elites":
-        return _diversity(name)(net.num_params, config.pop_size, config.seed, **params, init=net.init)
+        return _diversity(name)(net.num_params, config.pop_size, config.seed, **params, init=start)
     if name == "neat":
         from evo.algorithms.neat import NEAT
         return NEAT(net.num_inputs, net.num_outputs, config.pop_size, config.seed, **params)

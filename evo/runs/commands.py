@@ -231,7 +231,7 @@ def run_dir_name(config, suffix: str = "") -> str:
     return f"runs/{name}{suffix}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def start(args, config):
+def start(args, config, init=None):
     """A new run directory for ``config``: checked, created with a generation-0 checkpoint, locked."""
     from evo.runs.driver import Evolution
     from evo.runs.rundir import RunDir
@@ -240,7 +240,7 @@ def start(args, config):
         set_threads(args.threads if args.threads is not None else config.threads)
         connect(config, args)
         rundir = RunDir(args.out if args.out is not None else run_dir_name(config))
-        run = Evolution(config)
+        run = Evolution(config, init)
         rundir.create(run)
     return rundir, run
 
@@ -254,11 +254,23 @@ def cmd_run(args) -> int:
 
     with bad_input():
         loggers.check(getattr(args, "log", None))
+    if args.resume and getattr(args, "from_run", None):
+        raise UsageError("neuroevo: --from starts a new run and --resume continues one: give one of them")
     if args.resume:
         rundir, run = resume(args)
         atomic_write(rundir.config_path, run.config.to_toml())  # --generations may have changed
         timing = [t for t in rundir.read_timing() if t[0] < run.generation]
+    elif getattr(args, "from_run", None):
+        from evo.runs import fork
+        config, genomes = fork.prepare(args)
+        if args.print_config:
+            print(config.to_toml(), end="")
+            return 0
+        rundir, run = start(args, config, genomes)
+        timing = []
     else:
+        if getattr(args, "champion", False):
+            raise UsageError("neuroevo: --champion goes with --from RUN (start from RUN's champion)")
         config = resolve_config(args)
         if args.print_config:  # the sections the run's algorithm reads
             print(config.to_toml(applicable=True), end="")

@@ -113,6 +113,10 @@ class RunConfig:
     max_evaluations: int | None = None
     """A budget: stop once this many genomes have been evaluated on training episodes (each genome of each
     generation counts once, whatever its episodes: ``log.csv``'s ``evaluations``); unset: no limit."""
+    parent: dict = field(default_factory=dict)
+    """The run this one was forked from (``neuroevo run --from``): ``run`` (its directory), ``generation``
+    (of its checkpoint) and ``start`` (``population`` or ``champion``, what the genomes started from);
+    empty for a run started from random genomes."""
     max_seconds: float | None = None
     """A budget: stop once this process has driven the run this many wall-clock seconds, checked after every
     generation (a resumed run counts again from its start); unset: no limit."""
@@ -147,6 +151,9 @@ class RunConfig:
             check_number("crossover_rate", self.crossover_rate, 0.0, 1.0)
             if self.target is not None:
                 check_number("target", self.target)
+            if not isinstance(self.parent, dict) or not all(
+                    isinstance(v, (str, int)) and not isinstance(v, bool) for v in self.parent.values()):
+                raise ValueError(f"parent must be a table of run, generation and start, got {self.parent!r}")
             for name in ("max_steps", "max_evaluations"):
                 if getattr(self, name) is not None:
                     check_int(name, getattr(self, name), 1)
@@ -220,6 +227,8 @@ class RunConfig:
         for name in ("max_steps", "max_evaluations", "max_seconds"):  # budgets: only when set
             if d[name] is None:
                 del d[name]
+        if not d["parent"]:  # only a fork has a parent
+            del d["parent"]
         return d
 
     def to_toml(self, applicable: bool = False) -> str:

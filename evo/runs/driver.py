@@ -192,7 +192,7 @@ class Evolution:
         Tests played so far; the next one is keyed by ``test_seed(seed, tests)``.
     """
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, init: np.ndarray | None = None):
         self.config = config.validate()
         self.env = envs.make(config.env, level=config.level or None, obs=config.obs, **config.env_params)
         self.net = network(config, self.env)
@@ -202,7 +202,15 @@ class Evolution:
             raise ValueError("self_play needs a feed-forward network with at most one hidden layer "
                              "(network = mlp) and the local backend")
         self.target = float(config.target) if config.target is not None else float(self.env.solved_at)
-        self.algorithm = algorithms.build(config, self.net)
+        if init is not None:  # the genomes the run starts from (neuroevo run --from)
+            init = np.asarray(init)
+            if init.ndim == 1:
+                init = init[None]
+            if init.ndim != 2 or init.shape[0] < 1 or init.shape[1] != self.net.num_params \
+                    or init.dtype.kind not in "iuf" or not np.isfinite(init).all():
+                raise ValueError(f"init must be finite genomes of {self.net.num_params} genes (the network "
+                                 f"{list(self.net.sizes)}), got shape {init.shape}")
+        self.algorithm = algorithms.build(config, self.net, init)
         if self.needs_behaviour and not (self.env.fused and self.env.describes):
             raise ValueError(f"algorithm {config.algorithm['name']!r} scores behaviour, and {self.env.name} has no "
                              f"behaviour descriptor; choose a game that describes one or another algorithm")
@@ -683,7 +691,7 @@ class EvolveResult:
 
 
 def evolve(env: str, *, generations: int | None = None, pop_size: int | None = None, seed: int = 0,
-           callback: Callable[[dict], object] | None = None, hooks=(), **settings) -> EvolveResult:
+           callback: Callable[[dict], object] | None = None, hooks=(), init=None, **settings) -> EvolveResult:
     """Evolve networks for a game in one call.
 
     Parameters
@@ -696,6 +704,9 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
         Called with each generation's log row; returning ``False`` stops the run.
     hooks : sequence of evo.runs.hooks.Hook, optional
         More hook objects for the run's :class:`Driver`, called after ``callback``.
+    init : ndarray of shape (R, G) or (G,), optional
+        Genomes to start from (a population's genome ``i`` is row ``i % R``; a strategy's mean is their
+        mean), e.g. an earlier result's champion; default the network's random initialisation.
     **settings
         Any other :class:`evo.runs.config.RunConfig` field (``episodes``, ``hidden``,
         ``mutation``, ``target``, ...).
@@ -709,7 +720,7 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
                  if v is not None}
     config = RunConfig.from_dict({**overrides, **settings},
                                  base=default_config(env, settings.get("algorithm"), settings.get("obs")))
-    run = Evolution(config)
+    run = Evolution(config, init)
     Driver(run, ([_Callback(callback)] if callback is not None else []) + list(hooks)).drive()
     return EvolveResult(run.history, run.champion, run.champion_score, run.solved, run.generation,
                         run.net, run.env, config)

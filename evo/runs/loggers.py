@@ -129,7 +129,7 @@ class TensorBoardLogger(Hook):
     """Writes a run's scalars as TensorBoard event files in ``<run directory>/tensorboard/``.
 
     Each process that drives the run (a run, each ``--resume``) writes its own file,
-    ``events.out.tfevents.<time>.<host>.<pid>``, a record per generation, flushed as it is written;
+    ``events.out.tfevents.<time>.<host>.<pid>.<n>``, a record per generation, flushed as it is written;
     ``tensorboard --logdir runs/`` shows every run side by side. The files are written here, with
     no dependency; TensorBoard (the ``tensorboard`` extra) reads them.
     """
@@ -137,9 +137,14 @@ class TensorBoardLogger(Hook):
     def __init__(self, directory):
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        now = time.time()
-        self.path = self.directory / f"events.out.tfevents.{int(now)}.{socket.gethostname()}.{os.getpid()}"
-        self._file = open(self.path, "ab")
+        now, n = time.time(), 0
+        while True:  # a new file, even for a second logger of this process within the same second
+            self.path = self.directory / f"events.out.tfevents.{int(now)}.{socket.gethostname()}.{os.getpid()}.{n}"
+            try:
+                self._file = open(self.path, "xb")
+                break
+            except FileExistsError:
+                n += 1
         self._write(event_bytes(now, 0, file_version="brain.Event:2"))
 
     def _write(self, event: bytes) -> None:

@@ -1,0 +1,66 @@
+"""Runs that fork: ``neuroevo run --from RUN [--champion] [changed settings]``.
+
+A fork is a new run directory whose genomes start where RUN stands: its last checkpoint's
+population (the genomes its next generation would play), or with ``--champion`` its champion
+alone. Every setting is RUN's unless a flag or ``--config`` changes it, and the new config's
+``parent`` table records where it came from (``run``, ``generation``, ``start``). The fork's
+network must have RUN's number of genes; a population of another size takes RUN's genomes in turn
+(genome ``i`` is row ``i % R``), and an evolution strategy starts from their mean. The fork keeps
+its starting genomes in its own generation-0 checkpoint, so it resumes without its parent.
+From Python, ``evo.evolve(game, init=genomes, ...)`` starts a run from any genomes alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def start_genomes(parent, champion: bool) -> np.ndarray:
+    """The genomes a fork of ``parent`` (an :class:`~evo.runs.driver.Evolution`) starts from: (R, G) float32."""
+    if champion:
+        if parent.champion is None:
+            raise ValueError(f"the run has no champion yet (generation {parent.generation}): fork its population "
+                             f"(without --champion)")
+        return np.array(parent.champion, dtype=np.float32)[None]
+    return np.array(parent.algorithm.ask(), dtype=np.float32)
+
+
+def fork_config(args, parent):
+    """The fork's config: ``parent``'s, changed by ``--config`` and the flags, with its ``parent`` table."""
+    from evo.runs.commands import CONFIG_FLAGS
+    from evo.runs.config import RunConfig, load_toml
+
+    settings = load_toml(args.config) if args.config else {}
+    env = args.env or settings.get("env")
+    if env not in (None, parent.config.env):
+        raise ValueError(f"{args.from_run} is a run of {parent.config.env!r}, not {env!r}")
+    flags = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k, None) is not None}
+    base = RunConfig.from_dict(parent.config.to_dict())
+    settings = {**settings, **flags, "env": parent.config.env,
+                "parent": {"run": str(args.from_run), "generation": parent.generation,
+                           "start": "champion" if args.champion else "population"}}
+    return RunConfig.from_dict(settings, base=base).validate()
+
+
+def prepare(args):
+    """``neuroevo run --from``: the fork's config and the genomes it starts from, every input checked
+    (ValueError or UsageError: one line) before anything is written."""
+    from evo.runs.commands import UsageError, bad_input
+    from evo.runs.driver import Evolution
+    from evo.runs.rundir import RunDir
+
+    if args.resume:
+        raise UsageError("neuroevo: --from starts a new run and --resume continues one: give one of them")
+    with bad_input():
+        parent_dir = RunDir(args.from_run)
+        if not parent_dir.path.is_dir():
+            raise ValueError(f"no run directory at {parent_dir.path}")
+        parent = parent_dir.load_checkpoint()
+        config = fork_config(args, parent)
+        genomes = start_genomes(parent, args.champion)
+        genes = Evolution(config).net.num_params
+        if genomes.ndim != 2 or genomes.shape[1] != genes:
+            raise ValueError(f"the fork's network has {genes} genes and {args.from_run}'s genomes "
+                             f"{genomes.shape[-1]}: keep its network and hidden layers")
+        Evolution(config, init=genomes)  # the algorithm takes them (a NEAT fork does not)
+    return config, genomes
