@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pygame
 
+from evo.networks.cnn import CNNLayout
 from evo.networks.recurrent import RecurrentLayout
 from viz import theme as T
 
@@ -37,6 +38,29 @@ def activations(layout, genome: np.ndarray, x: np.ndarray) -> list:
         with np.errstate(over="ignore"):
             values.append(_ACT[layer.activation](z))
     return values
+
+
+def feature_maps(layout, genome: np.ndarray, x: np.ndarray) -> list:
+    """A CNN's input image and every convolution's feature maps for one observation, then its outputs.
+
+    Parameters
+    ----------
+    layout : evo.networks.cnn.CNNLayout
+    genome : ndarray of shape (G,)
+    x : ndarray of shape (C * H * W,), the flattened image
+
+    Returns
+    -------
+    list of ndarray, float64: the image (C, H, W), each convolution's maps (out, rows, columns), the outputs
+    """
+    maps = [np.asarray(x, dtype=np.float64).reshape(layout.input_shape)]
+    for k, conv in enumerate(layout.conv):
+        w = layout.conv_weights(genome, k).astype(np.float64)
+        view = np.lib.stride_tricks.sliding_window_view(maps[-1], (conv.kernel, conv.kernel), axis=(1, 2))
+        z = np.einsum("irkuv,oiuv->ork", view[:, ::conv.stride, ::conv.stride], w)
+        with np.errstate(over="ignore"):
+            maps.append(_ACT[conv.activation](z + layout.conv_biases(genome, k)[:, None, None]))
+    return maps + [activations(layout, genome, maps[-1].reshape(-1))[-1]]
 
 
 class NetworkPanel:
@@ -121,6 +145,9 @@ class NetworkPanel:
         surf.fill(T.PANEL, rect)
         if rect.w < 120 or rect.h < 60:
             return
+        if isinstance(layout, CNNLayout):
+            self._maps(surf, rect, feature_maps(layout, genome, x), chosen)
+            return
         sizes = layout.sizes
         small = self.label_size(rect, sizes, 15 if max(sizes) > 12 or rect.h < 260 else 17)
         pos, radius = self._positions(rect, sizes, small)
@@ -147,6 +174,31 @@ class NetworkPanel:
                 if k == last:
                     name = self.output_names[j] if j < len(self.output_names) else f"out {j}"
                     T.text(surf, name, (px + radius + 6, py), small, T.LEADER if chosen == j else T.DIM, "midleft")
+
+
+    def _maps(self, surf, rect, maps, chosen):
+        """A CNN: a row of tiles per layer, the input image's channels then each convolution's maps (bright:
+        large; each row scaled to its largest value), and the outputs by name, the chosen one highlighted."""
+        *images, out = maps
+        row_h = (rect.h - 40) // len(images)
+        for k, image in enumerate(images):
+            top = rect.y + 8 + k * row_h
+            T.text(surf, "input" if k == 0 else f"conv {k}", (rect.x + 8, top), 14, T.DIM)
+            n, rows, cols = image.shape
+            side = max(1, min((rect.w - 16) // n - 4, row_h - 22))
+            scale = max(float(image.max()), 1e-9) if k else 1.0
+            v = np.clip(image / scale, 0.0, 1.0)[..., None]
+            rgb = np.asarray(T.BG, np.float64) + v * (np.asarray(T.POS, np.float64) - np.asarray(T.BG))
+            for c in range(n):
+                tile = pygame.surfarray.make_surface(rgb[c].transpose(1, 0, 2).astype(np.uint8))
+                at = (rect.x + 8 + c * (side + 4), top + 18)
+                surf.blit(pygame.transform.scale(tile, (side, max(1, side * rows // cols))), at)
+        x = rect.x + 8
+        for j, value in enumerate(out):
+            name = self.output_names[j] if j < len(self.output_names) else f"out {j}"
+            drawn = T.text(surf, f"{name} {value:+.2f}", (x, rect.bottom - 24), 14,
+                           T.LEADER if chosen == j else T.DIM)
+            x = drawn.right + 12
 
 
 class FitnessChart:
