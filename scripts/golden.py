@@ -125,10 +125,16 @@ def record(out: Path) -> dict:
     return golden
 
 
-def _recorded_log(d: Path, digest: str) -> str | None:
-    """The recorded log.csv of run directory ``d``, if it is still the one whose digest was recorded."""
-    path = d / "log.csv"
-    return path.read_text() if path.is_file() and _digest(path) == digest else None
+def _recorded(d: Path, want: dict) -> tuple:
+    """The recorded log.csv text and champion arrays of run directory ``d`` (None each where the file is
+    gone or no longer the one whose digest was recorded)."""
+    log, champion = d / "log.csv", d / "champion.npz"
+    text = log.read_text() if log.is_file() and _digest(log) == want["log"] else None
+    arrays = None
+    if champion.is_file() and _champion_digest(champion) == want["champion"]:
+        with np.load(champion, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    return text, arrays
 
 
 def _projected(text: str, columns: list) -> str:
@@ -141,36 +147,47 @@ def _projected(text: str, columns: list) -> str:
     return buf.getvalue()
 
 
-def _compare(d: Path, got: dict, want: dict, old_log: str | None) -> str:
-    """"same", "same (log columns added: ...)" or "DIFFERENT ..." for a run's files against the recorded ones."""
+def _compare(d: Path, got: dict, want: dict, recorded: tuple) -> str:
+    """"same", "same (... added: ...)" or "DIFFERENT ..." for a run's files against the recorded ones.
+
+    A log.csv or champion.npz that only gained columns or fields since it was recorded is the same where
+    its recorded ones are."""
     if got == want:
         return "same"
+    old_log, old_champion = recorded
+    added = []
     if got["champion"] != want["champion"]:
-        return "DIFFERENT champion"
-    if old_log is None:
-        return "DIFFERENT log (the recorded log.csv is not in the directory to compare columns)"
-    columns = old_log.splitlines()[0].split(",")
-    new = (d / "log.csv").read_text()
-    if _projected(new, columns) != _projected(old_log, columns):
-        return "DIFFERENT log"
-    added = [c for c in new.splitlines()[0].split(",") if c not in columns]
-    return f"same (log columns added: {', '.join(added)})"
+        if old_champion is None:
+            return "DIFFERENT champion (the recorded champion.npz is not in the directory to compare fields)"
+        with np.load(d / "champion.npz", allow_pickle=False) as z:
+            new = {k: z[k] for k in z.files}
+        if any(k not in new or not np.array_equal(new[k], v) for k, v in old_champion.items()):
+            return "DIFFERENT champion"
+        added += [f"champion {k}" for k in new if k not in old_champion]
+    if got["log"] != want["log"]:
+        if old_log is None:
+            return "DIFFERENT log (the recorded log.csv is not in the directory to compare columns)"
+        columns = old_log.splitlines()[0].split(",")
+        text = (d / "log.csv").read_text()
+        if _projected(text, columns) != _projected(old_log, columns):
+            return "DIFFERENT log"
+        added += [f"log {c}" for c in text.splitlines()[0].split(",") if c not in columns]
+    return f"same ({', '.join(added)} added)"
 
 
 def check(out: Path) -> int:
-    """Play every recorded run again and compare. A log.csv that only gained columns since it was recorded
-    is the same where its recorded columns are (their values compared as text, row by row)."""
+    """Play every recorded run again and compare (:func:`_compare`)."""
     golden = json.loads((out / "golden.json").read_text())
     bad = 0
     for name, flags in _plan():
-        old_log = _recorded_log(out / "runs" / name, golden["runs"][name]["log"])
-        verdict = _compare(out / "runs" / name, _run(out, name, *flags), golden["runs"][name], old_log)
+        recorded = _recorded(out / "runs" / name, golden["runs"][name])
+        verdict = _compare(out / "runs" / name, _run(out, name, *flags), golden["runs"][name], recorded)
         bad += verdict.startswith("DIFFERENT")
         print(f"{verdict} {name}", flush=True)
     for game, _ in RESUMES:
         d = out / "runs" / f"resumed-{game}"
-        old_log = _recorded_log(d, golden["resume"][game]["log"])
-        verdict = _compare(d, _resume(out, game), golden["resume"][game], old_log)
+        recorded = _recorded(d, golden["resume"][game])
+        verdict = _compare(d, _resume(out, game), golden["resume"][game], recorded)
         bad += verdict.startswith("DIFFERENT")
         print(f"{verdict} resume {game}", flush=True)
     for key, h in _rollouts().items():
