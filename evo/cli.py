@@ -179,8 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a run's champion as JSON, a numpy-only policy.py or ONNX")
     p.add_argument("dir", help="run directory or champion.npz")
-    p.add_argument("--format", choices=("json", "numpy", "onnx"),
-                   help="json (default), numpy (a standalone policy.py) or onnx (feed-forward networks)")
+    p.add_argument("--format", choices=("json", "numpy", "onnx", "dot"),
+                   help="json (default), numpy (a standalone policy.py), onnx (feed-forward networks) or dot "
+                   "(a NEAT network for Graphviz)")
     p.add_argument("--out", metavar="FILE", help="default champion.json, policy.py or champion.onnx")
 
     p = sub.add_parser("sweep", help="one run per seed, in parallel processes, and a summary table")

@@ -34,6 +34,7 @@ The activation functions are those of neat-python, by the same names
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -444,6 +445,52 @@ class NEATNetwork:
             raise ValueError("the genome's connections form a cycle; only feed-forward genomes compile")
         return rows
 
+    def _name(self, slot: int) -> str:
+        if slot < self.num_inputs:
+            return f"in{slot}"
+        if slot < self.num_inputs + self.num_outputs:
+            return f"out{slot - self.num_inputs}"
+        return f"h{slot - self.num_inputs - self.num_outputs}"
+
+    def topology(self, row: np.ndarray) -> dict:
+        """The network a compiled row plays, as plain data: ``nodes`` (every input, then the non-input
+        nodes in the order they are computed, each with its ``name`` (``in0``, ``out0``, ``h0``...),
+        ``bias`` and ``activation``) and ``connections`` (``from``, ``to``, ``weight``, by name)."""
+        row = np.asarray(row, np.float32)
+        if row.shape != (self.num_params,):
+            raise ValueError(f"a NEAT row must have shape ({self.num_params},), got {row.shape}")
+        nodes = [{"name": self._name(i), "kind": "input"} for i in range(self.num_inputs)]
+        links, c = [], 0
+        for k in range(int(row[0])):
+            slot, bias, act, end = row[HEAD + NODE * k:HEAD + NODE * (k + 1)]
+            name = self._name(int(slot))
+            nodes.append({"name": name, "kind": "output" if name.startswith("out") else "hidden",
+                          "bias": float(bias), "activation": ACTIVATIONS[int(act)]})
+            for c in range(c, int(end)):
+                at = self.conns_at + CONN * c
+                links.append({"from": self._name(int(row[at])), "to": name, "weight": float(row[at + 1])})
+            c = int(end)
+        return {"nodes": nodes, "connections": links}
+
+    def to_dot(self, row: np.ndarray, title: str = "") -> str:
+        """A compiled row as a Graphviz digraph: inputs at the top, outputs at the bottom, each edge's width
+        by its weight's size and its colour by its sign (blue positive, red negative)."""
+        t = self.topology(row)
+        lines = ["// neuroevo NEAT network", "digraph neat {", "  rankdir=TB;", '  node [shape=circle, fontsize=10];']
+        if title:
+            lines.append(f"  label={json.dumps(title)};")
+        for kind, shape in (("input", "box"), ("output", "doublecircle")):
+            names = " ".join(f'"{n["name"]}"' for n in t["nodes"] if n["kind"] == kind)
+            lines.append(f"  {{ rank={'source' if kind == 'input' else 'sink'}; node [shape={shape}]; {names} }}")
+        for n in t["nodes"]:
+            if n["kind"] != "input":
+                lines.append(f'  "{n["name"]}" [tooltip="bias {n["bias"]:.4g}, {n["activation"]}"];')
+        for e in t["connections"]:
+            w = e["weight"]
+            lines.append(f'  "{e["from"]}" -> "{e["to"]}" [color="{"blue" if w >= 0 else "red"}", '
+                         f'penwidth={0.5 + min(abs(w), 5.0):.2f}, tooltip="{w:.4g}"];')
+        return "\n".join(lines + ["}"]) + "\n"
+
     def forward(self, genomes: np.ndarray, obs: np.ndarray) -> np.ndarray:
         """Outputs of every compiled row on its own observation row.
 
@@ -471,6 +518,11 @@ class NEATNetwork:
         from envs.specialise import specialise
         return specialise(NETWORK_TEMPLATE, "neat", n_in=str(self.num_inputs), n_out=str(self.num_outputs),
                           conns_at=str(self.conns_at), width=str(self.width))
+
+    def init(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Not available: NEAT's rows are compiled from genomes (:meth:`evo.algorithms.neat.NEAT.ask`),
+        never drawn as flat genes. Raises TypeError."""
+        raise TypeError("NEAT rows are compiled from genomes by evo.neat.NEAT.ask(), not drawn by a network")
 
     def initial_state(self, n: int) -> np.ndarray:
         """No memory: an empty state of shape (n, 0), as for an MLP."""

@@ -23,11 +23,12 @@ from pathlib import Path
 import numpy as np
 
 from evo.networks.mlp import MLP
+from evo.networks.neat import NEATNetwork
 from evo.networks.recurrent import GATES, RNN
 
-FORMATS = {"json": ".json", "numpy": ".py", "onnx": ".onnx"}
+FORMATS = {"json": ".json", "numpy": ".py", "onnx": ".onnx", "dot": ".dot"}
 """Export formats and the file suffix each writes."""
-DEFAULT_OUT = {"json": "champion.json", "numpy": "policy.py", "onnx": "champion.onnx"}
+DEFAULT_OUT = {"json": "champion.json", "numpy": "policy.py", "onnx": "champion.onnx", "dot": "champion.dot"}
 SCHEMA = "neuroevo.policy/1"
 """The JSON export's ``schema`` value: the format's name and version."""
 _PY_HEADER = '"""A neuroevo champion as a standalone policy that needs only numpy.'
@@ -43,6 +44,10 @@ def _tanh_constants() -> dict:
 
 
 def _check_network(net, fmt: str) -> None:
+    if isinstance(net, NEATNetwork) and fmt in ("json", "dot"):
+        return
+    if fmt == "dot":
+        raise ValueError("--format dot draws NEAT networks (a run of --algorithm neat)")
     kinds = (MLP,) if fmt == "onnx" else (MLP, RNN)
     if not isinstance(net, kinds):
         what = "feed-forward (mlp) networks" if fmt == "onnx" else "mlp and recurrent (elman, gru, lstm) networks"
@@ -58,7 +63,10 @@ def _actions(env) -> dict:
 
 
 def _layers(net, genome: np.ndarray) -> list:
-    """The weights of ``net`` in ``genome`` layer by layer (the JSON schema's ``layers``)."""
+    """The weights of ``net`` in ``genome`` layer by layer (the JSON schema's ``layers``); a NEAT network's
+    one ``neat`` layer holds its nodes and connections (:meth:`evo.networks.neat.NEATNetwork.topology`)."""
+    if isinstance(net, NEATNetwork):
+        return [{"type": "neat", **net.topology(genome)}]
     if isinstance(net, MLP):
         return [{"type": "dense", "inputs": l.n_in, "outputs": l.n_out, "activation": l.activation,
                  "weights": net.layout.weights(genome, i).T.tolist(), "biases": net.layout.biases(genome, i).tolist()}
@@ -83,7 +91,7 @@ def policy_json(champion) -> dict:
     """
     _check_network(champion.net, "json")
     net, env, config = champion.net, champion.env, champion.config
-    kind = net.cell if isinstance(net, RNN) else "mlp"
+    kind = net.cell if isinstance(net, RNN) else "neat" if isinstance(net, NEATNetwork) else "mlp"
     return {
         "schema": SCHEMA,
         "env": {"name": config.env, "level": config.level, "params": dict(config.env_params),
@@ -337,6 +345,8 @@ def _is_export(path: Path, fmt: str) -> bool:
             return False
     if fmt == "numpy":
         return head.startswith(_PY_HEADER.encode())
+    if fmt == "dot":
+        return head.startswith(b"// neuroevo NEAT network")
     return b"\x12\x08neuroevo" in head[:32]  # ONNX: the producer_name field near the start
 
 
@@ -382,6 +392,9 @@ def cmd_export(args) -> int:
             data = json.dumps(policy_json(champion), indent=1) + "\n"
         elif fmt == "numpy":
             data = policy_source(champion)
+        elif fmt == "dot":
+            _check_network(champion.net, fmt)
+            data = champion.net.to_dot(champion.genome, f"{champion.config.env} champion")
         else:
             data = onnx_model(champion)
     atomic_write(out, data)

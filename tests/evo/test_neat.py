@@ -345,3 +345,31 @@ def test_a_config_solves_xor_through_ask_and_tell(tmp_path):
             break
         algo.tell(fitness)
     assert fitness.max() > 3.9
+
+
+def test_topology_and_dot_describe_the_compiled_network():
+    algo = grown(seed=4, generations=6)
+    pop, rows = algo.population, algo.ask()
+    i = int(np.argmax([len(g.keys) for g in pop]))
+    t = algo.net.topology(rows[i])
+    assert [n["name"] for n in t["nodes"][:3]] == ["in0", "in1", "in2"]
+    assert sorted(n["name"] for n in t["nodes"] if n["kind"] == "output") == ["out0", "out1"]
+    assert len(t["nodes"]) == 3 + len(pop[i].keys) and len(t["connections"]) == int(pop[i].enabled.sum())
+    assert sorted(e["weight"] for e in t["connections"]) == sorted(np.float32(pop[i].weight[pop[i].enabled]).tolist())
+    dot = algo.net.to_dot(rows[i])
+    assert dot.startswith("// neuroevo NEAT network") and dot.count("->") == len(t["connections"])
+
+
+def test_a_neat_run_exports_its_champion_as_json_and_dot(tmp_path, capsys):
+    import json
+    from evo.cli import main
+    run = tmp_path / "run"
+    assert main(["run", "cartpole", "--algorithm", "neat", "--generations", "2", "--pop", "16", "--episodes", "1",
+                 "--target", "1e9", "--out", str(run), "--quiet"]) == 0
+    assert main(["export", str(run), "--out", str(tmp_path / "c.json")]) == 0
+    data = json.loads((tmp_path / "c.json").read_text())
+    assert data["network"]["kind"] == "neat" and data["layers"][0]["type"] == "neat"
+    assert main(["export", str(run), "--out", str(tmp_path / "c.dot")]) == 0
+    assert (tmp_path / "c.dot").read_text().startswith("// neuroevo NEAT network")
+    assert main(["export", str(run), "--format", "numpy", "--out", str(tmp_path / "p.py")]) == 2
+    assert "exports mlp and recurrent" in capsys.readouterr().err
