@@ -330,8 +330,8 @@ class Summary(Hook):
             self.code = EXIT_INTERRUPTED
         else:
             if run.budget_spent is not None:
-                from evo.runs.driver import budget_note
-                print(budget_note(run))
+                from evo.runs.budgets import note
+                print(note(run))
             print(f"{config.env}: {'solved' if run.solved else 'not solved'} after {run.generation} "
                   f"generation{'s' if run.generation != 1 else ''}: {scores(run)}; {wall:.1f} s; "
                   f"files in {self.rundir.path}")

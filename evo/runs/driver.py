@@ -42,6 +42,7 @@ import envs
 from envs.rng import key as _key
 from evo._validation import check_memory
 from evo.runs.config import RunConfig, default_config
+from evo.runs import budgets
 from evo.runs.hooks import Hook
 from evo.kernels.evaluate import rollout
 from evo.kernels.play import choose_kernel
@@ -133,42 +134,6 @@ def memory_need(config: RunConfig) -> tuple:
     return what, 16.0 * pairs
 
 
-BUDGETS = ("max_steps", "max_evaluations", "max_seconds")
-"""The config fields that end a run on a budget (:attr:`Evolution.budget_spent`)."""
-
-
-def budget_used(run) -> dict:
-    """What ``run`` has used of each budget: environment steps played (training, validation and test),
-    genomes evaluated on training episodes, and seconds this process has driven it (None until a driver has)."""
-    history = run.history
-    return {"max_steps": sum(r["env_steps"] + r["validation_steps"] for r in history),
-            "max_evaluations": history[-1]["evaluations"] if history else 0,
-            "max_seconds": run.driven_seconds}
-
-
-def budget_note(run) -> str:
-    """One line saying which budget ended ``run`` and how much of it was used (a run with a spent budget)."""
-    name = run.budget_spent
-    what = {"max_steps": "environment steps played", "max_evaluations": "genomes evaluated",
-            "max_seconds": "seconds in this process"}[name]
-    used, limit = budget_used(run)[name], getattr(run.config, name)
-    amount = f"{used:.1f} {what} of {limit:g}" if name == "max_seconds" else f"{used} {what} of {limit}"
-    return f"{run.config.env}: the {name} budget ended the run at generation {run.generation}: {amount}"
-
-
-def _with_evaluations(value, pop_size: int):
-    """A checkpoint's history (JSON text) with the ``evaluations`` of a run written before they were
-    logged: ``pop_size`` per generation. Anything else is returned as it was, to be checked."""
-    try:
-        history = json.loads(text_field(value, "history"))
-    except (ValueError, TypeError):
-        return value
-    if not isinstance(history, list) or not history or not all(
-            isinstance(row, dict) and "evaluations" not in row for row in history):
-        return value
-    return np.array(json.dumps([{**row, "evaluations": pop_size * (i + 1)} for i, row in enumerate(history)]))
-
-
 class Evolution:
     """One run, advanced a generation at a time.
 
@@ -252,18 +217,13 @@ class Evolution:
 
     @property
     def budget_spent(self) -> str | None:
-        """The budget (:data:`BUDGETS`) the run has spent, checked after each generation, or None.
+        """The budget (:mod:`evo.runs.budgets`) the run has spent, checked after each generation, or None.
 
         ``max_steps`` counts the environment steps played, ``max_evaluations`` the genomes evaluated on
         training episodes (the ``evaluations`` of the log), ``max_seconds`` the seconds :meth:`Driver.drive`
         has driven the run in this process. A spent budget finishes the run, like its last generation.
         """
-        c = self.config
-        if c.max_steps is None and c.max_evaluations is None and c.max_seconds is None:
-            return None
-        used = budget_used(self)
-        return next((name for name in BUDGETS if getattr(c, name) is not None and used[name] is not None
-                     and used[name] >= getattr(c, name)), None)
+        return budgets.spent(self)
 
     @property
     def self_play(self) -> bool:
@@ -429,7 +389,7 @@ class Evolution:
                 raise ValueError(f"its {type(algo).__name__} settings {_settings(algo)} do not match its config's "
                                  f"{_settings(run.algorithm)}")
             run.algorithm = algo
-            state = {**state, "history": _with_evaluations(state["history"], config.pop_size)}
+            state = {**state, "history": budgets.with_evaluations(state["history"], config.pop_size)}
             run.history, old_log = _history_field(state["history"], algo.generation)
             run.champion = genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
             run.champion_score = scalar_field(state, "champion_score", np.floating)
