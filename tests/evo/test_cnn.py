@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+import envs
 import evo
 from evo.networks.cnn import CNN
 from evo.networks.registry import from_dict
@@ -143,7 +144,6 @@ def test_large_population_parallel_equals_serial():
 
 @pytest.fixture(scope="module")
 def pixel_pong():
-    import envs
     env = envs.make("pong", obs="pixels")
     net = CNN(env.obs_shape, [(4, 4, 2), (8, 3, 2)], [8], outputs=env.num_outputs)
     genomes = net.init(np.random.default_rng(2), 24)
@@ -275,3 +275,13 @@ def test_bad_pixel_requests_are_one_line(args, message, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_ray_actor_remakes_the_pixel_game(pixel_pong):
+    from evo.ray.actor import game_key, make_game
+    env, net, genomes = pixel_pong
+    key, game = game_key(env, net)
+    again, same_net = make_game(game)
+    assert again.obs == "pixels" and again.obs_shape == env.obs_shape and again.module is env.module
+    assert repr(same_net) == repr(net)
+    assert game_key(envs.make("pong"), net)[0] != key  # the feature game is another pair
