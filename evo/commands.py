@@ -153,7 +153,7 @@ def cmd_play(args) -> int:
 
 
 def cmd_record(args) -> int:
-    from evo.runs.rundir import check_output_file, check_path_text
+    from evo.runs.rundir import check_output_dir, check_output_file, check_path_text
 
     if args.steps is not None and args.steps < 1:
         raise UsageError("neuroevo: --steps must be a positive integer")
@@ -163,6 +163,10 @@ def cmd_record(args) -> int:
         recording.check_record_target(Path(args.out))
         if Path(args.out).suffix.lower() == ".gif":
             check_output_file(args.out, "--out")
+        elif Path(args.out).is_dir():  # a directory of earlier frames: writable
+            check_output_file(Path(args.out) / "frame_00000.png", "--out")
+        else:  # a new directory of frames, made where this user can write
+            check_output_dir(args.out)
     c, label = _champion(args.dir, args.env_params, args.level)
     n = recording.record(c.env, c.net, c.genome, args.out, seed=args.seed, steps=args.steps, label=label)
     print(f"{c.env.name}: {n} frames written to {args.out}")

@@ -164,7 +164,7 @@ def test_watch_without_a_display_leaves_no_run_directory(tmp_path, capsys, monke
     assert not (tmp_path / "runs").exists()
 
 
-def test_an_unwritable_output_directory_is_refused(tmp_path, capsys, monkeypatch):
+def test_an_unwritable_output_directory_is_refused(finished_run, tmp_path, capsys, monkeypatch):
     # checked with os.access, which says yes to root whatever the mode: the answer is what is tested
     empty = tmp_path / "locked"
     empty.mkdir()
@@ -172,6 +172,9 @@ def test_an_unwritable_output_directory_is_refused(tmp_path, capsys, monkeypatch
     monkeypatch.setattr(os, "access", lambda p, mode, **kw: Path(p) != empty and real_access(p, mode, **kw))
     refused(["run", *SMALL, "--out", empty], capsys, f"cannot write in {empty}", tmp_path)
     refused(["play", "cartpole", "--screenshot", empty / "x.png"], capsys, f"cannot write in {empty}", tmp_path)
+    pytest.importorskip("pygame")
+    for out in (empty, empty / "frames", empty / "x.gif"):
+        refused(["record", finished_run, "--out", out], capsys, f"cannot write in {empty}", tmp_path)
 
 
 def test_check_game_reports_a_module_that_exits_when_imported(tmp_path, capsys):
