@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -178,9 +177,6 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=3, help="cartpole episodes per genome")
     args = parser.parse_args()
     print(describe(), flush=True)
-    import numba
-    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, numba threads "
-          f"{numba.get_num_threads()}")
     warm_up(args.episodes)
     print("| task | tool | solved | median evaluations to solve | median wall s to solve | neat-python / neuroevo |")
     print("| --- | --- | --- | --- | --- | --- |")

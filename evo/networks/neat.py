@@ -286,7 +286,7 @@ def _part(ka, xa, ya, a, a_end, kb, xb, yb, b, b_end, disjoint, weight):
     return (weight * diff + disjoint * (genes - 2 * same)) / n
 
 
-@njit
+@njit(inline="always")
 def distance_packed(pa, i, pb, j, disjoint, weight):
     """:func:`distance` between genome ``i`` of the packed genomes ``pa`` and genome ``j`` of ``pb``
     (:func:`pack`): a merge of the sorted node keys, then of the sorted innovation numbers."""
