@@ -237,7 +237,7 @@ class GeneticAlgorithm:
                 if not isinstance(params.get("per_gene", False), bool):
                     raise ValueError(f"mutation self_adaptive: per_gene must be true or false, "
                                      f"got {params['per_gene']!r}")
-                check_number("mutation self_adaptive: sigma", params.get("sigma", 0.1), 0.0)
+                check_number("mutation self_adaptive: sigma", params.get("sigma", 0.1), 0.0, 1e30)
                 static = {k: v for k, v in params.items() if k not in ("sigma", "per_gene")}
                 self._check_params(kind, name, op, static, {})
                 return lambda g, sigmas, rng: op(g, sigmas, rng, **static)
@@ -266,7 +266,8 @@ class GeneticAlgorithm:
             self.step = self._one_fifth.start if self._one_fifth is not None else None
             for generation in (0, 10**6):  # a schedule is checked at both ends
                 self.generation = generation
-                self._mutate(parents, rng)
+                if not np.isfinite(np.asarray(self._mutate(parents, rng), dtype=np.float64)).all():
+                    raise ValueError("its settings give non-finite genes (steps too large for float32 genomes)")
 
         attempts = (("selection", lambda: self._select(np.arange(4.0), 2, rng)),
                     ("crossover", lambda: self._cross(parents, parents[::-1], rng)),
@@ -275,7 +276,8 @@ class GeneticAlgorithm:
             if self._specs[kind][0] is None:
                 continue
             try:
-                attempt()
+                with np.errstate(all="ignore"):  # an overflow is reported as one line below, not as a warning
+                    attempt()
             except (TypeError, ValueError) as e:
                 raise type(e)(f"{kind} {self._specs[kind][0]}: {e}") from None
         self.generation = 0
