@@ -307,6 +307,42 @@ def test_a_tampered_checkpoint_is_refused_and_nothing_changes(change, message, f
     assert snapshot(run) == before
 
 
+@pytest.fixture(scope="module")
+def cmaes_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "cmaes"
+    assert main(["run", *SMALL[:1], *SMALL[3:], "--algorithm", "cmaes", "--generations", "2", "--out", str(out),
+                 "--quiet"]) == 0
+    return out
+
+
+def _asked_nan(d):
+    d["algorithm/asked"] = np.full((int(d["algorithm/lam"]), 58), np.nan)
+
+
+def _config_sigma(d):
+    config = json.loads(str(d["algorithm/config"]))
+    d["algorithm/config"] = np.array(json.dumps({**config, "sigma": config["sigma"] * 2}))
+
+
+STRATEGY_TAMPERING = [
+    (_set("algorithm/sigma", np.array(-1.0)), "'sigma' must be finite, > 0"),
+    (_set("algorithm/sigma", np.array(0.0)), "'sigma' must be finite, > 0"),
+    (_set("algorithm/sigma", np.array(np.inf)), "'sigma' must be finite, > 0"),
+    (_set("algorithm/lam", np.array(1.5)), "'lam' must be a single integer"),
+    (_asked_nan, "'asked' must be finite"),
+    (_set("algorithm/best_genome", np.zeros(10, np.float32)), "'best_genome' must be finite float32 of shape (58,)"),
+    (_config_sigma, "settings"),
+]
+
+
+@pytest.mark.parametrize("change,message", STRATEGY_TAMPERING)
+def test_a_tampered_strategy_checkpoint_is_refused(change, message, cmaes_run, tmp_path, capsys):
+    run = tampered(cmaes_run, tmp_path, "checkpoint.npz", change)
+    before = snapshot(run)
+    refused(["run", "--resume", run, "--generations", "4"], capsys, message, tmp_path)
+    assert snapshot(run) == before
+
+
 def test_a_checkpoint_of_another_run_is_refused(finished_run, tmp_path, capsys):
     other = tmp_path / "other"
     assert main(["run", "flappy", "--pop", "16", "--episodes", "1", "--generations", "1", "--out", str(other),
