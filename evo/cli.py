@@ -40,6 +40,12 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters (a newline in a file name, an escape) written as Python escapes,
+    so that a message is the one line it claims to be."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _version() -> str:
     from importlib import metadata
     try:
@@ -264,7 +270,7 @@ def main(argv=None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         return command(args)
     except UsageError as e:
-        print(str(e), file=sys.stderr)
+        print(one_line(str(e)), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("neuroevo: interrupted", file=sys.stderr)

@@ -143,6 +143,7 @@ OTHER_COMMANDS = [
     (["play", "cartpole", "--screenshot", "a\nb.png"], "control character"),
     (["record", "nowhere", "--out", "a\nb.gif"], "control character"),
     (["export", "nowhere", "--out", "a\nb.json"], "control character"),
+    (["eval", "a\nb"], "no champion at a\\nb"),  # a name's newline written as an escape: one line
 ]
 
 
