@@ -185,6 +185,8 @@ def resume(args):
             raise ValueError(f"no run directory at {rundir.path}")
         rundir.lock()
     try:
+        with bad_input():
+            rundir.check_files()
         run = _checked_resume(args, rundir)
     except BaseException:
         rundir.unlock()
@@ -234,7 +236,7 @@ def run_dir_name(config, suffix: str = "") -> str:
 def start(args, config, init=None):
     """A new run directory for ``config``: checked, created with a generation-0 checkpoint, locked."""
     from evo.runs.driver import Evolution
-    from evo.runs.rundir import RunDir
+    from evo.runs.rundir import RunDir, check_output_dir
 
     with bad_input():
         set_threads(args.threads if args.threads is not None else config.threads)

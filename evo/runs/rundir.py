@@ -299,6 +299,22 @@ class RunDir:
             p.unlink()
         return [p.name for p in left]
 
+    def check_files(self) -> None:
+        """Refuse, with one line, a run directory where something other than a file holds a run file's name.
+
+        A directory, FIFO or device named ``log.csv`` (say) would fail the
+        first write mid-run; a symbolic link is fine, as every write replaces
+        it (:func:`atomic_write`) and reads follow it.
+
+        Raises
+        ------
+        ValueError
+        """
+        for name in RUN_FILES:
+            path = self.path / name
+            if name != ".lock" and os.path.lexists(path) and not path.is_symlink() and not path.is_file():
+                raise ValueError(f"{path} is not a file; move it away to continue the run")
+
     def write_log(self, history: list) -> None:
         """``log.csv``: the header and one row per generation of ``history`` (floats as ``repr``)."""
         buf = io.StringIO()

@@ -112,3 +112,15 @@ def test_output_files_are_checked(finished_run, tmp_path):
         with pytest.raises(ValueError, match=message):
             check_output_file(path, "--screenshot")
     assert check_output_file(tmp_path / "x.png", "--screenshot") == Path(tmp_path / "x.png")
+
+
+@pytest.mark.parametrize("name", ["log.csv", "timing.csv", "champion.npz", "fitness.png", "config.toml"])
+def test_a_directory_in_place_of_a_run_file_is_refused_before_the_run_goes_on(name, finished_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / name).unlink()
+    (run / name).mkdir()
+    assert main(["run", "--resume", str(run), "--generations", "3", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{name} is not a file" in err and len(err.strip().splitlines()) == 1, err
+    assert name == "log.csv" or len((run / "log.csv").read_text().splitlines()) == 3
