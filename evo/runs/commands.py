@@ -242,6 +242,7 @@ def start(args, config, init=None):
         set_threads(args.threads if args.threads is not None else config.threads)
         connect(config, args)
         rundir = RunDir(args.out if args.out is not None else run_dir_name(config))
+        check_output_dir(rundir.path)  # a bad --out is one line before the kernels compile
         run = Evolution(config, init)
         rundir.create(run)
     return rundir, run
