@@ -30,12 +30,14 @@ import numpy as np
 import viz
 import pygame  # noqa: E402  (viz sets PYGAME_HIDE_SUPPORT_PROMPT first)
 
+from evo.networks.neat import NEATLayout  # noqa: E402
 from evo.runs.driver import Driver  # noqa: E402
 from evo.runs.hooks import Hook  # noqa: E402
 from evo.runs.rundir import RunFiles  # noqa: E402
 from viz import theme as T  # noqa: E402
 from viz.episode import Episode, one_thread  # noqa: E402
 from viz.panels import BehaviourPanel, FitnessChart  # noqa: E402
+from viz.neat import SpeciesChart  # noqa: E402
 from viz.window import (CONTROLS, MAX_FRAME, SPEEDS, WINDOW, Viewer, init_pygame,  # noqa: E402, F401
                         open_window)
 
@@ -76,6 +78,7 @@ class Watch(Viewer):
         self.net_layout = run.net.layout
         self.chart = FitnessChart()
         self.behaviour = BehaviourPanel(run.env.behaviour_space) if run.needs_behaviour else None
+        self.species = SpeciesChart() if isinstance(run.net.layout, NEATLayout) else None  # NEAT's species
         self.keys.update({pygame.K_f: self.fast_forward, pygame.K_r: self.replay_champion,
                           pygame.K_LEFTBRACKET: lambda: self.replay_generation(-1),
                           pygame.K_RIGHTBRACKET: lambda: self.replay_generation(+1)})
@@ -286,6 +289,10 @@ class Watch(Viewer):
             map_h = min(int(rect.h * 0.45), rect.w + 50)
             self.behaviour.draw(surf, pygame.Rect(rect.x, rect.bottom - map_h, rect.w, map_h), self.evo.algorithm)
             rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - map_h - 8)
+        if self.species is not None:  # NEAT's species sizes, under the chart
+            band = int(rect.h * 0.22)
+            self.species.draw(surf, pygame.Rect(rect.x, rect.bottom - band, rect.w, band))
+            rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - band - 8)
         if self.show_net and ep is not None:
             net_h = int(rect.h * 0.6)
             who = self.subject()
@@ -328,6 +335,8 @@ class _Notes(Hook):
 
     def generation_end(self, run, row, seconds):
         self.viewer.flash(f"generation {row['generation']}: best {row['best']:.4g}, mean {row['mean']:.4g}", 2.0)
+        if self.viewer.species is not None:
+            self.viewer.species.record(run.algorithm.species)
         if run.finished:
             verdict = "solved" if run.solved else "finished"
             self.viewer.flash(f"{verdict} at generation {row['generation']}; champion {run.champion_score:.4g}", 4.0)

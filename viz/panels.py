@@ -7,8 +7,10 @@ import numpy as np
 import pygame
 
 from evo.networks.cnn import CNNLayout
+from evo.networks.neat import NEATLayout
 from evo.networks.recurrent import RecurrentLayout
 from viz import theme as T
+from viz.neat import draw_network
 
 _ACT = {
     "linear": lambda z: z,
@@ -147,6 +149,9 @@ class NetworkPanel:
             return
         if isinstance(layout, CNNLayout):
             self._maps(surf, rect, feature_maps(layout, genome, x), chosen)
+            return
+        if isinstance(layout, NEATLayout):
+            draw_network(surf, rect, layout, genome, x, chosen, self.input_names, self.output_names)
             return
         sizes = layout.sizes
         small = self.label_size(rect, sizes, 15 if max(sizes) > 12 or rect.h < 260 else 17)

@@ -370,6 +370,46 @@ def reaches(genome: Genome, start: int, goal: int) -> bool:
     return False
 
 
+class NEATLayout:
+    """What a viewer reads to draw a compiled row: the graph with every node's depth, and node values.
+
+    ``net.layout`` of a :class:`NEATNetwork`.
+    """
+
+    def __init__(self, net: "NEATNetwork"):
+        self.net = net
+
+    def graph(self, row: np.ndarray) -> tuple:
+        """``(nodes, edges)`` of a row: ``nodes`` a list of ``(slot, kind, depth)`` (inputs first, at depth 0,
+        then the others in the order they are computed, each one deeper than its deepest source, outputs
+        at the greatest depth), ``edges`` a list of ``(source slot, destination slot, weight)``."""
+        net = self.net
+        row = np.asarray(row, np.float32)
+        depth = {i: 0 for i in range(net.num_inputs)}
+        nodes, edges, c = [], [], 0
+        for k in range(int(row[0])):
+            slot, _, _, end = (int(v) for v in row[HEAD + NODE * k:HEAD + NODE * (k + 1)])
+            sources = [int(row[net.conns_at + CONN * i]) for i in range(c, end)]
+            edges += [(s, slot, float(row[net.conns_at + CONN * i + 1])) for s, i in zip(sources, range(c, end))]
+            depth[slot] = 1 + max((depth[s] for s in sources), default=0)
+            c = end
+            nodes.append(slot)
+        last = max([depth[s] for s in nodes] + [1])
+        kinds = ["output" if s < net.num_inputs + net.num_outputs else "hidden" for s in nodes]
+        placed = [(i, "input", 0) for i in range(net.num_inputs)]
+        placed += [(s, kind, last if kind == "output" else depth[s]) for s, kind in zip(nodes, kinds)]
+        return placed, edges
+
+    def values(self, row: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Every value slot of the row on the input ``x`` (inputs, outputs, then hidden nodes), float32:
+        what the rollout computes."""
+        net = self.net
+        values = np.zeros(net.width, np.float32)
+        forward_row(np.asarray(row, np.float32), np.asarray(x, np.float32), net.num_inputs, net.num_outputs,
+                    net.conns_at, values, np.empty(net.num_outputs, np.float32))
+        return values
+
+
 class NEATNetwork:
     """Feed-forward NEAT networks of a fixed capacity, as compiled rows of one length.
 
@@ -401,6 +441,7 @@ class NEATNetwork:
         self.conns_at = HEAD + NODE * self.max_nodes
         self.num_params = self.conns_at + CONN * self.max_conns
         self.width = self.num_inputs + self.max_nodes
+        self.layout = NEATLayout(self)
 
     @property
     def sizes(self) -> tuple:

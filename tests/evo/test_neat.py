@@ -20,8 +20,8 @@ def genome(nodes, conns):
     return Genome(keys, bias, [ACTIVATIONS.index(a) for a in act], *cols).sorted()
 
 
-def naive(g: Genome, x) -> list:
-    """Outputs of ``g`` on ``x`` by recursion over the graph, in float64 with the textbook functions."""
+def naive(g: Genome, x, outputs: int = 2) -> list:
+    """The ``outputs`` outputs of ``g`` on ``x`` by recursion over the graph, in float64 with the textbook functions."""
     funcs = {"identity": lambda z: z, "sigmoid": lambda z: 1 / (1 + math.exp(-5 * z)),
              "tanh": lambda z: math.tanh(2.5 * z), "relu": lambda z: max(z, 0.0),
              "clamped": lambda z: min(max(z, -1.0), 1.0), "abs": abs,
@@ -38,7 +38,7 @@ def naive(g: Genome, x) -> list:
                                 for a, b, w, on in zip(g.src, g.dst, g.weight, g.enabled) if on and b == k)
             memo[k] = funcs[ACTIVATIONS[g.act[i]]](float(np.float32(s)))
         return memo[k]
-    return [value(j) for j in range(NUM_OUT)]
+    return [value(j) for j in range(outputs)]
 
 
 NUM_OUT = 2
@@ -373,3 +373,19 @@ def test_a_neat_run_exports_its_champion_as_json_and_dot(tmp_path, capsys):
     assert (tmp_path / "c.dot").read_text().startswith("// neuroevo NEAT network")
     assert main(["export", str(run), "--format", "numpy", "--out", str(tmp_path / "p.py")]) == 2
     assert "exports mlp and recurrent" in capsys.readouterr().err
+
+
+def test_the_layout_places_nodes_by_depth_and_reads_the_rollouts_values():
+    g = genome([(0, 0.1, "tanh"), (3, -0.2, "relu"), (4, 0.3, "sigmoid")],
+               [(0, -1, 3, 0.7, True), (1, 3, 4, -1.1, True), (2, 4, 0, 0.9, True), (3, -2, 0, 0.4, True)])
+    net = NEATNetwork(2, 1)
+    row = net.compile(g)
+    nodes, edges = net.layout.graph(row)
+    depth = {slot: d for slot, _, d in nodes}
+    assert depth == {0: 0, 1: 0, 3: 1, 4: 2, 2: 3}  # in -> h(3) -> h(4) -> out, the output deepest
+    assert sorted(edges) == sorted([(0, 3, np.float32(0.7)), (3, 4, np.float32(-1.1)), (4, 2, np.float32(0.9)),
+                                    (1, 2, np.float32(0.4))])
+    x = np.array([0.5, -1.0], np.float32)
+    values = net.layout.values(row, x)
+    assert values[2] == net.forward(row[None], x[None])[0, 0]
+    np.testing.assert_allclose(values[:3], [0.5, -1.0, naive(g, x, 1)[0]], atol=1e-5)
