@@ -25,7 +25,12 @@ are stored as float32, exact below 2**24. Only feed-forward graphs compile.
 
 :class:`Genome` is the graph itself, with the operators that read two genomes
 (:func:`distance`, :func:`crossover`); :mod:`evo.algorithms.neat` mutates and
-breeds them.
+breeds them. A population travels as one tuple of concatenated arrays
+(:func:`pack`), which the kernels here read: :func:`speciate_packed` sorts it
+into species and :func:`compile_packed` writes its rows.
+:attr:`NEATNetwork.layout` (:class:`NEATLayout`), :meth:`NEATNetwork.topology`
+and :meth:`NEATNetwork.to_dot` read a compiled row back, for the viewer and
+for exports.
 
 The activation functions are those of neat-python, by the same names
 (:data:`ACTIVATIONS`): ``sigmoid`` is ``1 / (1 + exp(-5 x))`` and ``tanh`` is
