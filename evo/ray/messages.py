@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 import ray
+from ray import exceptions as rex
 
 from evo.ray import pool, scheduler, settings, sweep
 from evo.ray.connect import connect
-from evo.ray.errors import HEAD_LOST, ClusterLost, Interrupted, auth_hint
+from evo.ray.errors import HEAD_LOST, ClusterLost, Interrupted, auth_hint, ray_failed
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,11 @@ def serve(fd: int) -> None:
                 conn.send(("value", result))
         except (EOFError, OSError):
             break
+        except rex.RayError as e:
+            if isinstance(e, rex.RayTaskError):  # our code failed in a worker: a bug, said as it is
+                conn.send(("error", ("RuntimeError", str(e) or type(e).__name__)))
+            else:  # Ray itself failed (warming up, say): the cluster is lost, and the line says so
+                conn.send(("error", ("ClusterLost", str(ray_failed(e)))))
         except Exception as e:  # noqa: BLE001 - every error goes back to the parent as one line
             if verbose:
                 traceback.print_exc()

@@ -76,3 +76,36 @@ def test_a_sweep_task_folder_left_by_a_dead_worker_is_cleaned(tmp_path):
     other.mkdir()
     assert sweep.clean_stale_folders(str(tmp_path)) == [tmp_path / os.path.basename(stale)]
     assert not os.path.exists(stale) and os.path.isdir(alive) and other.is_dir()
+
+
+def test_a_ray_failure_in_the_driver_process_comes_back_as_the_cluster_lost(monkeypatch):
+    """The child that drives Ray answers a call that Ray failed (here a warm-up whose connection broke)
+    with ClusterLost naming the head, and a bug in a worker as the bug it is."""
+    import threading
+
+    errors = [rex.RaySystemError("Broken pipe"),
+              rex.RayTaskError("warm", "Traceback ...", ValueError("not enough values to unpack"))]
+
+    def warm(*args):
+        raise errors.pop(0)
+    monkeypatch.setattr(messages, "connect", lambda address: None)
+    monkeypatch.setattr(messages.pool, "warm", warm)
+    monkeypatch.setattr(messages.pool, "shutdown", lambda: None)
+    monkeypatch.setattr(messages.ray, "shutdown", lambda: None)
+    ours, theirs = socket.socketpair()
+    child = threading.Thread(target=messages.serve, args=(theirs.detach(),), daemon=True)
+    child.start()
+    conn = Connection(ours.detach())
+    conn.send((None, {}, False))
+    assert conn.poll(30) and conn.recv() == ("value", None)
+    answers = []
+    for _ in range(2):
+        conn.send(("warm", ("key", (), None)))
+        assert conn.poll(30), "no answer"
+        answers.append(conn.recv())
+    (kind, (name, text)), (kind2, (name2, text2)) = answers
+    assert (kind, name) == ("error", "ClusterLost") and "was the head node lost?" in text and "Broken pipe" in text
+    assert (kind2, name2) == ("error", "RuntimeError") and "head" not in text2
+    conn.send(("close", ()))
+    child.join(timeout=30)
+    assert not child.is_alive()
