@@ -67,8 +67,10 @@ def resolve_config(args):
         flags = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k, None) is not None}
         # the game's preset for the algorithm the run plays (a strategy does not take the GA's population)
         algorithm = flags.get("algorithm", file_settings.get("algorithm"))
-        obs = flags.get("obs", file_settings.get("obs"))  # from pixels: the game's pixel preset
-        config = RunConfig.from_dict({**file_settings, "env": env, **flags}, base=default_config(env, algorithm, obs))
+        # from pixels: the game's pixel preset, for the network the run plays
+        obs, network = (flags.get(k, file_settings.get(k)) for k in ("obs", "network"))
+        config = RunConfig.from_dict({**file_settings, "env": env, **flags},
+                                     base=default_config(env, algorithm, obs, network))
         config.validate()
         # operator names and parameters, game parameters and sizes are checked by building them
         from evo.runs.driver import Evolution

@@ -289,12 +289,12 @@ def load_toml(path: str) -> dict:
         raise ValueError(f"cannot read {path}: {e.strerror}") from None
 
 
-def default_config(env: str, algorithm=None, obs=None) -> RunConfig:
+def default_config(env: str, algorithm=None, obs=None, network=None) -> RunConfig:
     """The defaults for ``env``: the general defaults overlaid with the preset its game declares.
 
     With ``obs="pixels"`` the preset is a ``cnn`` network (relu, He init) overlaid with the game's
     ``PIXEL_PRESET`` (:func:`envs.pixels.preset`: its ``conv`` and dense ``hidden`` layers, population, ...)
-    instead of its ``PRESET``.
+    instead of its ``PRESET``; when the run names another ``network``, without the convolutions.
 
     A game declares its preset as ``PRESET`` in its module or by ``envs.register(..., preset=...)``
     (:func:`envs.declaration`); a ``gym:<id>`` environment has none. The preset is tuned for the
@@ -315,6 +315,8 @@ def default_config(env: str, algorithm=None, obs=None) -> RunConfig:
     if obs == "pixels":  # a CNN, as the game's pixel preset sets it up
         preset = {"network": "cnn", "activation": "relu", "init": "he", **envs.pixels.preset(envs.make(env).module),
                   "obs": "pixels"}
+        if network not in (None, "cnn"):
+            preset = {k: v for k, v in preset.items() if k not in ("network", "conv")}
     chosen = algorithm_name(algorithm)
     if chosen is not None:
         kind = algorithm_kind(chosen)

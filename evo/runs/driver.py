@@ -679,7 +679,8 @@ def evolve(env: str, *, generations: int | None = None, pop_size: int | None = N
     overrides = {k: v for k, v in dict(generations=generations, pop_size=pop_size, seed=seed).items()
                  if v is not None}
     config = RunConfig.from_dict({**overrides, **settings},
-                                 base=default_config(env, settings.get("algorithm"), settings.get("obs")))
+                                 base=default_config(env, settings.get("algorithm"), settings.get("obs"),
+                                                     settings.get("network")))
     run = Evolution(config, init)
     Driver(run, ([_Callback(callback)] if callback is not None else []) + list(hooks)).drive()
     return EvolveResult(run.history, run.champion, run.champion_score, run.solved, run.generation,

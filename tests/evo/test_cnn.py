@@ -285,3 +285,9 @@ def test_a_ray_actor_remakes_the_pixel_game(pixel_pong):
     assert again.obs == "pixels" and again.obs_shape == env.obs_shape and again.module is env.module
     assert repr(same_net) == repr(net)
     assert game_key(envs.make("pong"), net)[0] != key  # the feature game is another pair
+
+
+def test_other_networks_from_pixels_drop_the_presets_convolutions():
+    from evo.runs.config import default_config
+    mlp = default_config("pong", obs="pixels", network="mlp").validate()
+    assert (mlp.network, mlp.conv, mlp.obs) == ("mlp", [], "pixels") and mlp.hidden == [32]
