@@ -8,6 +8,7 @@ step) both implement it, so no code asks an environment what it can do.
 
 from __future__ import annotations
 
+import operator
 from types import ModuleType
 from typing import Protocol
 
@@ -313,7 +314,11 @@ class BatchEnv:
     """
 
     def __init__(self, env: Env, n: int, seed: int = 0, episodes=None):
-        if int(n) < 1:
+        try:
+            n, seed = operator.index(n), operator.index(seed)
+        except TypeError:
+            raise TypeError(f"batch size n and seed must be integers, got n={n!r}, seed={seed!r}") from None
+        if n < 1:
             raise ValueError(f"batch size must be >= 1, got {n}")
         self.env = env
         self.n = int(n)

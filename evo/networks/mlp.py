@@ -409,6 +409,9 @@ class MLP:
             raise ValueError(f"MLP sizes must be a list of at least two widths, got {sizes!r}")
         sizes = [check_int("MLP layer width", s, 1) for s in sizes]
         check_memory(f"an MLP {sizes}", 16.0 * sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])))
+        for name, a in (("hidden", hidden), ("output", output)):  # checked even where no layer uses them
+            if a not in ACTIVATIONS:
+                raise ValueError(f"{name} must be one of {', '.join(ACTIVATIONS)}, got {a!r}")
         if activations is None:
             activations = [hidden] * (len(sizes) - 2) + [output]
         activations = list(activations)

@@ -63,7 +63,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from evo.operators import bounds as _bounds
 from evo.operators._docstrings import RNG, section, shared
-from evo._validation import check_index, check_rng
+from evo._validation import as_numbers, check_index, check_rng
 from evo.operators.registry import getter
 
 __all__ = [
@@ -171,7 +171,7 @@ def gaussian(
     x = _genomes(genomes, rng)
     rate = _rate(rate)
     box = _bounds.check(low, high, x.shape[1], repair)
-    s = np.asarray(sigma, dtype=np.float64)
+    s = as_numbers("sigma", sigma)
     n, g = x.shape
     if s.ndim == 1:
         if s.shape != (n,):

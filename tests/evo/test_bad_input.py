@@ -13,7 +13,7 @@ import pytest
 
 import envs
 import evo
-from evo import MLP, GeneticAlgorithm, evaluate, shaping, strategies
+from evo import MLP, GeneticAlgorithm, evaluate, mutation, shaping, strategies
 from evo.algorithms.diversity import MAPElites, NoveltySearch
 from evo.cli import main
 from evo.runs.driver import held_out_seed, episode_seed
@@ -453,6 +453,9 @@ def _gym_step(action):
     (lambda: MAPElites(10**5, 4, bins=1000), "MAP-Elites grid"),
     (lambda: NoveltySearch(4, 4).tell(np.zeros(4), "abc"), "behaviour"),
     (_registered_non_game, "not a game"),
+    (lambda: mutation.gaussian(np.zeros((2, 3), np.float32), np.random.default_rng(0), sigma="x"), "sigma"),
+    (lambda: MLP([4, 2], hidden=5), "hidden must be one of"),
+    (lambda: envs.make("cartpole").batch("x"), "batch size n"),
     (lambda: _gym_step(5), "action"),
     (lambda: _gym_step("left"), "action"),
 ])
