@@ -1,5 +1,6 @@
 """Argument checks shared by the public API: one-line errors naming the argument."""
 
+import json
 import operator
 import os
 
@@ -139,7 +140,6 @@ def state_array(what: str, state: dict, key: str, dtype, shape: tuple, *, finite
 
 def state_rng(what: str, state: dict, key: str, rng: np.random.Generator) -> None:
     """Set ``rng``'s bit generator from the JSON text ``state[key]``, or a one-line ValueError naming the field."""
-    import json
     try:
         rng.bit_generator.state = json.loads(state_text(what, state, key))
     except (TypeError, ValueError, KeyError) as e:
