@@ -255,7 +255,7 @@ def test_a_restored_state_continues_to_the_bit(tmp_path):
         NEAT.from_state_dict(broken)
 
 
-def test_a_run_with_algorithm_neat_resumes_to_the_bit():
+def test_a_run_with_algorithm_neat_resumes_to_the_bit(tmp_path):
     from evo.runs.config import RunConfig, default_config
     from evo.runs.driver import Driver, Evolution
     config = RunConfig.from_dict({"generations": 6, "pop_size": 24, "episodes": 1, "target": 1e9,
@@ -266,7 +266,9 @@ def test_a_run_with_algorithm_neat_resumes_to_the_bit():
     run = Evolution(config)
     for _ in range(3):
         run.step()
-    resumed = Evolution.from_state_dict(run.state_dict())
+    np.savez(tmp_path / "checkpoint.npz", **run.state_dict())
+    with np.load(tmp_path / "checkpoint.npz", allow_pickle=False) as f:
+        resumed = Evolution.from_state_dict(dict(f))
     Driver(resumed).drive()
     assert resumed.history == straight.history
     np.testing.assert_array_equal(resumed.champion, straight.champion)
