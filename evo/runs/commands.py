@@ -246,8 +246,24 @@ def start(args, config, init=None):
         rundir = RunDir(args.out if args.out is not None else run_dir_name(config))
         check_output_dir(rundir.path)  # a bad --out is one line before the kernels compile
         run = Evolution(config, init)
+    compile_first(args, run)  # before any file is written: Ctrl-C during it leaves nothing behind
+    with bad_input():
         rundir.create(run)
     return rundir, run
+
+
+def compile_first(args, run) -> None:
+    """Compile the kernels the run plays on this machine, saying so, unless they are in the cache; for a
+    run large enough, time both kernels first (the first time only) and play the faster."""
+    from evo.kernels.choice import MEASURE_MIN_PAIRS
+    from evo.kernels.play import measure
+    from evo.kernels.prepare import notice, prepare
+
+    say = None if getattr(args, "quiet", False) else notice
+    if (run.config.backend == "local" and getattr(run.net, "lockstep", False) and getattr(run.env, "fused", False)
+            and run.pairs >= MEASURE_MIN_PAIRS):
+        run.kernel = measure(run.env, run.net, run.pairs, say)
+    prepare(run.env, run.net, run.kernel, say)
 
 
 # -- run ------------------------------------------------------------------------------------
@@ -263,6 +279,11 @@ def cmd_run(args) -> int:
         raise UsageError("neuroevo: --from starts a new run and --resume continues one: give one of them")
     if args.resume:
         rundir, run = resume(args)
+        try:
+            compile_first(args, run)
+        except BaseException:
+            rundir.unlock()
+            raise
         atomic_write(rundir.config_path, run.config.to_toml())  # --generations may have changed
         timing = [t for t in rundir.read_timing() if t[0] < run.generation]
     elif getattr(args, "from_run", None):
