@@ -107,3 +107,23 @@ def test_eval_gives_the_runs_verdict_on_the_champions_own_test(tmp_path, capsys)
     assert summary.startswith("cartpole: solved after") and line.rstrip().endswith(f"; solved: {decided}")
     assert main(["eval", str(out), "--episodes", "1"]) == 0  # one episode gives no interval: never solved
     assert "not solved: test mean 500, 95% lower bound -inf < 475" in capsys.readouterr().out
+
+
+def test_a_sweep_summary_counts_to_the_test_whose_lower_bound_solved(tmp_path, capsys):
+    import csv
+
+    from evo.cli import main
+    from evo.runs.sweep import summary_row
+
+    out = tmp_path / "s"
+    assert main(["run", "cartpole", "--seed", "3", "--out", str(out), "--quiet"]) == 0
+    config = default_config("cartpole")
+    # generation 1's test mean reached 475 but not its bound; generation 2's solved it
+    assert summary_row(out, 3, config)[1:4] == ("yes", 3, 3)
+    with open(out / "log.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    with open(out / "log.csv", "w", newline="") as f:  # as a version before the bound wrote it
+        w = csv.DictWriter(f, [c for c in rows[0] if c != "test_lower"], extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    assert summary_row(out, 3, config)[1:4] == ("yes", 3, 2)
