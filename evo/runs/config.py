@@ -25,7 +25,7 @@ else:  # pragma: no cover
 ALGORITHM_SETTINGS = ("pop_size", "episodes", "elite", "crossover_rate", "selection", "crossover", "mutation")
 # Each kind's own settings over the general defaults: the strategies' small populations and few episodes are
 # those docs/algorithms.md measured them with; the GAs take RunConfig's.
-KIND_PRESETS = {"ga": {}, "strategy": {"pop_size": 32, "episodes": 2}}
+KIND_PRESETS = {"ga": {}, "strategy": {"pop_size": 32, "episodes": 2}, "neat": {"pop_size": 150}}
 # Fields only the GA's breeding reads (ga and novelty); other algorithms have their own table.
 GA_FIELDS = ("selection", "crossover", "mutation", "crossover_rate", "elite")
 GA_BREEDERS = ("ga", "novelty")
@@ -39,10 +39,11 @@ def algorithm_name(spec) -> str | None:
 
 
 def algorithm_kind(name: str) -> str:
-    """``"strategy"`` for an evolution strategy (:data:`evo.algorithms.strategies.ALGORITHMS`), else ``"ga"``
-    (the GAs and those that breed a GA-sized population: novelty, MAP-Elites, NEAT)."""
+    """``"strategy"`` for an evolution strategy (:data:`evo.algorithms.strategies.ALGORITHMS`), ``"neat"`` for
+    NEAT (neat-python's population of 150, whose species need room), else ``"ga"`` (the GAs and those that
+    breed a GA-sized population: novelty, MAP-Elites)."""
     from evo.algorithms.strategies import ALGORITHMS
-    return "strategy" if name in ALGORITHMS else "ga"
+    return "strategy" if name in ALGORITHMS else "neat" if name == "neat" else "ga"
 
 
 @dataclass

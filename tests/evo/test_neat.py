@@ -391,3 +391,11 @@ def test_the_layout_places_nodes_by_depth_and_reads_the_rollouts_values():
     values = net.layout.values(row, x)
     assert values[2] == net.forward(row[None], x[None])[0, 0]
     np.testing.assert_allclose(values[:3], [0.5, -1.0, naive(g, x, 1)[0]], atol=1e-5)
+
+
+def test_a_neat_run_plays_neat_pythons_population_unless_told():
+    from evo.runs.config import RunConfig, default_config
+    assert default_config("flappy", "neat").pop_size == 150
+    assert default_config("flappy").pop_size == default_config("flappy", "ga").pop_size != 150
+    given = RunConfig.from_dict({"pop_size": 30, "algorithm": "neat"}, base=default_config("flappy", "neat"))
+    assert given.pop_size == 30
