@@ -2,7 +2,7 @@
 
 The CPU's model (``/proc/cpuinfo``, else what Python's ``platform`` knows),
 its cores, the vector extensions that set how wide the lockstep kernel's
-blocks are (AVX2, AVX-512: ``evo.kernels.lanes.LANES``), Numba's threads and
+blocks use (AVX2, AVX-512; the width itself: ``evo.kernels.lanes.LANES``), Numba's threads and
 OpenMP's wait policy, and the versions of Python, NumPy and Numba.
 """
 

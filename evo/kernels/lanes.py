@@ -52,17 +52,20 @@ import numba
 from envs.specialise import specialise
 
 def lane_width() -> int:
-    """Pairs a lockstep block plays together on this CPU: 16 where it has AVX-512 (16 float32 values are one
-    vector register of 512 bits), else 8 (one AVX2 register). ``NEUROEVO_LANES`` (8, 16, 32 or 64)
-    overrides it; whatever the width, every lane computes what the per-agent kernel computes, to the bit."""
+    """Pairs a lockstep block plays together: 16, unless ``NEUROEVO_LANES`` (8, 16, 32 or 64) says otherwise.
+
+    16 float32 lanes are one AVX-512 register and two AVX2 ones. Measured, 16 is the
+    width to use with either: compiled for AVX2 (``NUMBA_CPU_NAME=haswell``), 8
+    lanes gave cartpole 4-16-2 about half of what 16 gave (docs/performance.md),
+    and 32 no more than 16. Whatever the width, every lane computes what the
+    per-agent kernel computes, to the bit.
+    """
     chosen = os.environ.get("NEUROEVO_LANES")
     if chosen in ("8", "16", "32", "64"):
         return int(chosen)
     if chosen:
-        print(f"neuroevo: note: NEUROEVO_LANES must be 8, 16, 32 or 64, not {chosen!r}; using the CPU's width",
-              file=sys.stderr)
-    from llvmlite import binding
-    return 16 if binding.get_host_cpu_features().get("avx512f") else 8
+        print(f"neuroevo: note: NEUROEVO_LANES must be 8, 16, 32 or 64, not {chosen!r}; using 16", file=sys.stderr)
+    return 16
 
 
 LANES = lane_width()

@@ -55,15 +55,15 @@ def tick_label(value: float, step: float) -> str:
     return f"{value:.{decimals}f}"
 
 
-def plot_labels(run, path=None) -> dict:
-    """The title and target :func:`fitness_png` draws for ``run`` (an :class:`evo.runs.driver.Evolution`),
-    whose run directory is ``path``: game and level, algorithm, seed, the directory's name."""
+def plot_labels(run) -> dict:
+    """The title and target :func:`fitness_png` draws for ``run`` (an :class:`evo.runs.driver.Evolution`):
+    game and level, algorithm, network, seed. Nothing of where the run is written, so that the same run
+    writes the same file wherever it runs (a Ray run's files equal a local run's)."""
     config = run.config
     spec = config.algorithm
     algorithm = spec.get("name", "ga") if isinstance(spec, dict) else str(spec)
     game = config.env + (f" (level {config.level})" if config.level and config.level != "default" else "")
-    where = f", run {Path(path).name}" if path is not None else ""
-    return {"title": f"{game}: {algorithm}, seed {config.seed}{where}", "target": float(run.target)}
+    return {"title": f"{game}: {algorithm}, {config.network}, seed {config.seed}", "target": float(run.target)}
 
 
 def fitness_png(history: list, width: int = 720, height: int = 420, *, title: str | None = None,

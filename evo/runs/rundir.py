@@ -362,7 +362,7 @@ class RunDir:
         """``fitness.png``: best, mean and validation per generation (:func:`evo.runs.plot.fitness_png`), titled
         with ``run``'s game, algorithm and seed and this directory's name, and its target drawn."""
         from evo.runs.plot import fitness_png, plot_labels
-        atomic_write(self.plot_path, fitness_png(history, **(plot_labels(run, self.path) if run is not None else {})))
+        atomic_write(self.plot_path, fitness_png(history, **(plot_labels(run) if run is not None else {})))
 
 
 def champion_arrays(run: Evolution) -> dict:

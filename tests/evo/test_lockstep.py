@@ -258,13 +258,11 @@ def test_every_lane_width_plays_the_per_agent_results(name, width, game_envs, mo
     assert sys.modules[kernel.py_func.__module__]._LANES == width  # the width asked for, compiled as a constant
 
 
-def test_the_lane_width_follows_the_cpu_or_the_variable(monkeypatch, capsys):
-    from llvmlite import binding
-
+def test_the_lane_width_is_16_unless_the_variable_says(monkeypatch, capsys):
     from evo.kernels.lanes import lane_width
     monkeypatch.delenv("NEUROEVO_LANES", raising=False)
-    assert lane_width() == (16 if binding.get_host_cpu_features().get("avx512f") else 8)
+    assert lane_width() == 16
     monkeypatch.setenv("NEUROEVO_LANES", "8")
     assert lane_width() == 8
     monkeypatch.setenv("NEUROEVO_LANES", "12")
-    assert lane_width() in (8, 16) and "NEUROEVO_LANES must be 8, 16, 32 or 64" in capsys.readouterr().err
+    assert lane_width() == 16 and "NEUROEVO_LANES must be 8, 16, 32 or 64" in capsys.readouterr().err

@@ -81,16 +81,16 @@ def test_a_target_far_from_the_scores_is_named_at_the_edge_not_drawn():
     assert rows.sum() > 20
 
 
-def test_plot_labels_name_the_game_algorithm_seed_and_run(tmp_path):
+def test_plot_labels_name_the_game_algorithm_network_and_seed_and_not_where_the_run_is(tmp_path):
     from evo.runs.config import RunConfig, default_config
     from evo.runs.driver import Evolution
 
     run = Evolution(RunConfig.from_dict({"pop_size": 8, "episodes": 1, "seed": 4}, base=default_config("cartpole")))
-    labels = plot_labels(run, tmp_path / "my-run")
+    labels = plot_labels(run)
     assert labels["target"] == run.target
     title = labels["title"]
-    assert title.startswith("cartpole") and ", seed 4" in title and "run my-run" in title
-    assert plot_labels(run)["title"].split(":")[1].strip().split(",")[0] in ("ga", "truncation_ga")
+    assert title.startswith("cartpole") and title.endswith(", mlp, seed 4")
+    assert title.split(":")[1].strip().split(",")[0] in ("ga", "truncation_ga")
 
 
 def test_a_runs_fitness_png_has_its_title_and_target(tmp_path):
