@@ -77,6 +77,7 @@ from evo import MLP, rollout  # noqa: E402
 from evo.kernels.lanes import lane_wise  # noqa: E402
 from evo.kernels.choice import MEASURE_MIN_PAIRS  # noqa: E402
 from evo.kernels.play import Rollout, _run_lockstep, choose_kernel, measure  # noqa: E402
+from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 
 TARGET_CARTPOLE = 3.0
 TARGET_EVERY_GAME = 2.0
@@ -128,8 +129,8 @@ def bench_kernels(names, shapes, repeats):
     print(f"\n== agent-steps/s (wall), medians of {repeats} interleaved runs; ratio = lockstep / agent "
           f"(cpu: by CPU seconds) ==")
     print(f"{'game':>22} {'network':>10} {'P':>6} {'agent':>9} {'lockstep':>9} {'by lane':>9} {'ratio':>6} "
-          f"{'cpu':>5}  auto")
-    ratios = {}
+          f"{'cpu':>5} {'spread a/l':>10}  auto")
+    ratios, misses = {}, []
     for name in names:
         env = envs.make(name)
         kinds = kinds_of(env)
@@ -153,15 +154,23 @@ def bench_kernels(names, shapes, repeats):
                 ratios[name, len(hidden), P] = ratio
                 shape = "-".join(str(s) for s in net.sizes)
                 by_lane = f"{wall['by lane']:9.3g}" if "by lane" in wall else f"{'-':>9}"
+                # run-to-run spread of each kernel: fastest over slowest of its repeats
+                spread = {k: max(s / w for s, w, _ in v) / min(s / w for s, w, _ in v) for k, v in runs.items()}
+                spreads = f"{spread['agent']:.2f}/{spread['lockstep']:.2f}"
+                if slower:
+                    misses.append(f"{name} {shape} P={P}")
                 print(f"{name:>22} {shape:>10} {P:>6} {wall['agent']:9.3g} {wall['lockstep']:9.3g} {by_lane} "
-                      f"{ratio:6.2f} {cpu['lockstep'] / cpu['agent']:5.2f}  {auto}{' !' if slower else ''}",
-                      flush=True)
+                      f"{ratio:6.2f} {cpu['lockstep'] / cpu['agent']:5.2f} {spreads:>10}  {auto}"
+                      f"{' !' if slower else ''}", flush=True)
         print(f"{'':>22} load average {os.getloadavg()[0]:.2f}", flush=True)
     small = {k: v for k, v in ratios.items() if k[1] == 1}
     if ("cartpole", 1, 4096) in small:
         r = small["cartpole", 1, 4096]
         print(f"target: cartpole 4-16-2 at P = 4096 >= {TARGET_CARTPOLE}x: {r:.2f} "
               f"[{'met' if r >= TARGET_CARTPOLE else 'NOT met'}]")
+    print(f"target: auto within 10% of the faster kernel in every cell: "
+          f"{'met' if not misses else 'NOT met in ' + ', '.join(misses)} ({len(ratios) - len(misses)} of "
+          f"{len(ratios)} cells)")
     below = sorted({k[0] for k, v in small.items() if v < TARGET_EVERY_GAME})
     print(f"target: every game >= {TARGET_EVERY_GAME}x (obs-16-out, every P): "
           f"{'met' if not below else 'NOT met by ' + ', '.join(below)}")
@@ -327,7 +336,6 @@ _SPIN = """
 import json, statistics, time
 import envs, numpy as np
 from evo import MLP, rollout
-from machine import describe  # benchmarks/machine.py, beside this script  # noqa: E402
 env = envs.make("cartpole"); net = MLP([4, 16, 2])
 g = np.random.default_rng(0).normal(size=({pop}, net.num_params)).astype(np.float32)
 def speed(kind, seed):
