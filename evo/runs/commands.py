@@ -495,6 +495,9 @@ def cmd_check_game(args) -> int:
     except Exception as e:  # importing the author's module failed: that is what they need to see
         print(f"FAIL  import {args.module}: {type(e).__name__}: {e}")
         return EXIT_FAILURE
+    except SystemExit as e:  # the module ends the program when imported: no game can be made of it
+        print(f"FAIL  import {args.module}: it calls sys.exit({e.code!r}) when imported")
+        return EXIT_FAILURE
     for f in findings:
         print(f)
     failed = sum(not f.ok for f in findings)
