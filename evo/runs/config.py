@@ -25,7 +25,9 @@ else:  # pragma: no cover
 ALGORITHM_SETTINGS = ("pop_size", "episodes", "elite", "crossover_rate", "selection", "crossover", "mutation")
 # Each kind's own settings over the general defaults: the strategies' small populations and few episodes are
 # those docs/algorithms.md measured them with; the GAs take RunConfig's.
-KIND_PRESETS = {"ga": {}, "strategy": {"pop_size": 32, "episodes": 2}, "neat": {"pop_size": 150}}
+KIND_PRESETS = {"ga": {}, "strategy": {"pop_size": 32, "episodes": 2}}
+# NEAT's species need room: a NEAT run plays the game's preset with at least neat-python's usual population.
+NEAT_MIN_POP = 150
 # Fields only the GA's breeding reads (ga and novelty); other algorithms have their own table.
 GA_FIELDS = ("selection", "crossover", "mutation", "crossover_rate", "elite")
 GA_BREEDERS = ("ga", "novelty")
@@ -39,11 +41,10 @@ def algorithm_name(spec) -> str | None:
 
 
 def algorithm_kind(name: str) -> str:
-    """``"strategy"`` for an evolution strategy (:data:`evo.algorithms.strategies.ALGORITHMS`), ``"neat"`` for
-    NEAT (neat-python's population of 150, whose species need room), else ``"ga"`` (the GAs and those that
-    breed a GA-sized population: novelty, MAP-Elites)."""
+    """``"strategy"`` for an evolution strategy (:data:`evo.algorithms.strategies.ALGORITHMS`), else ``"ga"``
+    (the GAs and those that breed a GA-sized population: novelty, MAP-Elites, NEAT)."""
     from evo.algorithms.strategies import ALGORITHMS
-    return "strategy" if name in ALGORITHMS else "neat" if name == "neat" else "ga"
+    return "strategy" if name in ALGORITHMS else "ga"
 
 
 @dataclass
@@ -324,4 +325,6 @@ def default_config(env: str, algorithm=None, obs=None, network=None) -> RunConfi
         if kind != algorithm_kind(algorithm_name(preset.get("algorithm")) or "ga"):
             preset = {k: v for k, v in preset.items() if k not in ALGORITHM_SETTINGS}
             preset.update(KIND_PRESETS[kind])
+        if chosen == "neat":
+            preset["pop_size"] = max(int(preset.get("pop_size", RunConfig.pop_size)), NEAT_MIN_POP)
     return RunConfig.from_dict({"env": env, **preset})

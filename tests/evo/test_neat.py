@@ -393,9 +393,11 @@ def test_the_layout_places_nodes_by_depth_and_reads_the_rollouts_values():
     np.testing.assert_allclose(values[:3], [0.5, -1.0, naive(g, x, 1)[0]], atol=1e-5)
 
 
-def test_a_neat_run_plays_neat_pythons_population_unless_told():
+def test_a_neat_run_plays_at_least_neat_pythons_population_unless_told():
     from evo.runs.config import RunConfig, default_config
-    assert default_config("flappy", "neat").pop_size == 150
-    assert default_config("flappy").pop_size == default_config("flappy", "ga").pop_size != 150
+    flappy, snake = default_config("flappy"), default_config("snake")
+    assert flappy.pop_size < 150 and snake.pop_size > 150  # the GA presets
+    assert (default_config("flappy", "neat").pop_size, default_config("flappy", "neat").episodes) == (150, flappy.episodes)
+    assert default_config("snake", "neat").pop_size == snake.pop_size  # at least 150: a larger preset stays
     given = RunConfig.from_dict({"pop_size": 30, "algorithm": "neat"}, base=default_config("flappy", "neat"))
     assert given.pop_size == 30
