@@ -122,8 +122,11 @@ def prepare(env, net, kind: str, say="notice", *, program: str | None = None, st
 
 def _compile_in_child(env, net, kind: str, program: str, stop) -> bool:
     """Compile in a child process; True if it did. Ctrl-C (or ``stop``) ends the child and is raised here."""
-    request = json.dumps({"game": env.module.__name__, "network": net.to_dict(), "kind": kind,
-                          "lanes": _lanes.LANES, "path": [p for p in sys.path if isinstance(p, str)]})
+    try:  # a network the child cannot rebuild from its dict compiles here
+        request = json.dumps({"game": env.module.__name__, "network": net.to_dict(), "kind": kind,
+                              "lanes": _lanes.LANES, "path": [p for p in sys.path if isinstance(p, str)]})
+    except (AttributeError, TypeError, ValueError):
+        return False
     with tempfile.TemporaryFile() as log:
         child = subprocess.Popen([sys.executable, "-c", program, request],
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log,

@@ -200,7 +200,7 @@ def resume(args):
 def _checked_resume(args, rundir):
     """The checkpoint of a locked run directory, checked against its config.toml and the flags."""
     from evo.runs.config import load_toml
-    from evo.runs.driver import saved_config
+    from evo.runs.fields import saved_config
 
     with bad_input():
         run = rundir.load_checkpoint()

@@ -33,8 +33,8 @@ import numpy as np
 
 import envs
 from evo.runs.config import RunConfig
-from evo.runs.driver import (CHECKPOINT_VERSION, LOG_COLUMNS, Evolution, config_field, genome_field,
-                             held_out_seed, network, scalar_field, text_field)
+from evo.runs.driver import CHECKPOINT_VERSION, LOG_COLUMNS, Evolution, held_out_seed, network
+from evo.runs.fields import config_field, genome_field, scalar_field, text_field
 from evo.runs.hooks import Hook
 
 # The temporary name of a file atomic_write is writing: .<name>.tmp<pid>

@@ -8,7 +8,8 @@ from envs import pong as P
 from evo import MLP, rollout
 from evo.cli import main
 from evo.runs.config import RunConfig
-from evo.runs.driver import Evolution, saved_config
+from evo.runs.driver import Evolution
+from evo.runs.fields import saved_config
 from evo.runs.rundir import load_champion
 
 TINY = ["--pop", "8", "--episodes", "1", "--hidden", "8", "--target", "1e9", "--quiet"]  # flappy's and cartpole's preset
