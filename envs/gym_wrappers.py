@@ -230,6 +230,7 @@ class GymEnv:
 
     obs_size = property(lambda self: self.spec.obs_size)
     obs_shape = property(lambda self: (self.spec.obs_size,))
+    obs = "features"
     num_actions = property(lambda self: self.spec.num_actions)
     action_size = property(lambda self: self.spec.action_size)
     num_outputs = property(lambda self: self.spec.num_outputs)
@@ -252,7 +253,6 @@ class GymEnv:
 
         With ``workers > 1`` (``envs.make("gym:LunarLander-v3", workers=2)``) the
         copies are stepped in that many processes: worth it where a step costs
-    obs = "features"
         far more than sending its action and observation (Box2D); the results
         are those of one process.
         """
