@@ -252,6 +252,25 @@ def start(args, config, init=None):
     return rundir, run
 
 
+def _fork(args) -> tuple:
+    """``neuroevo run --from``: the fork's config and the genomes it starts from (:mod:`evo.runs.fork`),
+    every input checked (one line, exit 2) before anything is written."""
+    from evo.runs.config import load_toml
+    from evo.runs.fork import fork
+    from evo.runs.rundir import RunDir
+
+    if args.resume:
+        raise UsageError("neuroevo: --from starts a new run and --resume continues one: give one of them")
+    with bad_input():
+        parent_dir = RunDir(args.from_run)
+        if not parent_dir.path.is_dir():
+            raise ValueError(f"no run directory at {parent_dir.path}")
+        parent = parent_dir.load_checkpoint()
+        settings = load_toml(args.config) if args.config else {}
+        flags = {k: getattr(args, k) for k in ("env", *CONFIG_FLAGS) if getattr(args, k, None) is not None}
+        return fork(parent, args.from_run, args.champion, settings, flags)
+
+
 def compile_first(args, run) -> None:
     """Compile the kernels the run plays on this machine, saying so, unless they are in the cache; for a
     run large enough, time both kernels first (the first time only) and play the faster."""
@@ -287,8 +306,7 @@ def cmd_run(args) -> int:
         atomic_write(rundir.config_path, run.config.to_toml())  # --generations may have changed
         timing = [t for t in rundir.read_timing() if t[0] < run.generation]
     elif getattr(args, "from_run", None):
-        from evo.runs import fork
-        config, genomes = fork.prepare(args)
+        config, genomes = _fork(args)
         if args.print_config:
             print(config.to_toml(), end="")
             return 0

@@ -25,42 +25,31 @@ def start_genomes(parent, champion: bool) -> np.ndarray:
     return np.array(parent.algorithm.ask(), dtype=np.float32)
 
 
-def fork_config(args, parent):
-    """The fork's config: ``parent``'s, changed by ``--config`` and the flags, with its ``parent`` table."""
-    from evo.runs.commands import CONFIG_FLAGS
-    from evo.runs.config import RunConfig, load_toml
+def fork_config(parent, from_run, champion: bool, settings: dict, flags: dict):
+    """The fork's config: ``parent``'s (an :class:`~evo.runs.driver.Evolution`), changed by ``settings``
+    (a ``--config`` file's) and ``flags`` (the command line's), with its ``parent`` table."""
+    from evo.runs.config import RunConfig
 
-    settings = load_toml(args.config) if args.config else {}
-    env = args.env or settings.get("env")
+    env = flags.get("env") or settings.get("env")
     if env not in (None, parent.config.env):
-        raise ValueError(f"{args.from_run} is a run of {parent.config.env!r}, not {env!r}")
-    flags = {k: getattr(args, k) for k in CONFIG_FLAGS if getattr(args, k, None) is not None}
+        raise ValueError(f"{from_run} is a run of {parent.config.env!r}, not {env!r}")
+    flags = {k: v for k, v in flags.items() if k != "env"}
     base = RunConfig.from_dict(parent.config.to_dict())
     settings = {**settings, **flags, "env": parent.config.env,
-                "parent": {"run": str(args.from_run), "generation": parent.generation,
-                           "start": "champion" if args.champion else "population"}}
+                "parent": {"run": str(from_run), "generation": parent.generation,
+                           "start": "champion" if champion else "population"}}
     return RunConfig.from_dict(settings, base=base).validate()
 
 
-def prepare(args):
-    """``neuroevo run --from``: the fork's config and the genomes it starts from, every input checked
-    (ValueError or UsageError: one line) before anything is written."""
-    from evo.runs.commands import UsageError, bad_input
+def fork(parent, from_run, champion: bool, settings: dict, flags: dict) -> tuple:
+    """The fork of ``parent``: its config and the genomes it starts from, checked (ValueError, one line)."""
     from evo.runs.driver import Evolution
-    from evo.runs.rundir import RunDir
 
-    if args.resume:
-        raise UsageError("neuroevo: --from starts a new run and --resume continues one: give one of them")
-    with bad_input():
-        parent_dir = RunDir(args.from_run)
-        if not parent_dir.path.is_dir():
-            raise ValueError(f"no run directory at {parent_dir.path}")
-        parent = parent_dir.load_checkpoint()
-        config = fork_config(args, parent)
-        genomes = start_genomes(parent, args.champion)
-        genes = Evolution(config).net.num_params
-        if genomes.ndim != 2 or genomes.shape[1] != genes:
-            raise ValueError(f"the fork's network has {genes} genes and {args.from_run}'s genomes "
-                             f"{genomes.shape[-1]}: keep its network and hidden layers")
-        Evolution(config, init=genomes)  # the algorithm takes them (a NEAT fork does not)
+    config = fork_config(parent, from_run, champion, settings, flags)
+    genomes = start_genomes(parent, champion)
+    genes = Evolution(config).net.num_params
+    if genomes.ndim != 2 or genomes.shape[1] != genes:
+        raise ValueError(f"the fork's network has {genes} genes and {from_run}'s genomes "
+                         f"{genomes.shape[-1]}: keep its network and hidden layers")
+    Evolution(config, init=genomes)  # the algorithm takes them (a NEAT fork does not)
     return config, genomes

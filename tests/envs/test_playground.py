@@ -95,7 +95,8 @@ def test_a_run_is_solved_on_the_test_split(tmp_path, capsys):
     assert main(["run", "blobs", "--generations", "30", "--out", str(out), "--quiet"]) == 0
     assert "blobs: solved" in capsys.readouterr().out
     assert main(["eval", str(out)]) == 0
-    assert "target 0.95: solved" in capsys.readouterr().out
+    verdict = capsys.readouterr().out
+    assert "solved: test mean" in verdict and ">= 0.95" in verdict  # the run's rule: the lower bound decides
 
 
 def test_the_viewer_draws_the_leaders_decision_boundary():
