@@ -44,6 +44,8 @@ from evo.runs.config import default_config
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ray_faults import Chunks  # noqa: E402
 
+pytestmark = pytest.mark.xdist_group("ray")  # one worker plays every cluster test, one cluster at a time
+
 NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
 # A run that never reaches its target, so it goes the full number of generations.
 LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "4", "--target", "1e9", "--quiet"]
