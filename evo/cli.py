@@ -217,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--out", metavar="DIR", help="run directory (default runs/<env>-watch-<timestamp>; "
                            "with --frames, none unless given)")
             p.add_argument("--resume", metavar="DIR", help="continue the run in DIR in the window")
+            p.add_argument("--follow", metavar="RUN", help="show the run another process is writing in RUN, "
+                           "each new generation's best as it lands (read-only: the run goes on)")
             p.add_argument("--quiet", action="store_true", help=QUIET)
             _add_backend_options(p)
         else:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from evo.runs.commands import (UsageError, bad_input, connect, load_champion_at, resolve_config, resume,
-                               run_dir_name, set_threads)
+from evo.runs.commands import (CONFIG_FLAGS, UsageError, bad_input, connect, flag_name, load_champion_at,
+                               resolve_config, resume, run_dir_name, set_threads)
 
 
 def _viz(part: str = "app"):
@@ -78,6 +78,8 @@ def cmd_watch(args) -> int:
     from evo.runs.rundir import RunDir
 
     check_view_options(args)
+    if getattr(args, "follow", None) is not None:
+        return _follow(args)
     app = _viz()
     with bad_input():  # before a run directory is made: a window without a display leaves none behind
         app.need_display(args.frames is None)
@@ -109,6 +111,25 @@ def cmd_watch(args) -> int:
     else:
         at = f"generation {run.generation}"
     print(f"{run.config.env}: {at}, {champion}{where}")
+    return 0
+
+
+def _follow(args) -> int:
+    """``watch --follow RUN``: the run another process is writing, read-only (:mod:`viz.follow`)."""
+    given = [flag_name(k) for k in ("env", *CONFIG_FLAGS, "config", "out", "resume", "print_config")
+             if getattr(args, k, None) not in (None, False)]
+    if given:
+        what = "a game" if given[0] == "--env" else given[0]
+        raise UsageError(f"neuroevo: --follow shows a run as its own process plays it; it does not take {what}")
+    if args.screenshot is not None and Path(args.screenshot).resolve().parent == Path(args.follow).resolve():
+        raise UsageError(f"neuroevo: --follow never writes into {args.follow}; put the --screenshot elsewhere")
+    follow = _viz("follow")
+    with bad_input():
+        followed = follow.follow(args.follow, frames=args.frames, screenshot=args.screenshot, speed=_speed(args))
+    state = followed.finished or "still running"
+    shown = followed.generations
+    upto = f"to generation {shown - 1}" if shown else "before its first generation"
+    print(f"{followed.env.name}: followed {followed.rundir.path} {upto}, {state}")
     return 0
 
 
