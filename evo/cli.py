@@ -1,7 +1,7 @@
 """The ``neuroevo`` command line: arguments in, exit status out.
 
-Commands: ``run``, ``eval``, ``envs``, ``check-game``, ``sweep`` (headless:
-:mod:`evo.runs.commands`, :mod:`evo.runs.sweep`) and ``watch``, ``replay``,
+Commands: ``run``, ``eval``, ``envs``, ``check-game``, ``sweep``, ``plot`` (headless:
+:mod:`evo.runs.commands`, :mod:`evo.runs.sweep`, :mod:`evo.runs.overlay`) and ``watch``, ``replay``,
 ``play``, ``record`` (pygame, imported only by those commands:
 :mod:`evo.commands`). This module parses the arguments, calls the command and
 turns what it raises into an exit status.
@@ -195,7 +195,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", type=_seed_range, default=list(range(5)), metavar="0-9")
     p.add_argument("--jobs", type=int, metavar="N", help="runs at once (default 2; with Ray, one per cluster CPU)")
     p.add_argument("--out", metavar="DIR", help="sweep directory (default runs/sweep-<env>-<timestamp>)")
+    p.add_argument("--grid", action="append", metavar="KEY=V1,V2",
+                   help="play every seed for each of these values of a config key (repeatable: every combination); "
+                   "a dotted key sets a table's entry (mutation.sigma=0.05,0.2); hidden=8;16,16 separates "
+                   "list values with ;")
+    p.add_argument("--random", action="append", metavar="KEY=LOW:HIGH",
+                   help="with --trials N: N settings drawn uniformly (integers when LOW and HIGH are) from a "
+                   "generator seeded by --seed; repeatable")
+    p.add_argument("--trials", type=int, metavar="N", help="how many --random settings to draw")
     _add_backend_options(p, sweep=True)
+
+    p = sub.add_parser("plot", help="overlay runs' fitness against training steps in one PNG")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run directories (a sweep directory: every run in it)")
+    p.add_argument("--out", required=True, metavar="FILE.png", help="the PNG to write")
+    p.add_argument("--series", choices=("best", "validation"), default="best",
+                   help="each generation's best training fitness (default) or the champion's validation score")
+    p.add_argument("--title", metavar="TEXT", help="default: the game, the series and the number of runs")
 
     p = sub.add_parser("play", help="play a game with the keyboard, alone or beside a run's champion")
     p.add_argument("game", help="flappy, snake, pong, racer or cartpole")
@@ -248,6 +263,8 @@ def _command(name: str):
         from evo.runs import sweep as commands
     elif name == "export":
         from evo.runs import export as commands
+    elif name == "plot":
+        from evo.runs import overlay as commands
     else:
         from evo.runs import commands
     return getattr(commands, f"cmd_{name.replace('-', '_')}")

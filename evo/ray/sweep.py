@@ -87,9 +87,24 @@ def run_one(config_toml: str, seed: int, dest: str) -> tuple:
         return proc.returncode, proc.stdout.strip().replace(str(out), dest), files
 
 
-def run(config_toml: str, seeds: list, out: str, jobs: int | None = None):
-    """Every seed's run as a Ray task from this process; yields ``(seed, exit status, output, files)``
-    as runs finish (see :func:`evo.ray.backend.sweep`).
+def tasks(config_toml, seeds: list, out: str) -> list:
+    """The ``(key, config TOML, seed, destination)`` of every run of a sweep, in the order they start.
+
+    ``config_toml`` is one config for every seed (key: the seed, destination
+    ``out/seed-<S>``) or a dict ``{subdirectory: config}``, a config per
+    setting of a grid sweep (key: ``(subdirectory, seed)``, destination
+    ``out/<subdirectory>/seed-<S>``).
+    """
+    if isinstance(config_toml, str):
+        return [(seed, config_toml, int(seed), str(Path(out) / f"seed-{seed}")) for seed in seeds]
+    return [((sub, seed), toml, int(seed), str(Path(out) / sub / f"seed-{seed}"))
+            for sub, toml in config_toml.items() for seed in seeds]
+
+
+def run(config_toml, seeds: list, out: str, jobs: int | None = None):
+    """Every run of a sweep as a Ray task from this process; yields ``(key, exit status, output, files)``
+    as runs finish, the key a seed (or ``(subdirectory, seed)``: see :func:`tasks`; and
+    :func:`evo.ray.backend.sweep`).
 
     Raises
     ------
@@ -97,22 +112,22 @@ def run(config_toml: str, seeds: list, out: str, jobs: int | None = None):
         The cluster had no CPU for ``settings.WAIT_FOR_ACTORS`` seconds, or Ray failed.
     """
     try:
-        yield from _run(config_toml, list(seeds), str(out), jobs)
+        yield from _run(tasks(config_toml, list(seeds), str(out)), jobs)
     except RAY_FAILED as e:
         raise ray_failed(e) from None
     finally:
         clean_stale_folders()  # a task on this machine whose worker died has left its folder
 
 
-def _run(config_toml: str, seeds: list, out: str, jobs: int | None):
+def _run(todo: list, jobs: int | None):
     shutdown()  # an evaluation pool would hold the CPUs these tasks need
-    pending = seeds[::-1]
+    pending = todo[::-1]
     running: dict = {}
     starved, next_check = None, 0.0
     while pending or running:
         while pending and (jobs is None or len(running) < jobs):
-            seed = pending.pop()
-            running[run_one.remote(config_toml, int(seed), str(Path(out) / f"seed-{seed}"))] = seed
+            key, toml, seed, dest = pending.pop()
+            running[run_one.remote(toml, seed, dest)] = key
         done, _ = ray.wait(list(running), num_returns=1, timeout=settings.POLL)
         if not done and time.monotonic() >= next_check:  # every few seconds: is there still a cluster?
             next_check = time.monotonic() + 10 * settings.POLL
@@ -123,9 +138,9 @@ def _run(config_toml: str, seeds: list, out: str, jobs: int | None):
                 raise ClusterLost(f"the Ray cluster has had no CPU for {settings.WAIT_FOR_ACTORS:g} s "
                                   f"({len(running) + len(pending)} run(s) not finished)")
         for r in done:
-            seed = running.pop(r)
+            key = running.pop(r)
             try:
                 code, text, files = ray.get(r)
             except rex.RayError as e:
                 code, text, files = 1, f"failed on Ray: {type(e).__name__}", {}
-            yield seed, code, text, files
+            yield key, code, text, files

@@ -66,6 +66,24 @@ def plot_labels(run) -> dict:
     return {"title": f"{game}: {algorithm}, {config.network}, seed {config.seed}", "target": float(run.target)}
 
 
+def _frame(draw, box: tuple, x_ticks, y_ticks, xy, x_label: str, fonts: tuple) -> None:
+    """The grid lines, tick labels, axes and x-axis label of a chart whose plot area is ``box``
+    (left, right, top, bottom, image height); ``xy(x, y)`` maps data to pixels."""
+    (left, right, top, bottom, height), (font, small) = box, fonts
+    y_step = float(y_ticks[1] - y_ticks[0])
+    for v in y_ticks:
+        y = xy(0, v)[1]
+        draw.line([(left, y), (right, y)], fill=_GRID)
+        draw.text((left - 8, y), tick_label(float(v), y_step), fill=_TEXT, font=small, anchor="rm")
+    x_step = float(x_ticks[1] - x_ticks[0])
+    for x_value in x_ticks:
+        x = xy(x_value, y_ticks[0])[0]
+        draw.line([(x, bottom), (x, bottom + 4)], fill=_AXIS)
+        draw.text((x, bottom + 7), tick_label(float(x_value), x_step), fill=_TEXT, font=small, anchor="mt")
+    draw.line([(left, top), (left, bottom), (right, bottom)], fill=_AXIS, width=2)
+    draw.text(((left + right) / 2, height - 6), x_label, fill=_TEXT, font=font, anchor="mb")
+
+
 def fitness_png(history: list, width: int = 720, height: int = 420, *, title: str | None = None,
                 target: float | None = None) -> bytes:
     """A line chart of the history's best, mean and validation columns, as PNG bytes.
@@ -107,18 +125,7 @@ def fitness_png(history: list, width: int = 720, height: int = 420, *, title: st
     def xy(g, v):
         return (left + (right - left) * g / g_hi, bottom - (bottom - top) * (v - lo) / (hi - lo))
 
-    y_step = float(y_ticks[1] - y_ticks[0])
-    for v in y_ticks:
-        y = xy(0, v)[1]
-        draw.line([(left, y), (right, y)], fill=_GRID)
-        draw.text((left - 8, y), tick_label(float(v), y_step), fill=_TEXT, font=small, anchor="rm")
-    x_step = float(x_ticks[1] - x_ticks[0])
-    for g in x_ticks:
-        x = xy(g, lo)[0]
-        draw.line([(x, bottom), (x, bottom + 4)], fill=_AXIS)
-        draw.text((x, bottom + 7), tick_label(float(g), x_step), fill=_TEXT, font=small, anchor="mt")
-    draw.line([(left, top), (left, bottom), (right, bottom)], fill=_AXIS, width=2)
-    draw.text(((left + right) / 2, height - 6), "generation", fill=_TEXT, font=font, anchor="mb")
+    _frame(draw, (left, right, top, bottom, height), x_ticks, y_ticks, xy, "generation", (font, small))
     if title:
         draw.text((width / 2, 10), title, fill=_TEXT, font=ImageFont.load_default(size=17), anchor="mt")
     if target is not None:
@@ -146,6 +153,80 @@ def fitness_png(history: list, width: int = 720, height: int = 420, *, title: st
         x0 = left + 10 + 120 * i
         draw.line([(x0, legend_y), (x0 + 25, legend_y)], fill=colour, width=3)
         draw.text((x0 + 31, legend_y), name, fill=_TEXT, font=font, anchor="lm")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+_PALETTE = ((214, 96, 77), (67, 147, 195), (90, 160, 90), (153, 112, 171), (230, 159, 0), (86, 180, 233),
+            (140, 86, 75), (204, 121, 167))
+_LEGEND_MOST = 8  # labels drawn; the others are counted
+
+
+def overlay_png(curves: list, width: int = 720, height: int = 420, *, title: str | None = None,
+                targets=(), x_label: str = "training steps", y_label: str = "") -> bytes:
+    """Several runs' curves on shared axes, as PNG bytes.
+
+    Parameters
+    ----------
+    curves : list of (str, array, array)
+        A label, x values (increasing) and y values per run; NaN y values are skipped.
+    width, height : int
+        Pixels.
+    title : str, optional
+        Written above the chart.
+    targets : iterable of float
+        Each drawn as a dashed horizontal line with its value, the y axis widened to show it.
+    x_label, y_label : str
+        Written under the x axis and above the y axis.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (width, height), _BG)
+    draw = ImageDraw.Draw(img)
+    font, small = ImageFont.load_default(size=15), ImageFont.load_default(size=13)
+    shown = curves[:_LEGEND_MOST]
+    rows = (len(shown) + 2) // 3 + (len(curves) > _LEGEND_MOST)
+    left, right, top, bottom = 74, width - 24, (44 if title else 20) + 18 * rows + 14, height - 48
+    finite = [np.asarray(c[2], dtype=float) for c in curves]
+    targets = sorted({float(t) for t in targets if t is not None and math.isfinite(t)})
+    ys = np.concatenate([v[np.isfinite(v)] for v in finite] + [np.array(targets), np.zeros(0)])
+    lo, hi = (float(ys.min()), float(ys.max())) if ys.size else (0.0, 1.0)
+    y_ticks = nice_ticks(lo, hi)
+    lo, hi = float(y_ticks[0]), float(y_ticks[-1])
+    xs = np.concatenate([np.asarray(c[1], dtype=float) for c in curves] + [np.zeros(1)])
+    x_hi = max(float(xs.max()), 1.0)
+    x_ticks = nice_ticks(0, x_hi, integer=True)
+    x_hi = float(x_ticks[-1])
+
+    def xy(x, v):
+        return (left + (right - left) * x / x_hi, bottom - (bottom - top) * (v - lo) / (hi - lo))
+
+    _frame(draw, (left, right, top, bottom, height), x_ticks, y_ticks, xy, x_label, (font, small))
+    if y_label:
+        draw.text((left, top - 6), y_label, fill=_TEXT, font=small, anchor="lb")
+    if title:
+        draw.text((width / 2, 10), title, fill=_TEXT, font=ImageFont.load_default(size=17), anchor="mt")
+    for target in targets:
+        y = xy(0, target)[1]
+        for x in range(left, right, 12):
+            draw.line([(x, y), (min(x + 6, right), y)], fill=_TARGET, width=2)
+        draw.text((right - 4, y - 3), f"target {target:g}", fill=_TARGET, font=small, anchor="rb")
+    for i, (name, x_values, _) in enumerate(curves):
+        colour = _PALETTE[i % len(_PALETTE)]
+        pts = [xy(x, v) for x, v in zip(np.asarray(x_values, dtype=float), finite[i]) if np.isfinite(v)]
+        if len(pts) > 1:
+            draw.line(pts, fill=colour, width=2)
+        elif pts:
+            draw.ellipse([pts[0][0] - 2, pts[0][1] - 2, pts[0][0] + 2, pts[0][1] + 2], fill=colour)
+    legend_top = (44 if title else 20)
+    for i, (name, *_) in enumerate(shown):
+        x0, y0 = left + 10 + (right - left) // 3 * (i % 3), legend_top + 18 * (i // 3)
+        draw.line([(x0, y0), (x0 + 25, y0)], fill=_PALETTE[i % len(_PALETTE)], width=3)
+        draw.text((x0 + 31, y0), name, fill=_TEXT, font=small, anchor="lm")
+    if len(curves) > _LEGEND_MOST:
+        draw.text((left + 10, legend_top + 18 * (rows - 1)), f"and {len(curves) - _LEGEND_MOST} more runs",
+                  fill=_TEXT, font=small, anchor="lm")
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

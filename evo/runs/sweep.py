@@ -5,6 +5,14 @@ process, writing ``seed-<S>/`` of the sweep directory; at most ``--jobs``
 play at once. When they are all done, ``summary.csv`` has one row per seed:
 solved or not, generations played, the generation that solved it, the final
 best fitness, and the champion's validation and test scores.
+
+With ``--grid KEY=V1,V2`` or ``--random KEY=LOW:HIGH --trials N`` the sweep
+plays every seed of every setting (:mod:`evo.runs.grid`): setting ``i``'s
+config is ``setting-<i>/config.toml``, its runs ``setting-<i>/seed-<S>/`` and
+its per-seed table ``setting-<i>/summary.csv``; the sweep's ``summary.csv``
+has one row per setting: its values, how many seeds solved, and the median
+training steps (the ``env_steps`` of the generations up to the solving one)
+and generations to solve.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
+from evo.runs import grid
 from evo.runs.commands import EXIT_FAILURE, UsageError, bad_input, connect, disconnect, resolve_config
 from evo.runs.rundir import atomic_write, check_output_dir, load_champion
 
@@ -29,6 +38,12 @@ def cmd_sweep(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("neuroevo: --jobs must be a positive integer")
     jobs = args.jobs if args.jobs is not None else 2
+    swept = getattr(args, "grid", None) or getattr(args, "random", None) or getattr(args, "trials", None) is not None
+    if swept:  # every setting checked before anything is written
+        with bad_input():
+            settings = grid.settings([grid.parse_grid(t) for t in args.grid or []],
+                                     [grid.parse_random(t) for t in args.random or []], args.trials, config.seed)
+            configs = grid.configs(config, settings)
     out = args.out if args.out is not None else (
         f"runs/sweep-{config.env.replace(':', '-')}-{time.strftime('%Y%m%d-%H%M%S')}")
     with bad_input():
@@ -41,6 +56,8 @@ def cmd_sweep(args) -> int:
         raise UsageError(f"neuroevo: cannot create {out}: {e.strerror}") from None
     base = out / "config.toml"
     atomic_write(base, config.to_toml())
+    if swept:
+        return _sweep_settings(args, config, out, settings, configs, jobs)
     results: dict = {}
     lost = None
 
@@ -49,20 +66,9 @@ def cmd_sweep(args) -> int:
         print(f"  seed {seed}: {text.splitlines()[-1] if text else 'exit ' + str(code)}")
 
     if config.backend == "ray":  # one task per seed, files sent back (evo.ray.sweep)
-        from evo.ray import backend as ray_backend
         print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs) "
               f"as Ray tasks{'' if args.jobs is None else f', {args.jobs} at a time'}, in {out}")
-        try:
-            for seed, code, text, files in ray_backend.sweep(config.to_toml(), args.seeds, out,
-                                                              address=config.address or None, jobs=args.jobs):
-                (out / f"seed-{seed}").mkdir(exist_ok=True)
-                for name, data in files.items():
-                    atomic_write(out / f"seed-{seed}" / name, data)
-                done(seed, code, text)
-        except ray_backend.ClusterLost as e:
-            lost = str(e)
-        finally:
-            disconnect()
+        lost = _on_ray(config, args, out, config.to_toml(), done)
     else:
         print(f"sweep {config.env}: seeds {args.seeds[0]}..{args.seeds[-1]} ({len(args.seeds)} runs), "
               f"{jobs} at a time, in {out}")
@@ -73,12 +79,7 @@ def cmd_sweep(args) -> int:
                     for seed in args.seeds]
         run_processes(commands, jobs, done)
     rows = [SUMMARY_COLUMNS] + [summary_row(out / f"seed-{seed}", seed, config) for seed in args.seeds]
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    atomic_write(out / "summary.csv", buf.getvalue())
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+    _write_table(out / "summary.csv", rows)
     solved = sum(r[1] == "yes" for r in rows[1:])
     print(f"{solved}/{len(args.seeds)} solved; summary in {out / 'summary.csv'}")
     if lost is not None:
@@ -87,6 +88,92 @@ def cmd_sweep(args) -> int:
               f"run the others again with --seeds {','.join(missing)}", file=sys.stderr)
         return EXIT_FAILURE
     return 0 if all(code == 0 for code, _ in results.values()) else 1
+
+
+def _on_ray(config, args, out: Path, config_toml, done) -> str | None:
+    """Every run as a Ray task (:func:`evo.ray.backend.sweep`: ``config_toml`` one config, or a dict of
+    them by setting directory), each run directory written here and ``done(key, status, output)`` called
+    as it lands; the line saying why the cluster was lost, or None."""
+    from evo.ray import backend as ray_backend
+    try:
+        for key, code, text, files in ray_backend.sweep(config_toml, args.seeds, out,
+                                                         address=config.address or None, jobs=args.jobs):
+            dest = out / (f"seed-{key}" if isinstance(config_toml, str) else f"{key[0]}/seed-{key[1]}")
+            dest.mkdir(exist_ok=True)
+            for name, data in files.items():
+                atomic_write(dest / name, data)
+            done(key, code, text)
+    except ray_backend.ClusterLost as e:
+        return str(e)
+    finally:
+        disconnect()
+    return None
+
+
+def _write_table(path: Path, rows: list, show: bool = True) -> None:
+    """``rows`` (a header first) as CSV at ``path``, and printed as aligned columns when ``show``."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    atomic_write(path, buf.getvalue())
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for r in rows if show else ():
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def _sweep_settings(args, config, out: Path, settings: list, configs: list, jobs: int) -> int:
+    """Every seed of every setting (its config already checked), into ``setting-<i>/seed-<S>/``; the
+    per-setting ``summary.csv``."""
+    subs = [f"setting-{i}" for i in range(len(settings))]
+    for sub, c in zip(subs, configs):
+        (out / sub).mkdir(exist_ok=True)
+        atomic_write(out / sub / "config.toml", c.to_toml())
+    runs = len(settings) * len(args.seeds)
+    where = "as Ray tasks" if config.backend == "ray" else f"{jobs} at a time"
+    print(f"sweep {config.env}: {len(settings)} settings x seeds {args.seeds[0]}..{args.seeds[-1]} "
+          f"({runs} runs), {where}, in {out}")
+    for i, setting in enumerate(settings):
+        print(f"  setting {i}: {grid.label(setting)}")
+    results: dict = {}
+    lost = None
+
+    def done(key, code, text):
+        results[key] = code
+        print(f"  {key[0]} seed {key[1]}: {text.splitlines()[-1] if text else 'exit ' + str(code)}")
+
+    if config.backend == "ray":  # one task per (setting, seed), files sent back (evo.ray.sweep)
+        lost = _on_ray(config, args, out, {sub: c.to_toml() for sub, c in zip(subs, configs)}, done)
+    else:
+        for c in {c.to_toml(): c for c in configs}.values():
+            _compile_first(c)
+        threads = max(1, (os.cpu_count() or 1) // jobs)
+        commands = [((sub, seed), [sys.executable, "-m", "evo", "run", "--config", str(out / sub / "config.toml"),
+                                   "--seed", str(seed), "--out", str(out / sub / f"seed-{seed}"),
+                                   "--threads", str(threads), "--quiet"])
+                    for sub in subs for seed in args.seeds]
+        run_processes(commands, jobs, done)
+    keys = list(dict.fromkeys(k for setting in settings for k in setting))
+    rows = [("setting", *keys, *grid.SETTING_COLUMNS)]
+    for i, (sub, setting, c) in enumerate(zip(subs, settings, configs)):
+        seed_rows = [SUMMARY_COLUMNS] + [summary_row(out / sub / f"seed-{seed}", seed, c) for seed in args.seeds]
+        _write_table(out / sub / "summary.csv", seed_rows, show=False)
+        solved = [(steps_to_solve(out / sub / f"seed-{r[0]}", int(r[3])), int(r[3]))
+                  for r in seed_rows[1:] if r[1] == "yes"]
+        rows.append(grid.setting_row(i, setting, keys, [s for s, _ in solved], [g for _, g in solved],
+                                     len(args.seeds)))
+    _write_table(out / "summary.csv", rows)
+    print(f"{sum(int(r[-3]) > 0 for r in rows[1:])}/{len(settings)} settings solved at least one seed; "
+          f"summary in {out / 'summary.csv'}")
+    if lost is not None:
+        print(f"neuroevo: {lost}; {len(results)} of {runs} runs finished, their files are in {out}",
+              file=sys.stderr)
+        return EXIT_FAILURE
+    return 0 if all(code == 0 for code in results.values()) else 1
+
+
+def steps_to_solve(path: Path, generations: int) -> int:
+    """Training steps (``log.csv``'s ``env_steps``) a run played in its first ``generations`` generations."""
+    with open(path / "log.csv", newline="") as f:
+        return sum(int(r["env_steps"]) for r in csv.DictReader(f) if int(r["generation"]) < generations)
 
 
 def _compile_first(config) -> None:
