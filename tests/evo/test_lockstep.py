@@ -148,8 +148,13 @@ SPEC = EnvSpec(name="walker", obs_size=2, num_actions=None, action_size=1, max_s
                obs_names=("x", "v"))
 
 
+PARAM_NAMES = ("drag",)
+PARAM_DEFAULTS = (0.1,)
+PARAM_RANGES = ((0.0, 1.0),)
+
+
 def default_params(**overrides):
-    return build_params(("drag",), (0.1,), ((0.0, 1.0),), overrides, "walker")
+    return build_params(PARAM_NAMES, PARAM_DEFAULTS, PARAM_RANGES, overrides, "walker")
 
 
 @njit
