@@ -385,7 +385,9 @@ def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
                           "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert res.stderr == "" and len(res.stdout.strip().splitlines()) == 1
+    # nothing of Ray's own logging; an actor lost and played again elsewhere (a busy machine) is neuroevo's note
+    noise = [line for line in res.stderr.splitlines() if not line.startswith("neuroevo: Ray: lost the actor")]
+    assert noise == [] and len(res.stdout.strip().splitlines()) == 1, res.stderr
 
 
 @pytest.mark.slow  # a Ray cluster
