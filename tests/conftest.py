@@ -21,6 +21,9 @@ import shutil
 import tempfile
 
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+# Kernels compile where they are first played, not in a child process first (evo.kernels.prepare): a
+# child's start only adds time here. The tests of the child path (test_prepare, test_compile_screen) unset it.
+os.environ.setdefault("NEUROEVO_COMPILE_HERE", "1")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
 import pytest  # noqa: E402

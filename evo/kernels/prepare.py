@@ -35,6 +35,9 @@ _CHILD = "import sys; from evo.kernels.play import compile_request; compile_requ
 """What the child runs (:func:`evo.kernels.play.compile_request`)."""
 CHILD = "NEUROEVO_COMPILING"
 """Set in the child's environment: the child compiles where it is, never in a child of its own."""
+HERE = "NEUROEVO_COMPILE_HERE"
+"""Set (to anything but "" or "0") to compile every kernel in the process that plays it, at its first call,
+without a child and without the line: the test suite does, where a child's start would only add time."""
 
 _ready: set = set()
 """Kernels this process knows to be compiled (or to compile in this process)."""
@@ -106,7 +109,8 @@ def prepare(env, net, kind: str, say="notice", *, program: str | None = None, st
         Ctrl-C (or ``stop``) while the child compiled: the child is ended first.
     """
     key = (getattr(getattr(env, "module", None), "__name__", None), repr(net), kind, program)
-    if key in _ready or os.environ.get(CHILD) or not pending(env, net, kind, program):
+    if key in _ready or os.environ.get(CHILD) or os.environ.get(HERE, "0") not in ("", "0") \
+            or not pending(env, net, kind, program):
         _ready.add(key)
         return
     say = notice if say == "notice" else say

@@ -12,6 +12,12 @@ import envs
 from evo import MLP, rollout
 from evo.kernels import prepare as _prepare
 
+@pytest.fixture(autouse=True)
+def with_a_child(monkeypatch):
+    """The child path this file tests, which the rest of the suite skips (conftest.py)."""
+    monkeypatch.delenv(_prepare.HERE, raising=False)
+
+
 COLD_RUN = ["-m", "evo", "run", "cartpole", "--generations", "1", "--pop", "8", "--episodes", "1", "--hidden", "3",
             "--seed", "0"]
 
@@ -44,7 +50,9 @@ def test_the_marker_names_the_kernel_s_sources():
 
 def _cold(tmp_path) -> dict:
     cache = tmp_path / "cache"
-    return {**os.environ, "NEUROEVO_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "NEUROEVO_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
+    env.pop(_prepare.HERE, None)
+    return env
 
 
 @pytest.mark.slow  # two child processes, one of them compiling cold
