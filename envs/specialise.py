@@ -230,7 +230,9 @@ def source_key(source: str) -> str:
     return h.hexdigest()[:20]
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` in the cache directory through a temporary file of this process, never
+    following a link at either name (OSError when the temporary name is taken)."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with open(tmp, "x", encoding="utf-8") as f:
@@ -291,7 +293,7 @@ def specialise(template: str, name: str, **constants) -> types.ModuleType:
         except (OSError, UnicodeDecodeError):
             on_disk = None
         if on_disk != source:
-            _write_atomically(path, source)  # os.replace also replaces a symbolic link itself
+            write_atomically(path, source)  # os.replace also replaces a symbolic link itself
         # compiled from `source` itself: the file only gives Numba a path to key its cache on
         module = _execute(module_name, source, str(path))
     _loaded[memo] = module

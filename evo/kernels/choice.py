@@ -17,9 +17,8 @@ second kernel would cost more than it could save: the fixed rule decides.
 from __future__ import annotations
 
 import json
-import os
 
-from envs.specialise import cache_dir
+from envs.specialise import cache_dir, write_atomically
 from evo.kernels import lanes as _lanes
 from evo.kernels.prepare import machine
 
@@ -78,14 +77,7 @@ def _store(key: str, kind: str) -> None:
     path = _path()
     if path is None:
         return
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_choices, f, indent=0, sort_keys=True)
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(_choices, indent=0, sort_keys=True))
     except OSError:
         pass  # not kept: measured again next time
-    finally:
-        if os.path.lexists(tmp):
-            os.unlink(tmp)

@@ -27,7 +27,8 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from evo.runs import grid
-from evo.runs.commands import EXIT_FAILURE, UsageError, bad_input, connect, disconnect, resolve_config
+from evo.runs.commands import (EXIT_FAILURE, UsageError, bad_input, compile_first, connect, disconnect,
+                               resolve_config)
 from evo.runs.rundir import atomic_write, check_output_dir, load_champion
 
 SUMMARY_COLUMNS = ("seed", "solved", "generations", "generations_to_solve", "final_best", "validation", "test")
@@ -177,14 +178,14 @@ def steps_to_solve(path: Path, generations: int) -> int:
 
 
 def _compile_first(config) -> None:
-    """Compile the kernels the sweep's runs play, once, here: not in each of the first ``jobs`` runs at once."""
-    from evo.kernels.prepare import prepare
+    """Compile (and, for runs large enough, time) the kernels the sweep's runs play, once, here, as
+    ``neuroevo run`` would: not in each of the first ``jobs`` runs at once, each timing against the others."""
     from evo.runs.driver import Evolution
 
     with bad_input():
         run = Evolution(config)
     sys.stdout.flush()
-    prepare(run.env, run.net, run.kernel)
+    compile_first(None, run)
 
 
 def _output(cmd: list) -> tuple:
