@@ -109,8 +109,9 @@ def prepare(env, net, kind: str, say="notice", *, program: str | None = None, st
         Ctrl-C (or ``stop``) while the child compiled: the child is ended first.
     """
     key = (getattr(getattr(env, "module", None), "__name__", None), repr(net), kind, program)
-    if key in _ready or os.environ.get(CHILD) or os.environ.get(HERE, "0") not in ("", "0") \
-            or not pending(env, net, kind, program):
+    if key in _ready or os.environ.get(CHILD) or os.environ.get(HERE, "0") not in ("", "0"):
+        return  # known, or compiled where it is played: decided by the environment, which may change
+    if not pending(env, net, kind, program):
         _ready.add(key)
         return
     say = notice if say == "notice" else say

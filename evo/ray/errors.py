@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 from ray import exceptions as rex
@@ -35,16 +36,21 @@ HEAD_LOST = "was the head node lost?"
 """What a lost connection to the cluster most likely means, said in every line that reports one."""
 
 
+_BROKEN = (errno.EPIPE, errno.ECONNRESET, errno.ECONNABORTED, errno.ECONNREFUSED)
+"""The errno of a connection whose other end is gone, whatever the exception's class."""
+
+
 def ray_failed(error: BaseException) -> ClusterLost:
     """The :class:`ClusterLost` that says Ray failed with ``error``.
 
-    A broken connection (``BrokenPipeError``, ``ConnectionResetError``: the
-    head's end of it is gone) or Ray's own word for an unreachable head
+    A broken connection (``BrokenPipeError``, ``ConnectionResetError``, or a
+    plain ``OSError`` with their errno: the head's end of it is gone) or Ray's own word for an unreachable head
     (:class:`ray.exceptions.RaySystemError`, a GCS that does not answer) names
     the head node as the likely cause, as the driver process's death does.
     """
     what = f"{type(error).__name__}: {first_line(error)}"
-    if isinstance(error, (ConnectionError, rex.RaySystemError)) or "GCS" in str(error):
+    broken = isinstance(error, OSError) and error.errno in _BROKEN  # a plain OSError(EPIPE) says the same
+    if isinstance(error, (ConnectionError, rex.RaySystemError)) or broken or "GCS" in str(error):
         return ClusterLost(f"lost the connection to the Ray cluster ({what}): {HEAD_LOST}")
     return ClusterLost(f"Ray failed: {what}")
 

@@ -18,6 +18,7 @@ from evo.ray.scheduler import give_up_message
 
 
 @pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset by peer"),
+                                   OSError(32, "Broken pipe"),  # as a head lost mid-call was once reported
                                    rex.RaySystemError("System error: Failed to get the GCS address")])
 def test_a_broken_connection_to_the_cluster_names_the_head(error):
     lost = ray_failed(error)
