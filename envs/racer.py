@@ -620,6 +620,18 @@ def describe(states, params):
     return np.clip((states[:, [X, Y]] - low) / (high - low), 0.0, 1.0)
 
 
+def pace(returns, steps, params):
+    """Laps per minute of each episode, shape (P, E): its return (laps) over the time it lasted (its
+    ``steps`` times ``dt``). A run's second objective beside the laps (``objectives = ["pace"]``): the laps
+    of 75 s reward staying on the track, the pace rewards speed while on it, and a car that drives fast
+    and touches a wall early is on the front beside one that drives slowly and lasts."""
+    return returns * 60.0 / (np.maximum(steps, 1) * params[DT])
+
+
+# objectives beside the return (evo.runs.objectives): name -> (function per episode, direction)
+OBJECTIVES = {"pace": (pace, "max")}
+
+
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
 
 # every track differs, so a generation's training fitness says little about the next one's:

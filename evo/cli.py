@@ -115,6 +115,9 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
                    "docs/algorithms.md); a strategy plays its own population and episodes unless --pop/--episodes "
                    "say otherwise")
     p.add_argument("--hidden", type=_int_list, metavar="16,16", help="hidden layer widths")
+    p.add_argument("--objectives", type=lambda t: [v.strip() for v in t.split(",") if v.strip()],
+                   metavar="NAME,NAME", help="objectives beside the game's return, played with NSGA-II: the "
+                   "game's own (racer: pace) or the network's (l1, size); see docs/objectives.md")
     p.add_argument("--network", choices=("mlp", "elman", "gru", "lstm", "cnn"),
                    help="feed-forward (mlp, default), recurrent with that cell, or convolutional (cnn, with --obs "
                    "pixels)")

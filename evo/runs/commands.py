@@ -40,7 +40,7 @@ def bad_input():
 # Flags that set a config field of the same name.
 CONFIG_FLAGS = ("level", "generations", "pop_size", "episodes", "seed", "algorithm", "hidden", "network", "target",
                 "checkpoint_every", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds",
-                "obs")
+                "obs", "objectives")
 # Flags `--resume` takes: how long and where a run goes on, not what it computes.
 RESUME_FLAGS = ("generations", "threads", "backend", "address", "max_steps", "max_evaluations", "max_seconds")
 # The flags that set a budget (they may change on --resume, as --generations may).

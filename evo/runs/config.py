@@ -85,6 +85,10 @@ class RunConfig:
     algorithm: dict = field(default_factory=lambda: {"name": "ga"})
     """The search algorithm and its parameters (:mod:`evo.algorithms.registry`): ``ga`` (with the operators
     below), ``truncation_ga``, or an evolution strategy such as ``cmaes``."""
+    objectives: list = field(default_factory=list)
+    """Objectives beside the game's return, which stays the first and chooses the champion
+    (:mod:`evo.runs.objectives`: the game's own, ``l1``, ``size``); they need the GA's ``nsga2``
+    replacement, which a ``ga`` table that names no replacement gets. Written to files only when set."""
     selection: dict = field(default_factory=lambda: {"name": "tournament", "size": 3})
     """Selection operator and its parameters (``evo.operators.selection``)."""
     crossover: dict = field(default_factory=lambda: {"name": "uniform", "p": 0.5})
@@ -185,10 +189,16 @@ class RunConfig:
             if getattr(self, name) not in known:
                 raise ValueError(f"{name} must be one of {', '.join(known)}, got {getattr(self, name)!r}")
         self._validate_conv()
+        from evo.runs.objectives import check_names
+        check_names(self.objectives)
         if self.validate_on not in ("improvement", "every"):
             raise ValueError(f"validate_on must be improvement or every, got {self.validate_on!r}")
         from evo.algorithms import registry as algorithms
         self.algorithm = algorithms.parameters(self.algorithm)
+        if self.objectives and (self.algorithm["name"] != "ga" or self.algorithm.get("replacement") != "nsga2"):
+            raise ValueError(f"several objectives need the GA's nsga2 replacement (algorithm = {{ name = \"ga\", "
+                             f"replacement = \"nsga2\" }}), not {self.algorithm['name']} "
+                             f"{self.algorithm.get('replacement', '')}".rstrip())
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be local or ray, got {self.backend!r}")
         if not isinstance(self.address, str) or self.address != self.address.strip():
@@ -224,6 +234,8 @@ class RunConfig:
             del d["target"]
         if d["obs"] == "features":
             del d["obs"]
+        if not d["objectives"]:
+            del d["objectives"]
         if not d["conv"]:
             del d["conv"]
         for name in ("max_steps", "max_evaluations", "max_seconds"):  # budgets: only when set
@@ -258,6 +270,9 @@ class RunConfig:
             # another algorithm's parameters do not carry over from the base
             given = d["algorithm"] if isinstance(d["algorithm"], dict) else {"name": d["algorithm"]}
             values["algorithm"] = dict(given)
+        if values.get("objectives") and isinstance(values.get("algorithm"), dict) \
+                and values["algorithm"].get("name") == "ga" and "replacement" not in values["algorithm"]:
+            values["algorithm"] = {**values["algorithm"], "replacement": "nsga2"}  # several objectives: NSGA-II
         if isinstance(values.get("target"), bool):
             raise ValueError("target must be a number")
         return cls(**values)

@@ -44,6 +44,7 @@ from evo._validation import check_memory
 from evo.runs.config import RunConfig, default_config
 from evo.runs.fields import config_field, genome_field, scalar_field, text_field
 from evo.runs import budgets
+from evo.runs.objectives import Objectives, expected_columns
 from evo.runs.hooks import Hook
 from evo.kernels.evaluate import rollout
 from evo.kernels.play import choose_kernel
@@ -177,6 +178,7 @@ class Evolution:
                 raise ValueError(f"init must be finite genomes of {self.net.num_params} genes (the network "
                                  f"{list(self.net.sizes)}), got shape {init.shape}")
         self.algorithm = algorithms.build(config, self.net, init)
+        self.objectives = Objectives(config.objectives, self.env)  # beside the return (evo.runs.objectives)
         if self.needs_behaviour and not (self.env.fused and self.env.describes):
             raise ValueError(f"algorithm {config.algorithm['name']!r} scores behaviour, and {self.env.name} has no "
                              f"behaviour descriptor; choose a game that describes one or another algorithm")
@@ -322,6 +324,7 @@ class Evolution:
             lower = self.champion_lower = test_lower(results)
             validation_steps += sum(r.total_steps for _, r in results)
         self.last_steps = int(steps.sum() + validation_steps)
+        told = self.objectives.told(genomes, returns, steps, fitness)  # fitness, or (P, M) several objectives
         row = {
             "generation": self.generation,
             "best": float(np.nanmax(fitness)),
@@ -335,11 +338,12 @@ class Evolution:
             "env_steps": int(steps.sum()),
             "validation_steps": validation_steps,
             "evaluations": (self.history[-1]["evaluations"] if self.history else 0) + len(genomes),
+            **self.objectives.columns(told),
         }
         if self.needs_behaviour:
             self.algorithm.tell(fitness, behaviour)
         else:
-            self.algorithm.tell(fitness)
+            self.algorithm.tell(told)
         self.history.append(row)
         return row
 
@@ -391,7 +395,7 @@ class Evolution:
                                  f"{_settings(run.algorithm)}")
             run.algorithm = algo
             state = {**state, "history": budgets.with_evaluations(state["history"], config.pop_size)}
-            run.history, old_log = _history_field(state["history"], algo.generation)
+            run.history, old_log = _history_field(state["history"], algo.generation, config.objectives)
             run.champion = genome_field(state["champion"], run.net.num_params, "champion", allow_empty=True)
             run.champion_score = scalar_field(state, "champion_score", np.floating)
             test = scalar_field(state, "champion_test", np.floating)
@@ -450,7 +454,7 @@ def _restore_tests(run: Evolution, old_log: bool) -> None:
     run.champion_lower = tested[-1]["test_lower"]
 
 
-def _history_field(value, generations: int) -> tuple:
+def _history_field(value, generations: int, objectives=()) -> tuple:
     """The history of a checkpoint and whether it was written before ``test_lower`` was logged
     (its rows then get ``test_lower = None``)."""
     try:
@@ -463,9 +467,9 @@ def _history_field(value, generations: int) -> tuple:
     if old_log:
         history = [{**row, "test_lower": None} for row in history]
     for i, row in enumerate(history):
-        if not isinstance(row, dict) or set(row) != set(LOG_COLUMNS) or row["generation"] != i or not all(
-                row[c] is None or isinstance(row[c], (int, float)) and not isinstance(row[c], bool)
-                for c in LOG_COLUMNS):
+        if not isinstance(row, dict) or set(row) != {*LOG_COLUMNS, *expected_columns(objectives)} \
+                or row["generation"] != i or not all(row[c] is None or isinstance(row[c], (int, float))
+                                                     and not isinstance(row[c], bool) for c in row):
             raise ValueError(f"its history row {i} is malformed")
     return history, old_log
 

@@ -1,4 +1,6 @@
-"""fitness.png: best, mean and validation score per generation, with the run's title and target, drawn with Pillow."""
+"""fitness.png: best, mean and validation score per generation, with the run's title and target, drawn with Pillow;
+beside it, for a run of several objectives, the population NSGA-II keeps in objective space, its first front
+highlighted."""
 
 from __future__ import annotations
 
@@ -63,7 +65,11 @@ def plot_labels(run) -> dict:
     spec = config.algorithm
     algorithm = spec.get("name", "ga") if isinstance(spec, dict) else str(spec)
     game = config.env + (f" (level {config.level})" if config.level and config.level != "default" else "")
-    return {"title": f"{game}: {algorithm}, {config.network}, seed {config.seed}", "target": float(run.target)}
+    labels = {"title": f"{game}: {algorithm}, {config.network}, seed {config.seed}", "target": float(run.target)}
+    front = run.objectives.front(run.algorithm) if getattr(run, "objectives", None) is not None else None
+    if front is not None:
+        labels["front"] = front
+    return labels
 
 
 def _frame(draw, box: tuple, x_ticks, y_ticks, xy, x_label: str, fonts: tuple) -> None:
@@ -85,7 +91,7 @@ def _frame(draw, box: tuple, x_ticks, y_ticks, xy, x_label: str, fonts: tuple) -
 
 
 def fitness_png(history: list, width: int = 720, height: int = 420, *, title: str | None = None,
-                target: float | None = None) -> bytes:
+                target: float | None = None, front: tuple | None = None) -> bytes:
     """A line chart of the history's best, mean and validation columns, as PNG bytes.
 
     Parameters
@@ -99,9 +105,20 @@ def fitness_png(history: list, width: int = 720, height: int = 420, *, title: st
     target : float, optional
         Drawn as a dashed horizontal line with its value; kept in the chart when it lies within one
         and a half data ranges of the scores, otherwise written at the edge it lies beyond.
+    front : tuple, optional
+        ``(names, values, ranks)`` of a run of several objectives
+        (:meth:`evo.runs.objectives.Objectives.front`): drawn as a second chart, ``width`` wide, to the
+        right of the first (:func:`front_chart`).
     """
     from PIL import Image, ImageDraw, ImageFont
 
+    if front is not None:
+        whole = Image.new("RGB", (2 * width, height), _BG)
+        whole.paste(Image.open(io.BytesIO(fitness_png(history, width, height, title=title, target=target))))
+        whole.paste(front_chart(*front, width=width, height=height), (width, 0))
+        buf = io.BytesIO()
+        whole.save(buf, format="PNG")
+        return buf.getvalue()
     img = Image.new("RGB", (width, height), _BG)
     draw = ImageDraw.Draw(img)
     font, small = ImageFont.load_default(size=15), ImageFont.load_default(size=13)
@@ -156,6 +173,65 @@ def fitness_png(history: list, width: int = 720, height: int = 420, *, title: st
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
+
+
+_OTHERS, _FIRST = (150, 170, 190), (214, 96, 77)
+
+
+def front_chart(names, values, ranks, width: int = 720, height: int = 420):
+    """A scatter of a population in the plane of its first two objectives, its first front highlighted.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The objectives' names, the return first.
+    values : ndarray of shape (S, M)
+        Each genome's objectives as they are (a minimised one not negated); M >= 2, the first two drawn.
+    ranks : ndarray of shape (S,)
+        Each genome's front rank, 0 for the first front (:func:`evo.operators.selection.non_dominated_sort`).
+
+    Returns
+    -------
+    PIL.Image.Image
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    img = Image.new("RGB", (width, height), _BG)
+    draw = ImageDraw.Draw(img)
+    font, small = ImageFont.load_default(size=15), ImageFont.load_default(size=13)
+    left, right, top, bottom = 74, width - 24, 66, height - 48
+    v = np.asarray(values, dtype=float)[:, :2]
+    ranks = np.asarray(ranks)
+    shown = np.isfinite(v).all(axis=1)
+    first = shown & (ranks == 0)
+    lo = v[shown].min(axis=0) if shown.any() else np.zeros(2)
+    hi = v[shown].max(axis=0) if shown.any() else np.ones(2)
+    x_ticks, y_ticks = nice_ticks(lo[0], hi[0]), nice_ticks(lo[1], hi[1])
+    (x0, x1), (y0, y1) = (float(x_ticks[0]), float(x_ticks[-1])), (float(y_ticks[0]), float(y_ticks[-1]))
+
+    def xy(a, b):
+        return (left + (right - left) * (a - x0) / (x1 - x0), bottom - (bottom - top) * (b - y0) / (y1 - y0))
+
+    _frame(draw, (left, right, top, bottom, height), x_ticks, y_ticks, xy, names[0], (font, small))
+    draw.text((left, top - 6), names[1], fill=_TEXT, font=small, anchor="lb")
+    more = f"; objectives {', '.join(names[2:])} not drawn" if len(names) > 2 else ""
+    draw.text((width / 2, 10), f"the population NSGA-II keeps: {first.sum()} of {len(v)} on the first front{more}",
+              fill=_TEXT, font=ImageFont.load_default(size=17 if not more else 15), anchor="mt")
+    for i in np.flatnonzero(shown & ~first):
+        x, y = xy(*v[i])
+        draw.ellipse([x - 3, y - 3, x + 3, y + 3], outline=_OTHERS, width=2)
+    line = sorted(xy(*v[i]) for i in np.flatnonzero(first))
+    if len(line) > 1:
+        draw.line(line, fill=_FIRST, width=2)
+    for x, y in line:
+        draw.ellipse([x - 5, y - 5, x + 5, y + 5], fill=_FIRST)
+    legend_y = top - 30
+    for k, (label, colour, filled) in enumerate((("first front", _FIRST, True), ("the others", _OTHERS, False))):
+        x = right - 250 + 130 * k
+        draw.ellipse([x - 5, legend_y - 5, x + 5, legend_y + 5], fill=colour if filled else None, outline=colour,
+                     width=2)
+        draw.text((x + 10, legend_y), label, fill=_TEXT, font=small, anchor="lm")
+    return img
 
 
 _PALETTE = ((214, 96, 77), (67, 147, 195), (90, 160, 90), (153, 112, 171), (230, 159, 0), (86, 180, 233),

@@ -316,12 +316,15 @@ class RunDir:
                 raise ValueError(f"{path} is not a file; move it away to continue the run")
 
     def write_log(self, history: list) -> None:
-        """``log.csv``: the header and one row per generation of ``history`` (floats as ``repr``)."""
+        """``log.csv``: the header and one row per generation of ``history`` (floats as ``repr``); a run of
+        several objectives adds their columns (:func:`evo.runs.objectives.log_columns`)."""
+        from evo.runs.objectives import log_columns
+        columns = log_columns(history, LOG_COLUMNS)
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(LOG_COLUMNS)
+        w.writerow(columns)
         for row in history:
-            w.writerow([repr(row[c]) if isinstance(row[c], float) else row[c] for c in LOG_COLUMNS])
+            w.writerow([repr(row[c]) if isinstance(row[c], float) else row[c] for c in columns])
         atomic_write(self.log_path, buf.getvalue())
 
     def write_timing(self, timing: list) -> None:
