@@ -36,6 +36,7 @@ from evo.runs.hooks import Hook  # noqa: E402
 from evo.runs.rundir import RunFiles  # noqa: E402
 from viz import theme as T  # noqa: E402
 from viz.episode import Episode, one_thread  # noqa: E402
+from viz.front import FrontPanel  # noqa: E402
 from viz.panels import BehaviourPanel, FitnessChart  # noqa: E402
 from viz.neat import SpeciesChart  # noqa: E402
 from viz.window import (CONTROLS, MAX_FRAME, SPEEDS, WINDOW, Viewer, init_pygame,  # noqa: E402, F401
@@ -79,6 +80,7 @@ class Watch(Viewer):
         self.chart = FitnessChart()
         self.behaviour = BehaviourPanel(run.env.behaviour_space) if run.needs_behaviour else None
         self.species = SpeciesChart() if isinstance(run.net.layout, NEATLayout) else None  # NEAT's species
+        self.front = FrontPanel() if len(run.objectives) else None  # several objectives: NSGA-II's front
         self.keys.update({pygame.K_f: self.fast_forward, pygame.K_r: self.replay_champion,
                           pygame.K_LEFTBRACKET: lambda: self.replay_generation(-1),
                           pygame.K_RIGHTBRACKET: lambda: self.replay_generation(+1)})
@@ -292,6 +294,11 @@ class Watch(Viewer):
         if self.species is not None:  # NEAT's species sizes, under the chart
             band = int(rect.h * 0.22)
             self.species.draw(surf, pygame.Rect(rect.x, rect.bottom - band, rect.w, band))
+            rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - band - 8)
+        if self.front is not None:  # the population NSGA-II keeps, under the chart
+            band = int(rect.h * 0.3)
+            self.front.draw(surf, pygame.Rect(rect.x, rect.bottom - band, rect.w, band),
+                            self.evo.objectives.front(self.evo.algorithm))
             rect = pygame.Rect(rect.x, rect.y, rect.w, rect.h - band - 8)
         if self.show_net and ep is not None:
             net_h = int(rect.h * 0.6)

@@ -3,13 +3,17 @@
 The run goes on elsewhere (a headless ``neuroevo run``, on this machine or with
 its generations played on Ray); the window reads its directory and never
 writes into it or locks it. A few times a second it looks at ``checkpoint.npz``,
-``log.csv`` and ``champion.npz`` and reads again whichever changed: they are
-written whole, through a rename, so a whole file is always there to read (a
-line half-appended to ``log.csv`` is left out until it is whole). The
-checkpoint keeps every generation's best genome; the newest of them plays,
-episode after episode, while the fitness chart grows from ``log.csv``. A new
-generation's best takes over once the one on screen has played for
-:data:`SHOW` seconds of game time (or has ended).
+``log.csv``, ``best.npz`` and ``champion.npz`` and reads again whichever changed:
+they are written whole, through a rename, so a whole file is always there to
+read (a line half-appended to ``log.csv`` is left out until it is whole). The
+run writes ``best.npz``, its last generation's best genome
+(:mod:`evo.runs.latest`), at every generation's end, and the checkpoint, which
+keeps every generation's best, every ``checkpoint_every`` generations; the
+newest best seen plays, episode after episode, while the fitness chart grows
+from ``log.csv``. A new generation's best takes over once the one on screen has
+played for :data:`SHOW` seconds of game time (or has ended). A run of several
+objectives also shows the population NSGA-II keeps, its first front
+highlighted (:class:`viz.front.FrontPanel`).
 
 When the run's checkpoint says it has finished (its last generation, solved, a
 budget spent), or when no process holds its lock any more and nothing has
@@ -36,17 +40,19 @@ import envs  # noqa: E402
 from evo.runs.config import load_toml  # noqa: E402
 from evo.runs.driver import Evolution, network  # noqa: E402
 from evo.runs.fields import saved_config  # noqa: E402
-from evo.runs.rundir import RunDir  # noqa: E402
+from evo.runs.latest import Best, check_best  # noqa: E402
+from evo.runs.rundir import RunDir, load_npz  # noqa: E402
 from viz import theme as T  # noqa: E402
 from viz.app import _show, compile_screen, need_display, speed_index  # noqa: E402
 from viz.episode import Episode  # noqa: E402
+from viz.front import FrontPanel  # noqa: E402
 from viz.panels import FitnessChart, fit_text  # noqa: E402
 from viz.window import CONTROLS, Viewer, open_window  # noqa: E402
 
 POLL = 0.5    # seconds of viewer time between looks at the run's files
 SHOW = 3.0    # game seconds a generation's best plays before a newer one takes over
 QUIET = 5.0   # seconds with the lock released and no change before a stopped run counts as finished
-WATCHED = ("checkpoint.npz", "log.csv", "champion.npz")
+WATCHED = ("checkpoint.npz", "log.csv", "champion.npz", "best.npz")
 
 
 # -- reading a run directory without touching it ----------------------------------------------
@@ -122,16 +128,19 @@ class FollowedRun:
 
     Attributes
     ----------
-    env, net
-        The run's game and network, from its checkpoint or else its ``config.toml``.
+    env, net, config
+        The run's game, network and config, from its checkpoint or else its ``config.toml``.
     run : evo.runs.driver.Evolution or None
         The newest checkpoint read (None before the first lands).
     history : list of dict
         ``log.csv``'s whole rows (:func:`read_log`).
     finished : str or None
         "run finished: ..." and why, once the run counts as finished (:meth:`poll`); None while it goes on.
+    latest : evo.runs.latest.Best or None
+        The newest ``best.npz`` read: a generation's best genome, newer than the checkpoint's between
+        checkpoints.
     error : str or None
-        The last checkpoint that could not be read (the one before stays shown).
+        The last checkpoint (or ``best.npz``) that could not be read (the one before stays shown).
     """
 
     def __init__(self, path):
@@ -145,6 +154,8 @@ class FollowedRun:
         self.history: list = []
         self.finished: str | None = None
         self.error: str | None = None
+        self.latest: Best | None = None
+        self._extra: dict = {}  # generation -> best genome, from best.npz, beyond the checkpoint's
         self._seen: dict = {}
         self._quiet_since = 0.0
         self._held: bool | None = None
@@ -152,17 +163,39 @@ class FollowedRun:
         self.history = read_log(self.rundir.log_path)
         if self.rundir.checkpoint_path.is_file():
             self.run = self.rundir.load_checkpoint()  # a bad first checkpoint: one line, at start-up
-            self.env, self.net = self.run.env, self.run.net
+            self.env, self.net, self.config = self.run.env, self.run.net, self.run.config
         else:
-            config = saved_config(load_toml(self.rundir.config_path))
+            config = self.config = saved_config(load_toml(self.rundir.config_path))
             self.env = envs.make(config.env, level=config.level or None, obs=config.obs, **config.env_params)
             self.net = network(config, self.env)
         self.poll(0.0)
 
     @property
     def generations(self) -> int:
-        """How many generations' bests the newest checkpoint holds."""
-        return 0 if self.run is None else len(self.run.bests)
+        """How many generations have a best to show: the newest checkpoint's, or one past the newest
+        ``best.npz`` read, whichever is later."""
+        return max(0 if self.run is None else len(self.run.bests), max(self._extra, default=-1) + 1)
+
+    def best(self, generation: int) -> np.ndarray | None:
+        """The best genome of ``generation``, from the checkpoint or a ``best.npz`` read; None when the
+        window never saw it (generations a run played between two looks, before their checkpoint)."""
+        if self.run is not None and generation < len(self.run.bests):
+            return self.run.bests[generation]
+        return self._extra.get(generation)
+
+    def known(self) -> list:
+        """The generations whose best :meth:`best` gives, in order."""
+        kept = range(0 if self.run is None else len(self.run.bests))
+        return sorted({*kept, *self._extra})
+
+    @property
+    def front(self) -> tuple | None:
+        """``(names, values, ranks)`` of the population NSGA-II keeps, from the newer of the checkpoint and
+        ``best.npz`` (:meth:`evo.runs.objectives.Objectives.front`); None for a run of one objective."""
+        if self.latest is not None and self.latest.front is not None and (
+                self.run is None or self.latest.generation >= self.run.generation - 1):
+            return self.latest.front
+        return None if self.run is None else self.run.objectives.front(self.run.algorithm)
 
     def _stamps(self) -> dict:
         stamps = {}
@@ -192,6 +225,15 @@ class FollowedRun:
                 self.run, self.error = run, None
             except ValueError as e:
                 self.error = str(e)
+        if "best.npz" in changed and stamps["best.npz"] is not None:
+            try:
+                self.latest = check_best(load_npz(self.rundir.best_path, "best genome"), self.net.num_params,
+                                         self.rundir.best_path)
+                self._extra[self.latest.generation] = self.latest.genome
+            except ValueError as e:
+                self.error = str(e)
+        if self.run is not None:  # what the checkpoint keeps need not be kept twice
+            self._extra = {g: b for g, b in self._extra.items() if g >= len(self.run.bests)}
         if changed or held is not False or self._held is not False:  # quiet: since a change or the release
             self._quiet_since = now
         self._held = held
@@ -237,6 +279,7 @@ class Follow(Viewer):
         self.net_layout = followed.net.layout
         self.show = float(show)
         self.chart = FitnessChart()
+        self.front = FrontPanel() if followed.config.objectives else None  # a run of several objectives
         self.keys.update({pygame.K_LEFTBRACKET: lambda: self.pick(-1), pygame.K_RIGHTBRACKET: lambda: self.pick(+1)})
         self.replay: Episode | None = None
         self.showing: int | None = None
@@ -285,7 +328,9 @@ class Follow(Viewer):
         if same and not self.replay.done:
             return
         self._seed = self._seed + 1 if same else 0
-        genome = f.run.champion if champion else f.run.bests[want]
+        genome = f.run.champion if champion else f.best(want)
+        if genome is None:  # a generation played between two looks, before its checkpoint: never seen
+            return
         if self.replay is not None:
             self.replay.close()
         self.showing = want
@@ -302,6 +347,10 @@ class Follow(Viewer):
         else:  # following: the newest generation's best, or the champion after it once the run has finished
             current = n if self.showing is None else n - 1
         target = max(current + step, 0)
+        known = self.followed.known()  # a generation played between two looks is stepped over
+        if target <= n - 1 and target not in known:
+            near = [g for g in known if (g < target if step < 0 else g > target)]
+            target = (max(near) if step < 0 else min(near)) if near else (known[0] if step < 0 else n)
         self.pinned = target <= n - 1
         self.showing = target if self.pinned else None
         if self.replay is not None:
@@ -349,7 +398,7 @@ class Follow(Viewer):
             parts.append(f"best ever {self.renderer.fitness(max(r['best'] for r in f.history))}")
         parts.append(f.finished or "running")
         if f.error:
-            parts.append(f"unreadable checkpoint ({f.error})")
+            parts.append(f"unreadable file ({f.error})")
         parts.append(f"speed {self.speed_label()}")
         return "   ".join(parts)
 
@@ -368,6 +417,10 @@ class Follow(Viewer):
             self.draw_network(surf, pygame.Rect(rect.x, rect.y, rect.w, net_h - 8), self.replay,
                               f"network of {'the champion' if self.showing is None else self.subject()}")
             chart = pygame.Rect(rect.x, rect.y + net_h, rect.w, rect.h - net_h)
+        if self.front is not None:  # several objectives: the front under the chart
+            band = int(chart.h * 0.5)
+            self.front.draw(surf, pygame.Rect(chart.x, chart.bottom - band, chart.w, band), self.followed.front)
+            chart = pygame.Rect(chart.x, chart.y, chart.w, chart.h - band - 8)
         self.chart.draw(surf, chart, self.followed.history, None, self.showing if self.pinned else None)
 
     def controls(self) -> list:

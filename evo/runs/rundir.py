@@ -1,7 +1,7 @@
 """The run directory: every file a run writes, written atomically, and read back checked.
 
 A run directory holds ``config.toml``, ``log.csv``, ``timing.csv``,
-``checkpoint.npz``, ``champion.npz``, ``fitness.png`` and a ``.lock``; its
+``checkpoint.npz``, ``champion.npz``, ``best.npz``, ``fitness.png`` and a ``.lock``; its
 schema, what is written when and how a run resumes are described in
 ``docs/run-directory.md``. :class:`RunDir` names and writes the files,
 :class:`RunFiles` is the driver hook that keeps them up to date during a run
@@ -71,7 +71,8 @@ def check_output_dir(path) -> None:
 
 
 # The files of a run directory (RunDir names them): no other command's output may replace one.
-RUN_FILES = ("config.toml", "log.csv", "timing.csv", "checkpoint.npz", "champion.npz", "fitness.png", ".lock")
+RUN_FILES = ("config.toml", "log.csv", "timing.csv", "checkpoint.npz", "champion.npz", "fitness.png", ".lock",
+             "best.npz")
 
 
 def is_run_file(path) -> bool:
@@ -218,6 +219,7 @@ class RunDir:
     checkpoint_path = property(lambda self: self.path / "checkpoint.npz")
     champion_path = property(lambda self: self.path / "champion.npz")
     plot_path = property(lambda self: self.path / "fitness.png")
+    best_path = property(lambda self: self.path / "best.npz")
 
     def create(self, run: Evolution) -> None:
         """Make the directory with ``config.toml`` and a generation-0 checkpoint, all at once.
@@ -361,6 +363,12 @@ class RunDir:
             return
         save_npz(self.champion_path, champion_arrays(run))
 
+    def save_best(self, run: Evolution) -> None:
+        """``best.npz``: the last generation's best genome, for a window following the run
+        (:func:`evo.runs.latest.best_arrays`)."""
+        from evo.runs.latest import best_arrays
+        save_npz(self.best_path, best_arrays(run))
+
     def plot(self, history: list, run: Evolution | None = None) -> None:
         """``fitness.png``: best, mean and validation per generation (:func:`evo.runs.plot.fitness_png`), titled
         with ``run``'s game, algorithm and seed and this directory's name, and its target drawn."""
@@ -452,7 +460,7 @@ def load_champion(path) -> Champion:
 class RunFiles(Hook):
     """A :class:`evo.runs.driver.Driver` hook that keeps a run directory's files up to date.
 
-    At every generation's end: ``log.csv`` (and ``timing.csv`` when
+    At every generation's end: ``log.csv``, ``best.npz`` (and ``timing.csv`` when
     ``timing`` is given); at every checkpoint: ``checkpoint.npz`` and
     ``champion.npz``; when the run stops: ``log.csv`` and ``fitness.png``
     (the checkpoint hook has just run).
@@ -477,6 +485,7 @@ class RunFiles(Hook):
 
     def generation_end(self, run, row, seconds):
         self.rundir.write_log(run.history)
+        self.rundir.save_best(run)
         if self.timing is not None:
             wall = self._elapsed + time.perf_counter() - self._start
             played = row["env_steps"] + row["validation_steps"]

@@ -26,8 +26,8 @@ def test_run_writes_a_complete_run_directory(tmp_path, capsys):
     assert main(["run", *LONG, "--generations", "4", "--out", str(out), "--quiet"]) == 0
     summary = capsys.readouterr().out
     assert "not solved after 4 generations" in summary and str(out) in summary
-    assert sorted(p.name for p in out.iterdir()) == [".lock", "champion.npz", "checkpoint.npz", "config.toml",
-                                                      "fitness.png", "log.csv", "timing.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", "best.npz", "champion.npz", "checkpoint.npz",
+                                                      "config.toml", "fitness.png", "log.csv", "timing.csv"]
     with open(out / "log.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["generation"]) for r in rows] == [0, 1, 2, 3]

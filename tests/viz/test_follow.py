@@ -191,18 +191,30 @@ def test_follow_a_run_in_another_process(tmp_path):
             child.wait()
 
 
-def test_between_checkpoints_the_chart_runs_ahead_of_the_best_shown(tmp_path):
+def test_between_checkpoints_each_generation_s_best_lands_from_best_npz(tmp_path):
     path = tmp_path / "r"
     run, rundir, driver = new_run(path, generations=10, checkpoint_every=3)
     try:
         followed = FollowedRun(path)
         viewer = Follow(followed, pygame.Surface((800, 450)), frame_time=1 / 60, show=0)
-        for g in range(4):
+        for g in range(5):
             driver.generation()
+            before = listing(path)
             viewer.update()
+            viewer.run(frames=2)
+            assert listing(path) == before  # read, never written
             assert len(followed.history) == g + 1  # log.csv: every generation
-            assert followed.generations == (3 if g >= 2 else 0)  # the bests: at each checkpoint
-        assert viewer.showing == 2 and "generation 2's best (logged up to 3)" in viewer.status()
+            assert len(followed.run.bests) == (3 if g >= 2 else 0)  # the checkpoint: every third
+            assert followed.generations == g + 1 and followed.latest.generation == g  # best.npz: every one
+            assert viewer.showing == g and np.array_equal(viewer.replay.genomes[0], run.bests[g])
+        # generations 5 to 7 land between two looks: the checkpoint after 5 keeps its best, 7 shows,
+        # 6 was never seen and [ steps over it
+        for _ in range(3):
+            driver.generation()
+        viewer.update()
+        assert viewer.showing == 7 and followed.best(6) is None and followed.known() == [0, 1, 2, 3, 4, 5, 7]
+        viewer.pick(-1)
+        assert viewer.pinned and viewer.showing == 5
         viewer.close()
     finally:
         rundir.unlock()
