@@ -168,7 +168,18 @@ class FollowedRun:
             config = self.config = saved_config(load_toml(self.rundir.config_path))
             self.env = envs.make(config.env, level=config.level or None, obs=config.obs, **config.env_params)
             self.net = network(config, self.env)
+        if self._seen["best.npz"] is not None:
+            self._read_best()
         self.poll(0.0)
+
+    def _read_best(self) -> None:
+        """Read ``best.npz``: its generation's best joins those the window can show."""
+        try:
+            self.latest = check_best(load_npz(self.rundir.best_path, "best genome"), self.net.num_params,
+                                     self.rundir.best_path)
+            self._extra[self.latest.generation] = self.latest.genome
+        except ValueError as e:
+            self.error = str(e)
 
     @property
     def generations(self) -> int:
@@ -226,12 +237,7 @@ class FollowedRun:
             except ValueError as e:
                 self.error = str(e)
         if "best.npz" in changed and stamps["best.npz"] is not None:
-            try:
-                self.latest = check_best(load_npz(self.rundir.best_path, "best genome"), self.net.num_params,
-                                         self.rundir.best_path)
-                self._extra[self.latest.generation] = self.latest.genome
-            except ValueError as e:
-                self.error = str(e)
+            self._read_best()
         if self.run is not None:  # what the checkpoint keeps need not be kept twice
             self._extra = {g: b for g, b in self._extra.items() if g >= len(self.run.bests)}
         if changed or held is not False or self._held is not False:  # quiet: since a change or the release

@@ -196,9 +196,10 @@ class RunConfig:
         from evo.algorithms import registry as algorithms
         self.algorithm = algorithms.parameters(self.algorithm)
         if self.objectives and (self.algorithm["name"] != "ga" or self.algorithm.get("replacement") != "nsga2"):
+            now = self.algorithm["name"] + (f" with replacement {self.algorithm['replacement']}"
+                                            if "replacement" in self.algorithm else "")
             raise ValueError(f"several objectives need the GA's nsga2 replacement (algorithm = {{ name = \"ga\", "
-                             f"replacement = \"nsga2\" }}), not {self.algorithm['name']} "
-                             f"{self.algorithm.get('replacement', '')}".rstrip())
+                             f"replacement = \"nsga2\" }}); this run's algorithm is {now}")
         if self.backend not in ("local", "ray"):
             raise ValueError(f"backend must be local or ray, got {self.backend!r}")
         if not isinstance(self.address, str) or self.address != self.address.strip():

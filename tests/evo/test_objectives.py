@@ -151,3 +151,13 @@ def test_a_history_must_carry_the_objective_columns_of_its_config(tmp_path):
 def test_fitness_png_of_one_objective_is_the_curve_alone():
     history = [{"generation": g, "best": float(g), "mean": g / 2, "validation": None} for g in range(3)]
     assert Image.open(__import__("io").BytesIO(fitness_png(history))).size == (720, 420)
+
+
+def test_a_bad_objective_on_the_command_line_is_one_line_and_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert main(["run", *SMALL, "--objectives", "pace", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "cartpole has no objective 'pace'; known: l1, size" in err and len(err.strip().splitlines()) == 1
+    assert main(["run", *SMALL, "--objectives", "size", "--algorithm", "cmaes", "--out", str(out)]) == 2
+    assert "this run's algorithm is cmaes" in capsys.readouterr().err
+    assert not out.exists()

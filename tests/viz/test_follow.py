@@ -207,6 +207,8 @@ def test_between_checkpoints_each_generation_s_best_lands_from_best_npz(tmp_path
             assert len(followed.run.bests) == (3 if g >= 2 else 0)  # the checkpoint: every third
             assert followed.generations == g + 1 and followed.latest.generation == g  # best.npz: every one
             assert viewer.showing == g and np.array_equal(viewer.replay.genomes[0], run.bests[g])
+        late = FollowedRun(path)  # a window opened between checkpoints starts from best.npz
+        assert late.generations == 5 and np.array_equal(late.best(4), run.bests[4]) and late.best(3) is None
         # generations 5 to 7 land between two looks: the checkpoint after 5 keeps its best, 7 shows,
         # 6 was never seen and [ steps over it
         for _ in range(3):
