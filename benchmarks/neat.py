@@ -13,7 +13,8 @@ kernel compilation, done before the timed seeds, are not counted).
 - XOR: fitness ``4 - sum over the four cases of (output - target)**2``, solved
   at 3.9 (neat-python's example). neat-python activates each
   ``neat.nn.FeedForwardNetwork`` on the four cases; neuroevo evaluates the
-  population's compiled rows with ``NEATNetwork.forward``.
+  population's compiled rows on the four cases in one call
+  (``NEATNetwork.forward_cases``).
 - cartpole: our cartpole game (500 steps), fitness the mean return of
   ``--episodes`` episodes, argmax actions, solved at 475. neat-python plays it
   through its Gymnasium wrapper (``gymnasium.make("neuroevo/CartPole-v1")``,
@@ -88,8 +89,7 @@ def ours(task: str, seed: int, generations: int, episodes: int) -> dict:
     for g in range(generations):
         rows = algo.ask()
         if env is None:
-            out = np.stack([algo.net.forward(rows, np.broadcast_to(x, (len(rows), 2)))[:, 0] for x in XOR_IN], 1)
-            fitness = 4.0 - ((out - XOR_OUT) ** 2).sum(axis=1)
+            fitness = 4.0 - ((algo.net.forward_cases(rows, XOR_IN)[:, :, 0] - XOR_OUT) ** 2).sum(axis=1)
         else:
             fitness = evo.rollout(env, algo.net, rows, episodes, seed * 100_003 + g).fitness
         evaluations += len(rows)

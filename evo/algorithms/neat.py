@@ -44,14 +44,14 @@ from __future__ import annotations
 
 import configparser
 import json
-import math
 
 import numpy as np
 
 from evo._validation import MAX_SEED, check_int
 from evo.algorithms.ga import reading_state
-from evo.algorithms.neat_breed import breed, parameters as breed_parameters, take
-from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, pack, speciate_packed
+from evo.algorithms import neat_breed
+from evo.networks import neat as neat_networks
+from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, pack
 
 _STATE_VERSION = 1
 CONNECTIONS = ("full", "full_direct", "full_nodirect", "unconnected")
@@ -136,13 +136,14 @@ class NEAT:
         self.next_innov = 0
         self.next_node = self.num_outputs + s["num_hidden"]
         self._made: dict = {}  # the first generation's innovations
-        self._params = breed_parameters(s)
+        self._params = neat_breed.parameters(s)
         self._options = np.array([ACTIVATIONS.index(a) for a in s["activation_options"]], np.int64)
         self._default = -1 if s["activation_default"] == "random" else ACTIVATIONS.index(s["activation_default"])
         self.species: dict = {}
         self._reps = pack([])
+        self._of = np.zeros(self.pop_size, np.int64)  # each genome's species, by place in sorted(self.species)
         self.next_species = 0
-        self.packed = pack([self._new_genome() for _ in range(self.pop_size)])
+        self.packed = self._new_population(self.pop_size)
         self._speciate()
         self._rows = None
 
@@ -169,26 +170,9 @@ class NEAT:
 
     # -- genomes --------------------------------------------------------------
 
-    def _act_index(self, n: int) -> np.ndarray:
-        s = self.settings
-        if s["activation_default"] == "random":
-            options = [ACTIVATIONS.index(a) for a in s["activation_options"]]
-            return np.asarray(self.rng.choice(options, n), np.int64)
-        return np.full(n, ACTIVATIONS.index(s["activation_default"]), np.int64)
-
-    def _draw(self, kind: str, n: int) -> np.ndarray:
-        s = self.settings
-        values = self.rng.normal(s[f"{kind}_init_mean"], s[f"{kind}_init_stdev"], n)
-        return np.clip(values, s[f"{kind}_min_value"], s[f"{kind}_max_value"])
-
-    def _innovation(self, key) -> int:
-        """The innovation number of the structural change ``key`` in this generation (new if it is new)."""
-        if key not in self._made:
-            self._made[key] = self.next_innov
-            self.next_innov += 1
-        return self._made[key]
-
-    def _new_genome(self) -> Genome:
+    def _new_population(self, n: int) -> tuple:
+        """``n`` new minimal genomes, packed: the initial connections of ``initial_connection``, biases, then
+        activations, then weights drawn for all ``n`` genomes at once."""
         s = self.settings
         inputs = [-i - 1 for i in range(self.num_inputs)]
         outputs = list(range(self.num_outputs))
@@ -201,19 +185,33 @@ class NEAT:
                 pairs += [(i, o) for i in inputs for o in outputs]
         if len(pairs) > s["max_conns"]:
             raise ValueError(f"the initial networks have {len(pairs)} connections, more than max_conns")
-        keys = outputs + hidden
-        innov = [self._innovation(("conn", a, b)) for a, b in pairs]
-        return Genome(keys, self._draw("bias", len(keys)), self._act_index(len(keys)), innov,
-                      [a for a, _ in pairs], [b for _, b in pairs], self._draw("weight", len(pairs)),
-                      np.ones(len(pairs), bool)).sorted()
+        for pair in pairs:  # the first generation's innovation numbers: the same pair, the same number
+            if pair not in self._made:
+                self._made[pair] = self.next_innov
+                self.next_innov += 1
+        innov = np.array([self._made[pair] for pair in pairs], np.int64)  # increasing: numbered in this order
+        keys = np.array(outputs + hidden, np.int64)
+        nk, nc = len(keys), len(pairs)
+
+        def drawn(kind: str, count: int) -> np.ndarray:
+            values = self.rng.normal(s[f"{kind}_init_mean"], s[f"{kind}_init_stdev"], (n, count))
+            return np.clip(values, s[f"{kind}_min_value"], s[f"{kind}_max_value"]).ravel()
+        bias = drawn("bias", nk)
+        act = (self._options[self.rng.integers(0, len(self._options), n * nk)] if self._default < 0
+               else np.full(n * nk, self._default, np.int64))
+        weight = drawn("weight", nc)
+        ends = np.array(pairs, np.int64).reshape(nc, 2)
+        return (np.arange(n + 1, dtype=np.int64) * nk, np.tile(keys, n), bias, act,
+                np.arange(n + 1, dtype=np.int64) * nc, np.tile(innov, n), np.tile(ends[:, 0], n),
+                np.tile(ends[:, 1], n), weight, np.ones(n * nc, np.bool_))
 
     def _breed(self, parents: tuple, pairs: np.ndarray, elite: np.ndarray) -> tuple:
         """Children of the packed ``parents`` (:func:`evo.algorithms.neat_breed.breed`), packed."""
         table = np.zeros((2 * len(pairs), 6), np.int64)
         counters = np.array([self.next_innov, self.next_node, 0], np.int64)
-        kids = breed(parents, np.ascontiguousarray(pairs, np.int64), np.ascontiguousarray(elite, np.bool_),
-                     self.rng, self._params, self._default, self._options, self.num_inputs, self.num_outputs,
-                     table, counters)
+        kids = neat_breed.kernels().breed(
+            parents, np.ascontiguousarray(pairs, np.int64), np.ascontiguousarray(elite, np.bool_), self.rng,
+            self._params, self._default, self._options, self.num_inputs, self.num_outputs, table, counters)
         self.next_innov, self.next_node = int(counters[0]), int(counters[1])
         return kids
 
@@ -235,10 +233,15 @@ class NEAT:
         one of its own (:func:`evo.networks.neat.speciate_packed`)."""
         s = self.settings
         old = sorted(self.species)
-        of, reps = speciate_packed(self.packed, self._reps, float(self.threshold),
-                                   float(s["compatibility_disjoint_coefficient"]),
-                                   float(s["compatibility_weight_coefficient"]))
-        species = {}
+        of, reps = neat_networks.kernels().speciate_packed(
+            self.packed, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
+            float(s["compatibility_weight_coefficient"]))
+        live = reps >= 0
+        place = np.cumsum(live) - 1  # a species' place among those left: new ids come after the old ones
+        self._of = place[of]
+        counts = np.bincount(self._of, minlength=int(live.sum())).tolist()
+        members = np.argsort(self._of, kind="stable").tolist()
+        species, at = {}, 0
         for k, rep in enumerate(reps.tolist()):
             if rep < 0:
                 continue
@@ -248,9 +251,11 @@ class NEAT:
                 sid = self.next_species
                 self.next_species += 1
                 self.species[sid] = {"created": self.generation, "last_improved": self.generation, "best": -np.inf}
-            species[sid] = {**self.species[sid], "rep": rep, "members": np.flatnonzero(of == k).tolist()}
+            size = counts[place[k]]
+            species[sid] = {**self.species[sid], "rep": rep, "members": members[at:at + size]}
+            at += size
         self.species = species
-        self._reps = take(self.packed, np.array([species[k]["rep"] for k in sorted(species)], np.int64))
+        self._reps = neat_breed.kernels().take(self.packed, reps[live])
         target = self.settings["target_species"]
         if target:
             step, low = self.settings["threshold_step"], self.settings["threshold_min"]
@@ -264,7 +269,7 @@ class NEAT:
     def ask(self) -> np.ndarray:
         """The population compiled to rows of :attr:`net`: a read-only array of shape (P, G), float32."""
         if self._rows is None:
-            rows = self.net.compile_packed(self.packed, np.zeros((self.pop_size, self.net.num_params), np.float32))
+            rows = self.net.compile_packed(self.packed, np.empty((self.pop_size, self.net.num_params), np.float32))
             rows.flags.writeable = False
             self._rows = rows
         return self._rows
@@ -287,32 +292,41 @@ class NEAT:
         self._speciate()
         self._rows = None
 
-    def _surviving(self, fitness: np.ndarray) -> list:
-        """Species ids that are not stagnant, after recording each species' fitness."""
+    def _surviving(self, ranked: np.ndarray, starts: np.ndarray) -> list:
+        """Places (in sorted species ids) of the species that are not stagnant, after recording each
+        species' fitness; ``ranked`` holds the fitness grouped by species, best first, species ``i`` at
+        ``starts[i]:starts[i + 1]``."""
         s = self.settings
-        func = SPECIES_FITNESS[s["species_fitness_func"]]
-        scores = {}
-        for sid, sp in self.species.items():
-            scores[sid] = float(func(fitness[sp["members"]]))
-            if scores[sid] > sp["best"]:
-                sp["best"], sp["last_improved"] = scores[sid], self.generation
-        ranked = sorted(self.species, key=lambda sid: (-scores[sid], sid))
-        protected = set(ranked[:s["species_elitism"]])
-        return [sid for sid in sorted(self.species)
-                if sid in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
+        func = s["species_fitness_func"]
+        if func == "max":
+            scores = ranked[starts[:-1]].tolist()
+        elif func == "min":
+            scores = ranked[starts[1:] - 1].tolist()
+        else:
+            scores = [float(SPECIES_FITNESS[func](ranked[a:b])) for a, b in zip(starts[:-1], starts[1:])]
+        sids = sorted(self.species)
+        for sid, score in zip(sids, scores):
+            sp = self.species[sid]
+            if score > sp["best"]:
+                sp["best"], sp["last_improved"] = score, self.generation
+        ranking = sorted(range(len(sids)), key=lambda i: (-scores[i], sids[i]))
+        protected = set(ranking[:s["species_elitism"]])
+        return [i for i, sid in enumerate(sids)
+                if i in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
 
-    def _spawns(self, alive: list, fitness: np.ndarray) -> list:
+    def _spawns(self, alive: list, ranked: np.ndarray, starts: np.ndarray) -> list:
         """Offspring per surviving species: in proportion to its adjusted fitness, moved half-way from its
         size now, at least ``min_species_size``, summing to ``pop_size``."""
         s = self.settings
         least = max(s["min_species_size"], s["elitism"])
-        everyone = np.concatenate([fitness[self.species[sid]["members"]] for sid in alive])
-        low, span = everyone.min(), max(1.0, everyone.max() - everyone.min())
-        adjusted = np.array([(fitness[self.species[sid]["members"]].mean() - low) / span for sid in alive])
-        total = adjusted.sum()
+        first, last = starts[alive], starts[np.asarray(alive) + 1]
+        low, high = ranked[last - 1].min(), ranked[first].max()
+        span = max(1.0, high - low)
+        sizes = (last - first).tolist()
+        adjusted = ((np.add.reduceat(ranked, starts[:-1])[alive] / sizes - low) / span).tolist()
+        total = sum(adjusted)
         spawn = []
-        for sid, af in zip(alive, adjusted):
-            size = len(self.species[sid]["members"])
+        for size, af in zip(sizes, adjusted):
             goal = max(least, af / total * self.pop_size) if total > 0 else self.pop_size / len(alive)
             change = (goal - size) * 0.5
             spawn.append(size + (int(round(change)) or int(np.sign(change))))
@@ -327,27 +341,26 @@ class NEAT:
 
     def _reproduce(self, fitness: np.ndarray) -> tuple:
         s = self.settings
-        alive = self._surviving(fitness)
+        order = np.lexsort((-fitness, self._of))  # by species, each best first (ties: the smaller index)
+        starts = np.zeros(len(self.species) + 1, np.int64)
+        np.cumsum(np.bincount(self._of, minlength=len(self.species)), out=starts[1:])
+        ranked = fitness[order]
+        alive = self._surviving(ranked, starts)
         if not alive:  # every species stagnated: start over
             self.species, self._reps, self._made = {}, pack([]), {}
-            return pack([self._new_genome() for _ in range(self.pop_size)])
-        spawn = self._spawns(alive, fitness)
-        self.species = {sid: self.species[sid] for sid in alive}
-        pairs, elite = [], []
-        for sid, n in zip(alive, spawn):
-            members = sorted(self.species[sid]["members"], key=lambda i: (-fitness[i], i))
-            keep = members[:min(s["elitism"], n)]
-            pairs += [(i, i) for i in keep]
-            elite += [True] * len(keep)
-            parents = np.array(members[:max(2, math.ceil(s["survival_threshold"] * len(members)))])
-            for a, b in parents[self.rng.integers(len(parents), size=(n - len(keep), 2))].tolist():
-                pairs.append((b, a) if (fitness[b], -b) > (fitness[a], -a) else (a, b))
-                elite.append(False)
+            return self._new_population(self.pop_size)
+        spawn = self._spawns(alive, ranked, starts)
+        sids = sorted(self.species)
+        self.species = {sids[i]: self.species[sids[i]] for i in alive}
+        kernels = neat_breed.kernels()
+        self._reps = kernels.take(self._reps, np.array(alive, np.int64))  # a stagnant species' representative goes
+        pairs, elite = kernels.plan(fitness, order, starts, np.array(alive, np.int64), np.array(spawn, np.int64),
+                                    int(s["elitism"]), float(s["survival_threshold"]), self.rng)
         pairs, elite = pairs[:self.pop_size], elite[:self.pop_size]
-        while len(pairs) < self.pop_size:  # a spawn list that could not shrink to pop_size: never short
-            pairs.append(pairs[len(pairs) % len(pairs)])
-            elite.append(False)
-        return self._breed(self.packed, np.array(pairs, np.int64).reshape(-1, 2), np.array(elite))
+        if len(pairs) < self.pop_size:  # a spawn list that could not shrink to pop_size: never short
+            fill = np.arange(self.pop_size - len(pairs)) % len(pairs)
+            pairs, elite = np.concatenate([pairs, pairs[fill]]), np.concatenate([elite, np.zeros(len(fill), bool)])
+        return self._breed(self.packed, pairs, elite)
 
     # -- checkpoints ------------------------------------------------------------
 
@@ -376,8 +389,7 @@ class NEAT:
             "species_created": np.array([self.species[k]["created"] for k in sids], np.int64),
             "species_improved": np.array([self.species[k]["last_improved"] for k in sids], np.int64),
             "species_best": np.array([self.species[k]["best"] for k in sids], np.float64),
-            "species_of": np.array([next(k for k in sids if i in self.species[k]["members"])
-                                    for i in range(self.pop_size)], np.int64),
+            "species_of": np.array(sids, np.int64)[self._of],
         }
         for k, v in zip(Genome.__slots__, pk[1:4] + pk[5:]):
             d[f"genome_{k}"] = v.copy()
@@ -420,13 +432,18 @@ class NEAT:
             algo.species = {}
             for k, sid in enumerate(np.asarray(state["species_ids"]).tolist()):
                 rep = int(state["species_rep"][k])
+                if not 0 <= rep < algo.pop_size:
+                    raise ValueError(f"NEAT state names genome {rep} as a representative")
                 algo.species[sid] = {"created": int(state["species_created"][k]),
                                      "last_improved": int(state["species_improved"][k]),
                                      "best": float(state["species_best"][k]), "rep": rep,
                                      "members": np.flatnonzero(of == sid).tolist()}
             if sum(len(sp["members"]) for sp in algo.species.values()) != algo.pop_size:
                 raise ValueError("NEAT state puts a genome in no species")
-            algo._reps = take(algo.packed, np.array([algo.species[k]["rep"] for k in sorted(algo.species)], np.int64))
+            place = {sid: i for i, sid in enumerate(sorted(algo.species))}
+            algo._of = np.array([place[sid] for sid in of.tolist()], np.int64)
+            algo._reps = neat_breed.kernels().take(
+                algo.packed, np.array([algo.species[k]["rep"] for k in sorted(algo.species)], np.int64))
         return algo
 
 

@@ -1,8 +1,12 @@
-"""NEAT's breeding as one Numba kernel over packed genomes (:func:`evo.networks.neat.pack`).
+"""NEAT's breeding as Numba kernels over packed genomes (:func:`evo.networks.neat.pack`).
 
-:func:`breed` makes a generation's children: each is a copy of an elite, or a
-crossover of two parents (:func:`evo.networks.neat.crossover`'s rule: the
-fitter parent's genes, each matching gene taken whole from either parent at
+:func:`plan` picks the parents of a generation's children, species by
+species: the best ``elitism`` members of each species are copied unchanged,
+the others are bred from two members drawn at random (with replacement) from
+the species' best ``survival_threshold`` share, at least two.
+:func:`breed` makes the children: each is a copy of an elite, or a crossover
+of two parents (:func:`evo.networks.neat.crossover`'s rule: the fitter
+parent's genes, each matching gene's attributes taken from either parent at
 random) followed by the mutations of :meth:`evo.algorithms.neat.NEAT.mutate`,
 in this order: add a node, delete a node, add a connection, delete a
 connection (each with its probability), then every weight, bias, enabled flag
@@ -15,6 +19,10 @@ innovation: kind, two keys, and the numbers given) and ``counters`` (next
 innovation number, next node key, rows used), so the same split of the same
 connection, or the same pair of nodes joined, gets the same numbers in every
 child of the generation.
+
+The kernels copy genes with explicit loops into the children's own slices of
+the output arrays: on genomes of a few genes, array slice assignment and
+per-child scratch arrays cost more than the breeding itself.
 """
 
 from __future__ import annotations
@@ -34,6 +42,40 @@ def parameters(s: dict) -> np.ndarray:
     head = [s["node_add_prob"], s["node_delete_prob"], s["conn_add_prob"], s["conn_delete_prob"],
             s["enabled_mutate_rate"], s["activation_mutate_rate"], s["max_nodes"], s["max_conns"]]
     return np.array(head + [s[f"{kind}_{a}"] for kind in ("weight", "bias") for a in ATTRIBUTE], np.float64)
+
+
+@njit
+def plan(fitness, order, starts, alive, spawn, elitism, survival, rng):
+    """Parents of the next generation: ``(pairs, elite)``, ``sum(spawn)`` rows.
+
+    ``order`` holds the genome indices grouped by species, each group best first; species ``s``'s group
+    is ``order[starts[s]:starts[s + 1]]``. For each species ``alive[a]`` in turn, ``spawn[a]`` children:
+    its best ``min(elitism, spawn[a])`` members as elites (``pairs[k] = (i, i)``, ``elite[k]``), then
+    children of two members drawn from its best ``max(2, ceil(survival * size))`` (two integers per
+    child from ``rng``), the fitter first (on equal fitness the smaller index).
+    """
+    total = 0
+    for a in range(len(alive)):
+        total += spawn[a]
+    pairs = np.empty((total, 2), np.int64)
+    elite = np.zeros(total, np.bool_)
+    k = 0
+    for a in range(len(alive)):
+        s = alive[a]
+        first, size = starts[s], starts[s + 1] - starts[s]
+        keep = min(elitism, spawn[a], size)
+        for e in range(keep):
+            pairs[k, 0] = pairs[k, 1] = order[first + e]
+            elite[k] = True
+            k += 1
+        cut = min(size, max(2, int(np.ceil(survival * size))))
+        for _ in range(spawn[a] - keep):
+            i, j = order[first + rng.integers(0, cut)], order[first + rng.integers(0, cut)]
+            if fitness[j] > fitness[i] or (fitness[j] == fitness[i] and j < i):
+                i, j = j, i
+            pairs[k, 0], pairs[k, 1] = i, j
+            k += 1
+    return pairs, elite
 
 
 @njit
@@ -90,12 +132,13 @@ def _insert_conn(ci, cs, cd, cw, ce, nc, innov, s, d, w, on):
 
 
 @njit
-def _reaches(cs, cd, nc, start, goal):
-    """Whether connections (enabled or not) lead from node ``start`` to node ``goal``."""
+def _reaches(cs, cd, nc, start, goal, stack, seen):
+    """Whether connections (enabled or not) lead from node ``start`` to node ``goal``; ``stack`` and
+    ``seen`` are scratch of at least ``nc + 1`` entries."""
     if start == goal:
         return True
-    stack = np.empty(nc + 1, np.int64)
-    seen = np.zeros(nc, np.bool_)  # connections followed
+    for c in range(nc):
+        seen[c] = False  # connections followed
     stack[0] = start
     top = 1
     while top:
@@ -108,6 +151,14 @@ def _reaches(cs, cd, nc, start, goal):
                 seen[c] = True
                 stack[top] = cd[c]
                 top += 1
+    return False
+
+
+@njit
+def _contains(values, n, v):
+    for i in range(n):
+        if values[i] == v:
+            return True
     return False
 
 
@@ -131,18 +182,10 @@ def _cross(keys, x, y, n, other_keys, other_x, other_y, b, b_end, rng):
 
 
 @njit
-def _child(pk, fitter, other, elite, rng, p, default_act, options, n_in, n_out, table, counters,
-           nk, nb, na, ci, cs, cd, cw, ce):
-    """Build one child in the scratch arrays; returns its (node count, connection count)."""
-    n0, n1, c0, c1 = pk[0][fitter], pk[0][fitter + 1], pk[4][fitter], pk[4][fitter + 1]
-    nn, nc = n1 - n0, c1 - c0
-    nk[:nn], nb[:nn], na[:nn] = pk[1][n0:n1], pk[2][n0:n1], pk[3][n0:n1]
-    ci[:nc], cs[:nc], cd[:nc] = pk[5][c0:c1], pk[6][c0:c1], pk[7][c0:c1]
-    cw[:nc], ce[:nc] = pk[8][c0:c1], pk[9][c0:c1]
-    if elite:
-        return nn, nc
-    _cross(nk, nb, na, nn, pk[1], pk[2], pk[3], pk[0][other], pk[0][other + 1], rng)  # the matching nodes
-    _cross(ci, cw, ce, nc, pk[5], pk[8], pk[9], pk[4][other], pk[4][other + 1], rng)  # and connections
+def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, nk, nb, na, ci, cs, cd, cw, ce,
+            stack, seen):
+    """Mutate the child held in ``nk[:nn]`` ... ``ce[:nc]`` in place; returns its new (node count, connection
+    count)."""
     max_nodes, max_conns = p[MAX_NODES], p[MAX_CONNS]
     if rng.random() < p[NODE_ADD] and nc:  # split a connection (enabled or not) with a neutral node
         j = rng.integers(0, nc)
@@ -152,7 +195,7 @@ def _child(pk, fitter, other, elite, rng, p, default_act, options, n_in, n_out, 
         if nn < max_nodes and on - ce[j] + 2 <= max_conns:
             t = _innovation(table, counters, _SPLIT, ci[j], 0)
             node = table[t, 3]
-            if node not in nk[:nn]:
+            if not _contains(nk, nn, node):
                 ce[j] = False
                 q = nn
                 while q > 0 and nk[q - 1] > node:
@@ -168,10 +211,10 @@ def _child(pk, fitter, other, elite, rng, p, default_act, options, n_in, n_out, 
         for k in range(nn):
             hidden += nk[k] >= n_out
         if hidden:
-            pick = rng.integers(0, hidden)
-            k = nn - hidden + pick  # keys are sorted: the hidden nodes come last
+            k = nn - hidden + rng.integers(0, hidden)  # keys are sorted: the hidden nodes come last
             node = nk[k]
-            nk[k:nn - 1], nb[k:nn - 1], na[k:nn - 1] = nk[k + 1:nn].copy(), nb[k + 1:nn].copy(), na[k + 1:nn].copy()
+            for q in range(k, nn - 1):
+                nk[q], nb[q], na[q] = nk[q + 1], nb[q + 1], na[q + 1]
             nn -= 1
             kept = 0
             for c in range(nc):
@@ -191,14 +234,14 @@ def _child(pk, fitter, other, elite, rng, p, default_act, options, n_in, n_out, 
             for c in range(nc):
                 if cs[c] == src and cd[c] == dst:
                     ok = False
-            if ok and not _reaches(cs, cd, nc, dst, src):
+            if ok and not _reaches(cs, cd, nc, dst, src, stack, seen):
                 t = _innovation(table, counters, _CONN, src, dst)
-                if table[t, 3] not in ci[:nc]:
+                if not _contains(ci, nc, table[t, 3]):
                     nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 3], src, dst, _draw(rng, p, WEIGHT), True)
     if rng.random() < p[CONN_DELETE] and nc:
         c = rng.integers(0, nc)
-        ci[c:nc - 1], cs[c:nc - 1], cd[c:nc - 1] = ci[c + 1:nc].copy(), cs[c + 1:nc].copy(), cd[c + 1:nc].copy()
-        cw[c:nc - 1], ce[c:nc - 1] = cw[c + 1:nc].copy(), ce[c + 1:nc].copy()
+        for q in range(c, nc - 1):
+            ci[q], cs[q], cd[q], cw[q], ce[q] = ci[q + 1], cs[q + 1], cd[q + 1], cw[q + 1], ce[q + 1]
         nc -= 1
     for c in range(nc):
         cw[c] = _mutated(rng, cw[c], p, WEIGHT)
@@ -226,52 +269,95 @@ def _child(pk, fitter, other, elite, rng, p, default_act, options, n_in, n_out, 
 def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
     """Children of the packed genomes ``pk``: child ``k`` from ``pairs[k] = (fitter, other)``, an unchanged
     copy of ``fitter`` where ``elite[k]``. Returns the children packed."""
+    node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
     K = len(pairs)
-    node_at = np.zeros(K + 1, np.int64)
-    conn_at = np.zeros(K + 1, np.int64)
+    kid_n = np.zeros(K + 1, np.int64)
+    kid_c = np.zeros(K + 1, np.int64)
     most_n, most_c = 1, 3  # a child has at most one node and three connections more than its fitter parent
     for k in range(K):
         f = pairs[k, 0]
-        most_n = max(most_n, pk[0][f + 1] - pk[0][f] + 1)
-        most_c = max(most_c, pk[4][f + 1] - pk[4][f] + 3)
+        most_n = max(most_n, node_at[f + 1] - node_at[f] + 1)
+        most_c = max(most_c, conn_at[f + 1] - conn_at[f] + 3)
     cap_n, cap_c = K * most_n, K * most_c
-    keys, bias, act = np.empty(cap_n, np.int64), np.empty(cap_n, np.float64), np.empty(cap_n, np.int64)
-    innov, src, dst = np.empty(cap_c, np.int64), np.empty(cap_c, np.int64), np.empty(cap_c, np.int64)
-    weight, enabled = np.empty(cap_c, np.float64), np.empty(cap_c, np.bool_)
-    nk, nb, na = np.empty(most_n, np.int64), np.empty(most_n, np.float64), np.empty(most_n, np.int64)
-    ci, cs, cd = np.empty(most_c, np.int64), np.empty(most_c, np.int64), np.empty(most_c, np.int64)
-    cw, ce = np.empty(most_c, np.float64), np.empty(most_c, np.bool_)
+    k_keys, k_bias, k_act = np.empty(cap_n, np.int64), np.empty(cap_n, np.float64), np.empty(cap_n, np.int64)
+    k_innov, k_src, k_dst = np.empty(cap_c, np.int64), np.empty(cap_c, np.int64), np.empty(cap_c, np.int64)
+    k_weight, k_enabled = np.empty(cap_c, np.float64), np.empty(cap_c, np.bool_)
+    stack, seen = np.empty(most_c + 1, np.int64), np.empty(most_c + 1, np.bool_)
     for k in range(K):
-        nn, nc = _child(pk, pairs[k, 0], pairs[k, 1], elite[k], rng, p, default_act, options, n_in, n_out,
-                        table, counters, nk, nb, na, ci, cs, cd, cw, ce)
-        a, c = node_at[k], conn_at[k]
-        keys[a:a + nn], bias[a:a + nn], act[a:a + nn] = nk[:nn], nb[:nn], na[:nn]
-        innov[c:c + nc], src[c:c + nc], dst[c:c + nc] = ci[:nc], cs[:nc], cd[:nc]
-        weight[c:c + nc], enabled[c:c + nc] = cw[:nc], ce[:nc]
-        node_at[k + 1], conn_at[k + 1] = a + nn, c + nc
-    n, c = node_at[K], conn_at[K]
-    return (node_at, keys[:n].copy(), bias[:n].copy(), act[:n].copy(), conn_at, innov[:c].copy(), src[:c].copy(),
-            dst[:c].copy(), weight[:c].copy(), enabled[:c].copy())
+        f, o = pairs[k, 0], pairs[k, 1]
+        a, c = kid_n[k], kid_c[k]  # the child's genes start here: at most most_n and most_c of them
+        n0, c0 = node_at[f], conn_at[f]
+        nn, nc = node_at[f + 1] - n0, conn_at[f + 1] - c0
+        for q in range(nn):
+            k_keys[a + q], k_bias[a + q], k_act[a + q] = keys[n0 + q], bias[n0 + q], act[n0 + q]
+        for q in range(nc):
+            k_innov[c + q], k_src[c + q], k_dst[c + q] = innov[c0 + q], src[c0 + q], dst[c0 + q]
+            k_weight[c + q], k_enabled[c + q] = weight[c0 + q], enabled[c0 + q]
+        if not elite[k]:
+            nk, nb, na = k_keys[a:a + most_n], k_bias[a:a + most_n], k_act[a:a + most_n]
+            ci, cs, cd = k_innov[c:c + most_c], k_src[c:c + most_c], k_dst[c:c + most_c]
+            cw, ce = k_weight[c:c + most_c], k_enabled[c:c + most_c]
+            _cross(nk, nb, na, nn, keys, bias, act, node_at[o], node_at[o + 1], rng)  # the matching nodes
+            _cross(ci, cw, ce, nc, innov, weight, enabled, conn_at[o], conn_at[o + 1], rng)  # and connections
+            nn, nc = _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc,
+                             nk, nb, na, ci, cs, cd, cw, ce, stack, seen)
+        kid_n[k + 1], kid_c[k + 1] = a + nn, c + nc
+    n, c = kid_n[K], kid_c[K]
+    return (kid_n, k_keys[:n].copy(), k_bias[:n].copy(), k_act[:n].copy(), kid_c, k_innov[:c].copy(),
+            k_src[:c].copy(), k_dst[:c].copy(), k_weight[:c].copy(), k_enabled[:c].copy())
 
 
 @njit
 def take(pk, rows):
     """The packed genomes ``rows`` of ``pk``, in that order, packed."""
+    node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
     K = len(rows)
-    node_at = np.zeros(K + 1, np.int64)
-    conn_at = np.zeros(K + 1, np.int64)
+    out_n = np.zeros(K + 1, np.int64)
+    out_c = np.zeros(K + 1, np.int64)
     for k in range(K):
         r = rows[k]
-        node_at[k + 1] = node_at[k] + pk[0][r + 1] - pk[0][r]
-        conn_at[k + 1] = conn_at[k] + pk[4][r + 1] - pk[4][r]
-    keys, bias, act = np.empty(node_at[K], np.int64), np.empty(node_at[K], np.float64), np.empty(node_at[K], np.int64)
-    innov, src, dst = np.empty(conn_at[K], np.int64), np.empty(conn_at[K], np.int64), np.empty(conn_at[K], np.int64)
-    weight, enabled = np.empty(conn_at[K], np.float64), np.empty(conn_at[K], np.bool_)
+        out_n[k + 1] = out_n[k] + node_at[r + 1] - node_at[r]
+        out_c[k + 1] = out_c[k] + conn_at[r + 1] - conn_at[r]
+    o_keys, o_bias, o_act = np.empty(out_n[K], np.int64), np.empty(out_n[K], np.float64), np.empty(out_n[K], np.int64)
+    o_innov, o_src, o_dst = np.empty(out_c[K], np.int64), np.empty(out_c[K], np.int64), np.empty(out_c[K], np.int64)
+    o_weight, o_enabled = np.empty(out_c[K], np.float64), np.empty(out_c[K], np.bool_)
     for k in range(K):
         r = rows[k]
-        a, b, c, d = node_at[k], node_at[k + 1], pk[0][r], pk[0][r + 1]
-        keys[a:b], bias[a:b], act[a:b] = pk[1][c:d], pk[2][c:d], pk[3][c:d]
-        a, b, c, d = conn_at[k], conn_at[k + 1], pk[4][r], pk[4][r + 1]
-        innov[a:b], src[a:b], dst[a:b], weight[a:b], enabled[a:b] = (pk[5][c:d], pk[6][c:d], pk[7][c:d],
-                                                                    pk[8][c:d], pk[9][c:d])
-    return node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled
+        a, b = out_n[k], node_at[r]
+        for q in range(out_n[k + 1] - a):
+            o_keys[a + q], o_bias[a + q], o_act[a + q] = keys[b + q], bias[b + q], act[b + q]
+        a, b = out_c[k], conn_at[r]
+        for q in range(out_c[k + 1] - a):
+            o_innov[a + q], o_src[a + q], o_dst[a + q] = innov[b + q], src[b + q], dst[b + q]
+            o_weight[a + q], o_enabled[a + q] = weight[b + q], enabled[b + q]
+    return out_n, o_keys, o_bias, o_act, out_c, o_innov, o_src, o_dst, o_weight, o_enabled
+
+
+KERNELS_TEMPLATE = '''\
+"""NEAT's breeding kernels (generated by evo.algorithms.neat_breed; do not edit): cached in the kernel
+cache, so a new process loads them rather than compiling them again."""
+from numba import njit
+from evo.algorithms.neat_breed import plan as _plan, breed as _breed, take as _take
+
+
+@njit(cache=True)
+def plan(fitness, order, starts, alive, spawn, elitism, survival, rng):
+    return _plan(fitness, order, starts, alive, spawn, elitism, survival, rng)
+
+
+@njit(cache=True)
+def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
+    return _breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters)
+
+
+@njit(cache=True)
+def take(pk, rows):
+    return _take(pk, rows)
+'''
+
+
+def kernels():
+    """The cached module of :data:`KERNELS_TEMPLATE` (:func:`plan`, :func:`breed`, :func:`take`), compiled
+    once per kernel cache."""
+    from envs.specialise import specialise
+    return specialise(KERNELS_TEMPLATE, "neat_breed")

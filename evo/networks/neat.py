@@ -117,6 +117,14 @@ def _forward_rows(rows, obs, n_in, n_out, conns_at, width, out):
 
 
 @njit(error_model="numpy")
+def _forward_cases(rows, cases, n_in, n_out, conns_at, width, out):
+    values = np.empty(width, np.float32)
+    for p in range(rows.shape[0]):
+        for n in range(cases.shape[0]):
+            forward_row(rows[p], cases[n], n_in, n_out, conns_at, values, out[p, n])
+
+
+@njit(error_model="numpy")
 def _act_rows(outputs, discrete, actions):
     for p in range(outputs.shape[0]):
         _act_one(outputs[p], discrete, actions[p])
@@ -153,38 +161,43 @@ def step(genome, obs, memory, work_a, work_b, out):
 
 @njit
 def compile_packed(pk, n_in, n_out, conns_at, rows):
-    """Write every packed genome (:func:`pack`) as a row of ``rows`` (zeroed first); returns the index of
-    the first genome whose enabled connections form a cycle, or -1. The nodes run in topological order,
-    the smallest ready key first; each node's connections in order of their source's key."""
-    for p in range(len(pk[0]) - 1):
+    """Write every packed genome (:func:`pack`) as a row of ``rows`` (every value of the row written, unused
+    ones 0); returns the index of the first genome whose enabled connections form a cycle, or -1. The nodes
+    run in topological order, the smallest ready key first; each node's connections in order of their
+    source's key."""
+    node_at, keys, bias, act, conn_at, _, src, dst, weight, enabled = pk
+    P = len(node_at) - 1
+    most_n, most_c = 1, 1
+    for p in range(P):
+        most_n = max(most_n, node_at[p + 1] - node_at[p])
+        most_c = max(most_c, conn_at[p + 1] - conn_at[p])
+    slot, waiting, done = np.empty(most_n, np.int64), np.empty(most_n, np.int64), np.empty(most_n, np.bool_)
+    src_node, dst_node, src_slot = np.empty(most_c, np.int64), np.empty(most_c, np.int64), np.empty(most_c, np.int64)
+    for p in range(P):
         row = rows[p]
-        row[:] = 0.0
-        n0, n1, c0, c1 = pk[0][p], pk[0][p + 1], pk[4][p], pk[4][p + 1]
-        keys = pk[1][n0:n1]
-        n = n1 - n0
-        slot = np.empty(n, np.int64)  # keys are sorted: outputs first, then hidden nodes by key
-        for k in range(n):
-            slot[k] = n_in + keys[k] if keys[k] < n_out else n_in + k
-        src_node = np.full(c1 - c0, -1, np.int64)  # the node index of each enabled connection's ends
-        dst_node = np.full(c1 - c0, -1, np.int64)
-        src_slot = np.zeros(c1 - c0, np.int64)
-        waiting = np.zeros(n, np.int64)
-        for c in range(c1 - c0):
-            if not pk[9][c0 + c]:
+        n0, c0 = node_at[p], conn_at[p]
+        n, nc = node_at[p + 1] - n0, conn_at[p + 1] - c0
+        for k in range(n):  # keys are sorted: outputs first, then hidden nodes by key
+            key = keys[n0 + k]
+            slot[k] = n_in + key if key < n_out else n_in + k
+            waiting[k] = 0
+            done[k] = False
+        for c in range(nc):  # the node index of each enabled connection's ends (-1: none, not played)
+            src_node[c], dst_node[c] = -1, -1
+            if not enabled[c0 + c]:
                 continue
-            s, d = pk[6][c0 + c], pk[7][c0 + c]
+            s, d = src[c0 + c], dst[c0 + c]
             src_slot[c] = -s - 1
             for k in range(n):
-                if keys[k] == s:
+                if keys[n0 + k] == s:
                     src_node[c] = k
                     src_slot[c] = slot[k]
-                if keys[k] == d:
+                if keys[n0 + k] == d:
                     dst_node[c] = k
             if s >= 0 and src_node[c] < 0:
                 dst_node[c] = -1  # from a node the genome does not have: not played
             elif src_node[c] >= 0 and dst_node[c] >= 0:
                 waiting[dst_node[c]] += 1
-        done = np.zeros(n, np.bool_)
         used = 0
         for m in range(n):
             k = -1
@@ -198,27 +211,77 @@ def compile_packed(pk, n_in, n_out, conns_at, rows):
             last = np.iinfo(np.int64).min
             while True:  # this node's connections, by source key
                 pick, low = -1, np.iinfo(np.int64).max
-                for c in range(c1 - c0):
-                    s = pk[6][c0 + c]
+                for c in range(nc):
+                    s = src[c0 + c]
                     if dst_node[c] == k and last < s < low:
                         pick, low = c, s
                 if pick < 0:
                     break
                 last = low
-                rows[p, conns_at + CONN * used] = src_slot[pick]
-                rows[p, conns_at + CONN * used + 1] = pk[8][c0 + pick]
+                row[conns_at + CONN * used] = src_slot[pick]
+                row[conns_at + CONN * used + 1] = weight[c0 + pick]
                 used += 1
-            for c in range(c1 - c0):
+            for c in range(nc):
                 if src_node[c] == k and dst_node[c] >= 0:
                     waiting[dst_node[c]] -= 1
             at = HEAD + NODE * m
             row[at] = slot[k]
-            row[at + 1] = pk[2][n0 + k]
-            row[at + 2] = pk[3][n0 + k]
+            row[at + 1] = bias[n0 + k]
+            row[at + 2] = act[n0 + k]
             row[at + 3] = used
         row[0] = n
         row[1] = used
+        for v in range(HEAD + NODE * n, conns_at):
+            row[v] = 0.0
+        for v in range(conns_at + CONN * used, len(row)):
+            row[v] = 0.0
     return -1
+
+
+KERNELS_TEMPLATE = '''\
+"""NEAT's population kernels (generated by evo.networks.neat; do not edit): cached in the kernel cache,
+so a new process loads them rather than compiling them again."""
+from numba import njit
+from evo.networks.neat import (compile_packed as _compile_packed, speciate_packed as _speciate_packed,
+                               distance_packed as _distance_packed, _forward_rows, _forward_cases, _act_rows)
+
+
+@njit(cache=True)
+def compile_packed(pk, n_in, n_out, conns_at, rows):
+    return _compile_packed(pk, n_in, n_out, conns_at, rows)
+
+
+@njit(cache=True)
+def speciate_packed(pop, reps, threshold, disjoint, weight):
+    return _speciate_packed(pop, reps, threshold, disjoint, weight)
+
+
+@njit(cache=True)
+def distance_packed(pa, i, pb, j, disjoint, weight):
+    return _distance_packed(pa, i, pb, j, disjoint, weight)
+
+
+@njit(cache=True)
+def forward_rows(rows, obs, n_in, n_out, conns_at, width, out):
+    _forward_rows(rows, obs, n_in, n_out, conns_at, width, out)
+
+
+@njit(cache=True)
+def forward_cases(rows, cases, n_in, n_out, conns_at, width, out):
+    _forward_cases(rows, cases, n_in, n_out, conns_at, width, out)
+
+
+@njit(cache=True)
+def act_rows(outputs, discrete, actions):
+    _act_rows(outputs, discrete, actions)
+'''
+
+
+def kernels():
+    """The cached module of :data:`KERNELS_TEMPLATE`: :func:`compile_packed`, :func:`speciate_packed`,
+    :func:`distance_packed` and the population forward pass, compiled once per kernel cache."""
+    from envs.specialise import specialise
+    return specialise(KERNELS_TEMPLATE, "neat_kernels")
 
 
 class Genome:
@@ -278,32 +341,29 @@ def _part(ka, xa, ya, a, a_end, kb, xb, yb, b, b_end, disjoint, weight):
         return 0.0
     genes = a_end - a + b_end - b
     same, diff = 0, 0.0
-    while a < a_end and b < b_end:
-        if ka[a] == kb[b]:
-            diff += abs(xa[a] - xb[b]) + (1.0 if ya[a] != yb[b] else 0.0)
+    while a < a_end and b < b_end:  # both keys move on when they match: no three-way branch
+        x, y = ka[a], kb[b]
+        if x == y:
+            diff += abs(xa[a] - xb[b]) + (ya[a] != yb[b])
             same += 1
-            a += 1
-            b += 1
-        elif ka[a] < kb[b]:
-            a += 1
-        else:
-            b += 1
+        a += x <= y
+        b += y <= x
     return (weight * diff + disjoint * (genes - 2 * same)) / n
 
 
-@njit(inline="always")
+@njit
 def distance_packed(pa, i, pb, j, disjoint, weight):
     """:func:`distance` between genome ``i`` of the packed genomes ``pa`` and genome ``j`` of ``pb``
     (:func:`pack`): a merge of the sorted node keys, then of the sorted innovation numbers."""
-    nodes = _part(pa[1], pa[2], pa[3], pa[0][i], pa[0][i + 1], pb[1], pb[2], pb[3], pb[0][j], pb[0][j + 1],
-                  disjoint, weight)
-    return nodes + _part(pa[5], pa[8], pa[9], pa[4][i], pa[4][i + 1], pb[5], pb[8], pb[9], pb[4][j], pb[4][j + 1],
-                         disjoint, weight)
+    an, ak, ab, aa, ac, ai, _, _, aw, ae = pa
+    bn, bk, bb, ba, bc, bi, _, _, bw, be = pb
+    nodes = _part(ak, ab, aa, an[i], an[i + 1], bk, bb, ba, bn[j], bn[j + 1], disjoint, weight)
+    return nodes + _part(ai, aw, ae, ac[i], ac[i + 1], bi, bw, be, bc[j], bc[j + 1], disjoint, weight)
 
 
 def distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
     """neat-python's compatibility distance between two genomes (the module docstring gives the formula)."""
-    return float(distance_packed(pack([a]), 0, pack([b]), 0, float(disjoint), float(weight)))
+    return float(kernels().distance_packed(pack([a]), 0, pack([b]), 0, float(disjoint), float(weight)))
 
 
 @njit
@@ -313,15 +373,21 @@ def speciate_packed(pop, reps, threshold, disjoint, weight):
     as its new one, or vanishes when none is left; then every other genome, in order, joins the species
     whose representative is nearest (the first on ties) if nearer than ``threshold``, or founds a new
     species after the others. Returns ``(species of each genome, representative of each species)``, -1
-    for a vanished species' representative."""
-    P, R = len(pop[0]) - 1, len(reps[0]) - 1
+    for a vanished species' representative.
+
+    The tuples' fields are unpacked once and each distance written out as its two parts: indexing a tuple
+    of arrays, or a helper taking them all, in the loop ran several times slower."""
+    pn, pk, pb, pa, pc, pi, _, _, pw, pe = pop
+    rn, rk, rb, ra, rc, ri, _, _, rw, re = reps
+    P, R = len(pn) - 1, len(rn) - 1
     of = np.full(P, -1, np.int64)
     rep = np.full(R + P, -1, np.int64)
     for r in range(R):
         best, near = np.inf, -1
         for i in range(P):
             if of[i] < 0:
-                d = distance_packed(reps, r, pop, i, disjoint, weight)
+                d = (_part(rk, rb, ra, rn[r], rn[r + 1], pk, pb, pa, pn[i], pn[i + 1], disjoint, weight)
+                     + _part(ri, rw, re, rc[r], rc[r + 1], pi, pw, pe, pc[i], pc[i + 1], disjoint, weight))
                 if d < best:
                     best, near = d, i
         if near >= 0:
@@ -334,7 +400,9 @@ def speciate_packed(pop, reps, threshold, disjoint, weight):
         best, found = np.inf, -1
         for s in range(count):
             if rep[s] >= 0:
-                d = distance_packed(pop, rep[s], pop, i, disjoint, weight)
+                j = rep[s]
+                d = (_part(pk, pb, pa, pn[j], pn[j + 1], pk, pb, pa, pn[i], pn[i + 1], disjoint, weight)
+                     + _part(pi, pw, pe, pc[j], pc[j + 1], pi, pw, pe, pc[i], pc[i + 1], disjoint, weight))
                 if d < best:
                     best, found = d, s
         if found >= 0 and best < threshold:
@@ -487,7 +555,7 @@ class NEATNetwork:
             i = int(over[0])
             raise ValueError(f"a genome of {nodes[i]} nodes and {on[i]} connections exceeds the capacity "
                              f"({self.max_nodes} nodes, {self.max_conns} connections)")
-        if compile_packed(pk, self.num_inputs, self.num_outputs, self.conns_at, rows) >= 0:
+        if kernels().compile_packed(pk, self.num_inputs, self.num_outputs, self.conns_at, rows) >= 0:
             raise ValueError("the genome's connections form a cycle; only feed-forward genomes compile")
         return rows
 
@@ -555,7 +623,30 @@ class NEATNetwork:
             raise ValueError(f"genomes and obs must have shapes (P, {self.num_params}) and (P, {self.num_inputs}), "
                              f"got {genomes.shape} and {obs.shape}")
         out = np.empty((P, self.num_outputs), np.float32)
-        _forward_rows(genomes, obs, self.num_inputs, self.num_outputs, self.conns_at, self.width, out)
+        kernels().forward_rows(genomes, obs, self.num_inputs, self.num_outputs, self.conns_at, self.width, out)
+        return out
+
+    def forward_cases(self, genomes: np.ndarray, cases: np.ndarray) -> np.ndarray:
+        """Outputs of every compiled row on every row of ``cases`` (a data set every network sees), in
+        one kernel call.
+
+        Parameters
+        ----------
+        genomes : ndarray of shape (P, G)
+        cases : ndarray of shape (N, num_inputs)
+
+        Returns
+        -------
+        ndarray of shape (P, N, num_outputs), float32: ``forward_cases(g, x)[:, n]`` equals
+        ``forward(g, x[n] repeated P times)``.
+        """
+        genomes, cases = (np.ascontiguousarray(a, dtype=np.float32) for a in (genomes, cases))
+        if genomes.ndim != 2 or genomes.shape[1] != self.num_params or cases.ndim != 2 \
+                or cases.shape[1] != self.num_inputs:
+            raise ValueError(f"genomes and cases must have shapes (P, {self.num_params}) and (N, {self.num_inputs}), "
+                             f"got {genomes.shape} and {cases.shape}")
+        out = np.empty((len(genomes), len(cases), self.num_outputs), np.float32)
+        kernels().forward_cases(genomes, cases, self.num_inputs, self.num_outputs, self.conns_at, self.width, out)
         return out
 
     def network_module(self, lanes: int):
@@ -582,5 +673,5 @@ class NEATNetwork:
         """Actions for a game, as the fused rollout takes them: the argmax index (P,) int64 when
         ``num_actions`` is set, else tanh of the outputs (P, num_outputs) float64."""
         actions = np.empty((len(genomes), self.num_outputs), np.float64)
-        _act_rows(self.forward(genomes, obs), num_actions is not None, actions)
+        kernels().act_rows(self.forward(genomes, obs), num_actions is not None, actions)
         return actions[:, 0].astype(np.int64) if num_actions is not None else actions
