@@ -31,7 +31,7 @@ sum of both parts. With ``target_species`` set, the threshold moves by
 
 The population lives packed in concatenated arrays
 (:func:`evo.networks.neat.pack`), and the work of a generation runs in Numba
-kernels: speciation (:func:`evo.networks.neat.speciate_packed`), breeding
+kernels: speciation (:func:`evo.networks.neat_genome.speciate_packed`), breeding
 (:mod:`evo.algorithms.neat_breed`) and compilation. ``ask()`` returns the
 population compiled to rows of
 :class:`evo.networks.neat.NEATNetwork` (:attr:`NEAT.net`), which
@@ -50,7 +50,7 @@ import numpy as np
 from evo._validation import MAX_SEED, check_int
 from evo.algorithms.ga import reading_state
 from evo.algorithms import neat_breed
-from evo.networks import neat as neat_networks
+from evo.networks import neat_genome
 from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, pack
 
 _STATE_VERSION = 1
@@ -230,10 +230,10 @@ class NEAT:
     def _speciate(self) -> None:
         """Sort the population into species: each species keeps the genome nearest its old representative
         as its new one, then every other genome joins the nearest species within the threshold, or founds
-        one of its own (:func:`evo.networks.neat.speciate_packed`)."""
+        one of its own (:func:`evo.networks.neat_genome.speciate_packed`)."""
         s = self.settings
         old = sorted(self.species)
-        of, reps = neat_networks.kernels().speciate_packed(
+        of, reps = neat_genome.kernels().speciate_packed(
             self.packed, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
             float(s["compatibility_weight_coefficient"]))
         live = reps >= 0

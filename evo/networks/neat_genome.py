@@ -1,0 +1,199 @@
+"""NEAT genomes as graphs, and the operators that read two of them: distance, speciation, crossover.
+
+A :class:`Genome` holds the non-input nodes (key, bias, activation) and the
+connections (innovation number, source, destination, weight, enabled flag)
+of one network; :mod:`evo.networks.neat` compiles genomes into the flat rows
+the rollout plays, and :mod:`evo.algorithms.neat` mutates and breeds them. A
+population travels as one tuple of concatenated arrays (:func:`pack`), which
+the kernels read: :func:`speciate_packed` sorts it into species by
+:func:`distance`, neat-python's compatibility distance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+class Genome:
+    """One NEAT genome (:mod:`evo.algorithms.neat`): non-input nodes sorted by key, connections sorted by
+    innovation number.
+
+    Inputs have keys ``-1 .. -num_inputs``, outputs ``0 .. num_outputs - 1``, hidden nodes larger keys.
+    Attributes are numpy arrays: ``keys``, ``bias``, ``act`` (indices into
+    :data:`evo.networks.neat.ACTIVATIONS`) for the nodes; ``innov``, ``src``, ``dst``, ``weight``,
+    ``enabled`` for the connections.
+    """
+
+    __slots__ = ("keys", "bias", "act", "innov", "src", "dst", "weight", "enabled")
+
+    def __init__(self, keys, bias, act, innov, src, dst, weight, enabled):
+        self.keys = np.asarray(keys, np.int64)
+        self.bias = np.asarray(bias, np.float64)
+        self.act = np.asarray(act, np.int64)
+        self.innov = np.asarray(innov, np.int64)
+        self.src = np.asarray(src, np.int64)
+        self.dst = np.asarray(dst, np.int64)
+        self.weight = np.asarray(weight, np.float64)
+        self.enabled = np.asarray(enabled, bool)
+
+    def copy(self) -> "Genome":
+        return Genome(*(getattr(self, k).copy() for k in self.__slots__))
+
+    def sorted(self) -> "Genome":
+        """This genome with nodes sorted by key and connections by innovation number."""
+        n, c = np.argsort(self.keys, kind="stable"), np.argsort(self.innov, kind="stable")
+        return Genome(self.keys[n], self.bias[n], self.act[n], *(getattr(self, k)[c] for k in self.__slots__[3:]))
+
+
+def pack(genomes) -> tuple:
+    """Genomes as one tuple of concatenated arrays, the form the kernels read: ``(node_at, keys, bias, act,
+    conn_at, innov, src, dst, weight, enabled)``, genome ``i``'s nodes at ``node_at[i]:node_at[i + 1]`` and
+    its connections at ``conn_at[i]:conn_at[i + 1]``."""
+    genomes = list(genomes)
+    nodes = np.zeros(len(genomes) + 1, np.int64)
+    conns = np.zeros(len(genomes) + 1, np.int64)
+    np.cumsum([len(g.keys) for g in genomes], out=nodes[1:])
+    np.cumsum([len(g.innov) for g in genomes], out=conns[1:])
+
+    def joined(name, dtype):
+        return np.concatenate([getattr(g, name) for g in genomes]) if genomes else np.zeros(0, dtype)
+    return (nodes, joined("keys", np.int64), joined("bias", np.float64), joined("act", np.int64), conns,
+            joined("innov", np.int64), joined("src", np.int64), joined("dst", np.int64),
+            joined("weight", np.float64), joined("enabled", np.bool_))
+
+
+@njit(inline="always")
+def _part(ka, xa, ya, a, a_end, kb, xb, yb, b, b_end, disjoint, weight):
+    """One part of the distance: genes keyed by the sorted ``ka[a:a_end]`` and ``kb[b:b_end]``, a matching
+    pair differing by ``|x difference| + (y differs)``."""
+    n = max(a_end - a, b_end - b)
+    if n == 0:
+        return 0.0
+    genes = a_end - a + b_end - b
+    same, diff = 0, 0.0
+    while a < a_end and b < b_end:  # both keys move on when they match: no three-way branch
+        x, y = ka[a], kb[b]
+        if x == y:
+            diff += abs(xa[a] - xb[b]) + (ya[a] != yb[b])
+            same += 1
+        a += x <= y
+        b += y <= x
+    return (weight * diff + disjoint * (genes - 2 * same)) / n
+
+
+@njit
+def distance_packed(pa, i, pb, j, disjoint, weight):
+    """:func:`distance` between genome ``i`` of the packed genomes ``pa`` and genome ``j`` of ``pb``
+    (:func:`pack`): a merge of the sorted node keys, then of the sorted innovation numbers."""
+    an, ak, ab, aa, ac, ai, _, _, aw, ae = pa
+    bn, bk, bb, ba, bc, bi, _, _, bw, be = pb
+    nodes = _part(ak, ab, aa, an[i], an[i + 1], bk, bb, ba, bn[j], bn[j + 1], disjoint, weight)
+    return nodes + _part(ai, aw, ae, ac[i], ac[i + 1], bi, bw, be, bc[j], bc[j + 1], disjoint, weight)
+
+
+def distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
+    """neat-python's compatibility distance between two genomes (the module docstring gives the formula)."""
+    return float(kernels().distance_packed(pack([a]), 0, pack([b]), 0, float(disjoint), float(weight)))
+
+
+@njit
+def speciate_packed(pop, reps, threshold, disjoint, weight):
+    """Species of the packed population ``pop`` given the packed old representatives ``reps`` (one per
+    species, in order): each old species takes the genome nearest its representative (the first on ties)
+    as its new one, or vanishes when none is left; then every other genome, in order, joins the species
+    whose representative is nearest (the first on ties) if nearer than ``threshold``, or founds a new
+    species after the others. Returns ``(species of each genome, representative of each species)``, -1
+    for a vanished species' representative.
+
+    The tuples' fields are unpacked once and each distance written out as its two parts: indexing a tuple
+    of arrays, or a helper taking them all, in the loop ran several times slower."""
+    pn, pk, pb, pa, pc, pi, _, _, pw, pe = pop
+    rn, rk, rb, ra, rc, ri, _, _, rw, re = reps
+    P, R = len(pn) - 1, len(rn) - 1
+    of = np.full(P, -1, np.int64)
+    rep = np.full(R + P, -1, np.int64)
+    for r in range(R):
+        best, near = np.inf, -1
+        for i in range(P):
+            if of[i] < 0:
+                d = (_part(rk, rb, ra, rn[r], rn[r + 1], pk, pb, pa, pn[i], pn[i + 1], disjoint, weight)
+                     + _part(ri, rw, re, rc[r], rc[r + 1], pi, pw, pe, pc[i], pc[i + 1], disjoint, weight))
+                if d < best:
+                    best, near = d, i
+        if near >= 0:
+            of[near] = r
+            rep[r] = near
+    count = R
+    for i in range(P):
+        if of[i] >= 0:
+            continue
+        best, found = np.inf, -1
+        for s in range(count):
+            if rep[s] >= 0:
+                j = rep[s]
+                d = (_part(pk, pb, pa, pn[j], pn[j + 1], pk, pb, pa, pn[i], pn[i + 1], disjoint, weight)
+                     + _part(pi, pw, pe, pc[j], pc[j + 1], pi, pw, pe, pc[i], pc[i + 1], disjoint, weight))
+                if d < best:
+                    best, found = d, s
+        if found >= 0 and best < threshold:
+            of[i] = found
+        else:
+            of[i] = count
+            rep[count] = i
+            count += 1
+    return of, rep[:count]
+
+
+def crossover(fitter: Genome, other: Genome, rng: np.random.Generator) -> Genome:
+    """A child with ``fitter``'s genes, where each attribute of a gene ``other`` shares (the same node key,
+    the same innovation number) comes from either parent at random: a node's bias, then its activation;
+    a connection's weight, then its enabled flag. Disjoint and excess genes come from ``fitter``. Draws
+    two numbers per matching node, in key order, then two per matching connection."""
+    child = fitter.copy()
+    for keys, names in (("keys", ("bias", "act")), ("innov", ("weight", "enabled"))):
+        _, ia, ib = np.intersect1d(getattr(fitter, keys), getattr(other, keys), assume_unique=True,
+                                   return_indices=True)
+        take = rng.random((len(ia), 2)) < 0.5
+        for k, name in enumerate(names):
+            getattr(child, name)[ia[take[:, k]]] = getattr(other, name)[ib[take[:, k]]]
+    return child
+
+
+def reaches(genome: Genome, start: int, goal: int) -> bool:
+    """Whether a path of connections (enabled or not) leads from node ``start`` to ``goal``."""
+    seen, todo = {start}, [start]
+    while todo:
+        node = todo.pop()
+        if node == goal:
+            return True
+        for d in genome.dst[genome.src == node]:
+            if int(d) not in seen:
+                seen.add(int(d))
+                todo.append(int(d))
+    return False
+
+
+KERNELS_TEMPLATE = '''\
+"""NEAT's speciation kernels (generated by evo.networks.neat_genome; do not edit): cached in the kernel
+cache, so a new process loads them rather than compiling them again."""
+from numba import njit
+from evo.networks.neat_genome import speciate_packed as _speciate_packed, distance_packed as _distance_packed
+
+
+@njit(cache=True)
+def speciate_packed(pop, reps, threshold, disjoint, weight):
+    return _speciate_packed(pop, reps, threshold, disjoint, weight)
+
+
+@njit(cache=True)
+def distance_packed(pa, i, pb, j, disjoint, weight):
+    return _distance_packed(pa, i, pb, j, disjoint, weight)
+'''
+
+
+def kernels():
+    """The cached module of :data:`KERNELS_TEMPLATE` (:func:`speciate_packed`, :func:`distance_packed`),
+    compiled once per kernel cache."""
+    from envs.specialise import specialise
+    return specialise(KERNELS_TEMPLATE, "neat_species")
