@@ -59,11 +59,28 @@ def draw_network(surf, rect, layout, row, x, chosen=None, input_names=(), output
            "bottomleft")
 
 
+def ticks(end: int, most: int = 5) -> list:
+    """Round values from 0 to ``end`` for an axis: a step of 1, 2 or 5 times a power of ten, at most
+    ``most`` steps, and ``end`` itself: after the last, or in its place when it lies within half a step."""
+    if end <= 0:
+        return [0]
+    step = next(m * 10 ** e for e in range(19) for m in (1, 2, 5) if end / (m * 10 ** e) <= most)
+    values = list(range(0, end + 1, step))
+    if values[-1] != end:
+        values[len(values) - 1 if end - values[-1] <= step / 2 and len(values) > 1 else len(values):] = [end]
+    return values
+
+
 class SpeciesChart:
-    """Stacked species sizes per generation: :meth:`record` after each generation, :meth:`draw` any time."""
+    """Stacked species sizes per generation: :meth:`record` after each generation, :meth:`draw` any time.
+
+    Each species is one colour band, its height its number of genomes; the vertical axis counts genomes
+    (0 to the population size), the horizontal one generations.
+    """
 
     PALETTE = ((240, 128, 78), (84, 154, 240), (104, 196, 112), (255, 193, 72), (190, 120, 230),
                (80, 200, 200), (232, 92, 92), (170, 170, 90))
+    PLOT = (40, 10, 26, 30)  # the plot's margins inside the panel: left, right, top, bottom
 
     def __init__(self):
         self.history: list = []  # one {species id: size} per generation
@@ -73,22 +90,41 @@ class SpeciesChart:
         self.history.append({sid: len(sp["members"]) for sid, sp in species.items()})
 
     def draw(self, surf, rect) -> None:
+        """Draw the chart into ``rect``: the title, the species' bands, both axes with their ticks."""
         surf.fill(T.PANEL, rect)
-        T.text(surf, "species", (rect.x + 8, rect.y + 4), 16, T.TEXT)
-        if not self.history:
+        T.text(surf, "species by generation", (rect.x + 8, rect.y + 4), 16, T.TEXT)
+        left, right, top, bottom = self.PLOT
+        body = pygame.Rect(rect.x + left, rect.y + top, rect.w - left - right, rect.h - top - bottom)
+        if body.w < 30 or body.h < 20:
             return
-        body = pygame.Rect(rect.x + 8, rect.y + 24, rect.w - 16, rect.h - 30)
+        if not self.history:
+            T.text(surf, "after the first generation", body.center, 14, T.DIM, "center")
+            return
+        T.text(surf, f"{len(self.history[-1])} now", (rect.right - 8, rect.y + 4), 14, T.DIM, "topright")
         ids = sorted({sid for gen in self.history for sid in gen})
         n = len(self.history)
+        total = max(sum(sizes.values()) for sizes in self.history) or 1
         for g, sizes in enumerate(self.history):
-            total = sum(sizes.values()) or 1
             x0 = body.x + body.w * g // n
             x1 = body.x + body.w * (g + 1) // n
-            y = body.bottom
+            below = 0  # genomes in the bands drawn so far: each band starts where the last one ended
             for sid in ids:
-                h = body.h * sizes.get(sid, 0) / total
-                if h > 0:
+                size = sizes.get(sid, 0)
+                if size:
+                    y0 = body.bottom - round(body.h * below / total)
+                    y1 = body.bottom - round(body.h * (below + size) / total)
                     pygame.draw.rect(surf, self.PALETTE[sid % len(self.PALETTE)],
-                                     pygame.Rect(x0, round(y - h), max(1, x1 - x0), max(1, round(h))))
-                y -= h
-        T.text(surf, f"{len(self.history[-1])} now", (rect.right - 8, rect.y + 4), 14, T.DIM, "topright")
+                                     pygame.Rect(x0, y1, max(1, x1 - x0), max(1, y0 - y1)))
+                    below += size
+        pygame.draw.rect(surf, T.EDGE, body.inflate(2, 2), 1)
+        for v in ticks(total, 2):  # genomes
+            y = body.bottom - body.h * v / total
+            pygame.draw.line(surf, T.EDGE, (body.x - 4, y), (body.x - 1, y), 1)
+            T.text(surf, str(v), (body.x - 6, y), 12, T.DIM, "midright")
+        for g in ticks(n - 1, max(2, body.w // 60)):  # generations, at the middle of their column
+            x = body.x + body.w * (g + 0.5) / n
+            pygame.draw.line(surf, T.EDGE, (x, body.bottom + 1), (x, body.bottom + 4), 1)
+            T.text(surf, str(g), (x, body.bottom + 5), 12, T.DIM, "midtop")
+        T.text(surf, "generation", (body.right, rect.bottom - 2), 12, T.DIM, "bottomright")
+        label = pygame.transform.rotate(T.render("genomes", 12, T.DIM), 90)
+        surf.blit(label, label.get_rect(center=(rect.x + 9, body.centery)))

@@ -47,3 +47,18 @@ def test_the_species_chart_stacks_every_species():
     seen = colours(surf)
     assert SpeciesChart.PALETTE[0] in seen and SpeciesChart.PALETTE[3] in seen
     assert SpeciesChart.PALETTE[1] not in seen
+
+
+def test_the_species_chart_has_axes_with_round_ticks():
+    from viz.neat import ticks
+    assert ticks(10) == [0, 2, 4, 6, 8, 10] and ticks(447) == [0, 100, 200, 300, 447] and ticks(0) == [0]
+    assert ticks(19) == [0, 5, 10, 15, 19] and ticks(150, 2) == [0, 150]
+    pygame.display.init()
+    chart = SpeciesChart()
+    surf = pygame.Surface((300, 160))
+    chart.draw(surf, surf.get_rect())
+    assert T.EDGE not in colours(surf)  # no frame before the first generation
+    chart.record({0: {"members": list(range(30))}})
+    chart.draw(surf, surf.get_rect())
+    frame = pygame.surfarray.array3d(surf)[SpeciesChart.PLOT[0] - 1, SpeciesChart.PLOT[2]:-SpeciesChart.PLOT[3]]
+    assert (frame == T.EDGE).all(axis=1).mean() > 0.9  # the vertical axis: a line beside the bands
