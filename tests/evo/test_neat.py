@@ -399,5 +399,6 @@ def test_a_neat_run_plays_at_least_neat_pythons_population_unless_told():
     assert flappy.pop_size < 150 and snake.pop_size > 150  # the GA presets
     assert (default_config("flappy", "neat").pop_size, default_config("flappy", "neat").episodes) == (150, flappy.episodes)
     assert default_config("snake", "neat").pop_size == snake.pop_size  # at least 150: a larger preset stays
+    assert default_config("snake", "neat").episodes == 8 != snake.episodes  # NEAT's own episodes for snake
     given = RunConfig.from_dict({"pop_size": 30, "algorithm": "neat"}, base=default_config("flappy", "neat"))
     assert given.pop_size == 30
