@@ -99,6 +99,7 @@ class Objectives:
                 known = sorted({*own, *GENOME_OBJECTIVES})
                 raise ValueError(f"{env.name} has no objective {name!r}; known: {', '.join(known)}")
         self.params = env.params
+        self._front = None  # (the array front() last read, what it gave): a viewer asks every frame
         # the direction of every objective, the return first
         self.directions = ("max",) + tuple(self._found[n][0][1] for n in self.names)
 
@@ -154,8 +155,11 @@ class Objectives:
         kept = getattr(algorithm, "parents_fitness", None)
         if not self.names or kept is None or np.ndim(kept) != 2 or np.shape(kept)[1] != 1 + len(self.names):
             return None
-        names = ("return", *(n if d == "max" else f"{n} (minimised)" for n, d in zip(self.names, self.directions[1:])))
-        return names, self.signed(kept), selection.non_dominated_sort(kept)
+        if self._front is None or self._front[0] is not kept:  # the GA keeps a new array each generation
+            names = ("return", *(n if d == "max" else f"{n} (minimised)"
+                                 for n, d in zip(self.names, self.directions[1:])))
+            self._front = (kept, (names, self.signed(kept), selection.non_dominated_sort(kept)))
+        return self._front[1]
 
 
 def log_columns(history: list, base: tuple) -> tuple:

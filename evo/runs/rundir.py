@@ -142,7 +142,7 @@ def create_new_file(path, mode: int = 0o644) -> int:
     return os.open(path, flags, mode)
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
+def atomic_write(path: Path, data: bytes | str, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: never half-written.
 
     The temporary file ``.<name>.tmp<pid>`` beside ``path`` is created anew
@@ -150,6 +150,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     writer or anyone else left under that name, a symbolic link included, is
     removed first, never written through. The rename replaces ``path``
     itself: a link at ``path`` is replaced by the file, not written through.
+    ``sync=False`` leaves out flushing the data to disk before the rename (a file that
+    nothing needs after a crash of the machine, only whole while it runs).
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
@@ -162,7 +164,8 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -170,7 +173,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         raise
 
 
-def save_npz(path: Path, arrays: dict) -> None:
+def save_npz(path: Path, arrays: dict, sync: bool = True) -> None:
     """Write arrays as an ``.npz`` that ``np.load`` reads, atomically and byte-reproducibly.
 
     ``np.savez`` stamps each member with the current time; here every member
@@ -182,7 +185,7 @@ def save_npz(path: Path, arrays: dict) -> None:
             member = io.BytesIO()
             np.lib.format.write_array(member, np.asanyarray(value), allow_pickle=False)
             zf.writestr(zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), member.getvalue())
-    atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue(), sync)
 
 
 def load_npz(path: Path, what: str) -> dict:
@@ -367,7 +370,7 @@ class RunDir:
         """``best.npz``: the last generation's best genome, for a window following the run
         (:func:`evo.runs.latest.best_arrays`)."""
         from evo.runs.latest import best_arrays
-        save_npz(self.best_path, best_arrays(run))
+        save_npz(self.best_path, best_arrays(run), sync=False)  # for a viewer: whole, not kept through a crash
 
     def plot(self, history: list, run: Evolution | None = None) -> None:
         """``fitness.png``: best, mean and validation per generation (:func:`evo.runs.plot.fitness_png`), titled
