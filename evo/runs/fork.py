@@ -6,7 +6,9 @@ alone. Every setting is RUN's unless a flag or ``--config`` changes it, and the 
 ``parent`` table records where it came from (``run``, ``generation``, ``start``). The fork's
 network must have RUN's number of genes; a population of another size takes RUN's genomes in turn
 (genome ``i`` is row ``i % R``), and an evolution strategy starts from their mean. The fork keeps
-its starting genomes in its own generation-0 checkpoint, so it resumes without its parent.
+its starting genomes in its own generation-0 checkpoint, so it resumes without its parent. A fork
+that adds objectives to a run of the GA's generational loop plays them with NSGA-II (the ``nsga2``
+replacement), as a new run given objectives does.
 From Python, ``evo.evolve(game, init=genomes, ...)`` starts a run from any genomes alike.
 """
 
@@ -35,6 +37,10 @@ def fork_config(parent, from_run, champion: bool, settings: dict, flags: dict):
         raise ValueError(f"{from_run} is a run of {parent.config.env!r}, not {env!r}")
     flags = {k: v for k, v in flags.items() if k != "env"}
     base = RunConfig.from_dict(parent.config.to_dict())
+    changed = {**settings, **flags}
+    if changed.get("objectives") and "algorithm" not in changed and base.algorithm.get("name") == "ga" \
+            and base.algorithm.get("replacement") == "generational":  # objectives added: the GA turns NSGA-II
+        base.algorithm = {**base.algorithm, "replacement": "nsga2"}
     settings = {**settings, **flags, "env": parent.config.env,
                 "parent": {"run": str(from_run), "generation": parent.generation,
                            "start": "champion" if champion else "population"}}

@@ -161,3 +161,13 @@ def test_a_bad_objective_on_the_command_line_is_one_line_and_writes_nothing(tmp_
     assert main(["run", *SMALL, "--objectives", "size", "--algorithm", "cmaes", "--out", str(out)]) == 2
     assert "this run's algorithm is cmaes" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_a_fork_that_adds_objectives_plays_nsga2():
+    from evo.runs.fork import fork_config
+    parent = Evolution(config())
+    child = fork_config(parent, "runs/p", False, {}, {"objectives": ["size"]})
+    assert child.objectives == ["size"] and child.algorithm["replacement"] == "nsga2"
+    assert fork_config(parent, "runs/p", False, {}, {"pop_size": 12}).algorithm["replacement"] == "generational"
+    with pytest.raises(ValueError, match="this run's algorithm is cmaes"):
+        fork_config(parent, "runs/p", False, {}, {"objectives": ["size"], "algorithm": "cmaes"})
