@@ -92,6 +92,9 @@ class Objectives:
         self._found = {}
         for name in self.names:
             if name in own:
+                if not (isinstance(own[name], tuple) and len(own[name]) == 2 and callable(own[name][0])
+                        and own[name][1] in ("max", "min")):
+                    raise ValueError(f"{env.name}'s OBJECTIVES[{name!r}] must be (function, \"max\" or \"min\")")
                 self._found[name] = (own[name], "game")
             elif name in GENOME_OBJECTIVES:
                 self._found[name] = (GENOME_OBJECTIVES[name], "genome")
@@ -117,6 +120,9 @@ class Objectives:
             else:
                 per_episode = np.asarray(function(np.asarray(returns, np.float64), np.asarray(steps), self.params),
                                          dtype=np.float64)
+                if per_episode.shape != np.shape(returns):
+                    raise ValueError(f"objective {name!r} gave shape {per_episode.shape}, expected one value per "
+                                     f"episode {np.shape(returns)}")
                 out[:, k] = per_episode.mean(axis=1)
         return out
 

@@ -171,3 +171,17 @@ def test_a_fork_that_adds_objectives_plays_nsga2():
     assert fork_config(parent, "runs/p", False, {}, {"pop_size": 12}).algorithm["replacement"] == "generational"
     with pytest.raises(ValueError, match="this run's algorithm is cmaes"):
         fork_config(parent, "runs/p", False, {}, {"objectives": ["size"], "algorithm": "cmaes"})
+
+
+def test_a_game_s_objective_is_checked():
+    class Game:
+        name = "toy"
+        params = np.zeros(1)
+
+        class module:
+            OBJECTIVES = {"bad": (len, "up"), "flat": (lambda returns, steps, params: returns.mean(axis=1), "max")}
+
+    with pytest.raises(ValueError, match=r"toy's OBJECTIVES\['bad'\] must be"):
+        O.Objectives(["bad"], Game())
+    with pytest.raises(ValueError, match="objective 'flat' gave shape \\(2,\\), expected one value per episode"):
+        O.Objectives(["flat"], Game()).values(np.zeros((2, 3)), np.zeros((2, 4)), np.ones((2, 4), dtype=np.int64))
