@@ -258,38 +258,46 @@ def step(state, params, action, rng):
     return reward, crashed
 
 
-# -- the screen as an image: envs.make("flappy", obs="pixels") (envs.pixels) -----------------------------
+# -- the screen as the bird sees it: envs.make("flappy", obs="pixels") (envs.pixels) --------------------
 
-PIXELS = (3, 16, 16)
-"""The image: 16 x 16 pixels over the screen (x from 0 to ``width``, row 0 at the ceiling), three
-channels: 0 the pipes, 1 the bird, 2 the bird ``TRAIL`` steps earlier, which shows its vertical motion
+PIXELS = (3, 24, 12)
+"""The image: the screen in a frame that moves up and down with the bird, 12 columns over x from 0 to
+``width``, 24 rows from 1 above the bird (row 0) to 1 below it, so that floor and ceiling show wherever
+it is; three channels: 0 what kills (the pipes, and the floor and ceiling, each a line a pixel thick
+just beyond the screen), 1 the bird, 2 the bird ``TRAIL`` steps earlier, which shows its vertical motion
 as stacked frames would."""
 TRAIL = 3
 
 
 @njit
 def observe_pixels(state, params, obs):
-    """Draw the screen into ``obs`` (:data:`PIXELS`, values in [0, 1]).
+    """Draw the screen, seen from the bird, into ``obs`` (:data:`PIXELS`, values in [0, 1]).
 
-    Every pipe fills its column above and below its gap; the bird is a
-    square of its own size (at least one pixel) whose area spreads over the
-    pixels it overlaps, drawn again in channel 2 where it was ``TRAIL`` steps
-    earlier at its present vertical speed (kept between floor and ceiling).
+    A height ``y`` is row ``(1 - (y - bird y)) * 12``: the bird is always in
+    the middle row. Every pipe fills its columns above and below its gap; the
+    bird is a square of its own size (at least one pixel) whose area spreads
+    over the pixels it overlaps, drawn again in channel 2 where it was
+    ``TRAIL`` steps earlier at its present vertical speed (kept between floor
+    and ceiling).
     """
     rows, cols = PIXELS[1], PIXELS[2]
-    sx, sy = cols / params[WIDTH], float(rows)
+    sx, sy = cols / params[WIDTH], 0.5 * rows
+    y = state[Y]
+    ceiling, floor = y * sy, (1.0 + y) * sy  # their rows
     _pixels.clear(obs)
+    _pixels.fill(obs, 0, rows, cols, 0.0, ceiling - 1.0, float(cols), ceiling, 1.0)
+    _pixels.fill(obs, 0, rows, cols, 0.0, floor, float(cols), floor + 1.0, 1.0)
     half_w = 0.5 * params[PIPE_WIDTH]
     for i in range(NUM_PIPES):
         x = state[PIPE_X + 2 * i]
         top = state[PIPE_GAP + 2 * i] + 0.5 * state[PIPE_H + i]
         bottom = state[PIPE_GAP + 2 * i] - 0.5 * state[PIPE_H + i]
-        _pixels.fill(obs, 0, rows, cols, (x - half_w) * sx, 0.0, (x + half_w) * sx, (1.0 - top) * sy, 1.0)
-        _pixels.fill(obs, 0, rows, cols, (x - half_w) * sx, (1.0 - bottom) * sy, (x + half_w) * sx, rows, 1.0)
+        _pixels.fill(obs, 0, rows, cols, (x - half_w) * sx, ceiling, (x + half_w) * sx, (1.0 - top + y) * sy, 1.0)
+        _pixels.fill(obs, 0, rows, cols, (x - half_w) * sx, (1.0 - bottom + y) * sy, (x + half_w) * sx, floor, 1.0)
     side = 2.0 * params[BIRD_RADIUS] * sx
     x = params[BIRD_X] * sx
-    _pixels.dot(obs, 1, rows, cols, x, (1.0 - state[Y]) * sy, side)
-    _pixels.dot(obs, 2, rows, cols, x, (1.0 - _clip(state[Y] - TRAIL * params[DT] * state[VY], 0.0, 1.0)) * sy, side)
+    _pixels.dot(obs, 1, rows, cols, x, sy, side)
+    _pixels.dot(obs, 2, rows, cols, x, (1.0 - _clip(y - TRAIL * params[DT] * state[VY], 0.0, 1.0) + y) * sy, side)
 
 
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
@@ -297,6 +305,7 @@ def observe_pixels(state, params, obs):
 # the population chosen by benchmarks/ga_defaults.py (README, "The GA's defaults"): it needed fewer
 # training steps to solve on seeds 0-4 and again on 5-14
 PRESET = {"generations": 300, "pop_size": 24, "episodes": 5, "hidden": [8]}
-PIXEL_PRESET = {"generations": 300, "pop_size": 64, "episodes": 5, "conv": [[8, 4, 2], [16, 3, 2]], "hidden": [16]}
+# from pixels: one convolution straight to the outputs (the smaller the network, the faster it learned; docs/cnn.md)
+PIXEL_PRESET = {"generations": 600, "pop_size": 64, "episodes": 5, "conv": [[4, 4, 4]], "hidden": []}
 ACTION_NAMES = ("wait", "flap")
 CONTROLS = Controls({"space": 1, "up": 1}, idle=0, help="Space or Up: flap")

@@ -337,40 +337,50 @@ def step(state, params, action, rng):
     return reward, terminated
 
 
-# -- the court as an image: envs.make("pong", obs="pixels") (envs.pixels) ---------------------------------
+# -- the court as the paddle sees it: envs.make("pong", obs="pixels") (envs.pixels) ----------------------
 
-PIXELS = (3, 16, 16)
-"""The image: 16 x 16 pixels over the court (row 0 at the top, y = 1), three channels: 0 the paddles,
-1 the ball, 2 the ball ``TRAIL`` steps earlier, which shows its motion as stacked frames would."""
+PIXELS = (3, 24, 12)
+"""The image: the court in a frame that moves up and down with the agent's paddle, 6 pixels per unit
+both ways: 12 columns from x = -1 to 1, 24 rows from 2 above the paddle's centre (row 0) to 2 below it,
+so the whole court shows wherever the paddle is; three channels: 0 what the ball bounces off (the walls,
+each a line a pixel thick just beyond the court, and both paddles, each in its side's outermost
+column), 1 the ball, 2 the ball ``TRAIL`` steps earlier, which shows its motion as stacked frames would."""
 TRAIL = 4
 
 
 @njit
 def observe_pixels(state, params, obs):
-    """Draw the court into ``obs`` (:data:`PIXELS`, values in [0, 1]).
+    """Draw the court, seen from the agent's paddle, into ``obs`` (:data:`PIXELS`, values in [0, 1]).
 
-    Each paddle fills its side's outermost pixel column over its height; the
-    ball (and, in channel 2, where it was ``TRAIL`` steps earlier at its
-    present velocity, kept inside the court) is a square one pixel wide
-    centred on it, whose area spreads over the pixels it overlaps.
+    A height ``y`` is row ``(2 - (y - paddle y)) * 6``: the agent's paddle
+    always fills the middle of column 0. The ball (and, in channel 2, where
+    it was ``TRAIL`` steps earlier at its present velocity, kept inside the
+    court) is a square one pixel wide centred on it, whose area spreads over
+    the pixels it overlaps.
     """
     rows, cols = PIXELS[1], PIXELS[2]
-    sx, sy = 0.5 * cols, 0.5 * rows
+    sx, sy = 0.5 * cols, 0.25 * rows
+    own = state[PADDLE_Y]
     _pixels.clear(obs)
+    top, bottom = (1.0 + own) * sy, (3.0 + own) * sy  # the walls' rows
+    _pixels.fill(obs, 0, rows, cols, 0.0, top - 1.0, float(cols), top, 1.0)  # each a line a pixel thick
+    _pixels.fill(obs, 0, rows, cols, 0.0, bottom, float(cols), bottom + 1.0, 1.0)  # just beyond the court
     half = params[PADDLE_HALF]
-    for paddle, col in ((state[PADDLE_Y], 0.0), (state[OPP_Y], cols - 1.0)):
-        _pixels.fill(obs, 0, rows, cols, col, (1.0 - paddle - half) * sy, col + 1.0, (1.0 - paddle + half) * sy, 1.0)
+    for paddle, col in ((own, 0.0), (state[OPP_Y], cols - 1.0)):
+        _pixels.fill(obs, 0, rows, cols, col, (2.0 - paddle + own - half) * sy, col + 1.0,
+                     (2.0 - paddle + own + half) * sy, 1.0)
     back = TRAIL * params[DT]
     for channel, x, y in ((1, state[BALL_X], state[BALL_Y]),
                           (2, _clip(state[BALL_X] - back * state[BALL_VX], -1.0, 1.0),
                            _clip(state[BALL_Y] - back * state[BALL_VY], -1.0, 1.0))):
-        _pixels.dot(obs, channel, rows, cols, (x + 1.0) * sx, (1.0 - y) * sy, 1.0)
+        _pixels.dot(obs, channel, rows, cols, (x + 1.0) * sx, (2.0 - y + own) * sy, 1.0)
 
 
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
 
 # 256 genomes: 128 solves in fewer training steps too, but in a median 13 generations, too quick to watch
 PRESET = {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]}
-PIXEL_PRESET = {"generations": 100, "pop_size": 256, "episodes": 4, "conv": [[8, 4, 2], [16, 3, 2]], "hidden": [32]}
+# from pixels: one convolution straight to the outputs (the smaller the network, the faster it learned; docs/cnn.md)
+PIXEL_PRESET = {"generations": 300, "pop_size": 128, "episodes": 4, "conv": [[4, 4, 4]], "hidden": []}
 ACTION_NAMES = ("up", "stay", "down")
 CONTROLS = Controls({"up": 0, "down": 2}, idle=1, help="Up / Down: move")

@@ -254,35 +254,42 @@ def describe(states, params):
     return states[:, [HEAD_X, HEAD_Y]] / (params[SIZE] - 1.0)
 
 
-# -- the grid as an image: envs.make("snake", obs="pixels") (envs.pixels) --------------------------------
+# -- the grid as the snake sees it: envs.make("snake", obs="pixels") (envs.pixels) ----------------------
 
-PIXELS = (3, 20, 20)
-"""The image: a pixel per cell, cell ``(x, y)`` at row ``y``, column ``x``, for grids of up to 20 x 20
-(the default level's and the classic one); three channels: 0 what kills (the body, head included, and
-the cells beyond a smaller grid), 1 the head, 2 the food."""
-
-
-def check_pixels(params):
-    """Refuse a grid larger than the image (ValueError)."""
-    if params[SIZE] > PIXELS[1]:
-        raise ValueError(f"snake: the pixel observation shows grids of up to {PIXELS[1]} x {PIXELS[1]}, "
-                         f"got size {params[SIZE]:g}")
+VIEW = 5
+"""Cells the image shows on each side of the head."""
+PIXELS = (2, 2 * VIEW + 1, 2 * VIEW + 1)
+"""The image: the cells around the head as the snake sees them, a pixel per cell, turned so that it
+heads up (row 0 ahead of it, the head at the centre, its right on the right); two channels: 0 what
+kills a step from now (its body and everything beyond the grid), 1 the food, drawn on the image's
+border in its direction when it lies farther than ``VIEW`` cells."""
 
 
 @njit
 def observe_pixels(state, params, obs):
-    """Draw the grid into ``obs`` (:data:`PIXELS`, values 0 or 1)."""
+    """Draw the cells around the head, turned to its heading, into ``obs`` (:data:`PIXELS`, values 0 or 1).
+
+    Pixel ``(r, c)`` shows the cell ``VIEW - r`` steps ahead of the head and
+    ``c - VIEW`` steps to its right; the food at ``f`` cells ahead and ``s``
+    to the right is the pixel ``(VIEW - f, VIEW + s)``, each offset clipped
+    to ``VIEW``.
+    """
     size = int(params[SIZE])
-    rows, cols = PIXELS[1], PIXELS[2]
-    cutoff = state[STEPS] - state[LENGTH]
-    for y in range(rows):
-        for x in range(cols):
-            wall = x >= size or y >= size
-            obs[y * cols + x] = 1.0 if wall or state[GRID + y * size + x] > cutoff else 0.0
-            obs[(rows + y) * cols + x] = 0.0
-            obs[(2 * rows + y) * cols + x] = 0.0
-    obs[(rows + int(state[HEAD_Y])) * cols + int(state[HEAD_X])] = 1.0
-    obs[(2 * rows + int(state[FOOD_Y])) * cols + int(state[FOOD_X])] = 1.0
+    n = PIXELS[1]
+    heading = int(state[HEADING])
+    fx, fy = _DX[heading], _DY[heading]
+    rx, ry = -fy, fx  # the heading turned right
+    hx, hy = int(state[HEAD_X]), int(state[HEAD_Y])
+    for r in range(n):
+        for c in range(n):
+            ahead, right = VIEW - r, c - VIEW
+            obs[r * n + c] = 1.0 if _blocked(state, size, hx + ahead * fx + right * rx,
+                                             hy + ahead * fy + right * ry, 1) else 0.0
+            obs[(n + r) * n + c] = 0.0
+    dx, dy = int(state[FOOD_X]) - hx, int(state[FOOD_Y]) - hy
+    ahead = min(max(dx * fx + dy * fy, -VIEW), VIEW)
+    right = min(max(dx * rx + dy * ry, -VIEW), VIEW)
+    obs[(n + VIEW - ahead) * n + VIEW + right] = 1.0
 
 
 # -- what runs, the viewer and `neuroevo play` read about the game (envs.declaration) ------------------
@@ -290,7 +297,8 @@ def observe_pixels(state, params, obs):
 # the algorithm chosen by benchmarks/ga_defaults.py (README, "The GA's defaults"): it needed fewer
 # training steps to solve on seeds 0-4 and again on 5-14
 PRESET = {"generations": 500, "pop_size": 512, "episodes": 4, "hidden": [16], "algorithm": "truncation_ga"}
-PIXEL_PRESET = {"generations": 500, "pop_size": 256, "episodes": 4, "conv": [[8, 3, 2], [16, 3, 2]],
-                "hidden": [32], "algorithm": "truncation_ga"}
+# from pixels: one convolution straight to the outputs, which a view turned to the heading makes enough
+PIXEL_PRESET = {"generations": 500, "pop_size": 256, "episodes": 4, "conv": [[4, 3, 2]], "hidden": [],
+                "algorithm": "truncation_ga"}
 ACTION_NAMES = ("left", "straight", "right")
 CONTROLS = Controls({"left": 0, "right": 2}, idle=1, per_press=True, help="Left / Right: turn")

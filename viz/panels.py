@@ -190,7 +190,7 @@ class NetworkPanel:
             top = rect.y + 8 + k * row_h
             T.text(surf, "input" if k == 0 else f"conv {k}", (rect.x + 8, top), 14, T.DIM)
             n, rows, cols = image.shape
-            side = max(1, min((rect.w - 16) // n - 4, row_h - 22))
+            side = max(1, min((rect.w - 16) // n - 4, (row_h - 22) * cols // rows))  # a tile's width
             scale = max(float(image.max()), 1e-9) if k else 1.0
             v = np.clip(image / scale, 0.0, 1.0)[..., None]
             rgb = np.asarray(T.BG, np.float64) + v * (np.asarray(T.POS, np.float64) - np.asarray(T.BG))

@@ -13,6 +13,8 @@ Space      pause / resume
 F          fast-forward 10 generations headless (watch)
 B          show only the best agent, the leader (watch)
 N          show / hide the network panel
+P          the game as the network sees it: its pixel observation (a game
+           played ``obs="pixels"``), or the game's own drawing again
 S          screenshot, a PNG in the run directory
 R          replay the best-ever champion for one episode (watch);
            restart the episode (replay)
@@ -42,6 +44,7 @@ import pygame  # noqa: E402  (viz sets PYGAME_HIDE_SUPPORT_PROMPT first)
 from viz import theme as T  # noqa: E402
 from viz.episode import Episode  # noqa: E402
 from viz.panels import NetworkPanel, fit_text  # noqa: E402
+from viz.pixels import draw_observation  # noqa: E402
 from viz.renderers import renderer_for  # noqa: E402
 
 CONTROLS = (
@@ -51,6 +54,7 @@ CONTROLS = (
     ("F", "fast-forward 10 generations"),
     ("B", "show only the best"),
     ("N", "show / hide the network"),
+    ("P", "what the network sees (pixels) / the game"),
     ("S", "screenshot (PNG in the run directory)"),
     ("R", "replay the best-ever champion"),
     ("[ / ]", "replay a generation's best (or click the chart)"),
@@ -117,6 +121,7 @@ class Viewer:
         self.paused = self.quit = False
         self.show_help = self.only_best = False
         self.show_net = True
+        self.show_pixels = False  # the game view shows the leader's pixel observation (P)
         self.acc = 0.0
         self.frames = 0
         self.sim_steps = 0
@@ -131,7 +136,7 @@ class Viewer:
             pygame.K_PLUS: self.faster, pygame.K_EQUALS: self.faster, pygame.K_KP_PLUS: self.faster,
             pygame.K_MINUS: self.slower, pygame.K_KP_MINUS: self.slower,
             pygame.K_h: self.toggle_help, pygame.K_n: self.toggle_net, pygame.K_b: self.toggle_best,
-            pygame.K_s: self.screenshot_key,
+            pygame.K_s: self.screenshot_key, pygame.K_p: self.toggle_pixels,
         }
         inputs = env.spec.obs_names
         self.network = NetworkPanel(inputs, self.renderer.action_names)
@@ -227,6 +232,13 @@ class Viewer:
     def toggle_net(self):
         self.show_net = not self.show_net
 
+    def toggle_pixels(self):
+        if self.env.obs != "pixels":
+            self.flash("the network sees features here, not pixels (--obs pixels)")
+            return
+        self.show_pixels = not self.show_pixels
+        self.flash("what the network sees" if self.show_pixels else "the game")
+
     def toggle_best(self):
         self.only_best = not self.only_best
         self.flash("showing only the best" if self.only_best else "showing everyone")
@@ -299,9 +311,13 @@ class Viewer:
 
     def draw_episode(self, surf, area, episode: Episode, caption: str = "") -> None:
         """The game view of an episode in the best rectangle of ``area`` for the renderer, and its info line."""
-        view = fit(area, self.renderer.aspect)
-        self.renderer.show_policy(episode.net, episode.genomes[episode.leader])
-        self.renderer.draw(surf, view, episode.batch.states, episode.fade(), episode.leader, self.only_best)
+        if self.show_pixels:  # the leader's observation, the image its network reads next
+            view = draw_observation(surf, pygame.Rect(area.x, area.y, area.w, area.h - 24),
+                                    episode.obs[episode.leader].reshape(self.env.obs_shape))
+        else:
+            view = fit(area, self.renderer.aspect)
+            self.renderer.show_policy(episode.net, episode.genomes[episode.leader])
+            self.renderer.draw(surf, view, episode.batch.states, episode.fade(), episode.leader, self.only_best)
         pygame.draw.rect(surf, T.EDGE, view.inflate(2, 2), 1)
         lead = episode.batch.states[episode.leader]
         info = self.renderer.info(lead)

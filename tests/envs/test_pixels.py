@@ -26,7 +26,7 @@ def test_shape_and_bounds(name):
     module = envs.make(name).module
     assert env.obs == "pixels" and env.obs_shape == tuple(module.PIXELS)
     assert env.obs_size == int(np.prod(env.obs_shape)) == len(env.spec.obs_low)
-    assert 16 <= env.obs_shape[1] <= 32 and 16 <= env.obs_shape[2] <= 32
+    assert 8 <= env.obs_shape[1] <= 32 and 8 <= env.obs_shape[2] <= 32
     assert (env.num_actions, env.max_steps, env.spec.state_size) == (module.SPEC.num_actions, module.SPEC.max_steps,
                                                                     module.SPEC.state_size)
     shown = np.zeros(env.obs_shape[0])
@@ -56,22 +56,32 @@ def _centroid(img):
     return (img * cols).sum() / img.sum() + 0.5, (img * rows).sum() / img.sum() + 0.5
 
 
+def _overlap(lo, hi, n):
+    """How much of each of the pixels 0..n-1 (pixel k spans [k, k + 1]) the interval [lo, hi] covers."""
+    k = np.arange(n)
+    return np.clip(np.minimum(k + 1, hi) - np.maximum(k, lo), 0, 1)
+
+
 def test_pong_image_matches_state():
+    """The court seen from the agent's paddle: 6 pixels a unit, the paddle's centre 2 units below the top."""
     env = envs.make("pong", obs="pixels")
     p = env.params
     _, rows, cols = env.obs_shape
+    assert (rows, cols) == (24, 12)
     checked = 0
     for obs, states in _play(env, steps=120):
         for img, s in zip(obs.reshape(-1, *env.obs_shape), states):
-            half = p[pong.PADDLE_HALF] * rows / 2
-            for col, y in ((0, s[pong.PADDLE_Y]), (cols - 1, s[pong.OPP_Y])):
-                top = (1 - y) * rows / 2 - half  # the paddle covers [top, top + 2 half] of the column
-                r = np.arange(rows)
-                want = np.clip(np.minimum(r + 1, top + 2 * half) - np.maximum(r, top), 0, 1)
-                np.testing.assert_allclose(img[0, :, col], want, atol=1e-5)
-            assert img[0, :, 1:cols - 1].sum() == 0.0
-            x, y = (s[pong.BALL_X] + 1) * cols / 2, (1 - s[pong.BALL_Y]) * rows / 2
-            if 0.5 <= x <= cols - 0.5 and 0.5 <= y <= rows - 0.5:
+            own = s[pong.PADDLE_Y]
+            row = lambda y: (2 - (y - own)) * 6  # noqa: E731
+            want = np.zeros((rows, cols))
+            want += (_overlap(row(1) - 1, row(1), rows) + _overlap(row(-1), row(-1) + 1, rows))[:, None]  # the walls
+            half = p[pong.PADDLE_HALF]
+            want[:, 0] += _overlap(row(own + half), row(own - half), rows)
+            want[:, -1] += _overlap(row(s[pong.OPP_Y] + half), row(s[pong.OPP_Y] - half), rows)
+            np.testing.assert_allclose(img[0], want, atol=1e-5)
+            assert img[0, 11:13, 0].min() > 0.99  # the agent's paddle, always in the middle of column 0
+            x, y = (s[pong.BALL_X] + 1) * 6, row(s[pong.BALL_Y])
+            if 0.5 <= x <= cols - 0.5:
                 assert img[1].sum() == pytest.approx(1.0, abs=1e-5)
                 assert _centroid(img[1]) == pytest.approx((x, y), abs=1e-4)
                 checked += 1
@@ -79,36 +89,51 @@ def test_pong_image_matches_state():
 
 
 def test_flappy_image_matches_state():
+    """The screen seen from the bird: 12 pixels a unit, the bird in the middle row."""
     env = envs.make("flappy", obs="pixels")
     p = env.params
     _, rows, cols = env.obs_shape
+    sx, sy = cols / p[flappy.WIDTH], rows / 2
     for obs, states in _play(env, steps=40):
         for img, s in zip(obs.reshape(-1, *env.obs_shape), states):
-            x, y = p[flappy.BIRD_X] * cols / p[flappy.WIDTH], (1 - s[flappy.Y]) * rows
-            if 0.5 <= y <= rows - 0.5:
-                assert _centroid(img[1]) == pytest.approx((x, y), abs=1e-4)
+            y = s[flappy.Y]
+            assert _centroid(img[1]) == pytest.approx((p[flappy.BIRD_X] * sx, rows / 2), abs=1e-4)
+            lines = np.clip(y * sy, 0, 1) + np.clip(rows - (1 + y) * sy, 0, 1)  # ceiling and floor, where shown
             for i in range(flappy.NUM_PIPES):  # a pixel column wholly inside a pipe is pipe but in the gap
-                left = (s[flappy.PIPE_X + 2 * i] - p[flappy.PIPE_WIDTH] / 2) * cols / p[flappy.WIDTH]
-                right = left + p[flappy.PIPE_WIDTH] * cols / p[flappy.WIDTH]
+                left = (s[flappy.PIPE_X + 2 * i] - p[flappy.PIPE_WIDTH] / 2) * sx
+                right = left + p[flappy.PIPE_WIDTH] * sx
                 for c in range(max(0, int(np.ceil(left))), min(cols, int(np.floor(right)))):
-                    top = s[flappy.PIPE_GAP + 2 * i] + s[flappy.PIPE_H + i] / 2
-                    bottom = s[flappy.PIPE_GAP + 2 * i] - s[flappy.PIPE_H + i] / 2
-                    assert img[0, :, c].sum() == pytest.approx((1 - (top - bottom)) * rows, abs=1e-4)
+                    assert img[0, :, c].sum() == pytest.approx((1 - s[flappy.PIPE_H + i]) * sy + lines, abs=1e-4)
 
 
-def test_snake_image_matches_state():
-    env = envs.make("snake", obs="pixels", level="classic")  # a 16 x 16 grid in a 20 x 20 image
+@pytest.mark.parametrize("level", ["long", "classic"])
+def test_snake_image_matches_state(level):
+    """The cells around the head as the snake sees them: it heads up, its right on the right."""
+    env = envs.make("snake", obs="pixels", level=level)
     size = int(env.params[snake.SIZE])
-    _, rows, cols = env.obs_shape
-    for obs, states in _play(env, steps=30):
+    _, n, _ = env.obs_shape
+    view = n // 2
+    ahead = {0: (0, -1), 1: (1, 0), 2: (0, 1), 3: (-1, 0)}  # heading -> (dx, dy) of a step ahead
+    seen_wall = seen_body = 0
+    for obs, states in _play(env, steps=40):
         for img, s in zip(obs.reshape(-1, *env.obs_shape), states):
-            want = np.ones((rows, cols))
-            want[:size, :size] = 0.0
-            for x, y in snake.body(s, env.params):
-                want[y, x] = 1.0
+            h = int(s[snake.HEADING])
+            (fx, fy), (rx, ry) = ahead[h], ahead[(h + 1) % 4]
+            hx, hy = int(s[snake.HEAD_X]), int(s[snake.HEAD_Y])
+            want = np.zeros((n, n))
+            for r in range(n):
+                for c in range(n):
+                    x, y = hx + (view - r) * fx + (c - view) * rx, hy + (view - r) * fy + (c - view) * ry
+                    outside = not (0 <= x < size and 0 <= y < size)
+                    # body a step from now: entered within the last length - 1 steps
+                    want[r, c] = outside or s[snake.GRID + y * size + x] > s[snake.STEPS] + 1 - s[snake.LENGTH]
             assert np.array_equal(img[0], want)
-            assert np.argwhere(img[1]).tolist() == [[int(s[snake.HEAD_Y]), int(s[snake.HEAD_X])]]
-            assert np.argwhere(img[2]).tolist() == [[int(s[snake.FOOD_Y]), int(s[snake.FOOD_X])]]
+            seen_wall += bool(want.sum() > n)
+            seen_body += bool(want[view + 1, view])  # the neck, right behind the head
+            dx, dy = s[snake.FOOD_X] - hx, s[snake.FOOD_Y] - hy
+            f, side = np.clip(dx * fx + dy * fy, -view, view), np.clip(dx * rx + dy * ry, -view, view)
+            assert np.argwhere(img[1]).tolist() == [[view - f, view + side]]
+    assert seen_wall and seen_body
 
 
 def test_bad_requests_are_refused():
@@ -116,5 +141,11 @@ def test_bad_requests_are_refused():
         envs.make("cartpole", obs="pixels")
     with pytest.raises(ValueError, match="obs must be one of"):
         envs.make("pong", obs="rgb")
-    with pytest.raises(ValueError, match="grids of up to 20"):
-        envs.make("snake", obs="pixels", size=24)
+
+
+def test_snake_sees_any_grid_through_the_same_image():
+    """The view moves with the head, so every grid size plays from pixels, the largest too."""
+    env = envs.make("snake", obs="pixels", size=32)
+    assert env.obs_shape == envs.make("snake", obs="pixels").obs_shape
+    for obs, _ in _play(env, steps=10):
+        assert obs.min() >= 0.0 and obs.max() <= 1.0

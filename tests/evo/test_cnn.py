@@ -210,7 +210,7 @@ def test_a_pixel_run_keeps_its_network_and_plays_again(pixel_run, tmp_path, caps
     config = (pixel_run / "config.toml").read_text()
     assert 'obs = "pixels"' in config and 'network = "cnn"' in config and "conv = [" in config
     champion = load_champion(pixel_run)
-    assert isinstance(champion.net, CNN) and champion.env.obs_shape == (3, 16, 16)
+    assert isinstance(champion.net, CNN) and champion.env.obs_shape == envs.make("pong", obs="pixels").obs_shape
     assert champion.net.conv == ((4, 4, 2), (8, 3, 2)) and champion.net.dense == (8,)
     capsys.readouterr()
     assert main(["eval", str(pixel_run), "--episodes", "3"]) == 0
@@ -290,4 +290,5 @@ def test_a_ray_actor_remakes_the_pixel_game(pixel_pong):
 def test_other_networks_from_pixels_drop_the_presets_convolutions():
     from evo.runs.config import default_config
     mlp = default_config("pong", obs="pixels", network="mlp").validate()
-    assert (mlp.network, mlp.conv, mlp.obs) == ("mlp", [], "pixels") and mlp.hidden == [32]
+    assert (mlp.network, mlp.conv, mlp.obs) == ("mlp", [], "pixels")
+    assert mlp.hidden == envs.pixels.preset(envs.make("pong").module)["hidden"]  # the preset's dense layers
