@@ -10,6 +10,7 @@ from evo.runs.config import RunConfig, default_config  # noqa: E402
 from evo.runs.driver import Driver, Evolution  # noqa: E402
 from evo.runs.rundir import RunDir, RunFiles  # noqa: E402
 from viz import theme as T  # noqa: E402
+from viz.app import Watch  # noqa: E402
 from viz.follow import Follow, FollowedRun  # noqa: E402
 from viz.front import FrontPanel  # noqa: E402
 
@@ -26,10 +27,28 @@ def test_the_front_panel_draws_the_first_front():
     assert not (pygame.surfarray.array3d(surf) == T.LEADER).all(axis=2).any()
 
 
+def small(**settings) -> Evolution:
+    settings = {"pop_size": 12, "episodes": 1, "target": 1e9, "generations": 20, "validation_episodes": 5,
+                "objectives": ["size"], **settings}
+    return Evolution(RunConfig.from_dict(settings, base=default_config("cartpole")))
+
+
+def test_watching_a_run_of_several_objectives_draws_its_front_under_the_chart():
+    run = small()
+    w = Watch(run, pygame.Surface((960, 540)), None, frame_time=1 / 60)
+    w.run(frames=2)
+    assert w.front._cache[0][2] is None  # before the first generation
+    w.breed()
+    w.start_generation()
+    w.run(frames=2)
+    names, values, _ = run.objectives.front(run.algorithm)
+    assert w.front._cache[0][2] == (names, values.tobytes())
+    w.close()
+    assert Watch(small(objectives=[]), pygame.Surface((960, 540)), None, frame_time=1 / 60).front is None
+
+
 def test_following_a_run_of_several_objectives_shows_each_generation_s_front(tmp_path):
-    config = RunConfig.from_dict({"pop_size": 12, "episodes": 1, "target": 1e9, "generations": 20,
-                                  "objectives": ["size"]}, base=default_config("cartpole"))
-    run = Evolution(config)
+    run = small()
     rundir = RunDir(tmp_path / "r")
     rundir.create(run)
     driver = Driver(run, [RunFiles(rundir, timing=[])])
