@@ -6,7 +6,9 @@ Topologies", Evolutionary Computation 10(2), 2002. Networks start minimal
 splitting a connection (the old connection disabled, the new node of bias 0
 fed with weight 1 and feeding on with the old weight), or adds a connection
 from an input or hidden node to a hidden or output node where none was and no
-cycle would close. Every new connection gene carries an innovation number,
+cycle would close (with ``feed_forward = False``, neat-python's recurrent
+networks, cycles and loops are allowed and every node reads the previous
+step's values: :class:`evo.networks.neat.NEATNetwork`). Every new connection gene carries an innovation number,
 and a structural mutation made twice in one generation (the same connection
 split, the same pair of nodes joined) gets the same number and node key both
 times, so crossover aligns genes by innovation: each attribute of a matching
@@ -59,7 +61,8 @@ SPECIES_FITNESS = {"max": np.max, "min": np.min, "mean": np.mean, "median": np.m
 
 DEFAULTS = {
     # the genome (neat-python's [DefaultGenome] names)
-    "num_hidden": 0, "initial_connection": "full", "activation_default": "tanh", "activation_options": ["tanh"],
+    "num_hidden": 0, "initial_connection": "full", "feed_forward": True,
+    "activation_default": "tanh", "activation_options": ["tanh"],
     "activation_mutate_rate": 0.0,
     "bias_init_mean": 0.0, "bias_init_stdev": 1.0, "bias_min_value": -30.0, "bias_max_value": 30.0,
     "bias_mutate_power": 0.5, "bias_mutate_rate": 0.7, "bias_replace_rate": 0.1,
@@ -124,7 +127,7 @@ class NEAT:
                              f"known: {', '.join(SPECIES_FITNESS)}")
         self.pop_size = check_int("pop_size", pop_size, 2)
         self.seed = check_int("seed", seed, 0, MAX_SEED)
-        self.net = NEATNetwork(num_inputs, num_outputs, s["max_nodes"], s["max_conns"])
+        self.net = NEATNetwork(num_inputs, num_outputs, s["max_nodes"], s["max_conns"], not s["feed_forward"])
         self.num_inputs, self.num_outputs = self.net.num_inputs, self.net.num_outputs
         if self.num_outputs + s["num_hidden"] > s["max_nodes"]:
             raise ValueError("NEAT max_nodes must hold the outputs and the initial hidden nodes")
@@ -453,7 +456,7 @@ _SECTIONS = ("NEAT", "DefaultGenome", "DefaultSpeciesSet", "DefaultStagnation", 
 _NEUTRAL = {  # neat-python keys read only at the value that means what NEAT here does
     "aggregation_default": "sum", "aggregation_options": "sum", "aggregation_mutate_rate": 0.0,
     "response_init_mean": 1.0, "response_init_stdev": 0.0, "response_mutate_rate": 0.0,
-    "response_replace_rate": 0.0, "feed_forward": True, "enabled_default": True,
+    "response_replace_rate": 0.0, "enabled_default": True,
     "single_structural_mutation": False, "fitness_criterion": "max",
 }
 _IGNORED = {"response_max_value", "response_min_value", "response_mutate_power", "response_init_type",
@@ -504,7 +507,7 @@ def read_config(path) -> NEATConfig:
     Keys with the same name and meaning become :class:`NEAT` settings; ``pop_size``, ``num_inputs``,
     ``num_outputs`` and ``fitness_threshold`` are attributes of the result. Aggregation, response
     and a few other keys are accepted only at the value that means what this NEAT does (sum, a fixed
-    response of 1, feed-forward); docs/neat.md lists them.
+    response of 1); docs/neat.md lists them.
 
     Raises
     ------

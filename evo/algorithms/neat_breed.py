@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 NODE_ADD, NODE_DELETE, CONN_ADD, CONN_DELETE, ENABLED_RATE, ACT_RATE, MAX_NODES, MAX_CONNS = range(8)
-WEIGHT, BIAS = 8, 15
+WEIGHT, BIAS, RECURRENT = 8, 15, 22
 """Where the weight's and the bias's seven numbers start in the parameter array: their ``ATTRIBUTE`` values."""
 ATTRIBUTE = ("init_mean", "init_stdev", "min_value", "max_value", "mutate_power", "mutate_rate", "replace_rate")
 _CONN, _SPLIT = 0, 1
@@ -41,7 +41,8 @@ def parameters(s: dict) -> np.ndarray:
     """The float64 parameter array :func:`breed` reads, from :class:`~evo.algorithms.neat.NEAT`'s settings."""
     head = [s["node_add_prob"], s["node_delete_prob"], s["conn_add_prob"], s["conn_delete_prob"],
             s["enabled_mutate_rate"], s["activation_mutate_rate"], s["max_nodes"], s["max_conns"]]
-    return np.array(head + [s[f"{kind}_{a}"] for kind in ("weight", "bias") for a in ATTRIBUTE], np.float64)
+    values = [s[f"{kind}_{a}"] for kind in ("weight", "bias") for a in ATTRIBUTE]
+    return np.array(head + values + [0.0 if s["feed_forward"] else 1.0], np.float64)
 
 
 @njit
@@ -222,7 +223,7 @@ def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, 
                     ci[kept], cs[kept], cd[kept], cw[kept], ce[kept] = ci[c], cs[c], cd[c], cw[c], ce[c]
                     kept += 1
             nc = kept
-    if rng.random() < p[CONN_ADD]:  # a new connection, unless it exists or closes a cycle
+    if rng.random() < p[CONN_ADD]:  # a new connection, unless it exists or (feed-forward) closes a cycle
         on = 0
         for c in range(nc):
             on += ce[c]
@@ -230,11 +231,11 @@ def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, 
             i = rng.integers(0, n_in + nn - n_out)  # from an input or a hidden node (keys are sorted: outputs first)
             src = -1 - i if i < n_in else nk[i - n_in + n_out]
             dst = nk[rng.integers(0, nn)]
-            ok = src != dst
+            ok = src != dst or p[RECURRENT] > 0  # a recurrent network may loop a node onto itself
             for c in range(nc):
                 if cs[c] == src and cd[c] == dst:
                     ok = False
-            if ok and not _reaches(cs, cd, nc, dst, src, stack, seen):
+            if ok and (p[RECURRENT] > 0 or not _reaches(cs, cd, nc, dst, src, stack, seen)):
                 t = _innovation(table, counters, _CONN, src, dst)
                 if not _contains(ci, nc, table[t, 3]):
                     nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 3], src, dst, _draw(rng, p, WEIGHT), True)

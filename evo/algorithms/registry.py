@@ -168,7 +168,7 @@ def restore(config, net, state: dict):
 
 def neat_network(config, env):
     """The compiled NEAT networks of a run config whose algorithm is ``neat``, for ``env``: a
-    :class:`evo.networks.neat.NEATNetwork` of the table's ``max_nodes`` and ``max_conns``."""
+    :class:`evo.networks.neat.NEATNetwork` of the table's ``max_nodes``, ``max_conns`` and ``feed_forward``."""
     from evo.networks.neat import NEATNetwork
     spec = parameters(config.algorithm)
-    return NEATNetwork(env.obs_size, env.num_outputs, spec["max_nodes"], spec["max_conns"])
+    return NEATNetwork(env.obs_size, env.num_outputs, spec["max_nodes"], spec["max_conns"], not spec["feed_forward"])

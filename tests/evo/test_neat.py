@@ -320,7 +320,7 @@ def test_read_config_reads_neat_pythons_xor_example_and_refuses_what_it_cannot_d
     algo = config.build(seed=0)
     assert algo.pop_size == 150 and algo.settings["activation_default"] == "sigmoid"
     for old, new, message in [("aggregation_default = sum", "aggregation_default = max", "only"),
-                              ("feed_forward = True", "feed_forward = False", "only"),
+                              ("feed_forward = True", "feed_forward = maybe", "true or false"),
                               ("num_hidden = 0", "num_hidden = 0\nfoo = 1", "no such"),
                               ("initial_connection = full", "initial_connection = partial 0.5", "initial_connection"),
                               ("[DefaultStagnation]", "[Stagnation]", "no \\[DefaultStagnation\\]"),
@@ -402,3 +402,64 @@ def test_a_neat_run_plays_at_least_neat_pythons_population_unless_told():
     assert default_config("snake", "neat").episodes == 8 != snake.episodes  # NEAT's own episodes for snake
     given = RunConfig.from_dict({"pop_size": 30, "algorithm": "neat"}, base=default_config("flappy", "neat"))
     assert given.pop_size == 30
+
+
+# -- recurrent networks (feed_forward = False) ---------------------------------------------------
+
+
+def naive_steps(g: Genome, xs, outputs: int = 2) -> list:
+    """Outputs of a recurrent genome over the inputs ``xs``, step by step as neat-python's recurrent networks
+    compute: every node reads the inputs and the previous step's node values (zero at first)."""
+    funcs = {"tanh": lambda z: math.tanh(2.5 * z), "relu": lambda z: max(z, 0.0), "identity": lambda z: z}
+    prev, seen = {int(k): 0.0 for k in g.keys}, []
+    for x in xs:
+        now = {}
+        for i, k in enumerate(g.keys.tolist()):
+            s = g.bias[i] + sum(float(np.float32(w)) * (float(x[-a - 1]) if a < 0 else prev[int(a)])
+                                for a, b, w, on in zip(g.src, g.dst, g.weight, g.enabled) if on and b == k)
+            now[k] = funcs[ACTIVATIONS[g.act[i]]](float(np.float32(s)))
+        prev = now
+        seen.append([now[j] for j in range(outputs)])
+    return seen
+
+
+def test_a_recurrent_network_steps_with_the_previous_steps_values():
+    g = genome([(0, 0.1, "tanh"), (1, -0.2, "identity"), (4, 0.3, "relu")],  # a loop 4 -> 4, a cycle 4 -> 0 -> 4
+               [(0, -1, 4, 0.7, True), (1, 4, 4, 0.5, True), (2, 4, 0, 0.9, True), (3, 0, 4, -0.6, True),
+                (4, -2, 1, 0.4, True), (5, 0, 1, 1.2, True), (6, -2, 0, 2.0, False)])
+    with pytest.raises(ValueError, match="cycle"):
+        NEATNetwork(2, 2).compile(g)
+    net = NEATNetwork(2, 2, recurrent=True)
+    rows = np.repeat(net.compile(g)[None], 2, 0)
+    xs = np.random.default_rng(1).normal(0, 1, (6, 2)).astype(np.float32)
+    state = net.initial_state(2)
+    assert state.shape == (2, net.max_nodes) and not state.any()
+    got = [net.forward(rows, np.repeat(x[None], 2, 0), state)[0] for x in xs]
+    np.testing.assert_allclose(got, naive_steps(g, xs), rtol=1e-5, atol=1e-6)
+    assert net.layout.values(rows[0], xs[0])[2:4].tolist() == pytest.approx(naive_steps(g, xs[:1])[0], abs=1e-6)
+    assert NEATNetwork.from_dict(net.to_dict()).recurrent
+    with pytest.raises(ValueError, match="keeps no state"):
+        NEATNetwork(2, 2).forward(rows, xs[:2], state)
+
+
+def test_recurrent_neat_grows_cycles_and_the_fused_rollout_plays_them_as_the_reference_loop():
+    env = envs.make("cartpole")
+    algo = NEAT(env.obs_size, env.num_outputs, 32, 2, feed_forward=False, node_add_prob=0.6, conn_add_prob=0.9)
+    assert algo.net.recurrent
+    for g in range(4):
+        algo.tell(rollout(env, algo.net, algo.ask(), 1, g).fitness)
+    back = [(s, d) for g in algo.population for s, d, on in zip(g.src, g.dst, g.enabled)
+            if on and d >= 0 and (s == d or reaches_back(g, int(s), int(d)))]
+    assert back  # loops or cycles grew
+    rows = algo.ask()
+    from envs.core import play
+    fused = rollout(env, algo.net, rows, 2, 9)
+    returns, steps = play(env, algo.net, rows, 2, 9)
+    np.testing.assert_array_equal(returns, fused.returns)
+    np.testing.assert_array_equal(steps, fused.steps)
+
+
+def reaches_back(g: Genome, src: int, dst: int) -> bool:
+    """Whether the connection src -> dst closes a cycle (dst leads back to src)."""
+    from evo.networks.neat import reaches
+    return reaches(g, dst, src)
