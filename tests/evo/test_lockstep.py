@@ -84,15 +84,12 @@ def test_a_lane_wise_game_stepped_lane_by_lane_plays_the_same(name, params, game
     assert_same(agent, rollout(env, net, genomes, 2, 4, kernel="lockstep"))
 
 
-# Several hidden layers, every activation (hidden and output), each on a discrete and a continuous
-# game. Each shape is played by one game (every shape compiles two kernels of its own).
+# Several hidden layers, every activation, each on a discrete and a continuous game, three activations
+# as outputs, no hidden layer. Few shapes: each is played by one game and compiles two kernels of its own.
 SHAPES = [
-    ("cartpole", [7, 5], ["relu", "step", "sigmoid"]),
-    ("racer", [20], ["linear", "tanh"]),
-    ("cartpole", [], ["tanh"]),
-    ("racer", [6, 6, 6], ["tanh", "sigmoid", "relu", "linear"]),
-    ("cartpole", [24, 24], ["tanh", "tanh", "linear"]),  # more than 512 genes: a block larger than L1
-    ("racer", [5, 4], ["relu", "step", "sigmoid"]),
+    ("cartpole", [24, 24, 5, 3], ["relu", "step", "sigmoid", "linear", "tanh"]),  # > 512 genes: a block beyond L1
+    ("racer", [6, 5, 4, 20], ["tanh", "sigmoid", "step", "relu", "linear"]),
+    ("cartpole", [], ["sigmoid"]),  # no hidden layer
 ]
 
 
@@ -251,10 +248,9 @@ def test_a_run_has_the_same_history_with_either_kernel(monkeypatch):
 
 @pytest.mark.parametrize("width", [8, 16])
 @pytest.mark.parametrize("name", ["cartpole", "snake", "racer"])  # lane-wise, lane by lane, a long state
-def test_every_lane_width_plays_the_per_agent_results(name, width, game_envs, monkeypatch):
+def test_every_lane_width_plays_the_per_agent_results(name, width, game_envs, game_nets, monkeypatch):
     from evo.kernels import lanes, play
-    env = game_envs[name]
-    net = MLP([env.obs_size, 16, env.num_outputs])
+    env, net = game_envs[name], game_nets[name]
     genomes = genomes_for(net, 45, 7)  # 90 pairs: blocks refilled, a part block at the end
     agent = rollout(env, net, genomes, 2, 3, kernel="agent")  # at this machine's width, as runs play
     monkeypatch.setattr(lanes, "LANES", width)

@@ -23,7 +23,7 @@ COLD_RUN = ["-m", "evo", "run", "cartpole", "--generations", "1", "--pop", "8", 
 
 
 def test_a_prepared_kernel_is_marked_ready_for_this_machine_and_plays_the_same():
-    env, net = envs.make("cartpole"), MLP([4, 16, 2])  # the preset shape: compiled by other tests too
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])  # the preset shape: compiled by other tests too
     said = []
     for kind in ("agent", "lockstep"):
         _prepare.prepare(env, net, kind, said.append)
@@ -115,7 +115,7 @@ def choices(tmp_path, monkeypatch):
 def test_auto_follows_the_kernel_measured_the_faster_here(choices):
     from evo.kernels import choice
     from evo.kernels.play import choose_kernel, measure
-    env, net = envs.make("cartpole"), MLP([4, 16, 2])
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])  # cartpole's preset: kernels the other tests compile
     said = []
     kind = measure(env, net, 1500, said.append)
     assert kind in ("agent", "lockstep") and any("timing both kernels on cartpole" in s for s in said)
@@ -134,7 +134,7 @@ def test_an_unreadable_choices_file_is_measured_again(choices):
     from evo.kernels import choice
     from evo.kernels.play import choose_kernel
     choices.write_text("{not json")
-    env, net = envs.make("cartpole"), MLP([4, 16, 2])
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])  # cartpole's preset: kernels the other tests compile
     assert choice.known(env, net, 2048) is None
     assert choose_kernel(net, "auto", env, 2048) in ("agent", "lockstep")  # the fixed rule
     choice.store(env, net, 2048, "agent")
