@@ -12,7 +12,7 @@ from viz.app import Watch, open_window  # noqa: E402
 
 
 def test_watching_self_play_draws_what_is_scored_and_names_the_level():
-    config = RunConfig.from_dict({"pop_size": 10, "episodes": 1, "hidden": [4], "target": 1e9, "validation_episodes": 3,
+    config = RunConfig.from_dict({"pop_size": 10, "episodes": 1, "hidden": [16], "target": 1e9, "validation_episodes": 3,
                                   "test_episodes": 3, "generations": 20, "seed": 3, "env_params": {"self_play": 1}},
                                  base=default_config("pong"))
     run = Evolution(config)
@@ -26,7 +26,7 @@ def test_watching_self_play_draws_what_is_scored_and_names_the_level():
         w.sim_step()
     np.testing.assert_array_equal(ep.batch.returns, w.scored.returns[:, 0])
     np.testing.assert_array_equal(ep.batch.steps, w.scored.steps[:, 0])
-    generation = run.generation
-    w.sim_step()  # the GA breeds on the scores the network opponent gave
+    generation, scored = run.generation, w.scored
+    w.sim_step()  # the GA breeds on the scores the network opponent gave, then the next generation is scored
     assert run.generation == generation + 1
-    assert run.history[-1]["best"] == w.scored.returns.mean(axis=1).max()
+    assert run.history[-1]["best"] == scored.returns.mean(axis=1).max()
