@@ -41,16 +41,16 @@ def finish(child):
     return out.split()
 
 
-@pytest.mark.slow  # three child processes
+@pytest.mark.slow  # two child processes
 def test_bit_identical_with_one_and_many_threads_in_both_kernels(game_envs):
     here = io.StringIO()
     with contextlib.redirect_stdout(here):  # this process compiles the kernels into the session's cache first,
         exec(SCRIPT, {})                   # so the children, side by side, only load them
-    children = [start_with_threads(n) for n in (1, 2, 4)]
-    one, two, four = (finish(c) for c in children)
+    children = [start_with_threads(n) for n in (1, 4)]  # and this process: all the cores
+    one, four = (finish(c) for c in children)
     assert here.getvalue().split() == one
     assert len(one) == 2 * len(envs.names())
-    assert one == two == four
+    assert one == four
     assert one[0::2] == one[1::2]  # agent == lockstep, game by game
 
 
