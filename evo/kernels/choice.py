@@ -11,7 +11,9 @@ of pairs (rounded down to a power of two), and :func:`evo.kernels.play.choose_ke
 follows it from then on, in every process. Both kernels give the same results
 to the bit, so the choice changes how long a run takes, never what it computes.
 Below :data:`MEASURE_MIN_PAIRS` a generation takes milliseconds and compiling a
-second kernel would cost more than it could save: the fixed rule decides.
+second kernel would cost more than it could save: the fixed rule decides, unless
+both kernels are compiled already, when timing them costs a fraction of a second
+(:func:`evo.kernels.play.auto_kernel`).
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ MEASURE_MIN_PAIRS = 1024
 TIMED_PAIRS = 2048
 """Most pairs a timing plays (the run's first population, cut to this many genomes)."""
 ROUNDS = 3
-"""Interleaved timings of each kernel; the median decides."""
+"""Fewest interleaved timings of each kernel; the median decides."""
+TIMED_SECONDS = 0.2
+"""Seconds each kernel plays at least (more rounds where a call takes milliseconds), ..."""
+MOST_ROUNDS = 40
+"""... in at most this many rounds."""
 
 _choices: dict = {}
 _read: list = []

@@ -333,16 +333,21 @@ def play(env, net, genomes, episodes: int = 1, seed: int = 0, *, kernel: str = "
     return Rollout(returns, steps, described.reshape(P, E, -1))
 
 
-def measure(env, net, pairs: int, say="notice") -> str:
+def measure(env, net, pairs: int, say="notice", genomes=None, keep: bool = True) -> str:
     """The faster kernel for ``env``, ``net`` and ``pairs`` pairs on this machine (:mod:`evo.kernels.choice`),
     measured now unless it was before.
 
     Compiles both kernels first where needed (saying so, ``say`` as in
-    :func:`evo.kernels.prepare.prepare`), then plays ``net.init`` genomes, one
-    episode each, :data:`evo.kernels.choice.ROUNDS` times with each kernel, interleaved.
+    :func:`evo.kernels.prepare.prepare`), then plays ``genomes`` (default:
+    ``net.init`` genomes, as a run's first population) one episode each with
+    each kernel in turn, in at least :data:`evo.kernels.choice.ROUNDS` rounds and
+    until each kernel has played :data:`evo.kernels.choice.TIMED_SECONDS`
+    seconds (at most :data:`evo.kernels.choice.MOST_ROUNDS` rounds); the higher
+    median of agent-steps per second wins. ``keep``: store the result for later
+    runs (a benchmark that times other genomes does not).
     """
     from evo.kernels import choice, prepare as _prepare
-    kind = choice.known(env, net, pairs)
+    kind = choice.known(env, net, pairs) if keep else None
     if kind is not None:
         return kind
     for k in ("agent", "lockstep"):
@@ -350,18 +355,39 @@ def measure(env, net, pairs: int, say="notice") -> str:
     say = _prepare.notice if say == "notice" else say
     if say is not None:
         say(f"timing both kernels on {env.name} to play the faster, first time only")
-    genomes = net.init(np.random.default_rng(0), max(1, min(pairs, choice.TIMED_PAIRS)))
+    if genomes is None:
+        genomes = net.init(np.random.default_rng(0), max(1, min(pairs, choice.TIMED_PAIRS)))
     speed = {"agent": [], "lockstep": []}
+    spent = {"agent": 0.0, "lockstep": 0.0}
     for k in speed:  # loaded from the cache, outside the timings
         play(env, net, genomes[:1], 1, 0, kernel=k)
-    for r in range(choice.ROUNDS):
+    r = 0
+    while r < choice.ROUNDS or (min(spent.values()) < choice.TIMED_SECONDS and r < choice.MOST_ROUNDS):
         for k in speed:
             t = time.perf_counter()
             steps = play(env, net, genomes, 1, r, kernel=k).total_steps
-            speed[k].append(steps / max(time.perf_counter() - t, 1e-9))
+            took = max(time.perf_counter() - t, 1e-9)
+            spent[k] += took
+            speed[k].append(steps / took)
+        r += 1
     kind = max(speed, key=lambda k: statistics.median(speed[k]))
-    choice.store(env, net, pairs, kind)
+    if keep:
+        choice.store(env, net, pairs, kind)
     return kind
+
+
+def auto_kernel(env, net, pairs: int, say="notice") -> str:
+    """The kernel ``kernel="auto"`` plays for a run of ``pairs`` (genome, episode) pairs on ``env`` with
+    ``net``, decided before the run starts: the one measured the faster here (:func:`measure`, the first
+    time) when the run is large enough to repay compiling both (:data:`evo.kernels.choice.MEASURE_MIN_PAIRS`
+    pairs) or both are compiled already, so that timing them costs a fraction of a second; else the fixed
+    rule of :func:`choose_kernel`."""
+    from evo.kernels.choice import MEASURE_MIN_PAIRS
+    from evo.kernels.prepare import pending
+    if getattr(net, "lockstep", False) and getattr(env, "fused", False) and (
+            pairs >= MEASURE_MIN_PAIRS or not (pending(env, net, "agent") or pending(env, net, "lockstep"))):
+        return measure(env, net, pairs, say)
+    return choose_kernel(net, "auto", env, pairs)
 
 
 def compile_request(request: str) -> None:

@@ -274,14 +274,12 @@ def _fork(args) -> tuple:
 def compile_first(args, run) -> None:
     """Compile the kernels the run plays on this machine, saying so, unless they are in the cache; for a
     run large enough, time both kernels first (the first time only) and play the faster."""
-    from evo.kernels.choice import MEASURE_MIN_PAIRS
-    from evo.kernels.play import measure
+    from evo.kernels.play import auto_kernel
     from evo.kernels.prepare import notice, prepare
 
     say = None if getattr(args, "quiet", False) else notice
-    if (run.config.backend == "local" and getattr(run.net, "lockstep", False) and getattr(run.env, "fused", False)
-            and run.pairs >= MEASURE_MIN_PAIRS):
-        run.kernel = measure(run.env, run.net, run.pairs, say)
+    if run.config.backend == "local":
+        run.kernel = auto_kernel(run.env, run.net, run.pairs, say)
     prepare(run.env, run.net, run.kernel, say)
 
 

@@ -139,3 +139,26 @@ def test_an_unreadable_choices_file_is_measured_again(choices):
     assert choose_kernel(net, "auto", env, 2048) in ("agent", "lockstep")  # the fixed rule
     choice.store(env, net, 2048, "agent")
     assert '"agent"' in choices.read_text()
+
+
+def test_a_small_run_is_timed_only_when_both_kernels_are_compiled(choices, monkeypatch):
+    from evo.kernels import play
+    from evo.kernels.choice import MEASURE_MIN_PAIRS
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])  # cartpole's preset: kernels the other tests compile
+    small = MEASURE_MIN_PAIRS // 2
+    timed = []
+    monkeypatch.setattr(play, "measure", lambda *a, **k: timed.append(a[2]) or "lockstep")
+    monkeypatch.setattr(_prepare, "pending", lambda env, net, kind, program=None: kind == "lockstep")
+    assert play.auto_kernel(env, net, small, None) == play.choose_kernel(net, "auto", env, small) and timed == []
+    assert play.auto_kernel(env, net, MEASURE_MIN_PAIRS, None) == "lockstep" and timed == [MEASURE_MIN_PAIRS]
+    monkeypatch.setattr(_prepare, "pending", lambda env, net, kind, program=None: False)  # both compiled
+    assert play.auto_kernel(env, net, small, None) == "lockstep" and timed[-1] == small
+
+
+def test_a_timing_of_other_genomes_is_not_kept(choices):
+    from evo.kernels import choice
+    from evo.kernels.play import measure
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])
+    genomes = np.random.default_rng(0).normal(size=(64, net.num_params)).astype(np.float32)
+    assert measure(env, net, 64, None, genomes=genomes, keep=False) in ("agent", "lockstep")
+    assert choice.known(env, net, 64) is None and not choices.exists()
