@@ -354,6 +354,20 @@ def test_cli_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, caps
     assert [row[4] for row in timing[1:]] == ["ray"] * 3
 
 
+NEAT_RUN = ["cartpole", "--algorithm", "neat", "--pop", "16", "--episodes", "1", "--generations", "2",
+            "--target", "1e9", "--quiet"]
+
+
+@pytest.mark.slow  # a Ray cluster
+def test_a_neat_run_on_ray_writes_the_same_files_as_a_local_run(sim, tmp_path, capsys):
+    """The actors rebuild the generation's compiled NEAT networks from their description and play the rows sent."""
+    backend.shutdown()  # the command's own actors get the cluster's CPUs
+    assert main(["run", *NEAT_RUN, "--out", str(tmp_path / "local")]) == 0
+    assert main(["run", *NEAT_RUN, "--out", str(tmp_path / "ray"), "--backend", "ray", "--address", sim.address]) == 0
+    assert "not solved after 2 generations" in capsys.readouterr().out
+    assert same_files(tmp_path / "local", tmp_path / "ray") == []  # config, log, checkpoint, champion, plot
+
+
 @pytest.mark.slow  # a Ray cluster
 def test_cli_run_through_a_ray_client_address_is_the_same_run(sim, tmp_path, capsys):
     backend.shutdown()
