@@ -141,9 +141,8 @@ def reference(env, net, genomes, episodes, seed):
     return returns, steps
 
 
-@pytest.mark.parametrize("name, max_steps", [("cartpole", 200), ("pong", 300)])
-def test_a_network_kind_written_in_a_test_plays_both_kernels_as_the_reference(name, max_steps):
-    env = envs.make(name, max_steps=max_steps)
+def test_a_network_kind_written_in_a_test_plays_both_kernels_as_the_reference():
+    env = envs.make("cartpole", max_steps=200)  # steps lane-wise, and lane by lane below: both adapters
     assert env.spec.discrete
     net = Leaky(env.obs_size, env.num_outputs)
     genomes = np.random.default_rng(5).normal(0.0, 1.0, (23, net.num_params)).astype(np.float32)
