@@ -217,7 +217,9 @@ def bench_bound(names, repeats):
     the same way, no faster forward pass takes lockstep past that ratio."""
     print("\n== ns per agent-step at P = 4096, medians of interleaved runs: per-agent with obs-16-out, lockstep "
           "with obs-16-out and with obs-out (no hidden layer); bound = the first over the last ==")
-    print(f"{'game':>22} {'agent 16':>9} {'lockstep 16':>12} {'lockstep 0':>11} {'ratio':>6} {'bound':>6}")
+    print(f"{'game':>22} {'agent 16':>9} {'lockstep 16':>12} {'lockstep 0':>11} {'ratio':>6} {'bound':>6} "
+          f"{'of bound':>8}")
+    far = []
     for name in names:
         env = envs.make(name)
         warm_cache(name, [([16], [4096]), ([], [4096])])
@@ -232,7 +234,12 @@ def bench_bound(names, repeats):
                 steps, seconds, _ = play(env, net, g, kind, r)
                 runs[i].append(seconds / steps * 1e9)
         a, l16, l0 = (statistics.median(v) for v in runs)
-        print(f"{name:>22} {a:9.1f} {l16:12.1f} {l0:11.1f} {a / l16:6.2f} {a / l0:6.2f}", flush=True)
+        share = (a / l16) / (a / l0)
+        if share < 0.75:
+            far.append(name)
+        print(f"{name:>22} {a:9.1f} {l16:12.1f} {l0:11.1f} {a / l16:6.2f} {a / l0:6.2f} {share:8.0%}", flush=True)
+    print(f"target: every game's ratio within 25% of its bound: {'met' if not far else 'NOT met by ' + ', '.join(far)}"
+          f" ({len(names) - len(far)} of {len(names)})")
 
 
 def fixed_procedural_track(directory):
