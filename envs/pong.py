@@ -381,6 +381,6 @@ def observe_pixels(state, params, obs):
 # 256 genomes: 128 solves in fewer training steps too, but in a median 13 generations, too quick to watch
 PRESET = {"generations": 100, "pop_size": 256, "episodes": 4, "hidden": [16]}
 # from pixels: one convolution straight to the outputs (the smaller the network, the faster it learned; docs/cnn.md)
-PIXEL_PRESET = {"generations": 300, "pop_size": 128, "episodes": 4, "conv": [[4, 4, 4]], "hidden": []}
+PIXEL_PRESET = {"generations": 500, "pop_size": 128, "episodes": 4, "conv": [[4, 4, 4]], "hidden": []}
 ACTION_NAMES = ("up", "stay", "down")
 CONTROLS = Controls({"up": 0, "down": 2}, idle=1, help="Up / Down: move")
