@@ -57,6 +57,7 @@ from evo.networks.neat import ACTIVATIONS, Genome, NEATNetwork, pack
 
 _STATE_VERSION = 1
 CONNECTIONS = ("full", "full_direct", "full_nodirect", "unconnected")
+_TRUE, _FALSE = ("1", "yes", "true", "on"), ("0", "no", "false", "off")
 SPECIES_FITNESS = {"max": np.max, "min": np.min, "mean": np.mean, "median": np.median}
 
 DEFAULTS = {
@@ -70,6 +71,7 @@ DEFAULTS = {
     "weight_mutate_power": 0.5, "weight_mutate_rate": 0.8, "weight_replace_rate": 0.1,
     "enabled_mutate_rate": 0.01, "conn_add_prob": 0.5, "conn_delete_prob": 0.5,
     "node_add_prob": 0.2, "node_delete_prob": 0.2,
+    "single_structural_mutation": False, "structural_mutation_surer": "default",
     "compatibility_disjoint_coefficient": 1.0, "compatibility_weight_coefficient": 0.5,
     # [DefaultSpeciesSet], and the target species count (0: the threshold stays put)
     "compatibility_threshold": 3.0, "target_species": 0, "threshold_step": 0.1, "threshold_min": 0.3,
@@ -122,6 +124,10 @@ class NEAT:
                 raise ValueError(f"unknown NEAT activation {name!r}; known: {', '.join(ACTIVATIONS)}")
         if s["initial_connection"] not in CONNECTIONS:
             raise ValueError(f"unknown initial_connection {s['initial_connection']!r}; known: {', '.join(CONNECTIONS)}")
+        surer = str(s["structural_mutation_surer"]).lower()
+        s["structural_mutation_surer"] = ("true" if surer in _TRUE else "false" if surer in _FALSE else surer)
+        if s["structural_mutation_surer"] not in ("true", "false", "default"):
+            raise ValueError(f"structural_mutation_surer must be true, false or default, got {surer!r}")
         if s["species_fitness_func"] not in SPECIES_FITNESS:
             raise ValueError(f"unknown species_fitness_func {s['species_fitness_func']!r}; "
                              f"known: {', '.join(SPECIES_FITNESS)}")
@@ -236,8 +242,9 @@ class NEAT:
         one of its own (:func:`evo.networks.neat_genome.speciate_packed`)."""
         s = self.settings
         old = sorted(self.species)
+        view = neat_genome.by_pair(self.packed)
         of, reps = neat_genome.kernels().speciate_packed(
-            self.packed, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
+            view, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
             float(s["compatibility_weight_coefficient"]))
         live = reps >= 0
         place = np.cumsum(live) - 1  # a species' place among those left: new ids come after the old ones
@@ -258,7 +265,7 @@ class NEAT:
             species[sid] = {**self.species[sid], "rep": rep, "members": members[at:at + size]}
             at += size
         self.species = species
-        self._reps = neat_breed.kernels().take(self.packed, reps[live])
+        self._reps = neat_breed.kernels().take(view, reps[live])
         target = self.settings["target_species"]
         if target:
             step, low = self.settings["threshold_step"], self.settings["threshold_min"]
@@ -446,7 +453,7 @@ class NEAT:
             place = {sid: i for i, sid in enumerate(sorted(algo.species))}
             algo._of = np.array([place[sid] for sid in of.tolist()], np.int64)
             algo._reps = neat_breed.kernels().take(
-                algo.packed, np.array([algo.species[k]["rep"] for k in sorted(algo.species)], np.int64))
+                neat_genome.by_pair(algo.packed), np.array([algo.species[k]["rep"] for k in sorted(algo.species)], np.int64))
         return algo
 
 
@@ -457,13 +464,21 @@ _NEUTRAL = {  # neat-python keys read only at the value that means what NEAT her
     "aggregation_default": "sum", "aggregation_options": "sum", "aggregation_mutate_rate": 0.0,
     "response_init_mean": 1.0, "response_init_stdev": 0.0, "response_mutate_rate": 0.0,
     "response_replace_rate": 0.0, "enabled_default": True,
-    "single_structural_mutation": False, "fitness_criterion": "max",
+    "fitness_criterion": "max",
 }
 _IGNORED = {"response_max_value", "response_min_value", "response_mutate_power", "response_init_type",
-            "bias_init_type", "weight_init_type", "structural_mutation_surer", "no_fitness_termination",
+            "bias_init_type", "weight_init_type", "no_fitness_termination",
             "reset_on_extinction", "enabled_rate_to_true_add", "enabled_rate_to_false_add", "seed"}
 """Keys read and set aside: bounds of the fixed response, and neat-python's loop options (here a run
 config's business; every species stagnating always starts a new population)."""
+_ABSENT = {  # what neat-python (2.0) does when a config file leaves a key out
+    "initial_connection": "unconnected", "species_fitness_func": "mean", "max_stagnation": 15,
+    "species_elitism": 0, "elitism": 0, "survival_threshold": 0.2, "min_species_size": 1,
+    # its default for this key is the string 'false', which Python reads as true: one structural mutation
+    # per child, and the 'default' structural_mutation_surer follows it
+    "single_structural_mutation": True,
+}
+"""neat-python's own values for keys a config file may leave out, where they differ from :data:`DEFAULTS`."""
 
 
 class NEATConfig(dict):
@@ -488,9 +503,9 @@ class NEATConfig(dict):
 def _value(text: str, like):
     """``text`` of a config file read as the type of ``like``."""
     if isinstance(like, bool):
-        if text.lower() not in ("true", "false", "1", "0", "yes", "no"):
+        if text.lower() not in _TRUE + _FALSE:
             raise ValueError(f"{text!r} is not true or false")
-        return text.lower() in ("true", "1", "yes")
+        return text.lower() in _TRUE
     if isinstance(like, int):
         return int(text)
     if isinstance(like, float):
@@ -507,7 +522,9 @@ def read_config(path) -> NEATConfig:
     Keys with the same name and meaning become :class:`NEAT` settings; ``pop_size``, ``num_inputs``,
     ``num_outputs`` and ``fitness_threshold`` are attributes of the result. Aggregation, response
     and a few other keys are accepted only at the value that means what this NEAT does (sum, a fixed
-    response of 1); docs/neat.md lists them.
+    response of 1); docs/neat.md lists them. A key the file leaves out takes neat-python's value for it
+    (:data:`_ABSENT`), so the file means here what it means there: an absent ``single_structural_mutation``
+    is read as true, as neat-python does.
 
     Raises
     ------
@@ -547,6 +564,8 @@ def read_config(path) -> NEATConfig:
         if not hasattr(config, key):
             raise ValueError(f"NEAT config {path} does not set {key}")
     config.fitness_threshold = getattr(config, "fitness_threshold", None)
+    for key, value in _ABSENT.items():
+        config.setdefault(key, value)
     try:
         config.build()  # every setting checked now, not when a run starts
     except ValueError as e:

@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit
 
 NODE_ADD, NODE_DELETE, CONN_ADD, CONN_DELETE, ENABLED_RATE, ACT_RATE, MAX_NODES, MAX_CONNS = range(8)
-WEIGHT, BIAS, RECURRENT = 8, 15, 22
+WEIGHT, BIAS, RECURRENT, SINGLE, SURER = 8, 15, 22, 23, 24
 """Where the weight's and the bias's seven numbers start in the parameter array: their ``ATTRIBUTE`` values."""
 ATTRIBUTE = ("init_mean", "init_stdev", "min_value", "max_value", "mutate_power", "mutate_rate", "replace_rate")
 _CONN, _SPLIT = 0, 1
@@ -42,7 +42,9 @@ def parameters(s: dict) -> np.ndarray:
     head = [s["node_add_prob"], s["node_delete_prob"], s["conn_add_prob"], s["conn_delete_prob"],
             s["enabled_mutate_rate"], s["activation_mutate_rate"], s["max_nodes"], s["max_conns"]]
     values = [s[f"{kind}_{a}"] for kind in ("weight", "bias") for a in ATTRIBUTE]
-    return np.array(head + values + [0.0 if s["feed_forward"] else 1.0], np.float64)
+    single = bool(s["single_structural_mutation"])
+    surer = single if s["structural_mutation_surer"] == "default" else s["structural_mutation_surer"] == "true"
+    return np.array(head + values + [0.0 if s["feed_forward"] else 1.0, float(single), float(surer)], np.float64)
 
 
 @njit
@@ -164,16 +166,20 @@ def _contains(values, n, v):
 
 
 @njit(inline="always")
-def _cross(keys, x, y, n, other_keys, other_x, other_y, b, b_end, rng):
+def _cross(keys, x, y, n, other_keys, other_x, other_y, b, b_end, rng, flag):
     """Crossover of one kind of gene: where ``keys[:n]`` and ``other_keys[b:b_end]`` (both sorted) match,
-    ``x`` then ``y`` each take the other parent's value with probability 1/2."""
+    ``x`` then ``y`` each take the other parent's value with probability 1/2. With ``flag`` (``y`` is the
+    enabled flag), a gene disabled in either parent is then disabled with probability 3/4 (one more draw)."""
     a = 0
     while a < n and b < b_end:
         if keys[a] == other_keys[b]:
+            off = flag and (y[a] == 0 or other_y[b] == 0)
             if rng.random() < 0.5:
                 x[a] = other_x[b]
             if rng.random() < 0.5:
                 y[a] = other_y[b]
+            if off and rng.random() < 0.75:
+                y[a] = 0
             a += 1
             b += 1
         elif keys[a] < other_keys[b]:
@@ -183,67 +189,119 @@ def _cross(keys, x, y, n, other_keys, other_x, other_y, b, b_end, rng):
 
 
 @njit
-def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, nk, nb, na, ci, cs, cd, cw, ce,
-            stack, seen):
-    """Mutate the child held in ``nk[:nn]`` ... ``ce[:nc]`` in place; returns its new (node count, connection
-    count)."""
-    max_nodes, max_conns = p[MAX_NODES], p[MAX_CONNS]
-    if rng.random() < p[NODE_ADD] and nc:  # split a connection (enabled or not) with a neutral node
-        j = rng.integers(0, nc)
-        on = 0
+def _add_node(rng, p, default_act, options, table, counters, nn, nc, nk, nb, na, ci, cs, cd, cw, ce):
+    """Split a connection (enabled or not) with a neutral node; returns (node count, connection count)."""
+    j = rng.integers(0, nc)
+    on = 0
+    for c in range(nc):
+        on += ce[c]
+    if nn < p[MAX_NODES] and on - ce[j] + 2 <= p[MAX_CONNS]:
+        t = _innovation(table, counters, _SPLIT, ci[j], 0)
+        node = table[t, 3]
+        if not _contains(nk, nn, node):
+            ce[j] = False
+            q = nn
+            while q > 0 and nk[q - 1] > node:
+                nk[q], nb[q], na[q] = nk[q - 1], nb[q - 1], na[q - 1]
+                q -= 1
+            nk[q], nb[q], na[q] = node, 0.0, _activation(rng, default_act, options)
+            nn += 1
+            src, dst, w = cs[j], cd[j], cw[j]
+            nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 4], src, node, 1.0, True)
+            nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 5], node, dst, w, True)
+    return nn, nc
+
+
+@njit
+def _delete_node(rng, n_out, nn, nc, nk, nb, na, ci, cs, cd, cw, ce):
+    """Delete a hidden node and its connections; returns (node count, connection count)."""
+    hidden = 0
+    for k in range(nn):
+        hidden += nk[k] >= n_out
+    if hidden:
+        k = nn - hidden + rng.integers(0, hidden)  # keys are sorted: the hidden nodes come last
+        node = nk[k]
+        for q in range(k, nn - 1):
+            nk[q], nb[q], na[q] = nk[q + 1], nb[q + 1], na[q + 1]
+        nn -= 1
+        kept = 0
         for c in range(nc):
-            on += ce[c]
-        if nn < max_nodes and on - ce[j] + 2 <= max_conns:
-            t = _innovation(table, counters, _SPLIT, ci[j], 0)
-            node = table[t, 3]
-            if not _contains(nk, nn, node):
-                ce[j] = False
-                q = nn
-                while q > 0 and nk[q - 1] > node:
-                    nk[q], nb[q], na[q] = nk[q - 1], nb[q - 1], na[q - 1]
-                    q -= 1
-                nk[q], nb[q], na[q] = node, 0.0, _activation(rng, default_act, options)
-                nn += 1
-                src, dst, w = cs[j], cd[j], cw[j]
-                nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 4], src, node, 1.0, True)
-                nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 5], node, dst, w, True)
-    if rng.random() < p[NODE_DELETE]:  # a hidden node and its connections
-        hidden = 0
-        for k in range(nn):
-            hidden += nk[k] >= n_out
-        if hidden:
-            k = nn - hidden + rng.integers(0, hidden)  # keys are sorted: the hidden nodes come last
-            node = nk[k]
-            for q in range(k, nn - 1):
-                nk[q], nb[q], na[q] = nk[q + 1], nb[q + 1], na[q + 1]
-            nn -= 1
-            kept = 0
-            for c in range(nc):
-                if cs[c] != node and cd[c] != node:
-                    ci[kept], cs[kept], cd[kept], cw[kept], ce[kept] = ci[c], cs[c], cd[c], cw[c], ce[c]
-                    kept += 1
-            nc = kept
-    if rng.random() < p[CONN_ADD]:  # a new connection, unless it exists or (feed-forward) closes a cycle
-        on = 0
+            if cs[c] != node and cd[c] != node:
+                ci[kept], cs[kept], cd[kept], cw[kept], ce[kept] = ci[c], cs[c], cd[c], cw[c], ce[c]
+                kept += 1
+        nc = kept
+    return nn, nc
+
+
+@njit
+def _add_conn(rng, p, table, counters, n_in, n_out, nn, nc, nk, ci, cs, cd, cw, ce, stack, seen):
+    """A new connection, unless it exists (then, with ``structural_mutation_surer``, it is enabled) or
+    (feed-forward) closes a cycle; returns the connection count."""
+    on = 0
+    for c in range(nc):
+        on += ce[c]
+    if on < p[MAX_CONNS]:
+        i = rng.integers(0, n_in + nn - n_out)  # from an input or a hidden node (keys are sorted: outputs first)
+        src = -1 - i if i < n_in else nk[i - n_in + n_out]
+        dst = nk[rng.integers(0, nn)]
         for c in range(nc):
-            on += ce[c]
-        if on < max_conns:
-            i = rng.integers(0, n_in + nn - n_out)  # from an input or a hidden node (keys are sorted: outputs first)
-            src = -1 - i if i < n_in else nk[i - n_in + n_out]
-            dst = nk[rng.integers(0, nn)]
-            ok = src != dst or p[RECURRENT] > 0  # a recurrent network may loop a node onto itself
-            for c in range(nc):
-                if cs[c] == src and cd[c] == dst:
-                    ok = False
-            if ok and (p[RECURRENT] > 0 or not _reaches(cs, cd, nc, dst, src, stack, seen)):
-                t = _innovation(table, counters, _CONN, src, dst)
-                if not _contains(ci, nc, table[t, 3]):
-                    nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 3], src, dst, _draw(rng, p, WEIGHT), True)
-    if rng.random() < p[CONN_DELETE] and nc:
+            if cs[c] == src and cd[c] == dst:
+                if p[SURER] > 0:
+                    ce[c] = True
+                return nc
+        if src == dst and p[RECURRENT] == 0:  # a recurrent network may loop a node onto itself
+            return nc
+        if p[RECURRENT] > 0 or not _reaches(cs, cd, nc, dst, src, stack, seen):
+            t = _innovation(table, counters, _CONN, src, dst)
+            if not _contains(ci, nc, table[t, 3]):
+                nc = _insert_conn(ci, cs, cd, cw, ce, nc, table[t, 3], src, dst, _draw(rng, p, WEIGHT), True)
+    return nc
+
+
+@njit
+def _delete_conn(rng, nc, ci, cs, cd, cw, ce):
+    """Delete a connection drawn at random; returns the connection count."""
+    if nc:
         c = rng.integers(0, nc)
         for q in range(c, nc - 1):
             ci[q], cs[q], cd[q], cw[q], ce[q] = ci[q + 1], cs[q + 1], cd[q + 1], cw[q + 1], ce[q + 1]
         nc -= 1
+    return nc
+
+
+@njit
+def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, nk, nb, na, ci, cs, cd, cw, ce,
+            stack, seen):
+    """Mutate the child held in ``nk[:nn]`` ... ``ce[:nc]`` in place; returns its new (node count, connection
+    count). Structural mutations first: each with its probability, in the order add a node, delete a node,
+    add a connection, delete a connection; or, with ``single_structural_mutation``, one of them chosen by
+    one draw (each with its probability over the sum of the four, when that sum is above 1). Adding a node
+    to a genome without connections adds a connection instead when ``structural_mutation_surer`` holds."""
+    todo = np.zeros(4, np.bool_)
+    if p[SINGLE] > 0:
+        r = rng.random() * max(1.0, p[NODE_ADD] + p[NODE_DELETE] + p[CONN_ADD] + p[CONN_DELETE])
+        for op in range(4):
+            if r < p[op]:
+                todo[op] = True
+                break
+            r -= p[op]
+    for op in range(4):
+        if p[SINGLE] == 0 and rng.random() >= p[op]:
+            continue
+        if p[SINGLE] > 0 and not todo[op]:
+            continue
+        if op == NODE_ADD:
+            if nc:
+                nn, nc = _add_node(rng, p, default_act, options, table, counters, nn, nc, nk, nb, na, ci, cs, cd,
+                                   cw, ce)
+            elif p[SURER] > 0:
+                nc = _add_conn(rng, p, table, counters, n_in, n_out, nn, nc, nk, ci, cs, cd, cw, ce, stack, seen)
+        elif op == NODE_DELETE:
+            nn, nc = _delete_node(rng, n_out, nn, nc, nk, nb, na, ci, cs, cd, cw, ce)
+        elif op == CONN_ADD:
+            nc = _add_conn(rng, p, table, counters, n_in, n_out, nn, nc, nk, ci, cs, cd, cw, ce, stack, seen)
+        else:
+            nc = _delete_conn(rng, nc, ci, cs, cd, cw, ce)
     for c in range(nc):
         cw[c] = _mutated(rng, cw[c], p, WEIGHT)
     for k in range(nn):
@@ -254,7 +312,7 @@ def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, 
             ce[c] = rng.random() < 0.5
         on += ce[c]
     for c in range(nc - 1, -1, -1):  # re-enabled genes may not outgrow the capacity: disable the last ones
-        if on <= max_conns:
+        if on <= p[MAX_CONNS]:
             break
         if ce[c]:
             ce[c] = False
@@ -298,8 +356,8 @@ def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, co
             nk, nb, na = k_keys[a:a + most_n], k_bias[a:a + most_n], k_act[a:a + most_n]
             ci, cs, cd = k_innov[c:c + most_c], k_src[c:c + most_c], k_dst[c:c + most_c]
             cw, ce = k_weight[c:c + most_c], k_enabled[c:c + most_c]
-            _cross(nk, nb, na, nn, keys, bias, act, node_at[o], node_at[o + 1], rng)  # the matching nodes
-            _cross(ci, cw, ce, nc, innov, weight, enabled, conn_at[o], conn_at[o + 1], rng)  # and connections
+            _cross(nk, nb, na, nn, keys, bias, act, node_at[o], node_at[o + 1], rng, False)  # the matching nodes
+            _cross(ci, cw, ce, nc, innov, weight, enabled, conn_at[o], conn_at[o + 1], rng, True)  # and connections
             nn, nc = _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc,
                              nk, nb, na, ci, cs, cd, cw, ce, stack, seen)
         kid_n[k + 1], kid_c[k + 1] = a + nn, c + nc
