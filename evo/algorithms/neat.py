@@ -25,7 +25,9 @@ The settings carry neat-python's names and meanings (``read_config`` reads a
 neat-python config file; docs/neat.md lists the differences). The distance is
 neat-python's: over the non-input nodes and over the connections, each
 ``(disjoint_coefficient * disjoint + weight_coefficient * sum(difference of
-matching genes)) / max(size of either genome)``, a matching node differing by
+matching genes)) / max(size of either genome)``, nodes matching by key and
+connections by their two ends (not by innovation number: a connection
+deleted and added again later matches its old self), a matching node differing by
 ``|bias difference| + (activations differ)`` and a matching connection by
 ``|weight difference| + (one enabled, the other not)``; the distance is the
 sum of both parts. With ``target_species`` set, the threshold moves by
@@ -325,8 +327,10 @@ class NEAT:
                 if i in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
 
     def _spawns(self, alive: list, ranked: np.ndarray, starts: np.ndarray) -> list:
-        """Offspring per surviving species: in proportion to its adjusted fitness, moved half-way from its
-        size now, at least ``min_species_size``, summing to ``pop_size``."""
+        """Offspring per surviving species: in proportion to its adjusted fitness (``min_species_size``
+        each when every adjusted fitness is 0), moved half-way from its size now, at least
+        ``min_species_size``, summing to ``pop_size``: a shortfall goes one by one to the smallest species
+        first, an excess is taken one by one from the largest first, as neat-python does."""
         s = self.settings
         least = max(s["min_species_size"], s["elitism"])
         first, last = starts[alive], starts[np.asarray(alive) + 1]
@@ -337,16 +341,21 @@ class NEAT:
         total = sum(adjusted)
         spawn = []
         for size, af in zip(sizes, adjusted):
-            goal = max(least, af / total * self.pop_size) if total > 0 else self.pop_size / len(alive)
+            goal = max(least, af / total * self.pop_size) if total > 0 else least
             change = (goal - size) * 0.5
             spawn.append(size + (int(round(change)) or int(np.sign(change))))
         scale = self.pop_size / max(1, sum(spawn))
         spawn = [max(least, int(round(n * scale))) for n in spawn]
-        while sum(spawn) != self.pop_size:  # exactly pop_size: take from or give to the largest
-            i = int(np.argmax(spawn))
-            if sum(spawn) > self.pop_size and spawn[i] <= least:
-                break
-            spawn[i] += 1 if sum(spawn) < self.pop_size else -1
+        more = self.pop_size - sum(spawn)
+        turn = sorted(range(len(spawn)), key=lambda i: spawn[i], reverse=more < 0)  # stable: ties in order
+        k = 0
+        while more and (more > 0 or any(spawn[i] > least for i in turn)):
+            i = turn[k % len(turn)]
+            if more > 0:
+                spawn[i], more = spawn[i] + 1, more - 1
+            elif spawn[i] > least:
+                spawn[i], more = spawn[i] - 1, more + 1
+            k += 1
         return spawn
 
     def _reproduce(self, fitness: np.ndarray) -> tuple:

@@ -100,7 +100,8 @@ def _part(ka, xa, ya, a, a_end, kb, xb, yb, b, b_end, disjoint, weight):
 @njit
 def distance_packed(pa, i, pb, j, disjoint, weight):
     """:func:`distance` between genome ``i`` of the packed genomes ``pa`` and genome ``j`` of ``pb``
-    (:func:`pack`): a merge of the sorted node keys, then of the sorted innovation numbers."""
+    (:func:`pack`): a merge of the sorted node keys, then of the sorted connection keys (innovation numbers,
+    or the pair keys of :func:`by_pair`)."""
     an, ak, ab, aa, ac, ai, _, _, aw, ae = pa
     bn, bk, bb, ba, bc, bi, _, _, bw, be = pb
     nodes = _part(ak, ab, aa, an[i], an[i + 1], bk, bb, ba, bn[j], bn[j + 1], disjoint, weight)
@@ -108,8 +109,10 @@ def distance_packed(pa, i, pb, j, disjoint, weight):
 
 
 def distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
-    """neat-python's compatibility distance between two genomes (the module docstring gives the formula)."""
-    return float(kernels().distance_packed(pack([a]), 0, pack([b]), 0, float(disjoint), float(weight)))
+    """neat-python's compatibility distance between two genomes (:mod:`evo.algorithms.neat` gives the formula):
+    nodes matched by key, connections by their ends (:func:`by_pair`)."""
+    return float(kernels().distance_packed(by_pair(pack([a])), 0, by_pair(pack([b])), 0, float(disjoint),
+                                           float(weight)))
 
 
 @njit

@@ -97,6 +97,14 @@ def test_crossover_aligns_genes_by_innovation_and_takes_the_rest_from_the_fitter
     assert len({v[:2] for v in seen}) == 4
 
 
+def test_crossover_disables_a_gene_disabled_in_either_parent_three_times_in_four():
+    fitter = genome([(0, 0.0, "tanh")], [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True)])
+    other = genome([(0, 0.0, "tanh")], [(0, -1, 0, 1.0, False), (1, -2, 0, 2.0, True)])
+    on = np.array([crossover(fitter, other, np.random.default_rng(seed)).enabled for seed in range(2000)])
+    assert on[:, 1].all()  # enabled in both: stays enabled
+    assert 0.1 < on[:, 0].mean() < 0.15  # the fitter's flag (1/2), then not disabled (1/4): 1/8
+
+
 def test_the_breeding_kernel_crosses_over_as_the_reference_does():
     pop = grown(seed=1, generations=5).population
     still = NEAT(3, NUM_OUT, 10, 0, node_add_prob=0.0, node_delete_prob=0.0, conn_add_prob=0.0, conn_delete_prob=0.0,
@@ -127,11 +135,19 @@ def test_compatibility_distance_against_a_hand_computed_case():
     assert distance(a, a, 1.0, 0.5) == 0.0
 
 
+def test_the_distance_matches_connections_by_their_ends_as_neat_python_does():
+    a = genome([(0, 0.0, "tanh")], [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True)])
+    b = genome([(0, 0.0, "tanh")], [(1, -2, 0, 2.0, True), (7, -1, 0, 1.5, True)])  # -1 -> 0 deleted, added again
+    assert distance(a, b, 1.0, 0.5) == pytest.approx(0.5 * 0.5 / 2)  # one weight apart, nothing disjoint
+
+
 def reference_distance(a: Genome, b: Genome, disjoint: float, weight: float) -> float:
-    """The distance by set operations on the genes, for comparison with the merging kernel."""
+    """The distance by set operations on the genes (connections keyed by their ends), for comparison with the
+    merging kernel."""
     total = 0.0
+    ends = {id(g): g.src * 1_000_003 + g.dst for g in (a, b)}
     for keys, values in ((("keys",), ("bias", "act")), (("innov",), ("weight", "enabled"))):
-        ka, kb = getattr(a, keys[0]), getattr(b, keys[0])
+        ka, kb = (getattr(g, keys[0]) if keys[0] == "keys" else ends[id(g)] for g in (a, b))
         _, ia, ib = np.intersect1d(ka, kb, assume_unique=True, return_indices=True)
         if max(len(ka), len(kb)):
             diff = np.abs(getattr(a, values[0])[ia] - getattr(b, values[0])[ib]).sum()
@@ -164,6 +180,34 @@ def test_speciation_splits_distant_genomes_and_the_target_count_moves_the_thresh
             algo.tell(np.arange(20.0))
             seen.append(algo.threshold)
         assert (np.diff(seen) == moves).all()
+
+
+def test_single_structural_mutation_makes_one_and_surer_enables_an_existing_connection():
+    base = genome([(0, 0.0, "tanh")], [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True), (2, -3, 0, 0.5, True)])
+    still = dict(weight_mutate_rate=0.0, weight_replace_rate=0.0, bias_mutate_rate=0.0, bias_replace_rate=0.0,
+                 enabled_mutate_rate=0.0)
+    for single, grown_by in ((False, {1}), (True, {2, -1})):  # split then delete, or one of the two
+        algo = NEAT(3, 1, 10, 0, node_add_prob=1.0, node_delete_prob=0.0, conn_add_prob=0.0, conn_delete_prob=1.0,
+                    single_structural_mutation=single, **still)
+        kids = algo.mutate([base] * 200)
+        assert {len(k.innov) - len(base.innov) for k in kids} == grown_by
+    off = genome([(0, 0.0, "tanh")], [(0, -1, 0, 1.0, False)])
+    for surer, enabled in (("false", False), ("true", True), ("default", False)):
+        algo = NEAT(1, 1, 10, 0, node_add_prob=0.0, node_delete_prob=0.0, conn_add_prob=1.0, conn_delete_prob=0.0,
+                    structural_mutation_surer=surer, **still)
+        assert [bool(k.enabled[0]) for k in algo.mutate([off] * 5)] == [enabled] * 5
+    with pytest.raises(ValueError, match="structural_mutation_surer"):
+        NEAT(1, 1, 10, 0, structural_mutation_surer="sometimes")
+
+
+def test_offspring_counts_round_as_neat_pythons_do():
+    algo = NEAT(2, 1, 20, 0)
+    starts = np.array([0, 4, 10, 20])
+    flat = np.zeros(20)  # every adjusted fitness 0: each species heads half-way to min_species_size (2)
+    assert algo._spawns([0, 1, 2], flat, starts) == [5, 6, 9]  # 3, 4, 6 scaled by 20 / 13 and rounded
+    ranked = np.concatenate([np.full(4, 3.0), np.full(6, 1.0), np.full(10, 0.0)])
+    spawn = algo._spawns([0, 1, 2], ranked, starts)
+    assert sum(spawn) == 20 and spawn[0] > 4 and spawn[2] < 10 and min(spawn) >= 2
 
 
 def test_a_generation_keeps_pop_size_elites_and_capacity_and_survives_nan():
@@ -317,6 +361,11 @@ def test_read_config_reads_neat_pythons_xor_example_and_refuses_what_it_cannot_d
     assert (config.pop_size, config.num_inputs, config.num_outputs, config.fitness_threshold) == (150, 2, 1, 3.9)
     assert config["activation_options"] == ["sigmoid"] and config["weight_max_value"] == 30.0
     assert config["elitism"] == 2 and config["max_stagnation"] == 20
+    # left out, a key means what neat-python makes of it: its default 'false' string is true in Python
+    assert config["single_structural_mutation"] and config["min_species_size"] == 1
+    assert config["species_elitism"] == 0
+    path.write_text(XOR_CONFIG.replace("num_hidden = 0", "num_hidden = 0\nsingle_structural_mutation = off"))
+    assert not read_config(path)["single_structural_mutation"]
     algo = config.build(seed=0)
     assert algo.pop_size == 150 and algo.settings["activation_default"] == "sigmoid"
     for old, new, message in [("aggregation_default = sum", "aggregation_default = max", "only"),
