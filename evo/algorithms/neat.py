@@ -321,7 +321,7 @@ class NEAT:
             sp = self.species[sid]
             if score > sp["best"]:
                 sp["best"], sp["last_improved"] = score, self.generation
-        ranking = sorted(range(len(sids)), key=lambda i: (-scores[i], sids[i]))
+        ranking = sorted(range(len(sids)), key=lambda i: (-scores[i], -sids[i]))  # ties: the newer species
         protected = set(ranking[:s["species_elitism"]])
         return [i for i, sid in enumerate(sids)
                 if i in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
@@ -360,7 +360,8 @@ class NEAT:
 
     def _reproduce(self, fitness: np.ndarray) -> tuple:
         s = self.settings
-        order = np.lexsort((-fitness, self._of))  # by species, each best first (ties: the smaller index)
+        # by species, each best first; on ties the later genome first, as neat-python's newer genome id
+        order = np.lexsort((-np.arange(len(fitness)), -fitness, self._of))
         starts = np.zeros(len(self.species) + 1, np.int64)
         np.cumsum(np.bincount(self._of, minlength=len(self.species)), out=starts[1:])
         ranked = fitness[order]

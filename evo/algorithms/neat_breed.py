@@ -55,7 +55,8 @@ def plan(fitness, order, starts, alive, spawn, elitism, survival, rng):
     is ``order[starts[s]:starts[s + 1]]``. For each species ``alive[a]`` in turn, ``spawn[a]`` children:
     its best ``min(elitism, spawn[a])`` members as elites (``pairs[k] = (i, i)``, ``elite[k]``), then
     children of two members drawn from its best ``max(2, ceil(survival * size))`` (two integers per
-    child from ``rng``), the fitter first (on equal fitness the smaller index).
+    child from ``rng``), the fitter first (on equal fitness the smaller index); ``order`` puts the later
+    genome first among equals, as neat-python does the newer genome id.
     """
     total = 0
     for a in range(len(alive)):
