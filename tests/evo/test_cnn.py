@@ -174,8 +174,9 @@ def test_fused_rollout_is_the_same_on_any_thread_count(pixel_pong):
 
 
 def test_cnns_play_per_agent(pixel_pong):
+    from evo.kernels.play import choose_kernel
     env, net, genomes = pixel_pong
-    assert evo.kernels.play.choose_kernel(net, "auto", env) == "agent"
+    assert choose_kernel(net, "auto", env) == "agent"
     with pytest.raises(ValueError, match="lockstep kernel does not play CNN"):
         evo.rollout(env, net, genomes, kernel="lockstep")
 
