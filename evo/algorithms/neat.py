@@ -305,8 +305,8 @@ class NEAT:
         self._rows = None
 
     def _surviving(self, ranked: np.ndarray, starts: np.ndarray) -> list:
-        """Places (in sorted species ids) of the species that are not stagnant, after recording each
-        species' fitness; ``ranked`` holds the fitness grouped by species, best first, species ``i`` at
+        """Places (in sorted species ids) of the species that are not stagnant, in the order of their
+        fitness (the least fit first; equals in id order), after recording each species' fitness; ``ranked`` holds the fitness grouped by species, best first, species ``i`` at
         ``starts[i]:starts[i + 1]``."""
         s = self.settings
         func = s["species_fitness_func"]
@@ -323,8 +323,9 @@ class NEAT:
                 sp["best"], sp["last_improved"] = score, self.generation
         ranking = sorted(range(len(sids)), key=lambda i: (-scores[i], -sids[i]))  # ties: the newer species
         protected = set(ranking[:s["species_elitism"]])
-        return [i for i, sid in enumerate(sids)
-                if i in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
+        alive = [i for i, sid in enumerate(sids)
+                 if i in protected or self.generation - self.species[sid]["last_improved"] < s["max_stagnation"]]
+        return sorted(alive, key=lambda i: scores[i])  # least fit first, as neat-python breeds them
 
     def _spawns(self, alive: list, ranked: np.ndarray, starts: np.ndarray) -> list:
         """Offspring per surviving species: in proportion to its adjusted fitness (``min_species_size``
@@ -370,10 +371,10 @@ class NEAT:
             self.species, self._reps, self._made = {}, pack([]), {}
             return self._new_population(self.pop_size)
         spawn = self._spawns(alive, ranked, starts)
-        sids = sorted(self.species)
-        self.species = {sids[i]: self.species[sids[i]] for i in alive}
+        sids, kept = sorted(self.species), sorted(alive)
+        self.species = {sids[i]: self.species[sids[i]] for i in kept}
         kernels = neat_breed.kernels()
-        self._reps = kernels.take(self._reps, np.array(alive, np.int64))  # a stagnant species' representative goes
+        self._reps = kernels.take(self._reps, np.array(kept, np.int64))  # a stagnant species' representative goes
         pairs, elite = kernels.plan(fitness, order, starts, np.array(alive, np.int64), np.array(spawn, np.int64),
                                     int(s["elitism"]), float(s["survival_threshold"]), self.rng)
         pairs, elite = pairs[:self.pop_size], elite[:self.pop_size]
