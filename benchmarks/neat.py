@@ -8,7 +8,11 @@ reaches the config's ``fitness_threshold``; evaluations to solve count every
 genome evaluated up to and including that generation (a genome playing
 several episodes counts once), and wall time to solve runs from the first
 population to that moment (imports, config reading and neuroevo's one-time
-kernel compilation, done before the timed seeds, are not counted).
+kernel compilation, done before the timed seeds, are not counted). The file
+leaves ``single_structural_mutation`` out: neat-python 2.0 then makes one
+structural mutation per child (its default for the key is the string
+'false', which is true in Python), and ``read_config`` reads the absent key
+the same way, so both tools breed alike.
 
 - XOR: fitness ``4 - sum over the four cases of (output - target)**2``, solved
   at 3.9 (neat-python's example). neat-python activates each
