@@ -84,8 +84,9 @@ DEFAULTS = {
     # capacity of a compiled network
     "max_nodes": 64, "max_conns": 256,
 }
-"""Every setting and its default: neat-python's names (the values of its XOR example with tanh nodes),
-plus ``target_species``, ``threshold_step``, ``threshold_min``, ``max_nodes`` and ``max_conns``."""
+"""Every setting and its default: neat-python's names (the values of its XOR example with tanh nodes, each
+structural mutation drawn on its own; :func:`read_config` reads a file without ``single_structural_mutation``
+as neat-python does, as true), plus ``target_species``, ``threshold_step``, ``threshold_min``, ``max_nodes`` and ``max_conns``."""
 
 
 class NEAT:
@@ -229,7 +230,8 @@ class NEAT:
     def mutate(self, genomes) -> list:
         """Mutated copies of ``genomes``, as children are mutated, all in one generation (the same structural
         mutation gets the same numbers): add a node, delete a node, add a connection, delete a connection,
-        each with its probability, then weights, biases, enabled flags and activations."""
+        each with its probability (or one of them, with ``single_structural_mutation``), then weights, biases,
+        enabled flags and activations."""
         genomes = [g.sorted() for g in genomes]
         n = len(genomes)
         kids = self._breed(pack(genomes), np.repeat(np.arange(n), 2).reshape(n, 2), np.zeros(n, bool))

@@ -7,10 +7,11 @@ the species' best ``survival_threshold`` share, at least two.
 :func:`breed` makes the children: each is a copy of an elite, or a crossover
 of two parents (:func:`evo.networks.neat.crossover`'s rule: the fitter
 parent's genes, each matching gene's attributes taken from either parent at
-random) followed by the mutations of :meth:`evo.algorithms.neat.NEAT.mutate`,
-in this order: add a node, delete a node, add a connection, delete a
-connection (each with its probability), then every weight, bias, enabled flag
-and activation. Randomness comes from the algorithm's
+random, a connection disabled in either parent disabled with probability 3/4)
+followed by the mutations of :meth:`evo.algorithms.neat.NEAT.mutate`, in this
+order: add a node, delete a node, add a connection, delete a connection (each
+with its probability, or one of them with ``single_structural_mutation``),
+then every weight, bias, enabled flag and activation. Randomness comes from the algorithm's
 ``numpy.random.Generator``, passed in and advanced in place, so its state is
 the algorithm's state.
 
