@@ -195,6 +195,8 @@ class NEAT:
                 pairs += [(i, h) for i in inputs for h in hidden] + [(h, o) for h in hidden for o in outputs]
             if not hidden or s["initial_connection"] == "full_direct":
                 pairs += [(i, o) for i in inputs for o in outputs]
+            if not s["feed_forward"]:  # a recurrent genome starts with every node looped onto itself, as there
+                pairs += [(k, k) for k in outputs + hidden]
         if len(pairs) > s["max_conns"]:
             raise ValueError(f"the initial networks have {len(pairs)} connections, more than max_conns")
         for pair in pairs:  # the first generation's innovation numbers: the same pair, the same number

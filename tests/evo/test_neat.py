@@ -200,6 +200,13 @@ def test_single_structural_mutation_makes_one_and_surer_enables_an_existing_conn
         NEAT(1, 1, 10, 0, structural_mutation_surer="sometimes")
 
 
+def test_a_recurrent_genome_starts_with_its_nodes_looped_onto_themselves():
+    for forward, loops in ((True, set()), (False, {(0, 0), (1, 1)})):
+        g = NEAT(2, 2, 4, 0, feed_forward=forward).population[0]
+        assert {(s, d) for s, d in zip(g.src.tolist(), g.dst.tolist()) if s == d} == loops
+        assert len(g.innov) == 4 + len(loops)
+
+
 def test_offspring_counts_round_as_neat_pythons_do():
     algo = NEAT(2, 1, 20, 0)
     starts = np.array([0, 4, 10, 20])
