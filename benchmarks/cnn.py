@@ -11,8 +11,14 @@
    or compiled beforehand) of each game played from pixels by its pixel
    preset's CNN and from features by its preset's MLP, with random genomes of
    each (the same P and episodes), and the ratio features / pixels.
+3. The two fused kernels on each game's pixel preset: seconds per rollout of
+   P random genomes x 1 episode (``--kernel-pops``) with ``kernel="agent"``
+   and ``kernel="lockstep"``, the two played in turn ``--repeats`` times on
+   the same genomes and seeds (their results are checked equal to the bit),
+   medians, and the ratio lockstep / agent (< 1: lockstep is faster).
 
 Run: python benchmarks/cnn.py [--pop 1024] [--repeats 7] [--games pong,flappy,snake]
+     [--parts forward,rollout,kernels] [--kernel-pops 1024,4096]
 """
 
 import argparse
@@ -62,14 +68,19 @@ def numpy_forward(net, layers, images):
     return h
 
 
+def pixel_preset(game):
+    """The game played from pixels and its pixel preset's CNN."""
+    config = default_config(game, obs="pixels").validate()
+    env = envs.make(game, obs="pixels", level=config.level)
+    return env, network(config, env)
+
+
 def forward_part(games, pop, repeats):
     print(f"\n1. forward pass over P = {pop} genomes, median of {repeats}")
     print(f"{'network':>44} {'genes':>6} {'numba ms':>9} {'numpy ms':>9} {'ratio':>6}")
     rng = np.random.default_rng(0)
     for game in games:
-        config = default_config(game, obs="pixels").validate()
-        env = envs.make(game, obs="pixels", level=config.level)
-        net = network(config, env)
+        env, net = pixel_preset(game)
         genomes = net.init(rng, pop)
         images = rng.random((pop, *net.input_shape)).astype(np.float32)
         layers = numpy_layers(net, genomes)
@@ -107,6 +118,32 @@ def rollout_part(games, pop, episodes, repeats):
             print(f"{game:>8} {obs:>12} {label:>44} {best:>14.3g} {ratio:>16}")
 
 
+def kernel_part(games, pops, repeats):
+    print(f"\n3. agent and lockstep kernels on the pixel presets, random genomes x 1 episode, "
+          f"medians of {repeats} interleaved runs")
+    print(f"{'game':>8} {'network':>36} {'P':>6} {'agent s':>8} {'lockstep s':>10} {'lockstep/agent':>15}")
+    rng = np.random.default_rng(2)
+    for game in games:
+        env, net = pixel_preset(game)
+        for kernel in ("agent", "lockstep"):  # compiled or loaded from the cache, out of the timed region
+            rollout(env, net, net.init(rng, 2), 1, 0, kernel=kernel)
+        for pop in pops:
+            genomes = net.init(rng, pop)
+            times = {"agent": [], "lockstep": []}
+            for r in range(repeats):
+                played = {}
+                for kernel in times:
+                    t = time.perf_counter()
+                    played[kernel] = rollout(env, net, genomes, 1, seed=r, kernel=kernel)
+                    times[kernel].append(time.perf_counter() - t)
+                assert np.array_equal(played["agent"].returns, played["lockstep"].returns) and np.array_equal(
+                    played["agent"].steps, played["lockstep"].steps), "the two kernels disagree"
+            agent, lockstep = (float(np.median(times[k])) for k in ("agent", "lockstep"))
+            shape = f"conv {[list(c) for c in net.conv]} dense {list(net.dense)}, {net.num_params} genes"
+            print(f"{game:>8} {shape:>36} {pop:>6} {agent:>8.3f} {lockstep:>10.3f} {lockstep / agent:>15.2f}",
+                  flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pop", type=int, default=1024)
@@ -114,7 +151,8 @@ def main():
     parser.add_argument("--episodes", type=int, default=1, help="episodes per genome in the rollouts")
     parser.add_argument("--rollout-pop", type=int, default=256, help="genomes per rollout")
     parser.add_argument("--games", default="pong,flappy,snake")
-    parser.add_argument("--parts", default="forward,rollout")
+    parser.add_argument("--parts", default="forward,rollout,kernels")
+    parser.add_argument("--kernel-pops", default="1024,4096", help="genomes per rollout in part 3")
     args = parser.parse_args()
     print(describe(), flush=True)
     games = args.games.split(",")
@@ -124,6 +162,8 @@ def main():
         forward_part(games, args.pop, args.repeats)
     if "rollout" in args.parts:
         rollout_part(games, args.rollout_pop, args.episodes, max(1, args.repeats // 2))
+    if "kernels" in args.parts:
+        kernel_part(games, [int(p) for p in args.kernel_pops.split(",")], args.repeats)
 
 
 if __name__ == "__main__":

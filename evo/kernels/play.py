@@ -238,8 +238,9 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
     """The kernel :func:`rollout` uses: ``kernel`` itself, or for "auto" "lockstep" when the network
     has at most :data:`LOCKSTEP_MAX_GENES` genes and there are at least :data:`LOCKSTEP_MIN_PAIRS`
     (genome, episode) pairs to play (``pairs``, when given), and "agent" otherwise. The game's module
-    may set either limit for itself. Where the two were timed on this machine for this game, network
-    and about this many pairs (:mod:`evo.kernels.choice`), the faster of them instead. The choice never
+    may set either limit for itself, and the network its fewest pairs (``net.lockstep_min_pairs``).
+    Where the two were timed on this machine for this game, network and about this many pairs
+    (:mod:`evo.kernels.choice`), the faster of them instead. The choice never
     depends on the thread count: a sweep's one-thread jobs play the kernel a run on every core compiled."""
     if kernel not in KERNELS:
         raise ValueError(f"unknown kernel {kernel!r}; known: {', '.join(KERNELS)}")
@@ -253,7 +254,7 @@ def choose_kernel(net, kernel: str = "auto", env=None, pairs: int | None = None)
             return measured
         module = getattr(env, "module", None)
         most = getattr(module, "LOCKSTEP_MAX_GENES", LOCKSTEP_MAX_GENES)
-        least = getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS)
+        least = getattr(net, "lockstep_min_pairs", getattr(module, "LOCKSTEP_MIN_PAIRS", LOCKSTEP_MIN_PAIRS))
         return "lockstep" if net.num_params <= most and (pairs is None or pairs >= least) else "agent"
     return kernel
 

@@ -173,12 +173,57 @@ def test_fused_rollout_is_the_same_on_any_thread_count(pixel_pong):
     assert np.array_equal(one.returns, many.returns) and np.array_equal(one.steps, many.steps)
 
 
-def test_cnns_play_per_agent(pixel_pong):
+def test_the_lockstep_kernel_plays_a_deep_cnn_as_the_agent_kernel(pixel_pong):
+    # two convolutions (the second reads the first's channel-last maps) and two dense layers
     from evo.kernels.play import choose_kernel
     env, net, genomes = pixel_pong
-    assert choose_kernel(net, "auto", env) == "agent"
-    with pytest.raises(ValueError, match="lockstep kernel does not play CNN"):
-        evo.rollout(env, net, genomes, kernel="lockstep")
+    agent = evo.rollout(env, net, genomes, episodes=2, seed=9, kernel="agent")
+    lockstep = evo.rollout(env, net, genomes, episodes=2, seed=9, kernel="lockstep")
+    assert np.array_equal(lockstep.returns, agent.returns) and np.array_equal(lockstep.steps, agent.steps)
+    assert choose_kernel(net, "auto", env, 48) == "lockstep"  # it pays (docs/cnn.md), whatever the game's limit
+
+
+@pytest.fixture(scope="module")
+def pixel_presets():
+    """Each pixel game with its pixel preset's CNN, and 37 genomes of it (74 pairs: a part block at the end)."""
+    from evo.runs.config import default_config
+    from evo.runs.driver import network
+    games = {}
+    for name in ("pong", "snake", "flappy"):
+        config = default_config(name, obs="pixels").validate()
+        env = envs.make(name, obs="pixels", level=config.level)
+        net = network(config, env)
+        genomes = net.init(np.random.default_rng(1), 37)
+        genomes += np.random.default_rng(2).normal(0, 0.1, genomes.shape).astype(np.float32)
+        games[name] = env, net, genomes
+    return games
+
+
+@pytest.mark.parametrize("name", ["pong", "snake", "flappy"])
+def test_the_lockstep_kernel_plays_each_pixel_preset_to_the_bit(name, pixel_presets):
+    from evo.kernels.play import choose_kernel
+    env, net, genomes = pixel_presets[name]
+    assert isinstance(net, CNN)
+    agent = evo.rollout(env, net, genomes, episodes=2, seed=3, kernel="agent")
+    lockstep = evo.rollout(env, net, genomes, episodes=2, seed=3, kernel="lockstep")
+    np.testing.assert_array_equal(lockstep.returns, agent.returns)
+    np.testing.assert_array_equal(lockstep.steps, agent.steps)
+    assert len(np.unique(agent.steps)) > 1  # episodes of several lengths: lanes refilled mid-block
+    assert choose_kernel(net, "auto", env, 74) == "lockstep"
+
+
+@pytest.mark.parametrize("width", [8, 16])
+def test_every_lane_width_plays_a_cnn_as_the_agent_kernel(width, pixel_presets, monkeypatch):
+    import sys
+    from evo.kernels import lanes, play
+    env, net, genomes = pixel_presets["pong"]
+    agent = evo.rollout(env, net, genomes, episodes=2, seed=4, kernel="agent")
+    monkeypatch.setattr(lanes, "LANES", width)
+    lockstep = evo.rollout(env, net, genomes, episodes=2, seed=4, kernel="lockstep")
+    np.testing.assert_array_equal(lockstep.returns, agent.returns)
+    np.testing.assert_array_equal(lockstep.steps, agent.steps)
+    kernel = play._lockstep_kernel(env, net, False)
+    assert sys.modules[kernel.py_func.__module__]._LANES == width
 
 
 # -- runs from pixels through the command line ------------------------------------------------------
