@@ -202,7 +202,11 @@ def test_auto_picks_lockstep_for_small_networks_only():
         choose_kernel(MLP([4, 2]), "simd")
 
 
-def test_auto_follows_a_game_s_own_limits():
+def test_auto_follows_a_game_s_own_limits(tmp_path, monkeypatch):
+    from evo.kernels import choice
+    monkeypatch.setattr(choice, "_path", lambda: tmp_path / "kernel-choices.json")  # nothing measured: the rule
+    monkeypatch.setattr(choice, "_choices", {})
+    monkeypatch.setattr(choice, "_read", [])
     net = MLP([4, 16, 2])
     assert LOCKSTEP_MIN_PAIRS == 0 and choose_kernel(net, "auto", None, 1) == "lockstep"
     cartpole = envs.make("cartpole")
