@@ -532,7 +532,7 @@ def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, 
 @pytest.mark.slow  # a Ray cluster
 def test_cli_grid_sweep_on_ray_gives_the_local_summary(sim, tmp_path, capsys):
     backend.shutdown()
-    args = ["sweep", "cartpole", "--grid", "pop_size=8,12", "--seeds", "0-1", "--generations", "3", "--hidden", "4",
+    args = ["sweep", "cartpole", "--grid", "pop_size=8,12", "--seeds", "0", "--generations", "3", "--hidden", "4",
             "--episodes", "1", "--target", "60"]
     assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
     assert "as Ray tasks" in capsys.readouterr().out
@@ -543,8 +543,7 @@ def test_cli_grid_sweep_on_ray_gives_the_local_summary(sim, tmp_path, capsys):
     assert summary[0][:4] == ["setting", "pop_size", "seeds", "solved"]
     for setting in ("setting-0", "setting-1"):
         assert read(tmp_path / "r" / setting / "summary.csv") == read(tmp_path / "l" / setting / "summary.csv")
-        for seed in ("seed-0", "seed-1"):
-            assert same_files(tmp_path / "r" / setting / seed, tmp_path / "l" / setting / seed) == []
+        assert same_files(tmp_path / "r" / setting / "seed-0", tmp_path / "l" / setting / "seed-0") == []
 
 
 # -- settings and bad input -----------------------------------------------------------------
