@@ -27,7 +27,7 @@ from __future__ import annotations
 def _sums(n, loops, out, first, terms, bias, act, L):
     """Source lines of one layer: under ``loops`` (``(variable, count)`` pairs, outermost first), for every
     lane ``l`` a scalar sum that starts at zero, takes ``terms`` (pairs of source offsets: the gene's
-    value of lane ``l`` in ``genes``, the input's in ``x``) one at a time, then the bias, and is stored
+    value of lane ``l`` in ``genes``, the input's in ``src``) one at a time, then the bias, and is stored
     at ``out + l`` of ``dst``; then the layer's activation over its ``n`` values."""
     lines, pad = [], "    "
     for variable, count in loops:

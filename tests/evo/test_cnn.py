@@ -160,16 +160,17 @@ def test_fused_rollout_equals_stepwise_play(pixel_pong):
     assert len(set(fused.returns.ravel())) > 1  # the genomes play differently
 
 
-def test_fused_rollout_is_the_same_on_any_thread_count(pixel_pong):
+@pytest.mark.parametrize("kernel", ["agent", "lockstep"])
+def test_fused_rollout_is_the_same_on_any_thread_count(kernel, pixel_pong):
     import numba
     env, net, genomes = pixel_pong
     most = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = evo.rollout(env, net, genomes, episodes=2, seed=9)
+        one = evo.rollout(env, net, genomes, episodes=2, seed=9, kernel=kernel)
     finally:
         numba.set_num_threads(most)
-    many = evo.rollout(env, net, genomes, episodes=2, seed=9)
+    many = evo.rollout(env, net, genomes, episodes=2, seed=9, kernel=kernel)
     assert np.array_equal(one.returns, many.returns) and np.array_equal(one.steps, many.steps)
 
 
