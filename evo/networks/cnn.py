@@ -428,10 +428,10 @@ class CNN:
     lockstep = True
     """The lockstep kernel plays CNNs (:mod:`evo.networks.cnn_lanes`)."""
 
-    lockstep_min_pairs = 0
+    lockstep_min_pairs = 128
     """Fewest pairs ``kernel="auto"`` plays in lockstep (:func:`evo.kernels.play.choose_kernel`), whatever
     the game's own limit: a block of CNNs steps its lanes' networks so much faster than one agent at a
-    time that it pays even in part-empty blocks (docs/cnn.md)."""
+    time that from this many pairs on it pays even where blocks drain part-empty (docs/cnn.md)."""
 
     def _agent_module(self):
         """This shape's per-agent step and forward pass (:func:`network_source`), compiled on first use or
