@@ -53,6 +53,15 @@ def _session_cache() -> str | None:
 _TEMPORARY_CACHE = _session_cache()
 
 
+def pytest_collection_modifyitems(config, items):
+    """The Ray cluster tests first: they run one after another on one worker (their xdist group) and spend
+    much of their time waiting on the cluster, so started first they overlap the other worker's compiling
+    instead of running alone at the end."""
+    def on_the_cluster(item):
+        return any(mark.args[:1] == ("ray",) for mark in item.iter_markers("xdist_group"))
+    items.sort(key=lambda item: not on_the_cluster(item))  # stable: the order within each part is kept
+
+
 def pytest_sessionfinish(session, exitstatus):
     if _TEMPORARY_CACHE is not None:
         shutil.rmtree(_TEMPORARY_CACHE, ignore_errors=True)
