@@ -469,7 +469,8 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
     port = free_port()
     env = {**os.environ, "RAY_TMPDIR": tmp, "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "disabled"}
     env.pop("RAY_AUTH_TOKEN", None)
-    head = subprocess.Popen(["ray", "start", "--head", "--block", "--port", str(port), "--num-cpus", "1",
+    ray_cli = str(Path(sys.executable).with_name("ray"))  # Ray's command beside this Python, on PATH or not
+    head = subprocess.Popen([ray_cli, "start", "--head", "--block", "--port", str(port), "--num-cpus", "1",
                              "--object-store-memory", str(100 << 20), "--include-dashboard", "false",
                              "--node-ip-address", "127.0.0.1", "--disable-usage-stats",
                              *[f"--{k}={free_port()}" for k in ("dashboard-port", "dashboard-agent-listen-port",
