@@ -259,8 +259,6 @@ def _fork(args) -> tuple:
     from evo.runs.fork import fork
     from evo.runs.rundir import RunDir
 
-    if args.resume:
-        raise UsageError("neuroevo: --from starts a new run and --resume continues one: give one of them")
     with bad_input():
         parent_dir = RunDir(args.from_run)
         if not parent_dir.path.is_dir():
@@ -272,8 +270,9 @@ def _fork(args) -> tuple:
 
 
 def compile_first(args, run) -> None:
-    """Compile the kernels the run plays on this machine, saying so, unless they are in the cache; for a
-    run large enough, time both kernels first (the first time only) and play the faster."""
+    """Compile the kernels the run plays on this machine, saying so, unless they are in the cache; where
+    timing both kernels pays (:func:`evo.kernels.play.auto_kernel`), time them first (the first time only)
+    and play the faster."""
     from evo.kernels.play import auto_kernel
     from evo.kernels.prepare import notice, prepare
 
