@@ -23,13 +23,20 @@ child of the generation.
 
 The kernels copy genes with explicit loops into the children's own slices of
 the output arrays: on genomes of a few genes, array slice assignment and
-per-child scratch arrays cost more than the breeding itself.
+per-child scratch arrays cost more than the breeding itself. For the same
+reason the work per child runs in functions compiled without reference
+counting (``_nrt=False``; every array they touch belongs to their caller):
+with it, every call counted each array argument in and out, which cost more
+than the breeding too, and they draw bounded integers with :func:`_below`, which
+allocates nothing.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.np.random.generator_core import next_uint32
+from numba.np.random.random_methods import bounded_lemire_uint64, buffered_bounded_lemire_uint32
 
 NODE_ADD, NODE_DELETE, CONN_ADD, CONN_DELETE, ENABLED_RATE, ACT_RATE, MAX_NODES, MAX_CONNS = range(8)
 WEIGHT, BIAS, RECURRENT, SINGLE, SURER = 8, 15, 22, 23, 24
@@ -48,6 +55,43 @@ def parameters(s: dict) -> np.ndarray:
     return np.array(head + values + [0.0 if s["feed_forward"] else 1.0, float(single), float(surer)], np.float64)
 
 
+@njit(_nrt=False)
+def _below(rng, n):
+    """``_below(rng, n)`` for ``n >= 1``: the same draws from the generator and the same value (numba's
+    own, for an int64 bound, without the one-element array it allocates for every call)."""
+    r = n - 1
+    if r == 0:
+        return 0
+    if r < 0xFFFFFFFF:
+        return np.int64(buffered_bounded_lemire_uint32(rng.bit_generator, r))
+    if r == 0xFFFFFFFF:
+        return np.int64(next_uint32(rng.bit_generator))
+    return np.int64(bounded_lemire_uint64(rng.bit_generator, r))
+
+
+@njit(_nrt=False)
+def _plan_into(fitness, order, starts, alive, spawn, elitism, survival, rng, pairs, elite):
+    """:func:`plan` written into ``pairs`` and ``elite`` (at least ``sum(spawn)`` rows, ``elite`` all False)."""
+    k = 0
+    for a in range(len(alive)):
+        s = alive[a]
+        first, size = starts[s], starts[s + 1] - starts[s]
+        keep = min(elitism, spawn[a], size)
+        for e in range(keep):
+            pairs[k, 0] = pairs[k, 1] = order[first + e]
+            elite[k] = True
+            k += 1
+        cut = min(size, max(2, int(np.ceil(survival * size))))
+        for _ in range(spawn[a] - keep):
+            i = order[first + _below(rng, cut)]
+            j = order[first + _below(rng, cut)]
+            if fitness[j] > fitness[i] or (fitness[j] == fitness[i] and j < i):
+                i, j = j, i
+            pairs[k, 0], pairs[k, 1] = i, j
+            k += 1
+    return k
+
+
 @njit
 def plan(fitness, order, starts, alive, spawn, elitism, survival, rng):
     """Parents of the next generation: ``(pairs, elite)``, ``sum(spawn)`` rows.
@@ -64,32 +108,17 @@ def plan(fitness, order, starts, alive, spawn, elitism, survival, rng):
         total += spawn[a]
     pairs = np.empty((total, 2), np.int64)
     elite = np.zeros(total, np.bool_)
-    k = 0
-    for a in range(len(alive)):
-        s = alive[a]
-        first, size = starts[s], starts[s + 1] - starts[s]
-        keep = min(elitism, spawn[a], size)
-        for e in range(keep):
-            pairs[k, 0] = pairs[k, 1] = order[first + e]
-            elite[k] = True
-            k += 1
-        cut = min(size, max(2, int(np.ceil(survival * size))))
-        for _ in range(spawn[a] - keep):
-            i, j = order[first + rng.integers(0, cut)], order[first + rng.integers(0, cut)]
-            if fitness[j] > fitness[i] or (fitness[j] == fitness[i] and j < i):
-                i, j = j, i
-            pairs[k, 0], pairs[k, 1] = i, j
-            k += 1
+    _plan_into(fitness, order, starts, alive, spawn, elitism, survival, rng, pairs, elite)
     return pairs, elite
 
 
-@njit
+@njit(_nrt=False)
 def _draw(rng, p, at):
     """A new value from the attribute's initial distribution, within its bounds."""
     return min(max(rng.normal(p[at], p[at + 1]), p[at + 2]), p[at + 3])
 
 
-@njit
+@njit(_nrt=False)
 def _mutated(rng, v, p, at):
     """``v`` perturbed (with the mutate rate) or replaced (with the replace rate), within the bounds."""
     r = rng.random()
@@ -100,12 +129,12 @@ def _mutated(rng, v, p, at):
     return min(max(v, p[at + 2]), p[at + 3])
 
 
-@njit
+@njit(_nrt=False)
 def _activation(rng, default, options):
-    return options[rng.integers(0, len(options))] if default < 0 else default
+    return options[_below(rng, len(options))] if default < 0 else default
 
 
-@njit
+@njit(_nrt=False)
 def _innovation(table, counters, kind, a, b):
     """The table row of a structural innovation of this generation, added when new."""
     for t in range(counters[2]):
@@ -125,7 +154,7 @@ def _innovation(table, counters, kind, a, b):
     return t
 
 
-@njit
+@njit(_nrt=False)
 def _insert_conn(ci, cs, cd, cw, ce, nc, innov, s, d, w, on):
     """Insert a connection keeping ``ci`` sorted; returns the new count."""
     p = nc
@@ -136,7 +165,7 @@ def _insert_conn(ci, cs, cd, cw, ce, nc, innov, s, d, w, on):
     return nc + 1
 
 
-@njit
+@njit(_nrt=False)
 def _reaches(cs, cd, nc, start, goal, stack, seen):
     """Whether connections (enabled or not) lead from node ``start`` to node ``goal``; ``stack`` and
     ``seen`` are scratch of at least ``nc + 1`` entries."""
@@ -159,7 +188,7 @@ def _reaches(cs, cd, nc, start, goal, stack, seen):
     return False
 
 
-@njit
+@njit(_nrt=False)
 def _contains(values, n, v):
     for i in range(n):
         if values[i] == v:
@@ -190,10 +219,10 @@ def _cross(keys, x, y, n, other_keys, other_x, other_y, b, b_end, rng, flag):
             b += 1
 
 
-@njit
+@njit(_nrt=False)
 def _add_node(rng, p, default_act, options, table, counters, nn, nc, nk, nb, na, ci, cs, cd, cw, ce):
     """Split a connection (enabled or not) with a neutral node; returns (node count, connection count)."""
-    j = rng.integers(0, nc)
+    j = _below(rng, nc)
     on = 0
     for c in range(nc):
         on += ce[c]
@@ -214,14 +243,14 @@ def _add_node(rng, p, default_act, options, table, counters, nn, nc, nk, nb, na,
     return nn, nc
 
 
-@njit
+@njit(_nrt=False)
 def _delete_node(rng, n_out, nn, nc, nk, nb, na, ci, cs, cd, cw, ce):
     """Delete a hidden node and its connections; returns (node count, connection count)."""
     hidden = 0
     for k in range(nn):
         hidden += nk[k] >= n_out
     if hidden:
-        k = nn - hidden + rng.integers(0, hidden)  # keys are sorted: the hidden nodes come last
+        k = nn - hidden + _below(rng, hidden)  # keys are sorted: the hidden nodes come last
         node = nk[k]
         for q in range(k, nn - 1):
             nk[q], nb[q], na[q] = nk[q + 1], nb[q + 1], na[q + 1]
@@ -235,7 +264,7 @@ def _delete_node(rng, n_out, nn, nc, nk, nb, na, ci, cs, cd, cw, ce):
     return nn, nc
 
 
-@njit
+@njit(_nrt=False)
 def _add_conn(rng, p, table, counters, n_in, n_out, nn, nc, nk, ci, cs, cd, cw, ce, stack, seen):
     """A new connection, unless it exists (then, with ``structural_mutation_surer``, it is enabled) or
     (feed-forward) closes a cycle; returns the connection count."""
@@ -243,9 +272,9 @@ def _add_conn(rng, p, table, counters, n_in, n_out, nn, nc, nk, ci, cs, cd, cw, 
     for c in range(nc):
         on += ce[c]
     if on < p[MAX_CONNS]:
-        i = rng.integers(0, n_in + nn - n_out)  # from an input or a hidden node (keys are sorted: outputs first)
+        i = _below(rng, n_in + nn - n_out)  # from an input or a hidden node (keys are sorted: outputs first)
         src = -1 - i if i < n_in else nk[i - n_in + n_out]
-        dst = nk[rng.integers(0, nn)]
+        dst = nk[_below(rng, nn)]
         for c in range(nc):
             if cs[c] == src and cd[c] == dst:
                 if p[SURER] > 0:
@@ -260,18 +289,18 @@ def _add_conn(rng, p, table, counters, n_in, n_out, nn, nc, nk, ci, cs, cd, cw, 
     return nc
 
 
-@njit
+@njit(_nrt=False)
 def _delete_conn(rng, nc, ci, cs, cd, cw, ce):
     """Delete a connection drawn at random; returns the connection count."""
     if nc:
-        c = rng.integers(0, nc)
+        c = _below(rng, nc)
         for q in range(c, nc - 1):
             ci[q], cs[q], cd[q], cw[q], ce[q] = ci[q + 1], cs[q + 1], cd[q + 1], cw[q + 1], ce[q + 1]
         nc -= 1
     return nc
 
 
-@njit
+@njit(_nrt=False)
 def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, nk, nb, na, ci, cs, cd, cw, ce,
             stack, seen):
     """Mutate the child held in ``nk[:nn]`` ... ``ce[:nc]`` in place; returns its new (node count, connection
@@ -279,18 +308,18 @@ def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, 
     add a connection, delete a connection; or, with ``single_structural_mutation``, one of them chosen by
     one draw (each with its probability over the sum of the four, when that sum is above 1). Adding a node
     to a genome without connections adds a connection instead when ``structural_mutation_surer`` holds."""
-    todo = np.zeros(4, np.bool_)
+    todo = -1  # the one structural mutation drawn
     if p[SINGLE] > 0:
         r = rng.random() * max(1.0, p[NODE_ADD] + p[NODE_DELETE] + p[CONN_ADD] + p[CONN_DELETE])
         for op in range(4):
             if r < p[op]:
-                todo[op] = True
+                todo = op
                 break
             r -= p[op]
     for op in range(4):
         if p[SINGLE] == 0 and rng.random() >= p[op]:
             continue
-        if p[SINGLE] > 0 and not todo[op]:
+        if p[SINGLE] > 0 and todo != op:
             continue
         if op == NODE_ADD:
             if nc:
@@ -322,31 +351,20 @@ def _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc, 
     if p[ACT_RATE] > 0:
         for k in range(nn):
             if rng.random() < p[ACT_RATE]:
-                na[k] = options[rng.integers(0, len(options))]
+                na[k] = options[_below(rng, len(options))]
     return nn, nc
 
 
-@njit
-def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
-    """Children of the packed genomes ``pk``: child ``k`` from ``pairs[k] = (fitter, other)``, an unchanged
-    copy of ``fitter`` where ``elite[k]``. Returns the children packed."""
+@njit(_nrt=False)
+def _children(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters, most_n, most_c, kid_n,
+              kid_c, k_keys, k_bias, k_act, k_innov, k_src, k_dst, k_weight, k_enabled, stack, seen):
+    """:func:`breed`'s children written one after the other into the ``k_`` arrays, child ``k``'s genes from
+    ``kid_n[k]`` and ``kid_c[k]`` (at most ``most_n`` and ``most_c`` of them) up to ``kid_n[k + 1]`` and
+    ``kid_c[k + 1]``, which it sets."""
     node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
-    K = len(pairs)
-    kid_n = np.zeros(K + 1, np.int64)
-    kid_c = np.zeros(K + 1, np.int64)
-    most_n, most_c = 1, 3  # a child has at most one node and three connections more than its fitter parent
-    for k in range(K):
-        f = pairs[k, 0]
-        most_n = max(most_n, node_at[f + 1] - node_at[f] + 1)
-        most_c = max(most_c, conn_at[f + 1] - conn_at[f] + 3)
-    cap_n, cap_c = K * most_n, K * most_c
-    k_keys, k_bias, k_act = np.empty(cap_n, np.int64), np.empty(cap_n, np.float64), np.empty(cap_n, np.int64)
-    k_innov, k_src, k_dst = np.empty(cap_c, np.int64), np.empty(cap_c, np.int64), np.empty(cap_c, np.int64)
-    k_weight, k_enabled = np.empty(cap_c, np.float64), np.empty(cap_c, np.bool_)
-    stack, seen = np.empty(most_c + 1, np.int64), np.empty(most_c + 1, np.bool_)
-    for k in range(K):
+    for k in range(len(pairs)):
         f, o = pairs[k, 0], pairs[k, 1]
-        a, c = kid_n[k], kid_c[k]  # the child's genes start here: at most most_n and most_c of them
+        a, c = kid_n[k], kid_c[k]
         n0, c0 = node_at[f], conn_at[f]
         nn, nc = node_at[f + 1] - n0, conn_at[f + 1] - c0
         for q in range(nn):
@@ -363,6 +381,28 @@ def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, co
             nn, nc = _mutate(rng, p, default_act, options, n_in, n_out, table, counters, nn, nc,
                              nk, nb, na, ci, cs, cd, cw, ce, stack, seen)
         kid_n[k + 1], kid_c[k + 1] = a + nn, c + nc
+
+
+@njit
+def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
+    """Children of the packed genomes ``pk``: child ``k`` from ``pairs[k] = (fitter, other)``, an unchanged
+    copy of ``fitter`` where ``elite[k]``. Returns the children packed."""
+    node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
+    K = len(pairs)
+    most_n, most_c = 1, 3  # a child has at most one node and three connections more than its fitter parent
+    for k in range(K):
+        f = pairs[k, 0]
+        most_n = max(most_n, node_at[f + 1] - node_at[f] + 1)
+        most_c = max(most_c, conn_at[f + 1] - conn_at[f] + 3)
+    cap_n, cap_c = K * most_n, K * most_c
+    k_keys, k_bias, k_act = np.empty(cap_n, np.int64), np.empty(cap_n, np.float64), np.empty(cap_n, np.int64)
+    k_innov, k_src, k_dst = np.empty(cap_c, np.int64), np.empty(cap_c, np.int64), np.empty(cap_c, np.int64)
+    k_weight, k_enabled = np.empty(cap_c, np.float64), np.empty(cap_c, np.bool_)
+    stack, seen = np.empty(most_c + 1, np.int64), np.empty(most_c + 1, np.bool_)
+    kid_n = np.zeros(K + 1, np.int64)
+    kid_c = np.zeros(K + 1, np.int64)
+    _children(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters, most_n, most_c, kid_n,
+              kid_c, k_keys, k_bias, k_act, k_innov, k_src, k_dst, k_weight, k_enabled, stack, seen)
     n, c = kid_n[K], kid_c[K]
     return (kid_n, k_keys[:n].copy(), k_bias[:n].copy(), k_act[:n].copy(), kid_c, k_innov[:c].copy(),
             k_src[:c].copy(), k_dst[:c].copy(), k_weight[:c].copy(), k_enabled[:c].copy())

@@ -269,10 +269,8 @@ def compile_packed(pk, n_in, n_out, conns_at, rows, recurrent=False):
             row[at + 3] = used
         row[0] = n
         row[1] = used
-        for v in range(HEAD + NODE * n, conns_at):
-            row[v] = 0.0
-        for v in range(conns_at + CONN * used, len(row)):
-            row[v] = 0.0
+        row[HEAD + NODE * n:conns_at] = 0.0  # slices: a loop of single stores here cost more than the rest
+        row[conns_at + CONN * used:] = 0.0
     return -1
 
 
