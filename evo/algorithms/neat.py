@@ -248,16 +248,11 @@ class NEAT:
         one of its own (:func:`evo.networks.neat_genome.speciate_packed`)."""
         s = self.settings
         old = sorted(self.species)
-        view = neat_genome.by_pair(self.packed)
-        of, reps = neat_genome.kernels().speciate_packed(
-            view, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
+        self._of, reps, members, counts, self._reps = neat_genome.kernels().speciate(
+            self.packed, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
             float(s["compatibility_weight_coefficient"]))
-        live = reps >= 0
-        place = np.cumsum(live) - 1  # a species' place among those left: new ids come after the old ones
-        self._of = place[of]
-        counts = np.bincount(self._of, minlength=int(live.sum())).tolist()
-        members = np.argsort(self._of, kind="stable").tolist()
-        species, at = {}, 0
+        members, counts = members.tolist(), counts.tolist()
+        species, at, live = {}, 0, 0
         for k, rep in enumerate(reps.tolist()):
             if rep < 0:
                 continue
@@ -267,11 +262,10 @@ class NEAT:
                 sid = self.next_species
                 self.next_species += 1
                 self.species[sid] = {"created": self.generation, "last_improved": self.generation, "best": -np.inf}
-            size = counts[place[k]]
+            size = counts[live]
             species[sid] = {**self.species[sid], "rep": rep, "members": members[at:at + size]}
-            at += size
+            at, live = at + size, live + 1
         self.species = species
-        self._reps = neat_breed.kernels().take(view, reps[live])
         target = self.settings["target_species"]
         if target:
             step, low = self.settings["threshold_step"], self.settings["threshold_min"]
@@ -295,11 +289,15 @@ class NEAT:
         fitness = np.asarray(fitness, dtype=np.float64)
         if fitness.shape != (self.pop_size,):
             raise ValueError(f"fitness must have shape ({self.pop_size},), got {fitness.shape}")
-        finite = fitness[np.isfinite(fitness)]
-        floor = float(finite.min()) if finite.size else 0.0
-        clean = np.where(np.isfinite(fitness), fitness, floor)
-        clean[np.isnan(fitness) | (fitness == -np.inf)] = floor
-        best = int(np.argmax(np.where(np.isnan(fitness), -np.inf, fitness)))
+        ok = np.isfinite(fitness)
+        if ok.all():  # read, never written
+            clean, best = fitness, int(fitness.argmax())
+        else:
+            finite = fitness[ok]
+            floor = float(finite.min()) if finite.size else 0.0
+            clean = np.where(ok, fitness, floor)
+            clean[np.isnan(fitness) | (fitness == -np.inf)] = floor
+            best = int(np.argmax(np.where(np.isnan(fitness), -np.inf, fitness)))
         if self.best_genome is None or fitness[best] > self.best_fitness:
             self.best_fitness = float(fitness[best])
             self.best_genome = self.ask()[best].copy()
@@ -377,15 +375,14 @@ class NEAT:
         spawn = self._spawns(alive, ranked, starts)
         sids, kept = sorted(self.species), sorted(alive)
         self.species = {sids[i]: self.species[sids[i]] for i in kept}
-        kernels = neat_breed.kernels()
-        self._reps = kernels.take(self._reps, np.array(kept, np.int64))  # a stagnant species' representative goes
-        pairs, elite = kernels.plan(fitness, order, starts, np.array(alive, np.int64), np.array(spawn, np.int64),
-                                    int(s["elitism"]), float(s["survival_threshold"]), self.rng)
-        pairs, elite = pairs[:self.pop_size], elite[:self.pop_size]
-        if len(pairs) < self.pop_size:  # a spawn list that could not shrink to pop_size: never short
-            fill = np.arange(self.pop_size - len(pairs)) % len(pairs)
-            pairs, elite = np.concatenate([pairs, pairs[fill]]), np.concatenate([elite, np.zeros(len(fill), bool)])
-        return self._breed(self.packed, pairs, elite)
+        self._reps = neat_genome.kernels().take(self._reps, np.array(kept, np.int64))  # a stagnant species' representative goes
+        counters = np.array([self.next_innov, self.next_node, 0], np.int64)
+        kids = neat_breed.kernels().offspring(
+            self.packed, fitness, order, starts, np.array(alive, np.int64), np.array(spawn, np.int64),
+            int(s["elitism"]), float(s["survival_threshold"]), self.pop_size, self.rng, self._params, self._default,
+            self._options, self.num_inputs, self.num_outputs, counters)
+        self.next_innov, self.next_node = int(counters[0]), int(counters[1])
+        return kids
 
     # -- checkpoints ------------------------------------------------------------
 
@@ -467,7 +464,7 @@ class NEAT:
                 raise ValueError("NEAT state puts a genome in no species")
             place = {sid: i for i, sid in enumerate(sorted(algo.species))}
             algo._of = np.array([place[sid] for sid in of.tolist()], np.int64)
-            algo._reps = neat_breed.kernels().take(
+            algo._reps = neat_genome.kernels().take(
                 neat_genome.by_pair(algo.packed), np.array([algo.species[k]["rep"] for k in sorted(algo.species)], np.int64))
         return algo
 

@@ -71,11 +71,28 @@ def by_pair(pk: tuple) -> tuple:
     by their ends (source, then destination) and keyed by them in place of their innovation numbers, as
     neat-python matches connections for the distance (the same pair of nodes joined in two generations
     is one gene there, two innovation numbers here)."""
+    return kernels().by_pair(pk)
+
+
+@njit
+def _by_pair(pk):
+    """:func:`by_pair`: each genome's connections in a stable insertion sort by their pair key (a genome has
+    a few dozen at most)."""
     node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
-    owner = np.repeat(np.arange(len(conn_at) - 1), np.diff(conn_at))
-    pair = ((src + PAIR_SHIFT) << 32) + dst  # input keys above -2**20, node keys below 2**32
-    order = np.lexsort((pair, owner))
-    return node_at, keys, bias, act, conn_at, pair[order], src[order], dst[order], weight[order], enabled[order]
+    C = len(src)
+    pair, p_src, p_dst = np.empty(C, np.int64), np.empty(C, np.int64), np.empty(C, np.int64)
+    p_weight, p_enabled = np.empty(C, np.float64), np.empty(C, np.bool_)
+    for g in range(len(conn_at) - 1):
+        first = conn_at[g]
+        for c in range(first, conn_at[g + 1]):
+            key = ((src[c] + PAIR_SHIFT) << 32) + dst[c]  # input keys above -2**20, node keys below 2**32
+            q = c
+            while q > first and pair[q - 1] > key:
+                pair[q], p_src[q], p_dst[q] = pair[q - 1], p_src[q - 1], p_dst[q - 1]
+                p_weight[q], p_enabled[q] = p_weight[q - 1], p_enabled[q - 1]
+                q -= 1
+            pair[q], p_src[q], p_dst[q], p_weight[q], p_enabled[q] = key, src[c], dst[c], weight[c], enabled[c]
+    return node_at, keys, bias, act, conn_at, pair, p_src, p_dst, p_weight, p_enabled
 
 
 @njit(inline="always")
@@ -163,6 +180,65 @@ def speciate_packed(pop, reps, threshold, disjoint, weight):
     return of, rep[:count]
 
 
+@njit
+def take(pk, rows):
+    """The packed genomes ``rows`` of ``pk``, in that order, packed."""
+    node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
+    K = len(rows)
+    out_n = np.zeros(K + 1, np.int64)
+    out_c = np.zeros(K + 1, np.int64)
+    for k in range(K):
+        r = rows[k]
+        out_n[k + 1] = out_n[k] + node_at[r + 1] - node_at[r]
+        out_c[k + 1] = out_c[k] + conn_at[r + 1] - conn_at[r]
+    o_keys, o_bias, o_act = np.empty(out_n[K], np.int64), np.empty(out_n[K], np.float64), np.empty(out_n[K], np.int64)
+    o_innov, o_src, o_dst = np.empty(out_c[K], np.int64), np.empty(out_c[K], np.int64), np.empty(out_c[K], np.int64)
+    o_weight, o_enabled = np.empty(out_c[K], np.float64), np.empty(out_c[K], np.bool_)
+    for k in range(K):
+        r = rows[k]
+        a, b = out_n[k], node_at[r]
+        for q in range(out_n[k + 1] - a):
+            o_keys[a + q], o_bias[a + q], o_act[a + q] = keys[b + q], bias[b + q], act[b + q]
+        a, b = out_c[k], conn_at[r]
+        for q in range(out_c[k + 1] - a):
+            o_innov[a + q], o_src[a + q], o_dst[a + q] = innov[b + q], src[b + q], dst[b + q]
+            o_weight[a + q], o_enabled[a + q] = weight[b + q], enabled[b + q]
+    return out_n, o_keys, o_bias, o_act, out_c, o_innov, o_src, o_dst, o_weight, o_enabled
+
+
+@njit
+def speciate(pk, reps, threshold, disjoint, weight):
+    """:func:`speciate_packed` of the packed population ``pk`` (:func:`by_pair` taken here) and the
+    representatives ``reps`` (in :func:`by_pair`'s form), as the algorithm keeps them. Returns ``(place,
+    rep, members, counts, new_reps)``: each genome's place among the species left (the old ones in order,
+    then the new), every species' representative (-1: vanished), the genome indices grouped by place (in
+    index order within a species), the size of each species left, and the representatives of those
+    species in :func:`by_pair`'s form."""
+    view = _by_pair(pk)
+    of, rep = speciate_packed(view, reps, threshold, disjoint, weight)
+    place = np.empty(len(rep), np.int64)
+    live = 0
+    for s in range(len(rep)):
+        place[s] = live
+        live += rep[s] >= 0
+    kept = np.empty(live, np.int64)
+    for s in range(len(rep)):
+        if rep[s] >= 0:
+            kept[place[s]] = rep[s]
+    counts = np.zeros(live, np.int64)
+    for i in range(len(of)):
+        of[i] = place[of[i]]
+        counts[of[i]] += 1
+    at = np.zeros(live + 1, np.int64)
+    for s in range(live):
+        at[s + 1] = at[s] + counts[s]
+    members = np.empty(len(of), np.int64)
+    for i in range(len(of)):  # a stable counting sort by place
+        members[at[of[i]]] = i
+        at[of[i]] += 1
+    return of, rep, members, counts, take(view, kept)
+
+
 def crossover(fitter: Genome, other: Genome, rng: np.random.Generator) -> Genome:
     """A child with ``fitter``'s genes, where each attribute of a gene ``other`` shares (the same node key,
     the same innovation number) comes from either parent at random: a node's bias, then its activation;
@@ -207,7 +283,8 @@ KERNELS_TEMPLATE = '''\
 """NEAT's speciation kernels (generated by evo.networks.neat_genome; do not edit): cached in the kernel
 cache, so a new process loads them rather than compiling them again."""
 from numba import njit
-from evo.networks.neat_genome import speciate_packed as _speciate_packed, distance_packed as _distance_packed
+from evo.networks.neat_genome import (speciate_packed as _speciate_packed, distance_packed as _distance_packed,
+                                      speciate as _speciate, _by_pair, take as _take)
 
 
 @njit(cache=True)
@@ -218,11 +295,26 @@ def speciate_packed(pop, reps, threshold, disjoint, weight):
 @njit(cache=True)
 def distance_packed(pa, i, pb, j, disjoint, weight):
     return _distance_packed(pa, i, pb, j, disjoint, weight)
+
+
+@njit(cache=True)
+def speciate(pk, reps, threshold, disjoint, weight):
+    return _speciate(pk, reps, threshold, disjoint, weight)
+
+
+@njit(cache=True)
+def by_pair(pk):
+    return _by_pair(pk)
+
+
+@njit(cache=True)
+def take(pk, rows):
+    return _take(pk, rows)
 '''
 
 
 def kernels():
-    """The cached module of :data:`KERNELS_TEMPLATE` (:func:`speciate_packed`, :func:`distance_packed`),
-    compiled once per kernel cache."""
+    """The cached module of :data:`KERNELS_TEMPLATE` (:func:`speciate_packed`, :func:`distance_packed`,
+    :func:`speciate`, :func:`by_pair`, :func:`take`), compiled once per kernel cache."""
     from envs.specialise import specialise
     return specialise(KERNELS_TEMPLATE, "neat_species")

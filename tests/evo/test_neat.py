@@ -121,6 +121,14 @@ def test_the_breeding_kernel_crosses_over_as_the_reference_does():
     assert matched > 10
 
 
+def test_the_breeding_kernels_bounded_draw_is_the_generators_own():
+    from evo.algorithms.neat_breed import _below
+    ours, theirs = np.random.default_rng(3), np.random.default_rng(3)
+    for n in [1, 2, 3, 7, 150, 2**31, 2**32 - 1, 2**32, 2**32 + 1, 2**40] * 20:
+        assert _below(ours, n) == theirs.integers(0, n)  # the same value from the same draws
+    assert ours.bit_generator.state == theirs.bit_generator.state
+
+
 def test_compatibility_distance_against_a_hand_computed_case():
     a = genome([(0, 0.5, "tanh"), (1, 0.0, "tanh"), (4, 1.0, "tanh")],
                [(0, -1, 0, 1.0, True), (1, -2, 0, 2.0, True), (2, -1, 4, 0.5, True), (3, 4, 1, -1.0, False)])
