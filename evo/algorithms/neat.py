@@ -153,6 +153,7 @@ class NEAT:
         self._default = -1 if s["activation_default"] == "random" else ACTIVATIONS.index(s["activation_default"])
         self.species: dict = {}
         self._reps = pack([])
+        self._kept = None  # the representatives of _reps still in use (None: all)
         self._of = np.zeros(self.pop_size, np.int64)  # each genome's species, by place in sorted(self.species)
         self.next_species = 0
         self.packed = self._new_population(self.pop_size)
@@ -248,8 +249,9 @@ class NEAT:
         one of its own (:func:`evo.networks.neat_genome.speciate_packed`)."""
         s = self.settings
         old = sorted(self.species)
+        kept = np.arange(len(self._reps[0]) - 1) if self._kept is None else self._kept
         self._of, reps, members, counts, self._reps = neat_genome.kernels().speciate(
-            self.packed, self._reps, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
+            self.packed, self._reps, kept, float(self.threshold), float(s["compatibility_disjoint_coefficient"]),
             float(s["compatibility_weight_coefficient"]))
         members, counts = members.tolist(), counts.tolist()
         species, at, live = {}, 0, 0
@@ -265,6 +267,7 @@ class NEAT:
             size = counts[live]
             species[sid] = {**self.species[sid], "rep": rep, "members": members[at:at + size]}
             at, live = at + size, live + 1
+        self._kept = None
         self.species = species
         target = self.settings["target_species"]
         if target:
@@ -336,11 +339,13 @@ class NEAT:
         first, an excess is taken one by one from the largest first, as neat-python does."""
         s = self.settings
         least = max(s["min_species_size"], s["elitism"])
-        first, last = starts[alive], starts[np.asarray(alive) + 1]
-        low, high = ranked[last - 1].min(), ranked[first].max()
+        bounds, values = starts.tolist(), ranked.tolist()  # a few species: Python numbers beat numpy calls
+        first, last = [bounds[i] for i in alive], [bounds[i + 1] for i in alive]
+        low, high = min(values[b - 1] for b in last), max(values[a] for a in first)
         span = max(1.0, high - low)
-        sizes = (last - first).tolist()
-        adjusted = ((np.add.reduceat(ranked, starts[:-1])[alive] / sizes - low) / span).tolist()
+        sizes = [b - a for a, b in zip(first, last)]
+        sums = np.add.reduceat(ranked, starts[:-1]).tolist()  # numpy's own summation order
+        adjusted = [(sums[i] / size - low) / span for i, size in zip(alive, sizes)]
         total = sum(adjusted)
         spawn = []
         for size, af in zip(sizes, adjusted):
@@ -364,18 +369,15 @@ class NEAT:
     def _reproduce(self, fitness: np.ndarray) -> tuple:
         s = self.settings
         # by species, each best first; on ties the later genome first, as neat-python's newer genome id
-        order = np.lexsort((-np.arange(len(fitness)), -fitness, self._of))
-        starts = np.zeros(len(self.species) + 1, np.int64)
-        np.cumsum(np.bincount(self._of, minlength=len(self.species)), out=starts[1:])
-        ranked = fitness[order]
+        order, starts, ranked = neat_breed.kernels().rank(fitness, self._of, len(self.species))
         alive = self._surviving(ranked, starts)
         if not alive:  # every species stagnated: start over
-            self.species, self._reps, self._made = {}, pack([]), {}
+            self.species, self._reps, self._kept, self._made = {}, pack([]), None, {}
             return self._new_population(self.pop_size)
         spawn = self._spawns(alive, ranked, starts)
         sids, kept = sorted(self.species), sorted(alive)
         self.species = {sids[i]: self.species[sids[i]] for i in kept}
-        self._reps = neat_genome.kernels().take(self._reps, np.array(kept, np.int64))  # a stagnant species' representative goes
+        self._kept = np.array(kept, np.int64)  # a stagnant species' representative goes
         counters = np.array([self.next_innov, self.next_node, 0], np.int64)
         kids = neat_breed.kernels().offspring(
             self.packed, fitness, order, starts, np.array(alive, np.int64), np.array(spawn, np.int64),

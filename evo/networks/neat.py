@@ -39,6 +39,7 @@ The activation functions are those of neat-python, by the same names
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -323,6 +324,7 @@ def act_rows(outputs, discrete, actions):
 '''
 
 
+@functools.cache
 def kernels():
     """The cached module of :data:`KERNELS_TEMPLATE`: :func:`compile_packed` and the population forward
     passes, compiled once per kernel cache."""

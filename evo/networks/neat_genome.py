@@ -11,6 +11,8 @@ the kernels read: :func:`speciate_packed` sorts it into species by
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit
 
@@ -207,15 +209,15 @@ def take(pk, rows):
 
 
 @njit
-def speciate(pk, reps, threshold, disjoint, weight):
+def speciate(pk, reps, kept, threshold, disjoint, weight):
     """:func:`speciate_packed` of the packed population ``pk`` (:func:`by_pair` taken here) and the
-    representatives ``reps`` (in :func:`by_pair`'s form), as the algorithm keeps them. Returns ``(place,
+    representatives ``reps[kept]`` (``reps`` in :func:`by_pair`'s form), as the algorithm keeps them. Returns ``(place,
     rep, members, counts, new_reps)``: each genome's place among the species left (the old ones in order,
     then the new), every species' representative (-1: vanished), the genome indices grouped by place (in
     index order within a species), the size of each species left, and the representatives of those
     species in :func:`by_pair`'s form."""
     view = _by_pair(pk)
-    of, rep = speciate_packed(view, reps, threshold, disjoint, weight)
+    of, rep = speciate_packed(view, take(reps, kept), threshold, disjoint, weight)
     place = np.empty(len(rep), np.int64)
     live = 0
     for s in range(len(rep)):
@@ -298,8 +300,8 @@ def distance_packed(pa, i, pb, j, disjoint, weight):
 
 
 @njit(cache=True)
-def speciate(pk, reps, threshold, disjoint, weight):
-    return _speciate(pk, reps, threshold, disjoint, weight)
+def speciate(pk, reps, kept, threshold, disjoint, weight):
+    return _speciate(pk, reps, kept, threshold, disjoint, weight)
 
 
 @njit(cache=True)
@@ -313,6 +315,7 @@ def take(pk, rows):
 '''
 
 
+@functools.cache
 def kernels():
     """The cached module of :data:`KERNELS_TEMPLATE` (:func:`speciate_packed`, :func:`distance_packed`,
     :func:`speciate`, :func:`by_pair`, :func:`take`), compiled once per kernel cache."""
