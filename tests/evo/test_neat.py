@@ -121,6 +121,16 @@ def test_the_breeding_kernel_crosses_over_as_the_reference_does():
     assert matched > 10
 
 
+def test_forward_cases_is_forward_on_each_case_to_the_bit():
+    algo = grown(seed=4, generations=8)  # every activation, hidden nodes
+    rows = algo.ask()
+    cases = np.random.default_rng(0).normal(0.0, 2.0, (5, 3)).astype(np.float32)
+    out = algo.net.forward_cases(rows, cases)
+    assert out.shape == (len(rows), 5, NUM_OUT) and rows[:, 0].max() > NUM_OUT
+    for n in range(5):
+        np.testing.assert_array_equal(out[:, n], algo.net.forward(rows, np.repeat(cases[n:n + 1], len(rows), 0)))
+
+
 def test_the_breeding_kernels_bounded_draw_is_the_generators_own():
     from evo.algorithms.neat_breed import _below
     ours, theirs = np.random.default_rng(3), np.random.default_rng(3)
