@@ -223,10 +223,10 @@ def speciate(pk, reps, kept, threshold, disjoint, weight):
     for s in range(len(rep)):
         place[s] = live
         live += rep[s] >= 0
-    kept = np.empty(live, np.int64)
+    heads = np.empty(live, np.int64)  # the representatives of the species left
     for s in range(len(rep)):
         if rep[s] >= 0:
-            kept[place[s]] = rep[s]
+            heads[place[s]] = rep[s]
     counts = np.zeros(live, np.int64)
     for i in range(len(of)):
         of[i] = place[of[i]]
@@ -238,7 +238,7 @@ def speciate(pk, reps, kept, threshold, disjoint, weight):
     for i in range(len(of)):  # a stable counting sort by place
         members[at[of[i]]] = i
         at[of[i]] += 1
-    return of, rep, members, counts, take(view, kept)
+    return of, rep, members, counts, take(view, heads)
 
 
 def crossover(fitter: Genome, other: Genome, rng: np.random.Generator) -> Genome:
