@@ -197,28 +197,52 @@ def test_a_planted_module_is_replaced_not_run(cold_cache, tmp_path):
     assert module.read_text() == expected
 
 
-@pytest.mark.parametrize("problem", ["world-writable", "another user"])  # none at all: test_uncached_...
-@pytest.mark.slow  # child processes with cold caches
-def test_an_unsafe_cache_directory_is_bypassed_with_one_note(tmp_path, problem):
+@pytest.mark.slow  # child processes, one without a cache
+def test_an_unsafe_cache_directory_is_bypassed_with_one_note_and_the_same_results(tmp_path):
+    """A world-writable cache holding the very kernels a run needs, each with a payload in front: the run
+    compiles without a cache (one note), runs none of it, and gives the cached kernels' results."""
     good, cache = SESSION_CACHE, tmp_path / "cache"
     marker = tmp_path / "pwned"
-    # the kernel this run needs, under its exact name, with a payload in front
-    assert run(NAMED, tmp_path, "cartpole", cache=good).returncode == 0
+    code = NAMED.replace("print(r.returns.mean())", "print(r.returns.tobytes().hex())")
+    cached = run(code, tmp_path, "cartpole", cache=good)
+    assert cached.returncode == 0, cached.stderr
     cache.mkdir()
     for module in good.glob("neuroevo_*.py"):
         (cache / module.name).write_text(f"open({str(marker)!r}, 'w').close()\n" + module.read_text())
     os.chmod(cache, 0o777)
-    if problem == "another user":
-        if os.getuid() != 0:
-            pytest.skip("needs root to give the directory to another user")
-        os.chmod(cache, 0o700)
-        os.chown(cache, 65534, 65534)
-    res = run(NAMED, tmp_path, "cartpole", cache=cache)
+    res = run(code, tmp_path, "cartpole", cache=cache)
     assert res.returncode == 0, res.stderr
-    assert float(res.stdout) > 0
+    assert res.stdout == cached.stdout and np.frombuffer(bytes.fromhex(res.stdout.strip())).mean() > 0
     notes = [line for line in res.stderr.splitlines() if line.startswith("neuroevo: note:")]
-    assert len(notes) == 1 and "without a kernel cache" in notes[0]
+    assert len(notes) == 1 and "without a kernel cache" in notes[0] and "writable by other users" in notes[0]
     assert not marker.exists()
+
+
+def test_each_unsafe_cache_directory_is_named_for_what_is_wrong(tmp_path, monkeypatch, capsys):
+    """The reasons a directory is refused (the run above shows what a refusal does)."""
+    good = tmp_path / "good"
+    assert specialise._private_dir(good) is None and specialise.unsafe_reason(good) is None
+    (tmp_path / "file").write_text("")
+    (tmp_path / "link").symlink_to(good)
+    assert specialise.unsafe_reason(tmp_path / "file") == "is not a directory"
+    assert specialise.unsafe_reason(tmp_path / "link") == "is a symbolic link"
+    assert specialise.unsafe_reason(tmp_path / "missing").startswith("cannot be read")
+    open_ = tmp_path / "open"
+    open_.mkdir()
+    os.chmod(open_, 0o770)
+    assert specialise.unsafe_reason(open_) == "is writable by other users"
+    if hasattr(os, "getuid") and os.getuid() == 0:  # only root can give a directory away
+        theirs = tmp_path / "theirs"
+        theirs.mkdir(mode=0o700)
+        os.chown(theirs, 65534, 65534)
+        assert specialise.unsafe_reason(theirs) == "belongs to another user"
+    # a cache directory that cannot be created: no cache, one note
+    monkeypatch.setenv("NEUROEVO_CACHE_DIR", "/proc/neuroevo-cache")
+    monkeypatch.setattr(specialise, "_cache", [])
+    monkeypatch.setattr(specialise, "_noted", [])
+    assert specialise.cache_dir() is None and specialise.cache_dir() is None
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("neuroevo: note:")]
+    assert len(notes) == 1 and "compiling without a kernel cache: /proc/neuroevo-cache cannot be created" in notes[0]
 
 
 @pytest.mark.slow  # a child process
@@ -236,19 +260,6 @@ def test_the_temp_fallback_refuses_a_directory_another_user_prepared(tmp_path):
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "None"
     assert "writable by other users" in res.stderr
-
-
-@pytest.mark.slow  # child processes, one without a cache
-def test_uncached_kernels_give_the_cached_results(tmp_path):
-    """A cache directory that cannot be created: the kernels compile without one, with one note, and give
-    the cached kernels' results."""
-    code = NAMED.replace("print(r.returns.mean())", "print(r.returns.tobytes().hex())")
-    cached = run(code, tmp_path, "cartpole", cache=SESSION_CACHE)
-    uncached = run(code, tmp_path, "cartpole", cache="/proc/neuroevo-cache")
-    assert cached.returncode == 0 and uncached.returncode == 0, cached.stderr + uncached.stderr
-    assert cached.stdout == uncached.stdout and np.frombuffer(bytes.fromhex(cached.stdout.strip())).mean() > 0
-    notes = [line for line in uncached.stderr.splitlines() if line.startswith("neuroevo: note:")]
-    assert len(notes) == 1 and "without a kernel cache" in notes[0]
 
 
 def test_kernels_are_memoised_per_process(game_envs):

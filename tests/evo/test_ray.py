@@ -48,10 +48,14 @@ pytestmark = pytest.mark.xdist_group("ray")  # one worker plays every cluster te
 
 NODE = dict(num_cpus=1, object_store_memory=100 << 20, node_ip_address="127.0.0.1")
 # A run that never reaches its target, so it goes the full number of generations.
-LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "4", "--target", "1e9", "--quiet"]
+LONG = ["cartpole", "--pop", "24", "--episodes", "2", "--hidden", "8", "--target", "1e9", "--quiet"]
 # A run whose generations take about a tenth of a second on the cluster, checkpointed at each.
 SLOW = ["cartpole", "--pop", "2000", "--episodes", "4", "--hidden", "8", "--target", "1e9", "--quiet",
         "--checkpoint-every", "1"]
+# A node that stops answering is declared dead after 3 missed health checks 1 s apart (Ray's default: 5
+# missed, 3 s apart), so that the tests of nodes lost wait for Ray seconds, not fifteen, while a node
+# slowed by the other tests' compiling is still not taken for dead.
+DEATH = {"health_check_period_ms": 1000, "health_check_timeout_ms": 1000, "health_check_failure_threshold": 3}
 SAME_FILES = ("config.toml", "log.csv", "checkpoint.npz", "champion.npz", "fitness.png")
 
 
@@ -82,7 +86,8 @@ def cluster():
     mp.setattr(settings, "WAIT_FOR_ACTORS", 120.0)  # generous: cold actors compile on a shared machine
     client_port = free_port()
     sim = Cluster(initialize_head=True, head_node_args=node(include_dashboard=False, dashboard_port=free_port(),
-                                                            ray_client_server_port=client_port))
+                                                            ray_client_server_port=client_port,
+                                                            _system_config=DEATH))
     sim.client_address = f"ray://127.0.0.1:{client_port}"
     try:
         for _ in range(2):
@@ -384,7 +389,9 @@ def test_cli_watch_on_ray_plays_the_local_generations(sim, tmp_path, monkeypatch
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     config = tmp_path / "short.toml"  # episodes of a few steps: a generation ends within the frames
     config.write_text("[env_params]\ntheta_threshold = 0.02\n")
-    args = ["watch", *LONG, "--config", str(config), "--frames", "240"]
+    # 12 genomes: at 24, one of them balances the pole for most of the frames
+    args = ["watch", "cartpole", "--pop", "12", "--episodes", "2", "--hidden", "8", "--target", "1e9", "--quiet",
+            "--config", str(config), "--frames", "240"]
     assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
     assert main([*args, "--out", str(tmp_path / "l")]) == 0
     rows = lambda d: open(d / "log.csv").read().splitlines()  # noqa: E731
@@ -405,21 +412,29 @@ def test_cli_run_in_a_fresh_process_joins_the_cluster_quietly(sim, tmp_path):
 
 
 @pytest.mark.slow  # a Ray cluster
-def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd):
+def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd, monkeypatch):
+    from evo.runs.driver import Driver
     backend.shutdown()
     out = tmp_path / "r"
     victim = list(sim.worker_nodes)[0]
-    killer = threading.Thread(target=lambda: (wait_for(lambda: log_rows(out) >= 3, 120, "third generation"),
-                                              sim.remove_node(victim, allow_graceful=False)))
-    killer.start()
-    # 60 generations: the node is surely removed while the run goes on (with 20, a warm run could finish first)
-    code = main(["run", *SLOW, "--generations", "60", "--out", str(out), "--backend", "ray", "--address", sim.address])
-    killer.join()
+    generation = Driver.generation
+
+    def killing(driver, result=None):  # the node dies between the 3rd and 4th generations, whatever the speed
+        row = generation(driver, result)
+        if driver.run.generation == 3:
+            sim.remove_node(victim, allow_graceful=False)
+        return row
+
+    monkeypatch.setattr(Driver, "generation", killing)
+    run = ["cartpole", "--pop", "300", "--episodes", "4", "--hidden", "8", "--target", "1e9", "--quiet",
+           "--checkpoint-every", "1", "--generations", "8"]
+    code = main(["run", *run, "--out", str(out), "--backend", "ray", "--address", sim.address])
+    monkeypatch.setattr(Driver, "generation", generation)
     err = capfd.readouterr().err
     assert code == 0, err
     # the node is named once Ray knows where the actor ran ("on 127.0.0.1"), not for one still starting
     assert "Ray: lost the actor on " in err and "Traceback" not in err
-    assert main(["run", *SLOW, "--generations", "60", "--out", str(tmp_path / "l")]) == 0
+    assert main(["run", *run, "--out", str(tmp_path / "l")]) == 0
     assert same_files(tmp_path / "l", out) == []
 
 
@@ -507,12 +522,16 @@ def test_the_head_node_lost_is_one_line_a_checkpoint_and_a_resume(tmp_path):
 @pytest.mark.slow  # a Ray cluster
 def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, tmp_path, capsys):
     backend.shutdown()
-    args = ["sweep", "cartpole", "--seeds", "0-2", "--generations", "12", "--pop", "6000", "--hidden", "4",
-            "--episodes", "3", "--target", "1e9"]
+    args = ["sweep", "cartpole", "--seeds", "0-2", "--generations", "12", "--pop", "3000", "--hidden", "8",
+            "--episodes", "2", "--target", "1e9"]
     victim = list(sim.worker_nodes)[0]
     killed = []
-    killer = threading.Thread(target=lambda: (time.sleep(2), sim.remove_node(victim, allow_graceful=False),
-                                              killed.append(True)))
+    # a task's run writes its log in the task's scratch directory, sent back at its end: played a generation
+    scratch = Path(tempfile.gettempdir())
+    before = set(scratch.glob("neuroevo-sweep-*/seed-*"))  # of earlier sweeps (a worker killed leaves its folder)
+    started = lambda: any(log_rows(d) for d in set(scratch.glob("neuroevo-sweep-*/seed-*")) - before)  # noqa: E731
+    killer = threading.Thread(target=lambda: (wait_for(started, 120, "first generation"),
+                                              sim.remove_node(victim, allow_graceful=False), killed.append(True)))
     killer.start()
     assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
     killed_before_the_end = bool(killed)
@@ -533,7 +552,7 @@ def test_cli_sweep_on_ray_survives_a_lost_node_and_matches_the_local_sweep(sim, 
 @pytest.mark.slow  # a Ray cluster
 def test_cli_grid_sweep_on_ray_gives_the_local_summary(sim, tmp_path, capsys):
     backend.shutdown()
-    args = ["sweep", "cartpole", "--grid", "pop_size=8,12", "--seeds", "0", "--generations", "3", "--hidden", "4",
+    args = ["sweep", "cartpole", "--grid", "pop_size=8,12", "--seeds", "0", "--generations", "3", "--hidden", "8",
             "--episodes", "1", "--target", "60"]
     assert main([*args, "--out", str(tmp_path / "r"), "--backend", "ray", "--address", sim.address]) == 0
     assert "as Ray tasks" in capsys.readouterr().out
