@@ -385,13 +385,13 @@ def _children(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table
         kid_n[k + 1], kid_c[k + 1] = a + nn, c + nc
 
 
-@njit
-def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
-    """Children of the packed genomes ``pk``: child ``k`` from ``pairs[k] = (fitter, other)``, an unchanged
-    copy of ``fitter`` where ``elite[k]``. Returns the children packed."""
+@njit(inline="always")
+def _bred(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
+    """:func:`breed`'s work, inlined into the kernels that breed (one level of calls fewer to compile: every
+    level compiles again the machine code of those below it)."""
     node_at, keys, bias, act, conn_at, innov, src, dst, weight, enabled = pk
     K = len(pairs)
-    most_n, most_c = 1, 3  # a child has at most one node and three connections more than its fitter parent
+    most_n, most_c = np.int64(1), np.int64(3)  # a child: at most 1 node and 3 connections more than its fitter parent
     for k in range(K):
         f = pairs[k, 0]
         most_n = max(most_n, node_at[f + 1] - node_at[f] + 1)
@@ -408,6 +408,13 @@ def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, co
     n, c = kid_n[K], kid_c[K]
     return (kid_n, k_keys[:n].copy(), k_bias[:n].copy(), k_act[:n].copy(), kid_c, k_innov[:c].copy(),
             k_src[:c].copy(), k_dst[:c].copy(), k_weight[:c].copy(), k_enabled[:c].copy())
+
+
+@njit
+def breed(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters):
+    """Children of the packed genomes ``pk``: child ``k`` from ``pairs[k] = (fitter, other)``, an unchanged
+    copy of ``fitter`` where ``elite[k]``. Returns the children packed."""
+    return _bred(pk, pairs, elite, rng, p, default_act, options, n_in, n_out, table, counters)
 
 
 @njit
@@ -450,7 +457,7 @@ def offspring(pk, fitness, order, starts, alive, spawn, elitism, survival, pop_s
     for k in range(total, pop_size):
         pairs[k, 0], pairs[k, 1] = pairs[(k - total) % total, 0], pairs[(k - total) % total, 1]
     table = np.zeros((2 * pop_size, 6), np.int64)
-    return breed(pk, pairs[:pop_size].copy(), elite[:pop_size].copy(), rng, p, default_act, options, n_in, n_out,
+    return _bred(pk, pairs[:pop_size].copy(), elite[:pop_size].copy(), rng, p, default_act, options, n_in, n_out,
                  table, counters)
 
 

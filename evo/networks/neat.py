@@ -235,16 +235,9 @@ def compile_packed(pk, n_in, n_out, conns_at, rows, recurrent=False):
             return -2 - p
         most_n = max(most_n, node_at[p + 1] - node_at[p])
         most_c = max(most_c, conn_at[p + 1] - conn_at[p])
-    return _compile_rows(pk, n_in, n_out, conns_at, rows, recurrent, np.empty(most_n, np.int64),
-                         np.empty(most_n, np.int64), np.empty(most_n, np.bool_), np.empty(most_c, np.int64),
-                         np.empty(most_c, np.int64), np.empty(most_c, np.int64))
-
-
-@njit(_nrt=False)
-def _compile_rows(pk, n_in, n_out, conns_at, rows, recurrent, slot, waiting, done, src_node, dst_node, src_slot):
-    """:func:`compile_packed`'s rows, with scratch for the largest genome's nodes and connections."""
-    node_at, keys, bias, act, conn_at, _, src, dst, weight, enabled = pk
-    P = len(node_at) - 1
+    keys, bias, act, src, dst, weight = pk[1], pk[2], pk[3], pk[6], pk[7], pk[8]
+    slot, waiting, done = np.empty(most_n, np.int64), np.empty(most_n, np.int64), np.empty(most_n, np.bool_)
+    src_node, dst_node, src_slot = np.empty(most_c, np.int64), np.empty(most_c, np.int64), np.empty(most_c, np.int64)
     for p in range(P):
         row = rows[p]
         n0, c0 = node_at[p], conn_at[p]
