@@ -351,7 +351,7 @@ class NEAT:
         for size, af in zip(sizes, adjusted):
             goal = max(least, af / total * self.pop_size) if total > 0 else least
             change = (goal - size) * 0.5
-            spawn.append(size + (int(round(change)) or int(np.sign(change))))
+            spawn.append(size + (int(round(change)) or (change > 0) - (change < 0)))  # or its sign
         scale = self.pop_size / max(1, sum(spawn))
         spawn = [max(least, int(round(n * scale))) for n in spawn]
         more = self.pop_size - sum(spawn)
