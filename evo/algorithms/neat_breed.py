@@ -59,7 +59,7 @@ def parameters(s: dict) -> np.ndarray:
 
 @njit(_nrt=False)
 def _below(rng, n):
-    """``_below(rng, n)`` for ``n >= 1``: the same draws from the generator and the same value (numba's
+    """``rng.integers(0, n)`` for ``n >= 1``: the same draws from the generator and the same value (numba's
     own, for an int64 bound, without the one-element array it allocates for every call)."""
     r = n - 1
     if r == 0:
