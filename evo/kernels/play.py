@@ -385,14 +385,15 @@ def auto_kernel(env, net, pairs: int, say="notice") -> str:
     """The kernel ``kernel="auto"`` plays for a run of ``pairs`` (genome, episode) pairs on ``env`` with
     ``net``, decided before the run starts: the one measured the faster here (:func:`measure`, the first
     time) when the run is large enough to repay compiling both (:data:`evo.kernels.choice.MEASURE_MIN_PAIRS`
-    pairs) or both are compiled already, so that timing them costs a fraction of a second; else the fixed
-    rule of :func:`choose_kernel`."""
+    pairs) or both are compiled already, so that timing them costs a fraction of a second (a small run
+    follows a kept choice, even one to be timed again); else the fixed rule of :func:`choose_kernel`."""
     from evo.kernels.choice import MEASURE_MIN_PAIRS
     from evo.kernels.prepare import pending
     if getattr(net, "lockstep", False) and getattr(env, "fused", False) and (
-            pairs >= MEASURE_MIN_PAIRS or not (pending(env, net, "agent") or pending(env, net, "lockstep"))):
+            pairs >= MEASURE_MIN_PAIRS or not (known(env, net, pairs) or pending(env, net, "agent")
+                                               or pending(env, net, "lockstep"))):
         return measure(env, net, pairs, say)
-    return choose_kernel(net, "auto", env, pairs)
+    return choose_kernel(net, "auto", env, pairs)  # a small run follows a busy timing rather than time again
 
 
 def compile_request(request: str) -> None:

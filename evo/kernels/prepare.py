@@ -18,6 +18,7 @@ it would have, after the same line.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -114,15 +115,47 @@ def prepare(env, net, kind: str, say="notice", *, program: str | None = None, st
     if not pending(env, net, kind, program):
         _ready.add(key)
         return
+    path = marker(env, net, kind, program)
     say = notice if say == "notice" else say
     if say is not None:
         say(f"compiling the {env.name} kernels for this network ({kind} kernel), first time only")
-    path = marker(env, net, kind, program)
-    if path is not None and _compile_in_child(env, net, kind, program or _CHILD, stop):
-        path.touch()
-        if program is not None:  # the child compiled the rollout's own kernels too
-            marker(env, net, kind).touch()
+    if path is not None:
+        with _exclusive(path, stop):  # another process compiling it: wait, then load what it compiled
+            if not path.exists() and _compile_in_child(env, net, kind, program or _CHILD, stop):
+                path.touch()
+                if program is not None:  # the child compiled the rollout's own kernels too
+                    marker(env, net, kind).touch()
     _ready.add(key)  # compiled in the child, or compiles here on the first call
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path, stop=None):
+    """Hold the lock of the kernel whose marker is ``path``: processes that need the same kernel at the same
+    time (a sweep's runs, Ray actors on one machine) compile it once, the others wait and then load it
+    from the cache. Ctrl-C (or ``stop``) ends the wait. Where files cannot be locked (no
+    ``fcntl``, a read-only cache), nothing is held."""
+    try:
+        import fcntl
+        handle = open(path.with_name(path.name.split(".", 1)[0] + ".lock"), "a")
+    except (ImportError, OSError):
+        yield
+        return
+    with handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if stop is not None and stop.is_set():
+                    raise KeyboardInterrupt from None
+                time.sleep(0.02)
+            except OSError:  # a file system without locks
+                yield
+                return
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _compile_in_child(env, net, kind: str, program: str, stop) -> bool:

@@ -44,12 +44,14 @@ def ray_failed(error: BaseException) -> ClusterLost:
     """The :class:`ClusterLost` that says Ray failed with ``error``.
 
     A broken connection (``BrokenPipeError``, ``ConnectionResetError``, or a
-    plain ``OSError`` with their errno: the head's end of it is gone) or Ray's own word for an unreachable head
+    plain ``OSError`` with their errno or its words: the head's end of it is gone) or Ray's own word for an unreachable head
     (:class:`ray.exceptions.RaySystemError`, a GCS that does not answer) names
     the head node as the likely cause, as the driver process's death does.
     """
     what = f"{type(error).__name__}: {first_line(error)}"
-    broken = isinstance(error, OSError) and error.errno in _BROKEN  # a plain OSError(EPIPE) says the same
+    # a plain OSError(EPIPE) says the same, and so does one that carries the errno's words only (Ray's own)
+    broken = isinstance(error, OSError) and (error.errno in _BROKEN or any(os.strerror(e) in str(error)
+                                                                           for e in _BROKEN))
     if isinstance(error, (ConnectionError, rex.RaySystemError)) or broken or "GCS" in str(error):
         return ClusterLost(f"lost the connection to the Ray cluster ({what}): {HEAD_LOST}")
     return ClusterLost(f"Ray failed: {what}")

@@ -50,6 +50,42 @@ def test_the_marker_names_the_kernel_s_sources():
     assert _prepare.marker(env, MLP([4, 5, 2]), "agent") == small
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_a_kernel_another_process_is_compiling_is_waited_for_and_compiled_once(compiled, tmp_path, monkeypatch):
+    """One process at a time compiles a kernel (a sweep's runs, Ray actors on one machine): the others wait
+    for the kernel's lock, then load what it compiled (or compile it, where it did not)."""
+    import threading
+    from envs import specialise
+    monkeypatch.delenv(_prepare.HERE, raising=False)
+    monkeypatch.setattr(specialise, "_cache", [tmp_path])  # a cold cache: nothing marked ready
+    monkeypatch.setattr(_prepare, "_ready", set())
+    calls = []
+    monkeypatch.setattr(_prepare, "_compile_in_child", lambda *a: calls.append(a[:3]) or True)
+    env, net = envs.make("cartpole"), MLP([4, 8, 2])
+    path = _prepare.marker(env, net, "agent")
+    held, release = threading.Event(), threading.Event()
+
+    def another_process():  # a lock taken through another open file: held against this thread too
+        with _prepare._exclusive(path):
+            held.set()
+            release.wait(10)
+            if compiled:
+                path.touch()
+
+    other = threading.Thread(target=another_process)
+    other.start()
+    held.wait(10)
+    waiting = threading.Thread(target=lambda: _prepare.prepare(env, net, "agent", None))
+    waiting.start()
+    waiting.join(0.3)
+    assert waiting.is_alive() and calls == []  # waits for the lock
+    release.set()
+    waiting.join(10)
+    other.join(10)
+    assert calls == ([] if compiled else [(env, net, "agent")]) and path.exists()
+    assert not _prepare.pending(env, net, "agent")
+
+
 def _cold(tmp_path) -> dict:
     cache = tmp_path / "cache"
     env = {**os.environ, "NEUROEVO_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}

@@ -19,6 +19,7 @@ from evo.ray.scheduler import give_up_message
 
 @pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), ConnectionResetError(104, "reset by peer"),
                                    OSError(32, "Broken pipe"),  # as a head lost mid-call was once reported
+                                   OSError("Broken pipe"),  # and once without its errno
                                    rex.RaySystemError("System error: Failed to get the GCS address")])
 def test_a_broken_connection_to_the_cluster_names_the_head(error):
     lost = ray_failed(error)
@@ -29,6 +30,7 @@ def test_a_broken_connection_to_the_cluster_names_the_head(error):
 
 def test_another_ray_failure_says_what_failed():
     assert str(ray_failed(ValueError("bad\nsecond line"))) == "Ray failed: ValueError: bad"
+    assert str(ray_failed(OSError("No space left on device"))) == "Ray failed: OSError: No space left on device"
 
 
 def test_giving_up_after_out_of_memory_kills_says_memory():
