@@ -13,44 +13,44 @@ from evo import evaluate
 
 SCRIPT = """
 import hashlib, sys
+import numba
 import numpy as np
 import envs
 from evo import MLP, rollout
 from evo.runs.config import default_config
-out = []
+counts = sorted({1, numba.config.NUMBA_NUM_THREADS})
+out = {n: [] for n in counts}
 for name in envs.names():
     env = envs.make(name)
     net = MLP([env.obs_size, *default_config(name).hidden, env.num_outputs])  # conftest's game_nets
     genomes = net.init(np.random.default_rng(0), 160)  # 320 pairs: 5 chunks, work for every thread
     for kernel in ("agent", "lockstep"):
-        r = rollout(env, net, genomes, episodes=2, seed=4, kernel=kernel)
-        out.append(hashlib.sha256(r.returns.tobytes() + r.steps.tobytes()).hexdigest())
-print(" ".join(out))
+        for n in counts:
+            numba.set_num_threads(n)
+            r = rollout(env, net, genomes, episodes=2, seed=4, kernel=kernel)
+            out[n].append(hashlib.sha256(r.returns.tobytes() + r.steps.tobytes()).hexdigest())
+for n in counts:
+    print(n, " ".join(out[n]))
 """
 
 
-def start_with_threads(n):
-    env = {**os.environ, "NUMBA_NUM_THREADS": str(n)}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-
-
-def finish(child):
-    out, err = child.communicate(timeout=600)
-    assert child.returncode == 0, err
-    return out.split()
-
-
-@pytest.mark.slow  # two child processes
+@pytest.mark.slow  # a child process
 def test_bit_identical_with_one_and_many_threads_in_both_kernels(game_envs):
-    here = io.StringIO()
-    with contextlib.redirect_stdout(here):  # this process compiles the kernels into the session's cache first,
-        exec(SCRIPT, {})                   # so the children, side by side, only load them
-    children = [start_with_threads(n) for n in (1, 4)]  # and this process: all the cores
-    one, four = (finish(c) for c in children)
-    assert here.getvalue().split() == one
+    import numba
+    here, threads = io.StringIO(), numba.get_num_threads()
+    try:
+        with contextlib.redirect_stdout(here):  # this process compiles the kernels into the session's cache
+            exec(SCRIPT, {})                   # first, so that the child only loads them
+    finally:
+        numba.set_num_threads(threads)
+    env = {**os.environ, "NUMBA_NUM_THREADS": "4"}  # more threads than the machine may have cores
+    child = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
+    assert child.returncode == 0, child.stderr
+    runs = [(int(line.split()[0]), line.split()[1:]) for line in (here.getvalue() + child.stdout).splitlines()]
+    assert {n for n, _ in runs} >= {1, 4}
+    one = runs[0][1]
     assert len(one) == 2 * len(envs.names())
-    assert one == four
+    assert all(hashes == one for _, hashes in runs)  # 1 thread, this machine's count, 4 threads
     assert one[0::2] == one[1::2]  # agent == lockstep, game by game
 
 

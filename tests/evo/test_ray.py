@@ -148,6 +148,13 @@ def log_rows(path):
         return 0
 
 
+def evaluators_alive() -> set:
+    """The node ids of the cluster's living neuroevo actors (from Ray's actor table)."""
+    from ray._private import state
+    return {a["Address"]["NodeID"] for a in state.actors().values()
+            if a["State"] == "ALIVE" and a["ActorClassName"] == "Evaluator"}
+
+
 def wait_for(condition, timeout, what):
     deadline = time.monotonic() + timeout
     while not condition():
@@ -421,7 +428,8 @@ def test_cli_run_goes_on_when_a_node_dies(sim, tmp_path, capfd, monkeypatch):
 
     def killing(driver, result=None):  # the node dies between the 3rd and 4th generations, whatever the speed
         row = generation(driver, result)
-        if driver.run.generation == 3:
+        if driver.run.generation == 3:  # once an actor of the run lives there (cold nodes start theirs late)
+            wait_for(lambda: victim.node_id in evaluators_alive(), 120, "an actor on the node")
             sim.remove_node(victim, allow_graceful=False)
         return row
 
