@@ -4,11 +4,13 @@
     python scripts/golden.py check OUT_DIR      # the same runs again; every hash compared
 
 ``record`` plays, for every game, a short ``neuroevo run`` (log.csv and champion hashed) and the
-fused rollout with each kernel; for every algorithm family and network kind a short run; and
+fused rollout with each kernel; for every algorithm family and network kind (NEAT and the pixel
+games' convolutional networks included) a short run; and
 leaves run directories stopped half-way (``OUT_DIR/resume/*``) together with the hashes of the
 same directories resumed to the end by the recording version. ``check`` resumes copies of those directories with the code at hand
-and compares everything. Run ``record`` with one version of the package and ``check`` with
-another (``PYTHONPATH`` picks the checkout).
+and compares everything (runs added to the plan after a recording say "not recorded"). Run
+``record`` with one version of the package and ``check`` with another (``PYTHONPATH`` picks the
+checkout).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ GAMES = ["cartpole", "flappy", "snake", "pong", "racer", "maze", "acrobot", "mou
          "mountaincar_continuous", "pendulum", "xor", "circles", "spirals", "blobs", "iris"]
 ALGORITHMS = [("cartpole", "ga"), ("cartpole", "truncation_ga"), ("cartpole", "cmaes"),
               ("cartpole", "sep_cmaes"), ("cartpole", "openai_es"), ("pendulum", "snes"),
-              ("acrobot", "pgpe"), ("maze", "novelty"), ("maze", "map_elites")]
+              ("acrobot", "pgpe"), ("maze", "novelty"), ("maze", "map_elites"), ("cartpole", "neat"),
+              ("snake", "neat")]
 NETWORKS = [("cartpole", "elman"), ("pong", "gru"), ("snake", "lstm"), ("flappy", "gru")]
+PIXELS = ["pong", "snake"]  # the pixel presets' convolutional networks
 
 
 def _digest(path: Path) -> str:
@@ -87,18 +91,22 @@ def _plan():
         yield f"alg-{game}-{algorithm}", (game, "--algorithm", algorithm, *small)
     for game, cell in NETWORKS:
         yield f"net-{game}-{cell}", (game, "--network", cell, *small)
+    for game in PIXELS:
+        yield f"pixels-{game}", (game, "--obs", "pixels", *small)
 
 
-RESUMES = [("cartpole", ()), ("maze", ("--algorithm", "novelty")), ("pong", ("--network", "gru")),
-           ("acrobot", ("--algorithm", "cmaes"))]
+# (name, game, flags): a run stopped after 3 generations, kept in resume/NAME, resumed to 6
+RESUMES = [("cartpole", "cartpole", ()), ("maze", "maze", ("--algorithm", "novelty")),
+           ("pong", "pong", ("--network", "gru")), ("acrobot", "acrobot", ("--algorithm", "cmaes")),
+           ("cartpole-neat", "cartpole", ("--algorithm", "neat")), ("pong-pixels", "pong", ("--obs", "pixels"))]
 
 
-def _resume(out: Path, game: str) -> dict:
+def _resume(out: Path, name: str) -> dict:
     """Resume a copy of the run directory stopped after 3 generations, to 6 generations."""
-    d = out / "runs" / f"resumed-{game}"
+    d = out / "runs" / f"resumed-{name}"
     if d.exists():
         shutil.rmtree(d)
-    shutil.copytree(out / "resume" / game, d)
+    shutil.copytree(out / "resume" / name, d)
     _cli("run", "--resume", str(d), "--generations", "6", "--quiet")
     return {"log": _digest(d / "log.csv"), "champion": _champion_digest(d / "champion.npz")}
 
@@ -108,18 +116,18 @@ def record(out: Path) -> dict:
     for name, flags in _plan():
         golden["runs"][name] = _run(out, name, *flags)
         print(name, golden["runs"][name], flush=True)
-    for game, extra in RESUMES:
+    for name, game, extra in RESUMES:
         flags = (game, *extra, "--pop", "24", "--episodes", "2", "--seed", "2", "--checkpoint-every", "1")
-        half = out / "runs" / f"half-{game}"
+        half = out / "runs" / f"half-{name}"
         if half.exists():
             shutil.rmtree(half)
         _cli("run", *flags, "--generations", "3", "--out", str(half), "--quiet", "--threads", "2")
-        keep = out / "resume" / game
+        keep = out / "resume" / name
         if keep.exists():
             shutil.rmtree(keep)
         shutil.copytree(half, keep)
-        golden["resume"][game] = _resume(out, game)
-        print("resume", game, golden["resume"][game], flush=True)
+        golden["resume"][name] = _resume(out, name)
+        print("resume", name, golden["resume"][name], flush=True)
     golden["rollout"] = _rollouts()
     (out / "golden.json").write_text(json.dumps(golden, indent=1, sort_keys=True))
     return golden
@@ -180,16 +188,22 @@ def check(out: Path) -> int:
     golden = json.loads((out / "golden.json").read_text())
     bad = 0
     for name, flags in _plan():
+        if name not in golden["runs"]:  # added to the plan after that version recorded
+            print(f"not recorded {name}", flush=True)
+            continue
         recorded = _recorded(out / "runs" / name, golden["runs"][name])
         verdict = _compare(out / "runs" / name, _run(out, name, *flags), golden["runs"][name], recorded)
         bad += verdict.startswith("DIFFERENT")
         print(f"{verdict} {name}", flush=True)
-    for game, _ in RESUMES:
-        d = out / "runs" / f"resumed-{game}"
-        recorded = _recorded(d, golden["resume"][game])
-        verdict = _compare(d, _resume(out, game), golden["resume"][game], recorded)
+    for name, _, _ in RESUMES:
+        if name not in golden["resume"]:
+            print(f"not recorded resume {name}", flush=True)
+            continue
+        d = out / "runs" / f"resumed-{name}"
+        recorded = _recorded(d, golden["resume"][name])
+        verdict = _compare(d, _resume(out, name), golden["resume"][name], recorded)
         bad += verdict.startswith("DIFFERENT")
-        print(f"{verdict} resume {game}", flush=True)
+        print(f"{verdict} resume {name}", flush=True)
     for key, h in _rollouts().items():
         ok = h == golden["rollout"][key]
         bad += not ok
