@@ -402,8 +402,7 @@ def compile_request(request: str) -> None:
     import importlib
     import json
 
-    spec = json.loads(request)
-    sys.path[:0] = [p for p in spec["path"] if p not in sys.path]
+    spec = json.loads(request)  # its path is this process's already (evo.kernels.prepare._SAME_PATH)
     import envs  # noqa: F401  (registers the games, plugins included)
     from envs.core import Env
     from evo.networks.registry import from_dict

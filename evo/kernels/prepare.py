@@ -34,6 +34,10 @@ from evo.kernels import lanes as _lanes
 
 _CHILD = "import sys; from evo.kernels.play import compile_request; compile_request(sys.argv[1])"
 """What the child runs (:func:`evo.kernels.play.compile_request`)."""
+_SAME_PATH = "import json, sys; sys.path[:] = json.loads(sys.argv[1])['path']\n"
+"""Run before the child's program: its imports search where this process's do. ``python -c`` would put the
+current directory first, and a source tree there (a checkout installed with ``pip install .``) would give
+the child another copy of the package than this process, whose kernels this process would not find."""
 CHILD = "NEUROEVO_COMPILING"
 """Set in the child's environment: the child compiles where it is, never in a child of its own."""
 HERE = "NEUROEVO_COMPILE_HERE"
@@ -166,7 +170,7 @@ def _compile_in_child(env, net, kind: str, program: str, stop) -> bool:
     except (AttributeError, TypeError, ValueError):
         return False
     with tempfile.TemporaryFile() as log:
-        child = subprocess.Popen([sys.executable, "-c", program, request],
+        child = subprocess.Popen([sys.executable, "-c", _SAME_PATH + program, request],
                                  stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                  env={**os.environ, CHILD: "1"})
         try:

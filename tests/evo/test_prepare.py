@@ -86,6 +86,19 @@ def test_a_kernel_another_process_is_compiling_is_waited_for_and_compiled_once(c
     assert not _prepare.pending(env, net, "agent")
 
 
+def test_the_child_imports_the_package_this_process_runs(tmp_path, monkeypatch):
+    """Run from a source tree of another copy (a checkout installed with ``pip install .``), the child that
+    compiles imports this process's package, not the one in the current directory."""
+    import evo
+    (tmp_path / "evo").mkdir()
+    (tmp_path / "evo" / "__init__.py").write_text("raise SystemExit(3)\n")
+    monkeypatch.chdir(tmp_path)
+    where = tmp_path / "where.txt"
+    program = f"import evo; open({str(where)!r}, 'w').write(evo.__file__)"
+    assert _prepare._compile_in_child(envs.make("cartpole"), MLP([4, 8, 2]), "agent", program, None)
+    assert where.read_text() == evo.__file__
+
+
 def _cold(tmp_path) -> dict:
     cache = tmp_path / "cache"
     env = {**os.environ, "NEUROEVO_CACHE_DIR": str(cache), "PYTHONUNBUFFERED": "1"}
