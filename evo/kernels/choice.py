@@ -105,8 +105,8 @@ def settled(env, net, pairs: int) -> bool:
 
 def busy_timings(env, net, pairs: int) -> int:
     """How many timings in a row of this combination were taken on a busy machine (0 where none or settled)."""
-    value = _value(env, net, pairs)
-    return value["busy"] if isinstance(value, dict) and _kernel(value) is not None else 0
+    value = _value(env, net, pairs)  # only valid values are kept (_load, store)
+    return value["busy"] if isinstance(value, dict) else 0
 
 
 def store(env, net, pairs: int, kind: str, busy: bool = False) -> None:

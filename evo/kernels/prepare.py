@@ -144,7 +144,7 @@ def _exclusive(path: Path, stop=None):
     except (ImportError, OSError):
         yield
         return
-    with handle:
+    with handle:  # closing the file lets go of the lock
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -153,13 +153,9 @@ def _exclusive(path: Path, stop=None):
                 if stop is not None and stop.is_set():
                     raise KeyboardInterrupt from None
                 time.sleep(0.02)
-            except OSError:  # a file system without locks
-                yield
-                return
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            except OSError:  # a file system without locks: nothing held
+                break
+        yield
 
 
 def _compile_in_child(env, net, kind: str, program: str, stop) -> bool:
